@@ -1,0 +1,43 @@
+// Bikes, stations and reservations as the fleet rules see them.
+
+export type BikeStatus = 'AVAILABLE' | 'RESERVED' | 'IN_RIDE' | 'MAINTENANCE';
+export type ReservationStatus = 'RESERVED' | 'UNLOCKED' | 'RELEASED';
+
+export interface GeoPoint {
+  latitude: number;
+  longitude: number;
+}
+
+export interface Bike {
+  id: string;
+  model: string;
+  status: BikeStatus;
+  batteryPercent: number;
+  location: GeoPoint;
+  stationId?: string;
+  updatedAt: Date;
+}
+
+export interface Reservation {
+  rideId: string;
+  bikeId: string;
+  status: ReservationStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Station {
+  id: string;
+  name: string;
+  location: GeoPoint;
+  capacity: number;
+}
+
+const STATUS_WORDS: Record<BikeStatus, string> = {
+  AVAILABLE: 'available',
+  RESERVED: 'reserved for another ride',
+  IN_RIDE: 'in a ride',
+  MAINTENANCE: 'in maintenance',
+};
+
+export const describeStatus = (status: BikeStatus) => STATUS_WORDS[status];

@@ -1,0 +1,191 @@
+// The fleet's rules: which bike may be reserved, unlocked and released, and by which ride. Every
+// change runs inside one store transaction with the bike and the ride's reservation locked, so
+// two rides cannot take one bike and a retried call finds its own earlier work.
+import { randomUUID } from 'node:crypto';
+import { failedPrecondition, notFound } from '../../../platform/src/errors';
+import { describeStatus, type Bike, type BikeStatus, type GeoPoint, type Reservation, type Station } from './bike';
+import { boundingBox, type BoundingBox } from './geo';
+
+/** The store's operations inside one transaction. */
+export interface FleetTransaction {
+  lockBike(id: string): Promise<Bike | undefined>;
+  lockReservation(rideId: string): Promise<Reservation | undefined>;
+  saveBike(bike: Bike): Promise<void>;
+  saveReservation(reservation: Reservation): Promise<void>;
+}
+
+export interface NearbyQuery {
+  center: GeoPoint;
+  radiusMeters: number;
+  box: BoundingBox;
+  minBatteryPercent: number;
+  limit: number;
+  after?: { distanceMeters: number; bikeId: string };
+}
+
+export interface FleetStore {
+  inTransaction<T>(fn: (tx: FleetTransaction) => Promise<T>): Promise<T>;
+  insertBike(bike: Bike): Promise<void>;
+  findBike(id: string): Promise<Bike | undefined>;
+  findBikes(ids: readonly string[]): Promise<Bike[]>;
+  findAvailableNear(query: NearbyQuery): Promise<{ bike: Bike; distanceMeters: number }[]>;
+  insertStation(station: Station): Promise<void>;
+  findStation(id: string): Promise<Station | undefined>;
+  listStations(): Promise<Station[]>;
+}
+
+export interface HeldBike {
+  reservation: Reservation;
+  bike: Bike;
+}
+
+export class Fleet {
+  constructor(
+    private readonly store: FleetStore,
+    /** Below this charge a bike is neither listed nor reservable. */
+    private readonly minBatteryPercent: number,
+  ) {}
+
+  async registerBike(input: { model: string; location: GeoPoint; batteryPercent: number; stationId?: string }): Promise<Bike> {
+    if (input.stationId && !(await this.store.findStation(input.stationId))) {
+      throw notFound(`station ${input.stationId} does not exist`);
+    }
+    const bike: Bike = { id: randomUUID(), status: 'AVAILABLE', updatedAt: new Date(), ...input };
+    await this.store.insertBike(bike);
+    return bike;
+  }
+
+  async getBike(id: string): Promise<Bike> {
+    const bike = await this.store.findBike(id);
+    if (!bike) throw notFound(`bike ${id} does not exist`);
+    return bike;
+  }
+
+  getBikes(ids: readonly string[]): Promise<Bike[]> {
+    return ids.length === 0 ? Promise.resolve([]) : this.store.findBikes([...new Set(ids)]);
+  }
+
+  findAvailableNear(input: {
+    center: GeoPoint;
+    radiusMeters: number;
+    limit: number;
+    after?: NearbyQuery['after'];
+  }): Promise<{ bike: Bike; distanceMeters: number }[]> {
+    return this.store.findAvailableNear({
+      ...input,
+      box: boundingBox(input.center, input.radiusMeters),
+      minBatteryPercent: this.minBatteryPercent,
+    });
+  }
+
+  /** Sends a bike to maintenance or brings it back. Bikes held by a ride change only through it. */
+  updateStatus(bikeId: string, status: Extract<BikeStatus, 'AVAILABLE' | 'MAINTENANCE'>, batteryPercent?: number): Promise<Bike> {
+    return this.store.inTransaction(async (tx) => {
+      const bike = await this.lockExistingBike(tx, bikeId);
+      if (bike.status === 'RESERVED' || bike.status === 'IN_RIDE') {
+        throw failedPrecondition(`bike ${bikeId} is ${describeStatus(bike.status)}; end or cancel that ride first`);
+      }
+      const changed: Bike = { ...bike, status, batteryPercent: batteryPercent ?? bike.batteryPercent, updatedAt: new Date() };
+      await tx.saveBike(changed);
+      return changed;
+    });
+  }
+
+  reserve(bikeId: string, rideId: string): Promise<HeldBike> {
+    return this.store.inTransaction(async (tx) => {
+      const existing = await tx.lockReservation(rideId);
+      if (existing) {
+        if (existing.bikeId !== bikeId) {
+          throw failedPrecondition(`ride ${rideId} already holds bike ${existing.bikeId}, not ${bikeId}`);
+        }
+        if (existing.status === 'RELEASED') {
+          throw failedPrecondition(`ride ${rideId} was already released; a released ride cannot reserve again`);
+        }
+        return { reservation: existing, bike: await this.lockExistingBike(tx, bikeId) };
+      }
+      const bike = await this.lockExistingBike(tx, bikeId);
+      if (bike.status !== 'AVAILABLE') {
+        throw failedPrecondition(`bike ${bikeId} is ${describeStatus(bike.status)}; choose another bike`);
+      }
+      if (bike.batteryPercent < this.minBatteryPercent) {
+        throw failedPrecondition(
+          `bike ${bikeId} has ${bike.batteryPercent}% battery, below the ${this.minBatteryPercent}% needed to ride; choose another bike`,
+        );
+      }
+      const now = new Date();
+      const reservation: Reservation = { rideId, bikeId, status: 'RESERVED', createdAt: now, updatedAt: now };
+      const reserved: Bike = { ...bike, status: 'RESERVED', updatedAt: now };
+      await tx.saveReservation(reservation);
+      await tx.saveBike(reserved);
+      return { reservation, bike: reserved };
+    });
+  }
+
+  unlock(bikeId: string, rideId: string): Promise<HeldBike> {
+    return this.store.inTransaction(async (tx) => {
+      const reservation = await tx.lockReservation(rideId);
+      if (!reservation || reservation.bikeId !== bikeId) {
+        throw failedPrecondition(`ride ${rideId} has not reserved bike ${bikeId}; reserve it first`);
+      }
+      const bike = await this.lockExistingBike(tx, bikeId);
+      if (reservation.status === 'UNLOCKED') return { reservation, bike };
+      if (reservation.status === 'RELEASED') {
+        throw failedPrecondition(`ride ${rideId} already released bike ${bikeId}; it cannot be unlocked again`);
+      }
+      const now = new Date();
+      const unlocked: Reservation = { ...reservation, status: 'UNLOCKED', updatedAt: now };
+      const inRide: Bike = { ...bike, status: 'IN_RIDE', updatedAt: now };
+      await tx.saveReservation(unlocked);
+      await tx.saveBike(inRide);
+      return { reservation: unlocked, bike: inRide };
+    });
+  }
+
+  /**
+   * Ends the ride's hold and parks the bike where it was left. A ride that holds nothing gets a
+   * RELEASED record, so a ReserveBike for it that arrives late (after a timeout) is refused.
+   */
+  release(bikeId: string, rideId: string, endState: { location?: GeoPoint; batteryPercent?: number }): Promise<HeldBike> {
+    return this.store.inTransaction(async (tx) => {
+      const reservation = await tx.lockReservation(rideId);
+      const bike = await this.lockExistingBike(tx, bikeId);
+      if (reservation && reservation.bikeId !== bikeId) {
+        throw failedPrecondition(`ride ${rideId} holds bike ${reservation.bikeId}, not ${bikeId}`);
+      }
+      if (reservation?.status === 'RELEASED') return { reservation, bike };
+      const now = new Date();
+      const released: Reservation = reservation
+        ? { ...reservation, status: 'RELEASED', updatedAt: now }
+        : { rideId, bikeId, status: 'RELEASED', createdAt: now, updatedAt: now };
+      await tx.saveReservation(released);
+      if (!reservation) return { reservation: released, bike };
+      const parked: Bike = {
+        ...bike,
+        status: 'AVAILABLE',
+        location: endState.location ?? bike.location,
+        batteryPercent: endState.batteryPercent ?? bike.batteryPercent,
+        // A bike left somewhere else is no longer at its station.
+        stationId: endState.location ? undefined : bike.stationId,
+        updatedAt: now,
+      };
+      await tx.saveBike(parked);
+      return { reservation: released, bike: parked };
+    });
+  }
+
+  async createStation(input: { name: string; location: GeoPoint; capacity: number }): Promise<Station> {
+    const station: Station = { id: randomUUID(), ...input };
+    await this.store.insertStation(station);
+    return station;
+  }
+
+  listStations(): Promise<Station[]> {
+    return this.store.listStations();
+  }
+
+  private async lockExistingBike(tx: FleetTransaction, bikeId: string): Promise<Bike> {
+    const bike = await tx.lockBike(bikeId);
+    if (!bike) throw notFound(`bike ${bikeId} does not exist`);
+    return bike;
+  }
+}

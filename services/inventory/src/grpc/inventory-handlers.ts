@@ -1,0 +1,145 @@
+// InventoryService over gRPC: validates each request, calls the fleet, maps the answer to proto.
+import { z } from 'zod';
+import {
+  BikeStatus as ProtoBikeStatus,
+  ReservationStatus as ProtoReservationStatus,
+  type Bike as ProtoBike,
+  type InventoryServiceServer,
+  type Reservation as ProtoReservation,
+  type Station as ProtoStation,
+} from '../../../platform/src/generated/ecowheels/inventory/v1/inventory_service';
+import type { AsyncHandlers } from '../../../platform/src/grpc/server';
+import { batchIdsField, geoPointField, pageSizeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import { decodePageToken, encodePageToken, pageSizeOrDefault } from '../../../platform/src/page-token';
+import type { Bike, BikeStatus, Reservation, ReservationStatus, Station } from '../domain/bike';
+import type { Fleet, HeldBike } from '../domain/fleet';
+
+const BIKE_STATUS: Record<BikeStatus, ProtoBikeStatus> = {
+  AVAILABLE: ProtoBikeStatus.BIKE_STATUS_AVAILABLE,
+  RESERVED: ProtoBikeStatus.BIKE_STATUS_RESERVED,
+  IN_RIDE: ProtoBikeStatus.BIKE_STATUS_IN_RIDE,
+  MAINTENANCE: ProtoBikeStatus.BIKE_STATUS_MAINTENANCE,
+};
+
+const RESERVATION_STATUS: Record<ReservationStatus, ProtoReservationStatus> = {
+  RESERVED: ProtoReservationStatus.RESERVATION_STATUS_RESERVED,
+  UNLOCKED: ProtoReservationStatus.RESERVATION_STATUS_UNLOCKED,
+  RELEASED: ProtoReservationStatus.RESERVATION_STATUS_RELEASED,
+};
+
+const toProtoBike = (bike: Bike): ProtoBike => ({
+  id: bike.id,
+  model: bike.model,
+  status: BIKE_STATUS[bike.status],
+  batteryPercent: bike.batteryPercent,
+  location: bike.location,
+  stationId: bike.stationId ?? '',
+  updateTime: bike.updatedAt,
+});
+
+const toProtoReservation = (reservation: Reservation): ProtoReservation => ({
+  rideId: reservation.rideId,
+  bikeId: reservation.bikeId,
+  status: RESERVATION_STATUS[reservation.status],
+  createTime: reservation.createdAt,
+  updateTime: reservation.updatedAt,
+});
+
+const toProtoStation = (station: Station): ProtoStation => ({ ...station });
+
+const toHeldResponse = ({ reservation, bike }: HeldBike) => ({
+  reservation: toProtoReservation(reservation),
+  bike: toProtoBike(bike),
+});
+
+const batteryField = z.number().int().min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100');
+const optionalStationId = z.union([z.literal(''), uuidField]).transform((id) => id || undefined);
+const nameField = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const bikeAndRide = z.object({ bikeId: uuidField, rideId: uuidField });
+const nearbyPosition = z.object({ d: z.number(), id: z.string().uuid() });
+
+const schemas = {
+  registerBike: z.object({ model: nameField, location: geoPointField, batteryPercent: batteryField, stationId: optionalStationId }),
+  bikeId: z.object({ bikeId: uuidField }),
+  listNear: z.object({
+    center: geoPointField,
+    radiusMeters: z.number().int().min(1, 'must be from 1 to 50000').max(50_000, 'must be from 1 to 50000'),
+    pageSize: pageSizeField,
+    pageToken: z.string(),
+  }),
+  updateStatus: z.object({
+    bikeId: uuidField,
+    status: z.union([z.literal(ProtoBikeStatus.BIKE_STATUS_AVAILABLE), z.literal(ProtoBikeStatus.BIKE_STATUS_MAINTENANCE)], {
+      error: 'must be BIKE_STATUS_AVAILABLE or BIKE_STATUS_MAINTENANCE; reservations change the others',
+    }),
+    batteryPercent: batteryField.optional(),
+  }),
+  release: z.object({
+    bikeId: uuidField,
+    rideId: uuidField,
+    location: geoPointField.optional(),
+    batteryPercent: batteryField.optional(),
+  }),
+  createStation: z.object({
+    name: nameField,
+    location: geoPointField,
+    capacity: z.number().int().min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000'),
+  }),
+};
+
+export function inventoryHandlers(fleet: Fleet): AsyncHandlers<InventoryServiceServer> {
+  return {
+    async registerBike(request) {
+      return { bike: toProtoBike(await fleet.registerBike(parseRequest(schemas.registerBike, request))) };
+    },
+    async getBike(request) {
+      const { bikeId } = parseRequest(schemas.bikeId, request);
+      return { bike: toProtoBike(await fleet.getBike(bikeId)) };
+    },
+    async batchGetBikes(request) {
+      const bikeIds = parseRequest(batchIdsField, request.bikeIds);
+      return { bikes: (await fleet.getBikes(bikeIds)).map(toProtoBike) };
+    },
+    async listAvailableBikesNear(request) {
+      const { center, radiusMeters, pageSize, pageToken } = parseRequest(schemas.listNear, request);
+      const position = decodePageToken(pageToken, nearbyPosition);
+      const limit = pageSizeOrDefault(pageSize);
+      // One more than asked tells whether there is a next page.
+      const found = await fleet.findAvailableNear({
+        center,
+        radiusMeters,
+        limit: limit + 1,
+        after: position && { distanceMeters: position.d, bikeId: position.id },
+      });
+      const page = found.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        bikes: page.map(({ bike, distanceMeters }) => ({ bike: toProtoBike(bike), distanceMeters })),
+        nextPageToken: found.length > limit && last ? encodePageToken({ d: last.distanceMeters, id: last.bike.id }) : '',
+      };
+    },
+    async updateBikeStatus(request) {
+      const { bikeId, status, batteryPercent } = parseRequest(schemas.updateStatus, request);
+      const domainStatus = status === ProtoBikeStatus.BIKE_STATUS_AVAILABLE ? 'AVAILABLE' : 'MAINTENANCE';
+      return { bike: toProtoBike(await fleet.updateStatus(bikeId, domainStatus, batteryPercent)) };
+    },
+    async reserveBike(request) {
+      const { bikeId, rideId } = parseRequest(bikeAndRide, request);
+      return toHeldResponse(await fleet.reserve(bikeId, rideId));
+    },
+    async unlockBike(request) {
+      const { bikeId, rideId } = parseRequest(bikeAndRide, request);
+      return toHeldResponse(await fleet.unlock(bikeId, rideId));
+    },
+    async releaseBike(request) {
+      const { bikeId, rideId, location, batteryPercent } = parseRequest(schemas.release, request);
+      return toHeldResponse(await fleet.release(bikeId, rideId, { location, batteryPercent }));
+    },
+    async createStation(request) {
+      return { station: toProtoStation(await fleet.createStation(parseRequest(schemas.createStation, request))) };
+    },
+    async listStations() {
+      return { stations: (await fleet.listStations()).map(toProtoStation) };
+    },
+  };
+}

@@ -1,0 +1,172 @@
+// The inventory service's tables: stations, bikes and reservations.
+import { join } from 'node:path';
+import type { Database, Sql } from '../../../platform/src/database/database';
+import type { Bike, BikeStatus, Reservation, ReservationStatus, Station } from '../domain/bike';
+import { EARTH_RADIUS_METERS } from '../domain/geo';
+import type { FleetStore, FleetTransaction, NearbyQuery } from '../domain/fleet';
+
+export const INVENTORY_MIGRATIONS = join(__dirname, 'migrations');
+
+interface BikeRow {
+  id: string;
+  model: string;
+  status: BikeStatus;
+  battery_percent: number;
+  latitude: number;
+  longitude: number;
+  station_id: string | null;
+  updated_at: Date;
+}
+
+const BIKE_COLUMNS = 'id, model, status, battery_percent, latitude, longitude, station_id, updated_at';
+
+const toBike = (row: BikeRow): Bike => ({
+  id: row.id,
+  model: row.model,
+  status: row.status,
+  batteryPercent: row.battery_percent,
+  location: { latitude: row.latitude, longitude: row.longitude },
+  stationId: row.station_id ?? undefined,
+  updatedAt: row.updated_at,
+});
+
+interface ReservationRow {
+  ride_id: string;
+  bike_id: string;
+  status: ReservationStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toReservation = (row: ReservationRow): Reservation => ({
+  rideId: row.ride_id,
+  bikeId: row.bike_id,
+  status: row.status,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+interface StationRow {
+  id: string;
+  name: string;
+  latitude: number;
+  longitude: number;
+  capacity: number;
+}
+
+const toStation = (row: StationRow): Station => ({
+  id: row.id,
+  name: row.name,
+  location: { latitude: row.latitude, longitude: row.longitude },
+  capacity: row.capacity,
+});
+
+// Haversine distance in metres from ($1, $2) to the row's position, in SQL.
+const DISTANCE_SQL = `2 * ${EARTH_RADIUS_METERS} * asin(least(1, sqrt(
+    power(sin(radians(latitude - $1) / 2), 2)
+    + cos(radians($1)) * cos(radians(latitude)) * power(sin(radians(longitude - $2) / 2), 2))))`;
+
+class FleetTransactionSql implements FleetTransaction {
+  constructor(private readonly tx: Sql) {}
+
+  async lockBike(id: string): Promise<Bike | undefined> {
+    const rows = await this.tx.query<BikeRow>(`SELECT ${BIKE_COLUMNS} FROM bikes WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0] && toBike(rows[0]);
+  }
+
+  async lockReservation(rideId: string): Promise<Reservation | undefined> {
+    const rows = await this.tx.query<ReservationRow>(
+      'SELECT ride_id, bike_id, status, created_at, updated_at FROM reservations WHERE ride_id = $1 FOR UPDATE',
+      [rideId],
+    );
+    return rows[0] && toReservation(rows[0]);
+  }
+
+  async saveBike(bike: Bike): Promise<void> {
+    await this.tx.query(
+      `UPDATE bikes SET status = $2, battery_percent = $3, latitude = $4, longitude = $5, station_id = $6, updated_at = $7
+       WHERE id = $1`,
+      [bike.id, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt],
+    );
+  }
+
+  async saveReservation(reservation: Reservation): Promise<void> {
+    await this.tx.query(
+      `INSERT INTO reservations (ride_id, bike_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (ride_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at`,
+      [reservation.rideId, reservation.bikeId, reservation.status, reservation.createdAt, reservation.updatedAt],
+    );
+  }
+}
+
+export class FleetStoreSql implements FleetStore {
+  constructor(private readonly db: Database) {}
+
+  inTransaction<T>(fn: (tx: FleetTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new FleetTransactionSql(tx)));
+  }
+
+  async insertBike(bike: Bike): Promise<void> {
+    await this.db.query(
+      `INSERT INTO bikes (id, model, status, battery_percent, latitude, longitude, station_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+      [bike.id, bike.model, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt],
+    );
+  }
+
+  async findBike(id: string): Promise<Bike | undefined> {
+    const rows = await this.db.query<BikeRow>(`SELECT ${BIKE_COLUMNS} FROM bikes WHERE id = $1`, [id]);
+    return rows[0] && toBike(rows[0]);
+  }
+
+  async findBikes(ids: readonly string[]): Promise<Bike[]> {
+    const rows = await this.db.query<BikeRow>(`SELECT ${BIKE_COLUMNS} FROM bikes WHERE id = ANY($1::uuid[])`, [ids]);
+    return rows.map(toBike);
+  }
+
+  async findAvailableNear(query: NearbyQuery): Promise<{ bike: Bike; distanceMeters: number }[]> {
+    const { center, box, after } = query;
+    const rows = await this.db.query<BikeRow & { distance_meters: number }>(
+      `SELECT * FROM (
+         SELECT ${BIKE_COLUMNS}, ${DISTANCE_SQL} AS distance_meters
+         FROM bikes
+         WHERE status = 'AVAILABLE' AND battery_percent >= $3
+           AND latitude BETWEEN $4 AND $5 AND longitude BETWEEN $6 AND $7
+       ) nearby
+       WHERE distance_meters <= $8 AND (distance_meters, id) > ($9::double precision, $10::uuid)
+       ORDER BY distance_meters, id
+       LIMIT $11`,
+      [
+        center.latitude,
+        center.longitude,
+        query.minBatteryPercent,
+        box.minLatitude,
+        box.maxLatitude,
+        box.minLongitude,
+        box.maxLongitude,
+        query.radiusMeters,
+        after?.distanceMeters ?? -1,
+        after?.bikeId ?? '00000000-0000-0000-0000-000000000000',
+        query.limit,
+      ],
+    );
+    return rows.map((row) => ({ bike: toBike(row), distanceMeters: row.distance_meters }));
+  }
+
+  async insertStation(station: Station): Promise<void> {
+    await this.db.query(
+      'INSERT INTO stations (id, name, latitude, longitude, capacity) VALUES ($1, $2, $3, $4, $5)',
+      [station.id, station.name, station.location.latitude, station.location.longitude, station.capacity],
+    );
+  }
+
+  async findStation(id: string): Promise<Station | undefined> {
+    const rows = await this.db.query<StationRow>('SELECT id, name, latitude, longitude, capacity FROM stations WHERE id = $1', [id]);
+    return rows[0] && toStation(rows[0]);
+  }
+
+  async listStations(): Promise<Station[]> {
+    const rows = await this.db.query<StationRow>('SELECT id, name, latitude, longitude, capacity FROM stations ORDER BY name, id');
+    return rows.map(toStation);
+  }
+}

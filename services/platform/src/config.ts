@@ -1,0 +1,90 @@
+// Reads a process's configuration from the environment once, at start, with a zod schema. A wrong
+// value stops the process with one message that names every bad variable and what it should be.
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function readConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const value = env[name];
+    return `  ${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+}
+
+/** A TCP port; 0 asks the system for a free one (tests use that). */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** A "host:port" address of another service. */
+export const serviceAddress = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, for example 127.0.0.1:50051')
+    .default(fallback);
+
+/** A whole number of milliseconds. */
+export const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Where the service keeps its data: a PostgreSQL URL, or else an embedded PGlite folder. */
+export const databaseUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+  .optional();
+
+/** The folder under which each service keeps its embedded database, one sub-folder per service. */
+export const dataRoot = z.string().min(1).default('.data');
+
+/** Where servers listen; 127.0.0.1 on a laptop, 0.0.0.0 in a pod. */
+export const listenHost = z.string().min(1).default('127.0.0.1');
+
+/** What every service reads the same way: where to listen and where its data lives. */
+export interface ServiceBasics {
+  host: string;
+  grpcPort: number;
+  database: { url?: string; dataDir: string };
+}
+
+/**
+ * Reads a service's whole configuration in one pass: the shared part, named with the service's
+ * prefix (RIDE_GRPC_PORT, RIDE_DATABASE_URL; LISTEN_HOST and DATA_DIR are shared), plus the
+ * service's own variables. One message lists every problem.
+ */
+export function readServiceConfig<Own extends z.ZodRawShape>(
+  service: string,
+  defaultGrpcPort: number,
+  own: Own,
+  env: NodeJS.ProcessEnv = process.env,
+): { basics: ServiceBasics; own: z.infer<z.ZodObject<Own>> } {
+  const prefix = service.toUpperCase();
+  const schema = z.object({
+    LISTEN_HOST: listenHost,
+    DATA_DIR: dataRoot,
+    [`${prefix}_GRPC_PORT`]: port(defaultGrpcPort),
+    [`${prefix}_DATABASE_URL`]: databaseUrl,
+    ...own,
+  });
+  const config = readConfig(schema, env) as Record<string, unknown>;
+  return {
+    basics: {
+      host: config.LISTEN_HOST as string,
+      grpcPort: config[`${prefix}_GRPC_PORT`] as number,
+      database: {
+        url: config[`${prefix}_DATABASE_URL`] as string | undefined,
+        dataDir: join(config.DATA_DIR as string, service),
+      },
+    },
+    own: config as z.infer<z.ZodObject<Own>>,
+  };
+}

@@ -1,0 +1,91 @@
+// One small interface over the two PostgreSQL engines a service can run on: PGlite (embedded,
+// file-backed, the default) and a PostgreSQL server (when a URL is given). Stores write plain,
+// parameterised SQL against it and never know which engine is underneath.
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** Something that runs SQL: the database itself, or one transaction on it. */
+export interface Sql {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface Database extends Sql {
+  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+  /** "pglite" or "postgres", for logs. */
+  readonly engine: 'pglite' | 'postgres';
+}
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; when unset, PGlite in dataDir. */
+  url?: string;
+  /** PGlite's folder, created if missing. */
+  dataDir: string;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url) : openPglite(options.dataDir);
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+  const run = (runner: Pick<PGlite, 'query'>): Sql => ({
+    query: async <Row>(text: string, params?: readonly unknown[]) =>
+      (await runner.query<Row>(text, params as unknown[])).rows,
+  });
+  return {
+    engine: 'pglite',
+    ...run(db),
+    transaction: (fn) => db.transaction((tx) => fn(run(tx))),
+    exec: async (script) => {
+      await db.exec(script);
+    },
+    close: () => db.close(),
+  };
+}
+
+// int8 (bigint) columns hold money in minor units and counts; they fit a JS number, so parse them
+// as one, as PGlite does. Set per pool, not on pg's global type table.
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+async function openPostgres(url: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, types, max: 10 });
+  // An idle client that loses its server emits 'error'; without a listener that kills the process.
+  pool.on('error', () => undefined);
+  await pool.query('SELECT 1'); // fail at start, with the server's own message, if it is unreachable
+  const run = (runner: pg.Pool | pg.PoolClient): Sql => ({
+    query: async <Row>(text: string, params?: readonly unknown[]) =>
+      (await runner.query(text, params as unknown[])).rows as Row[],
+  });
+  return {
+    engine: 'postgres',
+    ...run(pool),
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(run(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    exec: async (script) => {
+      await pool.query(script);
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,30 @@
+// Errors the domain raises, named by what went wrong rather than by any wire protocol. Each adapter
+// maps them once: grpc/status.ts to gRPC status codes, and the GraphQL layer to extensions.code.
+// Anything that is not a DomainError is an internal fault and is reported without its details.
+
+export type DomainErrorKind =
+  | 'INVALID_ARGUMENT' // the request itself is wrong; retrying it unchanged will fail again
+  | 'NOT_FOUND' // the thing named does not exist
+  | 'ALREADY_EXISTS' // creating something that exists already
+  | 'FAILED_PRECONDITION' // the request is fine but the state of the world refuses it now
+  | 'PERMISSION_DENIED' // the caller may not do this
+  | 'UNAUTHENTICATED' // the caller's credentials are missing or wrong
+  | 'UNAVAILABLE'; // a dependency is down; retrying later may work
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: DomainErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const invalidArgument = (message: string) => new DomainError('INVALID_ARGUMENT', message);
+export const notFound = (message: string) => new DomainError('NOT_FOUND', message);
+export const alreadyExists = (message: string) => new DomainError('ALREADY_EXISTS', message);
+export const failedPrecondition = (message: string) => new DomainError('FAILED_PRECONDITION', message);
+export const permissionDenied = (message: string) => new DomainError('PERMISSION_DENIED', message);
+export const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
+export const unavailable = (message: string) => new DomainError('UNAVAILABLE', message);

@@ -1,0 +1,124 @@
+// The one place that builds a gRPC server. Every service gets the same things here: its handlers
+// wrapped so domain errors become status codes and faults are logged once, the standard health
+// service, server reflection for generic tools (grpcurl, grpcui), and a graceful shutdown.
+import { join } from 'node:path';
+import {
+  Server,
+  ServerCredentials,
+  type handleUnaryCall,
+  type Metadata,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from '../logger';
+import { toGrpcStatus } from './status';
+
+export const PROTO_ROOT = join(__dirname, '..', '..', '..', '..', 'proto');
+
+/** What a handler knows of the call besides the request. */
+export interface CallContext {
+  metadata: Metadata;
+  /** The peer's address, for logs. */
+  peer: string;
+}
+
+type KnownKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
+
+/** A service's handlers as plain async functions from request to response. */
+export type AsyncHandlers<S> = {
+  [K in KnownKeys<S>]: S[K] extends handleUnaryCall<infer Req, infer Res>
+    ? (request: Req, context: CallContext) => Promise<Res>
+    : never;
+};
+
+export interface GrpcService<S> {
+  /** The ts-proto service definition, for example UserServiceService. */
+  definition: ServiceDefinition;
+  /** Fully qualified name, for example "ecowheels.user.v1.UserService"; health reports under it. */
+  name: string;
+  /** The .proto file under proto/ that declares it, for reflection. */
+  protoFile: string;
+  handlers: AsyncHandlers<S>;
+}
+
+export interface GrpcServerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+}
+
+export interface RunningGrpcServer {
+  /** The address actually bound, for example "127.0.0.1:50051". */
+  address: string;
+  port: number;
+  /** Reports NOT_SERVING, lets calls in flight finish (up to graceMs), then stops. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startGrpcServer<S>(
+  service: GrpcService<S>,
+  options: GrpcServerOptions,
+): Promise<RunningGrpcServer> {
+  const { logger } = options;
+  const server = new Server();
+  server.addService(service.definition, wrapHandlers(service.handlers, logger));
+
+  const health = new HealthImplementation({ '': 'SERVING', [service.name]: 'SERVING' });
+  health.addToServer(server);
+
+  const packageDefinition = protoLoader.loadSync(join(PROTO_ROOT, service.protoFile), {
+    includeDirs: [PROTO_ROOT],
+  });
+  new ReflectionService(packageDefinition).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  const address = `${options.host}:${port}`;
+
+  return {
+    address,
+    port,
+    shutdown: async (graceMs = 5000) => {
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(service.name, 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+function wrapHandlers<S>(handlers: AsyncHandlers<S>, logger: Logger): UntypedServiceImplementation {
+  const implementation: UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(handlers) as [string, (r: unknown, c: CallContext) => Promise<unknown>][]) {
+    implementation[method] = ((call: ServerUnaryCall<unknown, unknown>, callback) => {
+      handler(call.request, { metadata: call.metadata, peer: call.getPeer() }).then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          const grpcStatus = toGrpcStatus(error);
+          if (grpcStatus.code === 13 /* INTERNAL */) {
+            logger.error({ err: error, method }, 'unexpected error in handler');
+          } else {
+            logger.debug({ method, code: grpcStatus.code, details: grpcStatus.details }, 'request refused');
+          }
+          callback(grpcStatus, null);
+        },
+      );
+    }) as handleUnaryCall<unknown, unknown>;
+  }
+  return implementation;
+}

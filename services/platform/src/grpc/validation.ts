@@ -1,0 +1,39 @@
+// Request validation for gRPC handlers: a zod schema per request, and one message that names each
+// wrong field by its proto name (snake_case) and says what it should be.
+import { z } from 'zod';
+import { invalidArgument } from '../errors';
+
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+export function parseRequest<S extends z.ZodType>(schema: S, request: unknown): z.infer<S> {
+  const result = schema.safeParse(request);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.map((part) => (typeof part === 'string' ? snakeCase(part) : `[${String(part)}]`)).join('.');
+    return field ? `${field}: ${issue.message}` : issue.message;
+  });
+  throw invalidArgument(problems.join('; '));
+}
+
+// Field rules that several services share.
+export const uuidField = z.string().uuid('must be a UUID, for example 0b5c6c8e-8f3a-4f4e-9d6c-3a1f2e4b5c6d');
+export const idempotencyKeyField = z
+  .string()
+  .min(8, 'must be 8 to 200 characters; use a fresh UUID per user action')
+  .max(200, 'must be 8 to 200 characters');
+export const pageSizeField = z.number().int().min(0).max(100, 'must be at most 100');
+export const geoPointField = z.object(
+  {
+    latitude: z.number().min(-90, 'must be from -90 to 90').max(90, 'must be from -90 to 90'),
+    longitude: z.number().min(-180, 'must be from -180 to 180').max(180, 'must be from -180 to 180'),
+  },
+  { error: 'is required' },
+);
+export const moneyField = z.object(
+  {
+    amountMinor: z.number().int('must be whole minor units (cents)'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+  },
+  { error: 'is required' },
+);
+export const batchIdsField = z.array(uuidField).max(500, 'at most 500 ids per call');

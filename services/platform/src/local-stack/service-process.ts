@@ -1,0 +1,91 @@
+// Starts one service as a child process and waits until it says it is ready (the "ready" log line
+// with its gRPC address). Used by `npm start` and by the tests, which run real processes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const SERVICE_NAMES = ['user', 'inventory', 'payment', 'ride'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+const SERVICES_DIR = join(__dirname, '..', '..', '..');
+const READY_TIMEOUT_MS = 60_000;
+
+export class ServiceProcess {
+  private constructor(
+    readonly name: ServiceName,
+    private readonly child: ChildProcess,
+    readonly address: string,
+    private readonly exited: Promise<number | null>,
+    /** Every line the process wrote, stdout and stderr, for diagnosing a failed test. */
+    readonly output: string[],
+  ) {}
+
+  static start(
+    name: ServiceName,
+    env: Record<string, string>,
+    options: { echo?: (line: string) => void } = {},
+  ): Promise<ServiceProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(SERVICES_DIR, name, 'src', 'main.ts')], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${name} did not become ready in ${READY_TIMEOUT_MS} ms:\n${output.slice(-20).join('\n')}`));
+      }, READY_TIMEOUT_MS);
+      let ready: ServiceProcess | undefined;
+      const onLine = (line: string) => {
+        output.push(line);
+        options.echo?.(line);
+        if (ready || !line.includes('"msg":"ready"')) return;
+        const { grpcAddress } = JSON.parse(line) as { grpcAddress: string };
+        clearTimeout(timer);
+        ready = new ServiceProcess(name, child, grpcAddress, exited, output);
+        resolve(ready);
+      };
+      const collect = (stream: NodeJS.ReadableStream) => {
+        let buffered = '';
+        stream.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString('utf8');
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) onLine(line);
+        });
+      };
+      collect(child.stdout!);
+      collect(child.stderr!);
+      void exited.then((code) => {
+        if (ready) return;
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with code ${code} before it was ready:\n${output.slice(-20).join('\n')}`));
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Sends a signal (SIGKILL to simulate a crash, SIGSTOP to freeze, SIGCONT to resume). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Stops the process gracefully, or kills it after graceMs. Resolves with its exit code. */
+  async stop(graceMs = 10_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill('SIGCONT'); // a frozen process cannot handle SIGTERM
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Resolves when the process has exited, however it ended. */
+  waitForExit(): Promise<number | null> {
+    return this.exited;
+  }
+}

@@ -1,0 +1,41 @@
+// What every service's main does in the same order: open and migrate its database, build its
+// domain on top, serve it over gRPC, announce where it listens, and undo all of it on stop.
+import { openServiceDatabase } from './database/migrations';
+import type { Database } from './database/database';
+import type { ServiceBasics } from './config';
+import { startGrpcServer, type GrpcService } from './grpc/server';
+import type { Logger } from './logger';
+import type { StartedService } from './service-process';
+
+export interface ServiceParts<S> {
+  grpc: GrpcService<S>;
+  /** Work that runs beside the server (a recovery loop); stopped before the database closes. */
+  background?: { stop(): Promise<void> };
+}
+
+export async function hostService<S>(options: {
+  basics: ServiceBasics;
+  migrations: string;
+  logger: Logger;
+  build: (db: Database) => Promise<ServiceParts<S>>;
+}): Promise<StartedService> {
+  const { basics, logger } = options;
+  const { db, applied } = await openServiceDatabase({ ...basics.database, migrations: options.migrations });
+  logger.info({ engine: db.engine, migrationsApplied: applied }, 'database open');
+  try {
+    const parts = await options.build(db);
+    const server = await startGrpcServer(parts.grpc, { host: basics.host, port: basics.grpcPort, logger });
+    // The launcher and the tests wait for this line and read the address from it.
+    logger.info({ grpcAddress: server.address, engine: db.engine }, 'ready');
+    return {
+      stop: async () => {
+        await parts.background?.stop();
+        await server.shutdown();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

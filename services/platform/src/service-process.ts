@@ -1,0 +1,38 @@
+// Runs one service process: starts it, stops it gracefully on SIGTERM or SIGINT, and turns a bad
+// configuration into one clear message and exit code 78 (EX_CONFIG) instead of a stack trace.
+import { ConfigError } from './config';
+import type { Logger } from './logger';
+
+export interface StartedService {
+  stop(): Promise<void>;
+}
+
+export function runService(name: string, start: () => Promise<{ service: StartedService; logger: Logger }>): void {
+  start().then(
+    ({ service, logger }) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        service.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    },
+    (error: unknown) => {
+      if (error instanceof ConfigError) {
+        console.error(`${name}: ${error.message}`);
+        process.exit(78);
+      }
+      console.error(`${name}: failed to start:`, error);
+      process.exit(1);
+    },
+  );
+}

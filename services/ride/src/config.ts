@@ -1,0 +1,43 @@
+// The ride service's configuration, from the environment (see the README's table).
+import { z } from 'zod';
+import { ConfigError, milliseconds, readServiceConfig, serviceAddress } from '../../platform/src/config';
+
+export function readRideConfig(env: NodeJS.ProcessEnv = process.env) {
+  const { basics, own } = readServiceConfig(
+    'ride',
+    50053,
+    {
+      USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
+      INVENTORY_SERVICE_ADDR: serviceAddress('127.0.0.1:50052'),
+      PAYMENT_SERVICE_ADDR: serviceAddress('127.0.0.1:50054'),
+      // Deadline of each call to another service.
+      RIDE_CALL_DEADLINE_MS: milliseconds(2000),
+      // How long a flow may go without progress before recovery takes it over.
+      RIDE_FLOW_LEASE_MS: milliseconds(10_000),
+      RIDE_RECOVERY_INTERVAL_MS: milliseconds(5000),
+      RIDE_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),
+      RIDE_UNLOCK_FEE_MINOR: z.coerce.number().int().min(0).default(100),
+      RIDE_PER_MINUTE_MINOR: z.coerce.number().int().min(0).default(25),
+      RIDE_HOLD_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(30),
+    },
+    env,
+  );
+  // A lease shorter than one call would let recovery take over a flow that is still running.
+  if (own.RIDE_FLOW_LEASE_MS <= 2 * own.RIDE_CALL_DEADLINE_MS) {
+    throw new ConfigError(
+      `invalid configuration:\n  RIDE_FLOW_LEASE_MS=${own.RIDE_FLOW_LEASE_MS}: must be more than twice RIDE_CALL_DEADLINE_MS (${own.RIDE_CALL_DEADLINE_MS})`,
+    );
+  }
+  return {
+    ...basics,
+    dependencies: { user: own.USER_SERVICE_ADDR, inventory: own.INVENTORY_SERVICE_ADDR, payment: own.PAYMENT_SERVICE_ADDR },
+    callDeadlineMs: own.RIDE_CALL_DEADLINE_MS,
+    pricing: {
+      currency: own.RIDE_CURRENCY,
+      unlockFeeMinor: own.RIDE_UNLOCK_FEE_MINOR,
+      perMinuteMinor: own.RIDE_PER_MINUTE_MINOR,
+      holdMinutes: own.RIDE_HOLD_MINUTES,
+    },
+    recovery: { intervalMs: own.RIDE_RECOVERY_INTERVAL_MS, leaseMs: own.RIDE_FLOW_LEASE_MS, batchSize: 50 },
+  };
+}

@@ -1,0 +1,245 @@
+// The ride flow, the heart of the east-west traffic.
+//
+//   start: verify rider -> reserve bike -> hold payment -> unlock bike -> ACTIVE
+//   end:   price the ride -> capture payment -> release bike -> COMPLETED
+//
+// Before each step the ride row records which step is being attempted, so that whoever picks the
+// ride up next (a retry of the same request, or the recovery loop after a crash) knows exactly what
+// may have happened. Every call to another service is idempotent on the ride id (or the hold key
+// derived from it), so repeating a step that did happen is harmless. A failed start is undone in
+// reverse (void the hold, release the bike); an end that was cut short is pushed forward, since the
+// ride itself has happened. A lease on the row keeps two workers from driving one flow at once.
+import { randomUUID } from 'node:crypto';
+import {
+  DomainError,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+  unavailable,
+} from '../../../platform/src/errors';
+import type { Logger } from '../../../platform/src/logger';
+import { fare, holdAmount, type Pricing } from './pricing';
+import { attempted, holdKeyOf, type Ride, type StartStep } from './ride';
+import type { GeoPoint, RideDependencies } from './ride-dependencies';
+
+export interface RideStore {
+  /** Inserts a new ride holding the lease; says why not when the key or the rider is taken. */
+  insert(ride: Ride, leaseUntil: Date): Promise<'inserted' | 'duplicate_key' | 'rider_busy'>;
+  find(id: string): Promise<Ride | undefined>;
+  findByKey(riderId: string, idempotencyKey: string): Promise<Ride | undefined>;
+  findMany(ids: readonly string[]): Promise<Ride[]>;
+  /** Newest first, after the given position. */
+  listByRider(riderId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<Ride[]>;
+  /** Takes the flow lease when nobody holds it (or it has expired); false when someone does. */
+  claim(rideId: string, now: Date, leaseUntil: Date): Promise<boolean>;
+  /** Moves an ACTIVE ride to ENDING with its end data, holding the lease; false if it was not ACTIVE. */
+  beginEnding(ride: Ride, leaseUntil: Date): Promise<boolean>;
+  /** Saves the ride's progress; keeps the lease until leaseUntil, or drops it when undefined. */
+  save(ride: Ride, leaseUntil: Date | undefined): Promise<void>;
+  /** Claims up to `limit` unfinished rides whose lease has expired. */
+  claimStale(now: Date, leaseUntil: Date, limit: number): Promise<Ride[]>;
+}
+
+export interface RideFlowSettings {
+  pricing: Pricing;
+  /** How long a worker may hold a flow without progress before another may take it over. */
+  leaseMs: number;
+}
+
+export interface EndRideInput {
+  rideId: string;
+  riderId: string;
+  endLocation?: GeoPoint;
+  batteryPercent?: number;
+}
+
+export class RideFlow {
+  constructor(
+    private readonly store: RideStore,
+    private readonly services: RideDependencies,
+    private readonly settings: RideFlowSettings,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async startRide(input: { riderId: string; bikeId: string; idempotencyKey: string }): Promise<Ride> {
+    const existing = await this.store.findByKey(input.riderId, input.idempotencyKey);
+    if (existing) return this.answerRepeatedStart(existing, input.bikeId);
+
+    const now = this.now();
+    const id = randomUUID();
+    const ride: Ride = {
+      id,
+      riderId: input.riderId,
+      bikeId: input.bikeId,
+      idempotencyKey: input.idempotencyKey,
+      status: 'STARTING',
+      startStep: 'VERIFYING',
+      pricing: this.settings.pricing,
+      holdKey: holdKeyOf(id),
+      failureReason: '',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const inserted = await this.store.insert(ride, this.leaseUntil());
+    if (inserted === 'duplicate_key') return this.startRide(input); // a concurrent twin got there first
+    if (inserted === 'rider_busy') {
+      throw failedPrecondition(`rider ${input.riderId} already has a ride in progress; end it before starting another`);
+    }
+    return this.runStart(ride);
+  }
+
+  async endRide(input: EndRideInput): Promise<Ride> {
+    const ride = await this.store.find(input.rideId);
+    if (!ride) throw notFound(`ride ${input.rideId} does not exist`);
+    if (ride.riderId !== input.riderId) throw permissionDenied(`ride ${input.rideId} belongs to another rider`);
+    switch (ride.status) {
+      case 'COMPLETED':
+        return ride;
+      case 'STARTING':
+        throw failedPrecondition(`ride ${ride.id} is still starting; end it once it is active`);
+      case 'CANCELLING':
+      case 'CANCELLED':
+        throw failedPrecondition(`ride ${ride.id} never started (${ride.failureReason}); there is nothing to end`);
+      case 'ENDING':
+        if (!(await this.store.claim(ride.id, this.now(), this.leaseUntil()))) throw this.busy(ride);
+        return this.runEnd(ride);
+      case 'ACTIVE': {
+        const endTime = this.now();
+        const ending: Ride = {
+          ...ride,
+          status: 'ENDING',
+          endTime,
+          endLocation: input.endLocation ?? ride.startLocation,
+          endBatteryPercent: input.batteryPercent,
+          fareMinor: fare(ride.pricing, ride.startTime ?? endTime, endTime).amountMinor,
+          updatedAt: endTime,
+        };
+        // Only one of two concurrent EndRide calls moves the ride on; the other retries as a repeat.
+        if (!(await this.store.beginEnding(ending, this.leaseUntil()))) return this.endRide(input);
+        return this.runEnd(ending);
+      }
+    }
+  }
+
+  /** Finishes or undoes a flow that its worker left behind (it crashed, or a service was down). */
+  async recover(ride: Ride): Promise<Ride> {
+    switch (ride.status) {
+      case 'STARTING':
+        return this.undoStart(ride, unavailable('the ride start was interrupted and has been undone; start again'));
+      case 'CANCELLING':
+        return this.undoStart(ride, new DomainError(ride.failureKind ?? 'UNAVAILABLE', ride.failureReason));
+      case 'ENDING':
+        return this.runEnd(ride);
+      default:
+        await this.store.save(ride, undefined);
+        return ride;
+    }
+  }
+
+  private async answerRepeatedStart(ride: Ride, bikeId: string): Promise<Ride> {
+    if (ride.bikeId !== bikeId) {
+      throw invalidArgument(`idempotency_key ${ride.idempotencyKey} was already used to start a ride on bike ${ride.bikeId}; use a new key`);
+    }
+    switch (ride.status) {
+      case 'CANCELLING':
+      case 'CANCELLED':
+        throw new DomainError(ride.failureKind ?? 'FAILED_PRECONDITION', ride.failureReason);
+      case 'STARTING':
+        if (!(await this.store.claim(ride.id, this.now(), this.leaseUntil()))) throw this.busy(ride);
+        return this.runStart(ride);
+      default:
+        return ride;
+    }
+  }
+
+  private async runStart(ride: Ride): Promise<Ride> {
+    let current = ride;
+    try {
+      // A resumed flow repeats its current step; each call is idempotent.
+      if (!attempted(current, 'RESERVING')) {
+        await this.services.verifyRider(current.riderId);
+        current = await this.advance(current, 'RESERVING');
+      }
+      let startLocation = current.startLocation;
+      if (!attempted(current, 'AUTHORIZING')) {
+        startLocation = (await this.services.reserveBike(current.bikeId, current.id)).location;
+        current = await this.advance({ ...current, startLocation }, 'AUTHORIZING');
+      }
+      if (!attempted(current, 'UNLOCKING')) {
+        await this.services.authorizePayment(current.riderId, holdAmount(current.pricing), current.holdKey, `Ride ${current.id}`);
+        current = await this.advance(current, 'UNLOCKING');
+      }
+      await this.services.unlockBike(current.bikeId, current.id);
+      const startTime = this.now();
+      const active: Ride = { ...current, status: 'ACTIVE', startTime, updatedAt: startTime };
+      await this.store.save(active, undefined);
+      this.logger.info({ rideId: active.id, riderId: active.riderId, bikeId: active.bikeId }, 'ride started');
+      return active;
+    } catch (error) {
+      const failure = error instanceof DomainError ? error : unavailable(`ride start failed: ${String(error)}`);
+      await this.undoStart(current, failure);
+      throw failure;
+    }
+  }
+
+  /**
+   * Undoes whatever the start may have done, newest first: void the hold, then release the bike.
+   * When a service needed for that is down, the ride stays CANCELLING and recovery tries again.
+   */
+  private async undoStart(ride: Ride, failure: DomainError): Promise<Ride> {
+    const cancelling: Ride = {
+      ...ride,
+      status: 'CANCELLING',
+      failureKind: failure.kind,
+      failureReason: failure.message,
+      updatedAt: this.now(),
+    };
+    await this.store.save(cancelling, this.leaseUntil());
+    try {
+      if (attempted(cancelling, 'AUTHORIZING')) await this.services.voidPayment(cancelling.holdKey, cancelling.riderId);
+      if (attempted(cancelling, 'RESERVING')) await this.services.releaseBike(cancelling.bikeId, cancelling.id, {});
+    } catch (error) {
+      // Keep the lease: the recovery loop retries once it expires.
+      this.logger.warn({ rideId: ride.id, err: error }, 'undoing a failed ride start did not finish; recovery will retry');
+      return cancelling;
+    }
+    const cancelled: Ride = { ...cancelling, status: 'CANCELLED', updatedAt: this.now() };
+    await this.store.save(cancelled, undefined);
+    this.logger.info({ rideId: ride.id, reason: failure.message }, 'ride start undone');
+    return cancelled;
+  }
+
+  private async runEnd(ride: Ride): Promise<Ride> {
+    try {
+      await this.services.capturePayment(ride.holdKey, { amountMinor: ride.fareMinor ?? 0, currency: ride.pricing.currency });
+      await this.services.releaseBike(ride.bikeId, ride.id, { location: ride.endLocation, batteryPercent: ride.endBatteryPercent });
+    } catch (error) {
+      // The ride did happen: it can only go forward. Keep the lease; recovery retries when it expires.
+      this.logger.warn({ rideId: ride.id, err: error }, 'ending a ride did not finish; recovery will retry');
+      if (error instanceof DomainError && error.kind === 'UNAVAILABLE') {
+        throw unavailable(`ride ${ride.id} has ended, but charging or returning the bike is delayed: ${error.message}; it will finish automatically`);
+      }
+      throw error;
+    }
+    const completed: Ride = { ...ride, status: 'COMPLETED', updatedAt: this.now() };
+    await this.store.save(completed, undefined);
+    this.logger.info({ rideId: ride.id, fareMinor: ride.fareMinor }, 'ride completed');
+    return completed;
+  }
+
+  private async advance(ride: Ride, step: StartStep): Promise<Ride> {
+    const next: Ride = { ...ride, startStep: step, updatedAt: this.now() };
+    await this.store.save(next, this.leaseUntil());
+    return next;
+  }
+
+  private leaseUntil(): Date {
+    return new Date(this.now().getTime() + this.settings.leaseMs);
+  }
+
+  private busy(ride: Ride): DomainError {
+    return unavailable(`ride ${ride.id} is being processed by another request; retry in a moment`);
+  }
+}

@@ -1,0 +1,59 @@
+// Finishes or undoes ride flows that nobody is driving any more: their worker crashed, or a service
+// they needed was down. Runs once at start and then every interval; several replicas may run it,
+// since a ride is claimed (by its lease) before it is touched.
+import type { Logger } from '../../../platform/src/logger';
+import type { RideFlow, RideStore } from './ride-flow';
+
+export interface RecoverySettings {
+  intervalMs: number;
+  leaseMs: number;
+  batchSize: number;
+}
+
+export class RideRecovery {
+  private timer?: NodeJS.Timeout;
+  private pass?: Promise<number>;
+  private stopped = false;
+
+  constructor(
+    private readonly store: RideStore,
+    private readonly flow: RideFlow,
+    private readonly settings: RecoverySettings,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.pass = this.runOnce()
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'ride recovery pass failed; trying again later');
+          return 0;
+        })
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.settings.intervalMs);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.pass;
+  }
+
+  /** One pass: claims the stale flows and drives each to an end. Returns how many it touched. */
+  async runOnce(): Promise<number> {
+    const now = new Date();
+    const rides = await this.store.claimStale(now, new Date(now.getTime() + this.settings.leaseMs), this.settings.batchSize);
+    for (const ride of rides) {
+      try {
+        const after = await this.flow.recover(ride);
+        this.logger.info({ rideId: ride.id, from: ride.status, to: after.status }, 'recovered ride flow');
+      } catch (error) {
+        this.logger.warn({ rideId: ride.id, err: error }, 'ride flow still cannot finish; will retry');
+      }
+    }
+    return rides.length;
+  }
+}

@@ -1,0 +1,39 @@
+// A ride and the states of its flows.
+import type { DomainErrorKind } from '../../../platform/src/errors';
+import type { GeoPoint } from './ride-dependencies';
+import type { Pricing } from './pricing';
+
+export type RideStatus = 'STARTING' | 'ACTIVE' | 'ENDING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED';
+
+/** The start step being attempted; it and every step before it may have taken effect. */
+export type StartStep = 'VERIFYING' | 'RESERVING' | 'AUTHORIZING' | 'UNLOCKING';
+
+export interface Ride {
+  id: string;
+  riderId: string;
+  bikeId: string;
+  idempotencyKey: string;
+  status: RideStatus;
+  startStep: StartStep;
+  pricing: Pricing;
+  /** The payment hold's key: "ride:<id>". */
+  holdKey: string;
+  startTime?: Date;
+  startLocation?: GeoPoint;
+  endTime?: Date;
+  endLocation?: GeoPoint;
+  endBatteryPercent?: number;
+  fareMinor?: number;
+  failureKind?: DomainErrorKind;
+  failureReason: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const holdKeyOf = (rideId: string) => `ride:${rideId}`;
+
+/** Whether the step has been attempted, so that undoing the start must undo it. */
+export function attempted(ride: Ride, step: StartStep): boolean {
+  const order: StartStep[] = ['VERIFYING', 'RESERVING', 'AUTHORIZING', 'UNLOCKING'];
+  return order.indexOf(ride.startStep) >= order.indexOf(step);
+}

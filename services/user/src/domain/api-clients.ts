@@ -1,0 +1,42 @@
+// API clients: the mobile apps allowed to call the public API. A key is shown once at creation;
+// only its hash is stored, so a leaked database does not leak working keys.
+import { randomUUID } from 'node:crypto';
+import { notFound, unauthenticated } from '../../../platform/src/errors';
+import { generateApiKey, hashApiKey } from './secrets';
+
+export interface ApiClient {
+  id: string;
+  name: string;
+  keyPrefix: string;
+  active: boolean;
+  createdAt: Date;
+}
+
+export interface ApiClientStore {
+  insertApiClient(client: ApiClient, keyHash: string): Promise<void>;
+  findApiClientByKeyHash(keyHash: string): Promise<ApiClient | undefined>;
+  deactivateApiClient(id: string): Promise<ApiClient | undefined>;
+}
+
+export class ApiClientRegistry {
+  constructor(private readonly store: ApiClientStore) {}
+
+  async register(name: string): Promise<{ client: ApiClient; key: string }> {
+    const { key, prefix, hash } = generateApiKey();
+    const client: ApiClient = { id: randomUUID(), name: name.trim(), keyPrefix: prefix, active: true, createdAt: new Date() };
+    await this.store.insertApiClient(client, hash);
+    return { client, key };
+  }
+
+  async validate(key: string): Promise<ApiClient> {
+    const client = await this.store.findApiClientByKeyHash(hashApiKey(key));
+    if (!client || !client.active) throw unauthenticated('API key is not valid or has been revoked');
+    return client;
+  }
+
+  async revoke(id: string): Promise<ApiClient> {
+    const client = await this.store.deactivateApiClient(id);
+    if (!client) throw notFound(`API client ${id} does not exist`);
+    return client;
+  }
+}
