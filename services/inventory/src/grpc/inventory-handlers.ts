@@ -97,7 +97,7 @@ export function inventoryHandlers(fleet: Fleet): AsyncHandlers<InventoryServiceS
       return { bike: toProtoBike(await fleet.getBike(bikeId)) };
     },
     async batchGetBikes(request) {
-      const bikeIds = parseRequest(batchIdsField, request.bikeIds);
+      const { bikeIds } = parseRequest(z.object({ bikeIds: batchIdsField }), request);
       return { bikes: (await fleet.getBikes(bikeIds)).map(toProtoBike) };
     },
     async listAvailableBikesNear(request) {

@@ -82,7 +82,7 @@ export function rideHandlers(flow: RideFlow, store: RideStore, pricing: Pricing)
       return { ride: toProtoRide(ride) };
     },
     async batchGetRides(request) {
-      const rideIds = parseRequest(batchIdsField, request.rideIds);
+      const { rideIds } = parseRequest(z.object({ rideIds: batchIdsField }), request);
       return { rides: rideIds.length === 0 ? [] : (await store.findMany([...new Set(rideIds)])).map(toProtoRide) };
     },
     async listRides(request) {

@@ -68,7 +68,7 @@ export function userHandlers(
       return { rider: toProtoRider(await riders.get(riderId)) };
     },
     async batchGetRiders(request) {
-      const riderIds = parseRequest(batchIdsField, request.riderIds);
+      const { riderIds } = parseRequest(z.object({ riderIds: batchIdsField }), request);
       return { riders: (await riders.getMany(riderIds)).map(toProtoRider) };
     },
     async verifyRider(request) {

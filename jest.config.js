@@ -1,0 +1,18 @@
+// Tests are TypeScript, transformed by @swc/jest (see the README for why not ts-jest); types are
+// checked separately by `tsc` in `npm test`.
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(ts|js)$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+  // jose ships only ES modules; Jest's CommonJS runtime needs it transformed like our code.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // Tests start real processes and databases; a two-core machine needs room.
+  testTimeout: 120000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,47 @@
+// Test clients for the four services, straight from the generated code, with promise methods that
+// reject with the raw gRPC ServiceError, so tests can assert the exact status code and message.
+import { credentials, Metadata, status, type Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { InventoryServiceClient, InventoryServiceService } from '../../services/platform/src/generated/ecowheels/inventory/v1/inventory_service';
+import { PaymentServiceClient, PaymentServiceService } from '../../services/platform/src/generated/ecowheels/payment/v1/payment_service';
+import { RideServiceClient, RideServiceService } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
+import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
+import type { PromiseClient } from '../../services/platform/src/grpc/client';
+
+export type TestClient<C> = PromiseClient<C> & { raw: C };
+
+type Constructor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => C;
+
+function connect<C extends Client>(Ctor: Constructor<C>, definition: ServiceDefinition, address: string): TestClient<C> {
+  const client = new Ctor(address, credentials.createInsecure());
+  const promised: Record<string, unknown> = { raw: client, close: () => client.close() };
+  for (const name of Object.keys(definition)) {
+    promised[name] = (request: unknown) =>
+      new Promise((resolve, reject) => {
+        const method = (client as unknown as Record<string, Function>)[name].bind(client);
+        method(request, new Metadata(), { deadline: Date.now() + 15_000 }, (error: ServiceError | null, response: unknown) =>
+          error ? reject(error) : resolve(response),
+        );
+      });
+  }
+  return promised as TestClient<C>;
+}
+
+export const userClient = (address: string) => connect(UserServiceClient, UserServiceService, address);
+export const inventoryClient = (address: string) => connect(InventoryServiceClient, InventoryServiceService, address);
+export const paymentClient = (address: string) => connect(PaymentServiceClient, PaymentServiceService, address);
+export const rideClient = (address: string) => connect(RideServiceClient, RideServiceService, address);
+
+/** Asserts that a call failed with the given status, and a message matching `message`. */
+export async function expectStatus(call: Promise<unknown>, code: status, message?: RegExp): Promise<ServiceError> {
+  const error = await call.then(
+    (response) => {
+      throw new Error(`expected ${status[code]}, but the call succeeded with ${JSON.stringify(response)}`);
+    },
+    (failure: ServiceError) => failure,
+  );
+  expect({ code: status[error.code], details: error.details }).toEqual({
+    code: status[code],
+    details: message ? expect.stringMatching(message) : expect.any(String),
+  });
+  return error;
+}

@@ -1,0 +1,103 @@
+// Starts real service processes for a test file: each on a free port on loopback, each on a fresh
+// database on the PostgreSQL server (so tests can read what a service stored), stopped at the end.
+import { LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
+import { ServiceProcess, SERVICE_NAMES, type ServiceName } from '../../services/platform/src/local-stack/service-process';
+import { inventoryClient, paymentClient, rideClient, userClient } from './grpc-clients';
+import { createTestDatabase, type TestDatabase } from './postgres';
+
+/** Short timings, so failure and recovery paths finish quickly in tests. */
+export const TEST_ENV: Record<string, string> = {
+  LISTEN_HOST: '127.0.0.1',
+  LOG_LEVEL: 'info',
+  RIDE_CALL_DEADLINE_MS: '1000',
+  RIDE_FLOW_LEASE_MS: '2500',
+  RIDE_RECOVERY_INTERVAL_MS: '300',
+  ...Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_GRPC_PORT`, '0'])),
+};
+
+async function createDatabases(): Promise<Record<ServiceName, TestDatabase>> {
+  const created = await Promise.all(SERVICE_NAMES.map((name) => createTestDatabase(name)));
+  return Object.fromEntries(SERVICE_NAMES.map((name, index) => [name, created[index]])) as Record<ServiceName, TestDatabase>;
+}
+
+export class TestStack {
+  private constructor(
+    readonly stack: LocalStack,
+    readonly db: Record<ServiceName, TestDatabase>,
+    private readonly options: StackOptions,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<TestStack> {
+    const db = await createDatabases();
+    const options: StackOptions = {
+      env: { ...TEST_ENV, ...env },
+      serviceEnv: Object.fromEntries(SERVICE_NAMES.map((name) => [name, { [`${name.toUpperCase()}_DATABASE_URL`]: db[name].url }])),
+    };
+    try {
+      return new TestStack(await LocalStack.start(options), db, options);
+    } catch (error) {
+      await Promise.all(Object.values(db).map((database) => database.drop()));
+      throw error;
+    }
+  }
+
+  service(name: ServiceName): ServiceProcess {
+    return this.stack.services[name];
+  }
+
+  restart(name: ServiceName): Promise<ServiceProcess> {
+    return this.stack.restart(name, this.options);
+  }
+
+  clients() {
+    const { user, inventory, payment, ride } = this.stack.services;
+    return {
+      user: userClient(user.address),
+      inventory: inventoryClient(inventory.address),
+      payment: paymentClient(payment.address),
+      ride: rideClient(ride.address),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.stack.stop();
+    await Promise.all(Object.values(this.db).map((database) => database.drop()));
+  }
+}
+
+/** One service alone, on a fresh database, for its contract tests. */
+export class SingleService {
+  private constructor(
+    readonly name: ServiceName,
+    public process: ServiceProcess,
+    readonly db: TestDatabase,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(name: ServiceName, env: Record<string, string> = {}): Promise<SingleService> {
+    const db = await createTestDatabase(name);
+    const fullEnv = { ...TEST_ENV, [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env };
+    try {
+      return new SingleService(name, await ServiceProcess.start(name, fullEnv), db, fullEnv);
+    } catch (error) {
+      await db.drop();
+      throw error;
+    }
+  }
+
+  get address(): string {
+    return this.process.address;
+  }
+
+  /** Stops the process and starts it again on the same database (and a new port). */
+  async restart(): Promise<ServiceProcess> {
+    await this.process.stop();
+    this.process = await ServiceProcess.start(this.name, this.env);
+    return this.process;
+  }
+
+  async stop(): Promise<void> {
+    await this.process.stop();
+    await this.db.drop();
+  }
+}
