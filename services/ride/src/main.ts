@@ -22,7 +22,11 @@ runService('ride', async () => {
     build: async (db) => {
       const store = new RideStoreSql(db);
       const dependencies = connectRideDependencies(config.dependencies, config.callDeadlineMs);
-      const flow = new RideFlow(store, dependencies, { pricing: config.pricing, leaseMs: config.recovery.leaseMs }, logger);
+      const flow = new RideFlow(store, dependencies, {
+        pricing: config.pricing,
+        leaseMs: config.recovery.leaseMs,
+        busyWaitMs: 2 * config.callDeadlineMs,
+      }, logger);
       const recovery = new RideRecovery(store, flow, config.recovery, logger);
       recovery.start();
       return {

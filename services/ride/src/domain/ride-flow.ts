@@ -45,6 +45,8 @@ export interface RideFlowSettings {
   pricing: Pricing;
   /** How long a worker may hold a flow without progress before another may take it over. */
   leaseMs: number;
+  /** How long a repeated request waits for the worker already driving its flow to finish. */
+  busyWaitMs: number;
 }
 
 export interface EndRideInput {
@@ -103,7 +105,10 @@ export class RideFlow {
       case 'CANCELLED':
         throw failedPrecondition(`ride ${ride.id} never started (${ride.failureReason}); there is nothing to end`);
       case 'ENDING':
-        if (!(await this.store.claim(ride.id, this.now(), this.leaseUntil()))) throw this.busy(ride);
+        if (!(await this.store.claim(ride.id, this.now(), this.leaseUntil()))) {
+          await this.waitWhileBusy(ride);
+          return this.endRide(input);
+        }
         return this.runEnd(ride);
       case 'ACTIVE': {
         const endTime = this.now();
@@ -147,7 +152,9 @@ export class RideFlow {
       case 'CANCELLED':
         throw new DomainError(ride.failureKind ?? 'FAILED_PRECONDITION', ride.failureReason);
       case 'STARTING':
-        if (!(await this.store.claim(ride.id, this.now(), this.leaseUntil()))) throw this.busy(ride);
+        if (!(await this.store.claim(ride.id, this.now(), this.leaseUntil()))) {
+          return this.answerRepeatedStart(await this.waitWhileBusy(ride), bikeId);
+        }
         return this.runStart(ride);
       default:
         return ride;
@@ -185,7 +192,7 @@ export class RideFlow {
   }
 
   /**
-   * Undoes whatever the start may have done, newest first: void the hold, then release the bike.
+   * Undoes whatever the start may have done: voids the hold and releases the bike.
    * When a service needed for that is down, the ride stays CANCELLING and recovery tries again.
    */
   private async undoStart(ride: Ride, failure: DomainError): Promise<Ride> {
@@ -197,12 +204,15 @@ export class RideFlow {
       updatedAt: this.now(),
     };
     await this.store.save(cancelling, this.leaseUntil());
-    try {
-      if (attempted(cancelling, 'AUTHORIZING')) await this.services.voidPayment(cancelling.holdKey, cancelling.riderId);
-      if (attempted(cancelling, 'RESERVING')) await this.services.releaseBike(cancelling.bikeId, cancelling.id, {});
-    } catch (error) {
+    // Each undo is tried even when another fails: a payment outage must not keep the bike locked.
+    const undone = await Promise.allSettled([
+      attempted(cancelling, 'AUTHORIZING') && this.services.voidPayment(cancelling.holdKey, cancelling.riderId),
+      attempted(cancelling, 'RESERVING') && this.services.releaseBike(cancelling.bikeId, cancelling.id, {}),
+    ]);
+    const failures = undone.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    if (failures.length > 0) {
       // Keep the lease: the recovery loop retries once it expires.
-      this.logger.warn({ rideId: ride.id, err: error }, 'undoing a failed ride start did not finish; recovery will retry');
+      this.logger.warn({ rideId: ride.id, err: failures[0] }, 'undoing a failed ride start did not finish; recovery will retry');
       return cancelling;
     }
     const cancelled: Ride = { ...cancelling, status: 'CANCELLED', updatedAt: this.now() };
@@ -239,7 +249,17 @@ export class RideFlow {
     return new Date(this.now().getTime() + this.settings.leaseMs);
   }
 
-  private busy(ride: Ride): DomainError {
-    return unavailable(`ride ${ride.id} is being processed by another request; retry in a moment`);
+  /**
+   * A repeat of a request whose flow another worker is still driving (a client or mesh retry that
+   * overtook the original): waits for that worker to move the ride on, then answers from there.
+   */
+  private async waitWhileBusy(ride: Ride): Promise<Ride> {
+    const giveUpAt = Date.now() + this.settings.busyWaitMs;
+    while (Date.now() < giveUpAt) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const current = await this.store.find(ride.id);
+      if (current && current.status !== ride.status) return current;
+    }
+    throw unavailable(`ride ${ride.id} is being processed by another request; retry in a moment`);
   }
 }

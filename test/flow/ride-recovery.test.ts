@@ -1,0 +1,157 @@
+// What happens when a service is down or the ride service dies half-way through a flow. Each case
+// ends with all four databases consistent: no bike held and no money held by a ride that is not
+// on, and no ride charged twice.
+import { status } from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import { eventually } from '../support/eventually';
+import { newBike, riderWithFunds } from '../support/fixtures';
+import { expectStatus } from '../support/grpc-clients';
+import { describeWithPostgres } from '../support/postgres';
+import { rideState } from '../support/ride-state';
+import { TestStack } from '../support/stack';
+
+describeWithPostgres('ride flow recovery', () => {
+  let stack: TestStack;
+  let clients: ReturnType<TestStack['clients']>;
+
+  beforeEach(async () => {
+    stack = await TestStack.start();
+    clients = stack.clients();
+  });
+  afterEach(async () => {
+    for (const client of Object.values(clients ?? {})) client.close();
+    await stack?.stop();
+  });
+
+  const rideIdForKey = async (riderId: string, key: string) => {
+    const [row] = await stack.db.ride.query<{ id: string }>('SELECT id FROM rides WHERE rider_id = $1 AND idempotency_key = $2', [riderId, key]);
+    return row?.id;
+  };
+
+  /** Kills the ride service with SIGKILL (no clean-up of any kind) and starts it again. */
+  const crashAndRestartRide = async () => {
+    const ride = stack.service('ride');
+    ride.signal('SIGKILL');
+    await ride.waitForExit();
+    await stack.restart('ride');
+    clients.ride.close();
+    clients.ride = stack.clients().ride;
+  };
+
+  it('with the payment service down, a start releases the bike at once and voids the hold once payment is back', async () => {
+    const { riderId } = await riderWithFunds(clients);
+    const bike = await newBike(clients);
+    const key = randomUUID();
+    await stack.service('payment').stop();
+    await expectStatus(clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.UNAVAILABLE, /payment/);
+    const rideId = await rideIdForKey(riderId, key);
+    expect(await rideState(stack, rideId, bike.id, riderId)).toMatchObject({ ride: 'CANCELLING', bike: 'AVAILABLE', reservation: ['RELEASED'] });
+
+    await stack.restart('payment');
+    const settled = await eventually(
+      async () => {
+        const state = await rideState(stack, rideId, bike.id, riderId);
+        expect(state.ride).toBe('CANCELLED');
+        return state;
+      },
+      { what: 'recovery to finish undoing the start', timeoutMs: 30_000 },
+    );
+    expect(settled).toMatchObject({ bike: 'AVAILABLE', hold: ['VOIDED'], wallet: { available: 2000, held: 0 } });
+  });
+
+  it('a ride service killed while payment is holding money undoes the start after a restart', async () => {
+    const { riderId } = await riderWithFunds(clients);
+    const bike = await newBike(clients);
+    const key = randomUUID();
+    // Freeze payment so the flow stops inside Authorize, then kill the ride service there.
+    stack.service('payment').signal('SIGSTOP');
+    const inFlight = clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }).catch((error: unknown) => error);
+    const rideId = await eventually(async () => {
+      const [row] = await stack.db.ride.query<{ id: string; start_step: string }>(
+        'SELECT id, start_step FROM rides WHERE rider_id = $1',
+        [riderId],
+      );
+      expect(row?.start_step).toBe('AUTHORIZING');
+      return row.id;
+    }, { what: 'the start flow to reach Authorize' });
+    await crashAndRestartRide();
+    stack.service('payment').signal('SIGCONT');
+    await inFlight;
+
+    const settled = await eventually(
+      async () => {
+        const state = await rideState(stack, rideId, bike.id, riderId);
+        expect(state.ride).toBe('CANCELLED');
+        return state;
+      },
+      { what: 'recovery to undo the interrupted start', timeoutMs: 30_000 },
+    );
+    expect(settled).toMatchObject({
+      bike: 'AVAILABLE',
+      reservation: ['RELEASED'],
+      hold: ['VOIDED'],
+      wallet: { available: 2000, held: 0 },
+    });
+    // The interrupted key is spent: retrying it says so instead of starting a second flow.
+    await expectStatus(clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.UNAVAILABLE, /interrupted/);
+  });
+
+  it('a ride service killed after the fare was captured finishes the end after a restart, charging once', async () => {
+    const { riderId } = await riderWithFunds(clients);
+    const bike = await newBike(clients);
+    const { ride } = await clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+    const end = { latitude: 52.36, longitude: 4.88 };
+    // Freeze inventory so the end flow stops inside ReleaseBike, after Capture.
+    stack.service('inventory').signal('SIGSTOP');
+    const inFlight = clients.ride.endRide({ rideId: ride!.id, riderId, endLocation: end }).catch((error: unknown) => error);
+    await eventually(async () => {
+      expect((await rideState(stack, ride!.id, bike.id, riderId)).hold).toEqual(['CAPTURED']);
+    }, { what: 'the end flow to capture the fare' });
+    await crashAndRestartRide();
+    stack.service('inventory').signal('SIGCONT');
+    await inFlight;
+
+    const settled = await eventually(
+      async () => {
+        const state = await rideState(stack, ride!.id, bike.id, riderId);
+        expect(state.ride).toBe('COMPLETED');
+        return state;
+      },
+      { what: 'recovery to finish the end', timeoutMs: 30_000 },
+    );
+    expect(settled).toMatchObject({
+      bike: 'AVAILABLE',
+      bikeLocation: end,
+      reservation: ['RELEASED'],
+      ledger: ['HOLD', 'CAPTURE', 'RELEASE'],
+      wallet: { available: 2000 - 125, held: 0 },
+    });
+    // The rider asking again sees the finished ride, charged once.
+    const again = await clients.ride.endRide({ rideId: ride!.id, riderId });
+    expect(again.ride!.fare!.amountMinor).toBe(125);
+  });
+
+  it('a ride service killed while the bike was reserved holds no bike and no money after a restart', async () => {
+    const { riderId } = await riderWithFunds(clients);
+    const bike = await newBike(clients);
+    stack.service('inventory').signal('SIGSTOP');
+    const inFlight = clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() }).catch((error: unknown) => error);
+    const rideId = await eventually(async () => {
+      const [row] = await stack.db.ride.query<{ id: string; start_step: string }>('SELECT id, start_step FROM rides WHERE rider_id = $1', [riderId]);
+      expect(row?.start_step).toBe('RESERVING');
+      return row.id;
+    }, { what: 'the start flow to reach ReserveBike' });
+    await crashAndRestartRide();
+    stack.service('inventory').signal('SIGCONT');
+    await inFlight;
+    const settled = await eventually(
+      async () => {
+        const state = await rideState(stack, rideId, bike.id, riderId);
+        expect(state.ride).toBe('CANCELLED');
+        return state;
+      },
+      { what: 'recovery to undo the reservation', timeoutMs: 30_000 },
+    );
+    expect(settled).toMatchObject({ bike: 'AVAILABLE', reservation: ['RELEASED'], hold: [], wallet: { available: 2000, held: 0 } });
+  });
+});

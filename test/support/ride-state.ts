@@ -1,0 +1,40 @@
+// Reads what each service stored about one ride, straight from their databases, so flow tests can
+// check that the four stay consistent (no bike held and no money held by a ride that is not on).
+import type { TestStack } from './stack';
+
+export async function rideState(stack: TestStack, rideId: string, bikeId: string, riderId: string) {
+  const [ride] = await stack.db.ride.query<{ status: string; start_step: string; fare_minor: number | null }>(
+    'SELECT status, start_step, fare_minor::int AS fare_minor FROM rides WHERE id = $1',
+    [rideId],
+  );
+  const [bike] = await stack.db.inventory.query<{ status: string; latitude: number; longitude: number }>(
+    'SELECT status, latitude, longitude FROM bikes WHERE id = $1',
+    [bikeId],
+  );
+  const reservations = await stack.db.inventory.query<{ status: string }>('SELECT status FROM reservations WHERE ride_id = $1', [rideId]);
+  const holds = await stack.db.payment.query<{ status: string; authorized_minor: number; captured_minor: number }>(
+    'SELECT status, authorized_minor::int AS authorized_minor, captured_minor::int AS captured_minor FROM holds WHERE hold_key = $1',
+    [`ride:${rideId}`],
+  );
+  const [wallet] = await stack.db.payment.query<{ available: number; held: number }>(
+    'SELECT available_minor::int AS available, held_minor::int AS held FROM wallets WHERE rider_id = $1',
+    [riderId],
+  );
+  const entries = await stack.db.payment.query<{ kind: string }>(
+    'SELECT kind FROM ledger_entries WHERE hold_key = $1 ORDER BY seq',
+    [`ride:${rideId}`],
+  );
+  return {
+    ride: ride?.status,
+    startStep: ride?.start_step,
+    fareMinor: ride?.fare_minor,
+    bike: bike?.status,
+    bikeLocation: bike && { latitude: bike.latitude, longitude: bike.longitude },
+    reservation: reservations.map((row) => row.status),
+    hold: holds.map((row) => row.status),
+    held: holds.map((row) => row.authorized_minor),
+    captured: holds.map((row) => row.captured_minor),
+    wallet,
+    ledger: entries.map((row) => row.kind),
+  };
+}
