@@ -13,7 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Logger } from '../logger';
 import { toGrpcStatus } from './status';
 
@@ -70,7 +70,8 @@ export async function startGrpcServer<S>(
   const health = new HealthImplementation({ '': 'SERVING', [service.name]: 'SERVING' });
   health.addToServer(server);
 
-  const packageDefinition = protoLoader.loadSync(join(PROTO_ROOT, service.protoFile), {
+  // Reflection describes the service and the health service, so tools can call both by name.
+  const packageDefinition = protoLoader.loadSync([join(PROTO_ROOT, service.protoFile), healthProtoPath], {
     includeDirs: [PROTO_ROOT],
   });
   new ReflectionService(packageDefinition).addToServer(server);
