@@ -1,5 +1,6 @@
 // Tests are TypeScript, transformed by @swc/jest (see the README for why not ts-jest); types are
-// checked separately by `tsc` in `npm test`.
+// checked separately by `tsc` in `npm test`. `npm test` runs Jest with --experimental-vm-modules
+// because PGlite loads parts of itself with a dynamic import().
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

@@ -1,0 +1,53 @@
+// The user service's store under its domain rules, on PGlite and on the PostgreSQL server.
+import { randomUUID } from 'node:crypto';
+import { AccessTokenIssuer, generateSigningKeyPem } from '../../services/user/src/domain/access-tokens';
+import { ApiClientRegistry } from '../../services/user/src/domain/api-clients';
+import { RiderAccounts } from '../../services/user/src/domain/rider-accounts';
+import { USER_MIGRATIONS, UserStore } from '../../services/user/src/store/user-store';
+import { describeOnEachEngine } from '../support/engines';
+
+describeOnEachEngine('user store', USER_MIGRATIONS, (db) => {
+  const accounts = async () => {
+    const store = new UserStore(db());
+    const tokens = await AccessTokenIssuer.fromPem(await store.loadOrCreateSigningKey(generateSigningKeyPem), {
+      issuer: 'test',
+      audience: 'test',
+      ttlSeconds: 60,
+    });
+    return { store, riders: new RiderAccounts(store, tokens), apiClients: new ApiClientRegistry(store) };
+  };
+
+  it('keeps riders, refuses a second rider with the same email, and logs them in', async () => {
+    const { riders } = await accounts();
+    const email = `Store-${randomUUID()}@Example.test`;
+    const rider = await riders.register({ email, displayName: 'Store Rider', password: 'a long password' });
+    await expect(riders.register({ email: email.toLowerCase(), displayName: 'Twin', password: 'another password' })).rejects.toThrow(/already exists/);
+    expect(await riders.get(rider.id)).toEqual(rider);
+    expect((await riders.getMany([rider.id, randomUUID()])).map((found) => found.id)).toEqual([rider.id]);
+    const login = await riders.login(email, 'a long password');
+    expect(login.rider.id).toBe(rider.id);
+  });
+
+  it('changes only what it is asked to change', async () => {
+    const { riders } = await accounts();
+    const rider = await riders.register({ email: `${randomUUID()}@example.test`, displayName: 'R', password: 'a long password' });
+    const verified = await riders.confirmIdentity(rider.id);
+    const suspended = await riders.setStatus(rider.id, 'SUSPENDED', 'test');
+    expect({ verified: suspended.verified, status: suspended.status }).toEqual({ verified: true, status: 'SUSPENDED' });
+    expect(verified.updatedAt.getTime()).toBeGreaterThanOrEqual(rider.updatedAt.getTime());
+  });
+
+  it('finds API clients by the hash of their key only', async () => {
+    const { apiClients } = await accounts();
+    const { client, key } = await apiClients.register('Store test app');
+    expect((await apiClients.validate(key)).id).toBe(client.id);
+    await apiClients.revoke(client.id);
+    await expect(apiClients.validate(key)).rejects.toThrow(/revoked/);
+  });
+
+  it('makes the token signing key once and keeps it', async () => {
+    const store = new UserStore(db());
+    const first = await store.loadOrCreateSigningKey(generateSigningKeyPem);
+    expect(await store.loadOrCreateSigningKey(generateSigningKeyPem)).toBe(first);
+  });
+});

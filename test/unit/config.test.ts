@@ -1,0 +1,48 @@
+// Configuration is read once at start; a wrong value stops the process with a message that names
+// the variable and says what it should be.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError } from '../../services/platform/src/config';
+import { readRideConfig } from '../../services/ride/src/config';
+
+describe('service configuration', () => {
+  it('has working defaults: no variable is required to run on a laptop', () => {
+    const config = readRideConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      grpcPort: 50053,
+      database: { url: undefined, dataDir: join('.data', 'ride') },
+      dependencies: { user: '127.0.0.1:50051', inventory: '127.0.0.1:50052', payment: '127.0.0.1:50054' },
+    });
+  });
+
+  it('names every wrong variable in one message', () => {
+    let error: unknown;
+    try {
+      readRideConfig({ RIDE_GRPC_PORT: 'eighty', PAYMENT_SERVICE_ADDR: 'payment', RIDE_DATABASE_URL: 'mysql://x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/RIDE_GRPC_PORT="eighty"/);
+    expect(message).toMatch(/PAYMENT_SERVICE_ADDR="payment": must be host:port/);
+    expect(message).toMatch(/RIDE_DATABASE_URL="mysql:\/\/x": must be a postgres:\/\/ URL/);
+  });
+
+  it('refuses a flow lease too short for the calls it covers', () => {
+    expect(() => readRideConfig({ RIDE_CALL_DEADLINE_MS: '2000', RIDE_FLOW_LEASE_MS: '3000' })).toThrow(/more than twice RIDE_CALL_DEADLINE_MS/);
+  });
+
+  it('stops a service process with exit code 78 and the message, not a stack trace', () => {
+    const main = join(__dirname, '..', '..', 'services', 'inventory', 'src', 'main.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', main], {
+      env: { ...process.env, INVENTORY_MIN_BATTERY_PERCENT: '150' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toMatch(/inventory: invalid configuration:\n {2}INVENTORY_MIN_BATTERY_PERCENT="150"/);
+    expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
