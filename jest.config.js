@@ -15,5 +15,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   // Tests start real processes and databases; a two-core machine needs room.
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: 2,
 };

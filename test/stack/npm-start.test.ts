@@ -1,0 +1,109 @@
+// The README's main command, on the embedded default: four services on PGlite, demo data, and a
+// whole ride through the printed addresses with the printed rider. Then a stop and a second start
+// on the same data folder, which must keep the data and not seed it twice.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
+import { inventoryClient, paymentClient, rideClient } from '../support/grpc-clients';
+
+const START = join(__dirname, '..', '..', 'services', 'platform', 'src', 'local-stack', 'start.ts');
+const CENTRE = { latitude: 52.3791, longitude: 4.9003 };
+
+interface Started {
+  child: ChildProcess;
+  output: string;
+  addresses: Record<string, string>;
+}
+
+function startMainCommand(dataDir: string): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', START], {
+    // Free ports, so the test never collides with a stack a developer is running.
+    env: { ...process.env, DATA_DIR: dataDir, USER_GRPC_PORT: '0', INVENTORY_GRPC_PORT: '0', PAYMENT_GRPC_PORT: '0', RIDE_GRPC_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not finish starting:\n${output}`)), 150_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!output.includes('Ctrl-C stops everything')) return;
+      clearTimeout(timer);
+      const addresses = Object.fromEntries(
+        [...output.matchAll(/^ {2}(user|inventory|payment|ride) +(\S+)$/gm)].map((match) => [match[1], match[2]]),
+      );
+      resolve({ child, output, addresses });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+}
+
+async function stopMainCommand(started: Started): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => started.child.once('exit', resolve));
+  started.child.kill('SIGINT');
+  return exited;
+}
+
+const portIsClosed = (address: string) =>
+  new Promise<boolean>((resolve) => {
+    const [host, port] = address.split(':');
+    const socket = connect(Number(port), host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+
+describe('npm start (embedded default)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-start-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts four services on PGlite with demo data, takes a ride, and keeps its data across a restart', async () => {
+    const first = await startMainCommand(dataDir);
+    const demo = JSON.parse(readFileSync(join(dataDir, 'demo-credentials.json'), 'utf8')) as { riderId: string; apiKey: string; riderPassword: string };
+    expect(first.output).toContain(demo.riderPassword);
+    expect(first.output).toContain(demo.apiKey);
+    expect(Object.keys(first.addresses).sort()).toEqual(['inventory', 'payment', 'ride', 'user']);
+
+    const inventory = inventoryClient(first.addresses.inventory);
+    const ride = rideClient(first.addresses.ride);
+    const payment = paymentClient(first.addresses.payment);
+    try {
+      const nearby = await inventory.listAvailableBikesNear({ center: CENTRE, radiusMeters: 1500, pageSize: 50, pageToken: '' });
+      expect(nearby.bikes.length).toBeGreaterThanOrEqual(6);
+      const bikeId = nearby.bikes[0].bike!.id;
+      const { ride: started } = await ride.startRide({ riderId: demo.riderId, bikeId, idempotencyKey: randomUUID() });
+      expect(started!.status).toBe(RideStatus.RIDE_STATUS_ACTIVE);
+      const { ride: ended } = await ride.endRide({ rideId: started!.id, riderId: demo.riderId, endLocation: CENTRE });
+      expect(ended!.status).toBe(RideStatus.RIDE_STATUS_COMPLETED);
+      const { wallet } = await payment.getWallet({ riderId: demo.riderId });
+      expect(wallet!.available!.amountMinor).toBe(2000 - ended!.fare!.amountMinor);
+    } finally {
+      inventory.close();
+      ride.close();
+      payment.close();
+    }
+    expect(await stopMainCommand(first)).toBe(0);
+    for (const address of Object.values(first.addresses)) expect(await portIsClosed(address)).toBe(true);
+
+    const second = await startMainCommand(dataDir);
+    const inventoryAgain = inventoryClient(second.addresses.inventory);
+    const rideAgain = rideClient(second.addresses.ride);
+    try {
+      const { bikes } = await inventoryAgain.listAvailableBikesNear({ center: CENTRE, radiusMeters: 10_000, pageSize: 100, pageToken: '' });
+      expect(bikes).toHaveLength(18); // seeded once, not twice
+      const { rides } = await rideAgain.listRides({ riderId: demo.riderId, pageSize: 10, pageToken: '' });
+      expect(rides.map((r) => r.status)).toEqual([RideStatus.RIDE_STATUS_COMPLETED]);
+    } finally {
+      inventoryAgain.close();
+      rideAgain.close();
+    }
+    expect(await stopMainCommand(second)).toBe(0);
+  });
+});
