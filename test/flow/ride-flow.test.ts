@@ -7,7 +7,7 @@ import { RiderStatus } from '../../services/platform/src/generated/ecowheels/use
 import { newBike, newRider, riderWithFunds, topUp } from '../support/fixtures';
 import { expectStatus } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
-import { rideState } from '../support/ride-state';
+import { rideIdForKey, rideState } from '../support/ride-state';
 import { TestStack } from '../support/stack';
 
 // The default tariff: 1.00 EUR to unlock, 0.25 EUR a minute, 30 minutes held at the start.
@@ -25,11 +25,6 @@ describeWithPostgres('ride flow across the four services', () => {
     for (const client of Object.values(clients ?? {})) client.close();
     await stack?.stop();
   });
-
-  const rideIdForKey = async (riderId: string, key: string) => {
-    const [row] = await stack.db.ride.query<{ id: string }>('SELECT id FROM rides WHERE rider_id = $1 AND idempotency_key = $2', [riderId, key]);
-    return row.id;
-  };
 
   it('starts a ride (rider checked, bike reserved and unlocked, money held) and ends it (fare captured, bike parked)', async () => {
     const { riderId } = await riderWithFunds(clients, 2000);
@@ -68,7 +63,7 @@ describeWithPostgres('ride flow across the four services', () => {
       const bike = await newBike(clients);
       const key = randomUUID();
       await expectStatus(clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.FAILED_PRECONDITION, /suspended/);
-      expect(await rideState(stack, await rideIdForKey(riderId, key), bike.id, riderId)).toMatchObject({
+      expect(await rideState(stack, await rideIdForKey(stack, riderId, key), bike.id, riderId)).toMatchObject({
         ride: 'CANCELLED',
         bike: 'AVAILABLE',
         reservation: [],
@@ -95,7 +90,7 @@ describeWithPostgres('ride flow across the four services', () => {
         status.FAILED_PRECONDITION,
         /in a ride; choose another bike/,
       );
-      expect(await rideState(stack, await rideIdForKey(second.riderId, key), bike.id, second.riderId)).toMatchObject({
+      expect(await rideState(stack, await rideIdForKey(stack, second.riderId, key), bike.id, second.riderId)).toMatchObject({
         ride: 'CANCELLED',
         bike: 'IN_RIDE',
         reservation: ['RELEASED'],
@@ -114,7 +109,7 @@ describeWithPostgres('ride flow across the four services', () => {
         status.FAILED_PRECONDITION,
         /insufficient funds: 3.00 EUR available, 8.50 EUR needed/,
       );
-      expect(await rideState(stack, await rideIdForKey(riderId, key), bike.id, riderId)).toMatchObject({
+      expect(await rideState(stack, await rideIdForKey(stack, riderId, key), bike.id, riderId)).toMatchObject({
         ride: 'CANCELLED',
         bike: 'AVAILABLE',
         reservation: ['RELEASED'],

@@ -7,7 +7,7 @@ import { eventually } from '../support/eventually';
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { expectStatus } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
-import { rideState } from '../support/ride-state';
+import { rideIdForKey, rideState, settledState, startReaches } from '../support/ride-state';
 import { TestStack } from '../support/stack';
 
 describeWithPostgres('ride flow recovery', () => {
@@ -22,11 +22,6 @@ describeWithPostgres('ride flow recovery', () => {
     for (const client of Object.values(clients ?? {})) client.close();
     await stack?.stop();
   });
-
-  const rideIdForKey = async (riderId: string, key: string) => {
-    const [row] = await stack.db.ride.query<{ id: string }>('SELECT id FROM rides WHERE rider_id = $1 AND idempotency_key = $2', [riderId, key]);
-    return row?.id;
-  };
 
   /** Kills the ride service with SIGKILL (no clean-up of any kind) and starts it again. */
   const crashAndRestartRide = async () => {
@@ -44,18 +39,11 @@ describeWithPostgres('ride flow recovery', () => {
     const key = randomUUID();
     await stack.service('payment').stop();
     await expectStatus(clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.UNAVAILABLE, /payment/);
-    const rideId = await rideIdForKey(riderId, key);
+    const rideId = await rideIdForKey(stack, riderId, key);
     expect(await rideState(stack, rideId, bike.id, riderId)).toMatchObject({ ride: 'CANCELLING', bike: 'AVAILABLE', reservation: ['RELEASED'] });
 
     await stack.restart('payment');
-    const settled = await eventually(
-      async () => {
-        const state = await rideState(stack, rideId, bike.id, riderId);
-        expect(state.ride).toBe('CANCELLED');
-        return state;
-      },
-      { what: 'recovery to finish undoing the start', timeoutMs: 30_000 },
-    );
+    const settled = await settledState(stack, { rideId, bikeId: bike.id, riderId }, 'CANCELLED');
     expect(settled).toMatchObject({ bike: 'AVAILABLE', hold: ['VOIDED'], wallet: { available: 2000, held: 0 } });
   });
 
@@ -66,26 +54,12 @@ describeWithPostgres('ride flow recovery', () => {
     // Freeze payment so the flow stops inside Authorize, then kill the ride service there.
     stack.service('payment').signal('SIGSTOP');
     const inFlight = clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }).catch((error: unknown) => error);
-    const rideId = await eventually(async () => {
-      const [row] = await stack.db.ride.query<{ id: string; start_step: string }>(
-        'SELECT id, start_step FROM rides WHERE rider_id = $1',
-        [riderId],
-      );
-      expect(row?.start_step).toBe('AUTHORIZING');
-      return row.id;
-    }, { what: 'the start flow to reach Authorize' });
+    const rideId = await startReaches(stack, riderId, 'AUTHORIZING');
     await crashAndRestartRide();
     stack.service('payment').signal('SIGCONT');
     await inFlight;
 
-    const settled = await eventually(
-      async () => {
-        const state = await rideState(stack, rideId, bike.id, riderId);
-        expect(state.ride).toBe('CANCELLED');
-        return state;
-      },
-      { what: 'recovery to undo the interrupted start', timeoutMs: 30_000 },
-    );
+    const settled = await settledState(stack, { rideId, bikeId: bike.id, riderId }, 'CANCELLED');
     expect(settled).toMatchObject({
       bike: 'AVAILABLE',
       reservation: ['RELEASED'],
@@ -111,14 +85,7 @@ describeWithPostgres('ride flow recovery', () => {
     stack.service('inventory').signal('SIGCONT');
     await inFlight;
 
-    const settled = await eventually(
-      async () => {
-        const state = await rideState(stack, ride!.id, bike.id, riderId);
-        expect(state.ride).toBe('COMPLETED');
-        return state;
-      },
-      { what: 'recovery to finish the end', timeoutMs: 30_000 },
-    );
+    const settled = await settledState(stack, { rideId: ride!.id, bikeId: bike.id, riderId }, 'COMPLETED');
     expect(settled).toMatchObject({
       bike: 'AVAILABLE',
       bikeLocation: end,
@@ -136,22 +103,11 @@ describeWithPostgres('ride flow recovery', () => {
     const bike = await newBike(clients);
     stack.service('inventory').signal('SIGSTOP');
     const inFlight = clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() }).catch((error: unknown) => error);
-    const rideId = await eventually(async () => {
-      const [row] = await stack.db.ride.query<{ id: string; start_step: string }>('SELECT id, start_step FROM rides WHERE rider_id = $1', [riderId]);
-      expect(row?.start_step).toBe('RESERVING');
-      return row.id;
-    }, { what: 'the start flow to reach ReserveBike' });
+    const rideId = await startReaches(stack, riderId, 'RESERVING');
     await crashAndRestartRide();
     stack.service('inventory').signal('SIGCONT');
     await inFlight;
-    const settled = await eventually(
-      async () => {
-        const state = await rideState(stack, rideId, bike.id, riderId);
-        expect(state.ride).toBe('CANCELLED');
-        return state;
-      },
-      { what: 'recovery to undo the reservation', timeoutMs: 30_000 },
-    );
+    const settled = await settledState(stack, { rideId, bikeId: bike.id, riderId }, 'CANCELLED');
     expect(settled).toMatchObject({ bike: 'AVAILABLE', reservation: ['RELEASED'], hold: [], wallet: { available: 2000, held: 0 } });
   });
 });

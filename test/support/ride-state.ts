@@ -1,5 +1,6 @@
 // Reads what each service stored about one ride, straight from their databases, so flow tests can
 // check that the four stay consistent (no bike held and no money held by a ride that is not on).
+import { eventually } from './eventually';
 import type { TestStack } from './stack';
 
 export async function rideState(stack: TestStack, rideId: string, bikeId: string, riderId: string) {
@@ -37,4 +38,37 @@ export async function rideState(stack: TestStack, rideId: string, bikeId: string
     wallet,
     ledger: entries.map((row) => row.kind),
   };
+}
+
+/** The id of the ride a StartRide with this key made (a failed start answers no ride). */
+export async function rideIdForKey(stack: TestStack, riderId: string, idempotencyKey: string): Promise<string> {
+  const [row] = await stack.db.ride.query<{ id: string }>('SELECT id FROM rides WHERE rider_id = $1 AND idempotency_key = $2', [
+    riderId,
+    idempotencyKey,
+  ]);
+  return row?.id;
+}
+
+/** Waits until recovery (or a retry) brings the ride to `status`, and answers the state then. */
+export function settledState(stack: TestStack, ids: { rideId: string; bikeId: string; riderId: string }, status: string) {
+  return eventually(
+    async () => {
+      const state = await rideState(stack, ids.rideId, ids.bikeId, ids.riderId);
+      expect(state.ride).toBe(status);
+      return state;
+    },
+    { what: `ride ${ids.rideId} to become ${status}`, timeoutMs: 30_000 },
+  );
+}
+
+/** Waits until the ride's start flow is attempting `step`, and answers the ride id. */
+export function startReaches(stack: TestStack, riderId: string, step: string): Promise<string> {
+  return eventually(
+    async () => {
+      const [row] = await stack.db.ride.query<{ id: string; start_step: string }>('SELECT id, start_step FROM rides WHERE rider_id = $1', [riderId]);
+      expect(row?.start_step).toBe(step);
+      return row.id;
+    },
+    { what: `the start flow to reach ${step}` },
+  );
 }
