@@ -18,3 +18,22 @@ export function decodePageToken<S extends z.ZodType>(token: string, schema: S): 
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const pageSizeOrDefault = (pageSize: number) => (pageSize > 0 ? pageSize : DEFAULT_PAGE_SIZE);
+
+/**
+ * One page of a list ordered by a position (keyset pagination): fetches one item more than asked to
+ * know whether another page follows, and encodes the last item's position as the next token.
+ */
+export async function fetchPage<Item, Position>(options: {
+  pageSize: number;
+  pageToken: string;
+  position: z.ZodType<Position>;
+  positionOf: (item: Item) => Position;
+  fetch: (limit: number, after: Position | undefined) => Promise<Item[]>;
+}): Promise<{ items: Item[]; nextPageToken: string }> {
+  const limit = pageSizeOrDefault(options.pageSize);
+  const after = decodePageToken(options.pageToken, options.position);
+  const found = await options.fetch(limit + 1, after);
+  const items = found.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextPageToken: found.length > limit && last ? encodePageToken(options.positionOf(last)) : '' };
+}

@@ -2,7 +2,9 @@
 // change runs inside one store transaction with the bike and the ride's reservation locked, so
 // two rides cannot take one bike and a retried call finds its own earlier work.
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { failedPrecondition, notFound } from '../../../platform/src/errors';
+import { fetchPage } from '../../../platform/src/page-token';
 import { describeStatus, type Bike, type BikeStatus, type GeoPoint, type Reservation, type Station } from './bike';
 import { boundingBox, type BoundingBox } from './geo';
 
@@ -75,6 +77,18 @@ export class Fleet {
       ...input,
       box: boundingBox(input.center, input.radiusMeters),
       minBatteryPercent: this.minBatteryPercent,
+    });
+  }
+
+  /** A page of available bikes near a point, nearest first; the token continues after the last. */
+  pageAvailableNear(input: { center: GeoPoint; radiusMeters: number; pageSize: number; pageToken: string }) {
+    return fetchPage({
+      pageSize: input.pageSize,
+      pageToken: input.pageToken,
+      position: z.object({ d: z.number(), id: z.string().uuid() }),
+      positionOf: (found: { bike: Bike; distanceMeters: number }) => ({ d: found.distanceMeters, id: found.bike.id }),
+      fetch: (limit, after) =>
+        this.findAvailableNear({ ...input, limit, after: after && { distanceMeters: after.d, bikeId: after.id } }),
     });
   }
 

@@ -10,7 +10,6 @@ import {
 } from '../../../platform/src/generated/ecowheels/inventory/v1/inventory_service';
 import type { AsyncHandlers } from '../../../platform/src/grpc/server';
 import { batchIdsField, geoPointField, pageSizeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
-import { decodePageToken, encodePageToken, pageSizeOrDefault } from '../../../platform/src/page-token';
 import type { Bike, BikeStatus, Reservation, ReservationStatus, Station } from '../domain/bike';
 import type { Fleet, HeldBike } from '../domain/fleet';
 
@@ -56,7 +55,6 @@ const batteryField = z.number().int().min(0, 'must be from 0 to 100').max(100, '
 const optionalStationId = z.union([z.literal(''), uuidField]).transform((id) => id || undefined);
 const nameField = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 const bikeAndRide = z.object({ bikeId: uuidField, rideId: uuidField });
-const nearbyPosition = z.object({ d: z.number(), id: z.string().uuid() });
 
 const schemas = {
   registerBike: z.object({ model: nameField, location: geoPointField, batteryPercent: batteryField, stationId: optionalStationId }),
@@ -101,22 +99,8 @@ export function inventoryHandlers(fleet: Fleet): AsyncHandlers<InventoryServiceS
       return { bikes: (await fleet.getBikes(bikeIds)).map(toProtoBike) };
     },
     async listAvailableBikesNear(request) {
-      const { center, radiusMeters, pageSize, pageToken } = parseRequest(schemas.listNear, request);
-      const position = decodePageToken(pageToken, nearbyPosition);
-      const limit = pageSizeOrDefault(pageSize);
-      // One more than asked tells whether there is a next page.
-      const found = await fleet.findAvailableNear({
-        center,
-        radiusMeters,
-        limit: limit + 1,
-        after: position && { distanceMeters: position.d, bikeId: position.id },
-      });
-      const page = found.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        bikes: page.map(({ bike, distanceMeters }) => ({ bike: toProtoBike(bike), distanceMeters })),
-        nextPageToken: found.length > limit && last ? encodePageToken({ d: last.distanceMeters, id: last.bike.id }) : '',
-      };
+      const { items, nextPageToken } = await fleet.pageAvailableNear(parseRequest(schemas.listNear, request));
+      return { bikes: items.map(({ bike, distanceMeters }) => ({ bike: toProtoBike(bike), distanceMeters })), nextPageToken };
     },
     async updateBikeStatus(request) {
       const { bikeId, status, batteryPercent } = parseRequest(schemas.updateStatus, request);

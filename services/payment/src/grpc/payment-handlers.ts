@@ -16,7 +16,7 @@ import {
   parseRequest,
   uuidField,
 } from '../../../platform/src/grpc/validation';
-import { decodePageToken, encodePageToken, pageSizeOrDefault } from '../../../platform/src/page-token';
+import { fetchPage } from '../../../platform/src/page-token';
 import type { Hold, HoldStatus, LedgerEntry, LedgerEntryKind, Wallet } from '../domain/wallet';
 import type { WalletLedger } from '../domain/wallet-ledger';
 
@@ -123,14 +123,14 @@ export function paymentHandlers(ledger: WalletLedger): AsyncHandlers<PaymentServ
     },
     async listLedgerEntries(request) {
       const { riderId, pageSize, pageToken } = parseRequest(schemas.listEntries, request);
-      const before = decodePageToken(pageToken, z.object({ before: z.number().int() }));
-      const limit = pageSizeOrDefault(pageSize);
-      const found = await ledger.listEntries(riderId, limit + 1, before?.before);
-      const page = found.slice(0, limit);
-      return {
-        entries: page.map(({ entry }) => toProtoEntry(entry)),
-        nextPageToken: found.length > limit ? encodePageToken({ before: page[page.length - 1].position }) : '',
-      };
+      const { items, nextPageToken } = await fetchPage({
+        pageSize,
+        pageToken,
+        position: z.object({ before: z.number().int() }),
+        positionOf: (found: { position: number }) => ({ before: found.position }),
+        fetch: (limit, after) => ledger.listEntries(riderId, limit, after?.before),
+      });
+      return { entries: items.map(({ entry }) => toProtoEntry(entry)), nextPageToken };
     },
   };
 }

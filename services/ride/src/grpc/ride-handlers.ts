@@ -16,10 +16,10 @@ import {
   parseRequest,
   uuidField,
 } from '../../../platform/src/grpc/validation';
-import { decodePageToken, encodePageToken, pageSizeOrDefault } from '../../../platform/src/page-token';
 import type { Pricing } from '../domain/pricing';
 import type { Ride, RideStatus } from '../domain/ride';
 import type { RideFlow, RideStore } from '../domain/ride-flow';
+import { pageRidesOfRider } from '../domain/ride-history';
 
 const RIDE_STATUS: Record<RideStatus, ProtoRideStatus> = {
   STARTING: ProtoRideStatus.RIDE_STATUS_STARTING,
@@ -65,8 +65,6 @@ const schemas = {
   listRides: z.object({ riderId: uuidField, pageSize: pageSizeField, pageToken: z.string() }),
 };
 
-const listPosition = z.object({ t: z.string().datetime(), id: z.string().uuid() });
-
 export function rideHandlers(flow: RideFlow, store: RideStore, pricing: Pricing): AsyncHandlers<RideServiceServer> {
   return {
     async startRide(request) {
@@ -87,15 +85,8 @@ export function rideHandlers(flow: RideFlow, store: RideStore, pricing: Pricing)
     },
     async listRides(request) {
       const { riderId, pageSize, pageToken } = parseRequest(schemas.listRides, request);
-      const position = decodePageToken(pageToken, listPosition);
-      const limit = pageSizeOrDefault(pageSize);
-      const found = await store.listByRider(riderId, limit + 1, position && { createdAt: new Date(position.t), id: position.id });
-      const page = found.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        rides: page.map(toProtoRide),
-        nextPageToken: found.length > limit && last ? encodePageToken({ t: last.createdAt.toISOString(), id: last.id }) : '',
-      };
+      const { items, nextPageToken } = await pageRidesOfRider(store, riderId, pageSize, pageToken);
+      return { rides: items.map(toProtoRide), nextPageToken };
     },
     async getPricing() {
       return { pricing: toProtoPricing(pricing) };
