@@ -1,7 +1,7 @@
 // The README's main command, on the embedded default: four services on PGlite, demo data, and a
 // whole ride through the printed addresses with the printed rider. Then a stop and a second start
 // on the same data folder, which must keep the data and not seed it twice.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
 import { inventoryClient, paymentClient, rideClient } from '../support/grpc-clients';
+import { TEST_ENV } from '../support/stack';
 
 const START = join(__dirname, '..', '..', 'services', 'platform', 'src', 'local-stack', 'start.ts');
 const CENTRE = { latitude: 52.3791, longitude: 4.9003 };
@@ -22,7 +23,7 @@ interface Started {
 function startMainCommand(dataDir: string): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', START], {
     // Free ports, so the test never collides with a stack a developer is running.
-    env: { ...process.env, DATA_DIR: dataDir, USER_GRPC_PORT: '0', INVENTORY_GRPC_PORT: '0', PAYMENT_GRPC_PORT: '0', RIDE_GRPC_PORT: '0' },
+    env: { ...process.env, ...TEST_ENV, DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -33,8 +34,9 @@ function startMainCommand(dataDir: string): Promise<Started> {
       if (!output.includes('Ctrl-C stops everything')) return;
       clearTimeout(timer);
       const addresses = Object.fromEntries(
-        [...output.matchAll(/^ {2}(user|inventory|payment|ride) +(\S+)$/gm)].map((match) => [match[1], match[2]]),
+        [...output.matchAll(/(user|inventory|payment|ride) (127\.0\.0\.1:\d+)/g)].map((match) => [match[1], match[2]]),
       );
+      addresses.gateway = /GraphQL API +(\S+)/.exec(output)![1].replace('localhost', '127.0.0.1').replace('/graphql', '');
       resolve({ child, output, addresses });
     };
     child.stdout!.on('data', onData);
@@ -51,7 +53,7 @@ async function stopMainCommand(started: Started): Promise<number | null> {
 
 const portIsClosed = (address: string) =>
   new Promise<boolean>((resolve) => {
-    const [host, port] = address.split(':');
+    const { hostname: host, port } = new URL(address.startsWith('http') ? address : `grpc://${address}`);
     const socket = connect(Number(port), host);
     socket.once('connect', () => {
       socket.destroy();
@@ -69,7 +71,7 @@ describe('npm start (embedded default)', () => {
     const demo = JSON.parse(readFileSync(join(dataDir, 'demo-credentials.json'), 'utf8')) as { riderId: string; apiKey: string; riderPassword: string };
     expect(first.output).toContain(demo.riderPassword);
     expect(first.output).toContain(demo.apiKey);
-    expect(Object.keys(first.addresses).sort()).toEqual(['inventory', 'payment', 'ride', 'user']);
+    expect(Object.keys(first.addresses).sort()).toEqual(['gateway', 'inventory', 'payment', 'ride', 'user']);
 
     const inventory = inventoryClient(first.addresses.inventory);
     const ride = rideClient(first.addresses.ride);
@@ -89,6 +91,12 @@ describe('npm start (embedded default)', () => {
       ride.close();
       payment.close();
     }
+    // The printed copy-paste walkthrough works as printed: a whole ride through the GraphQL API.
+    const walkthrough = /# --- walkthrough ---[\s\S]*# --- end ---/.exec(first.output)![0];
+    const shell = spawnSync('bash', ['-c', walkthrough], { encoding: 'utf8', timeout: 60_000 });
+    expect(shell.stdout).toMatch(/"endRide":\{"ride":\{"status":"COMPLETED","fare":\{"formatted":"1.25 EUR"\}\},"errors":\[\]\}/);
+    expect(shell.stdout).toMatch(/"charge":\{"status":"CAPTURED"/);
+
     expect(await stopMainCommand(first)).toBe(0);
     for (const address of Object.values(first.addresses)) expect(await portIsClosed(address)).toBe(true);
 
@@ -99,7 +107,7 @@ describe('npm start (embedded default)', () => {
       const { bikes } = await inventoryAgain.listAvailableBikesNear({ center: CENTRE, radiusMeters: 10_000, pageSize: 100, pageToken: '' });
       expect(bikes).toHaveLength(18); // seeded once, not twice
       const { rides } = await rideAgain.listRides({ riderId: demo.riderId, pageSize: 10, pageToken: '' });
-      expect(rides.map((r) => r.status)).toEqual([RideStatus.RIDE_STATUS_COMPLETED]);
+      expect(rides.map((r) => r.status)).toEqual([RideStatus.RIDE_STATUS_COMPLETED, RideStatus.RIDE_STATUS_COMPLETED]);
     } finally {
       inventoryAgain.close();
       rideAgain.close();

@@ -1,7 +1,7 @@
 // Starts real service processes for a test file: each on a free port on loopback, each on a fresh
 // database on the PostgreSQL server (so tests can read what a service stored), stopped at the end.
 import { LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
-import { ServiceProcess, SERVICE_NAMES, type ServiceName } from '../../services/platform/src/local-stack/service-process';
+import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/platform/src/local-stack/service-process';
 import { inventoryClient, paymentClient, rideClient, userClient } from './grpc-clients';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
@@ -12,7 +12,8 @@ export const TEST_ENV: Record<string, string> = {
   RIDE_CALL_DEADLINE_MS: '1000',
   RIDE_FLOW_LEASE_MS: '2500',
   RIDE_RECOVERY_INTERVAL_MS: '300',
-  ...Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_GRPC_PORT`, '0'])),
+  GATEWAY_PORT: '0',
+  ...Object.fromEntries(SERVICE_NAMES.flatMap((name) => [[`${name.toUpperCase()}_GRPC_PORT`, '0'], [`${name.toUpperCase()}_HTTP_PORT`, '0']])),
 };
 
 async function createDatabases(): Promise<Record<ServiceName, TestDatabase>> {
@@ -24,7 +25,6 @@ export class TestStack {
   private constructor(
     readonly stack: LocalStack,
     readonly db: Record<ServiceName, TestDatabase>,
-    private readonly options: StackOptions,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<TestStack> {
@@ -34,19 +34,19 @@ export class TestStack {
       serviceEnv: Object.fromEntries(SERVICE_NAMES.map((name) => [name, { [`${name.toUpperCase()}_DATABASE_URL`]: db[name].url }])),
     };
     try {
-      return new TestStack(await LocalStack.start(options), db, options);
+      return new TestStack(await LocalStack.start(options), db);
     } catch (error) {
       await Promise.all(Object.values(db).map((database) => database.drop()));
       throw error;
     }
   }
 
-  service(name: ServiceName): ServiceProcess {
+  service(name: ProcessName): ServiceProcess {
     return this.stack.services[name];
   }
 
-  restart(name: ServiceName): Promise<ServiceProcess> {
-    return this.stack.restart(name, this.options);
+  restart(name: ProcessName): Promise<ServiceProcess> {
+    return this.stack.restart(name);
   }
 
   clients() {

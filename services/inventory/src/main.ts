@@ -6,6 +6,7 @@ import { hostService } from '../../platform/src/service-host';
 import { runService } from '../../platform/src/service-process';
 import { readInventoryConfig } from './config';
 import { Fleet } from './domain/fleet';
+import { inventorySubgraph } from './graphql/resolvers';
 import { inventoryHandlers } from './grpc/inventory-handlers';
 import { FleetStoreSql, INVENTORY_MIGRATIONS } from './store/fleet-store';
 
@@ -16,14 +17,18 @@ runService('inventory', async () => {
     basics: config,
     migrations: INVENTORY_MIGRATIONS,
     logger,
-    build: async (db) => ({
-      grpc: {
-        definition: InventoryServiceService,
-        name: 'ecowheels.inventory.v1.InventoryService',
-        protoFile: 'ecowheels/inventory/v1/inventory_service.proto',
-        handlers: inventoryHandlers(new Fleet(new FleetStoreSql(db), config.minBatteryPercent)),
-      },
-    }),
+    build: async (db) => {
+      const fleet = new Fleet(new FleetStoreSql(db), config.minBatteryPercent);
+      return {
+        grpc: {
+          definition: InventoryServiceService,
+          name: 'ecowheels.inventory.v1.InventoryService',
+          protoFile: 'ecowheels/inventory/v1/inventory_service.proto',
+          handlers: inventoryHandlers(fleet),
+        },
+        graphql: inventorySubgraph(fleet),
+      };
+    },
   });
   return { service, logger };
 });

@@ -5,7 +5,7 @@ import { readServiceConfig } from '../../platform/src/config';
 export function readPaymentConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'payment',
-    50054,
+    { grpc: 50054, http: 4004 },
     {
       // Every wallet is kept in this ISO 4217 currency.
       PAYMENT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),

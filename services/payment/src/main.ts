@@ -6,6 +6,7 @@ import { hostService } from '../../platform/src/service-host';
 import { runService } from '../../platform/src/service-process';
 import { readPaymentConfig } from './config';
 import { WalletLedger } from './domain/wallet-ledger';
+import { paymentSubgraph } from './graphql/resolvers';
 import { paymentHandlers } from './grpc/payment-handlers';
 import { SandboxCardProvider } from './providers/sandbox-card-provider';
 import { LedgerStoreSql, PAYMENT_MIGRATIONS } from './store/ledger-store';
@@ -27,6 +28,7 @@ runService('payment', async () => {
           protoFile: 'ecowheels/payment/v1/payment_service.proto',
           handlers: paymentHandlers(ledger),
         },
+        graphql: paymentSubgraph(ledger),
       };
     },
   });

@@ -53,17 +53,19 @@ export const listenHost = z.string().min(1).default('127.0.0.1');
 export interface ServiceBasics {
   host: string;
   grpcPort: number;
+  /** Port of the service's GraphQL subgraph (HTTP). */
+  httpPort: number;
   database: { url?: string; dataDir: string };
 }
 
 /**
  * Reads a service's whole configuration in one pass: the shared part, named with the service's
- * prefix (RIDE_GRPC_PORT, RIDE_DATABASE_URL; LISTEN_HOST and DATA_DIR are shared), plus the
+ * prefix (RIDE_GRPC_PORT, RIDE_HTTP_PORT, RIDE_DATABASE_URL; LISTEN_HOST and DATA_DIR are shared), plus the
  * service's own variables. One message lists every problem.
  */
 export function readServiceConfig<Own extends z.ZodRawShape>(
   service: string,
-  defaultGrpcPort: number,
+  defaultPorts: { grpc: number; http: number },
   own: Own,
   env: NodeJS.ProcessEnv = process.env,
 ): { basics: ServiceBasics; own: z.infer<z.ZodObject<Own>> } {
@@ -71,7 +73,8 @@ export function readServiceConfig<Own extends z.ZodRawShape>(
   const schema = z.object({
     LISTEN_HOST: listenHost,
     DATA_DIR: dataRoot,
-    [`${prefix}_GRPC_PORT`]: port(defaultGrpcPort),
+    [`${prefix}_GRPC_PORT`]: port(defaultPorts.grpc),
+    [`${prefix}_HTTP_PORT`]: port(defaultPorts.http),
     [`${prefix}_DATABASE_URL`]: databaseUrl,
     ...own,
   });
@@ -80,6 +83,7 @@ export function readServiceConfig<Own extends z.ZodRawShape>(
     basics: {
       host: config.LISTEN_HOST as string,
       grpcPort: config[`${prefix}_GRPC_PORT`] as number,
+      httpPort: config[`${prefix}_HTTP_PORT`] as number,
       database: {
         url: config[`${prefix}_DATABASE_URL`] as string | undefined,
         dataDir: join(config.DATA_DIR as string, service),

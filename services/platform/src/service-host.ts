@@ -6,9 +6,12 @@ import type { ServiceBasics } from './config';
 import { startGrpcServer, type GrpcService } from './grpc/server';
 import type { Logger } from './logger';
 import type { StartedService } from './service-process';
+import { startSubgraphServer, type SubgraphDefinition } from './graphql/subgraph-server';
 
 export interface ServiceParts<S> {
   grpc: GrpcService<S>;
+  /** The service's GraphQL subgraph, served over HTTP beside the gRPC server. */
+  graphql: SubgraphDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each service has its own context
   /** Work that runs beside the server (a recovery loop); stopped before the database closes. */
   background?: { stop(): Promise<void> };
 }
@@ -25,12 +28,18 @@ export async function hostService<S>(options: {
   try {
     const parts = await options.build(db);
     const server = await startGrpcServer(parts.grpc, { host: basics.host, port: basics.grpcPort, logger });
-    // The launcher and the tests wait for this line and read the address from it.
-    logger.info({ grpcAddress: server.address, engine: db.engine }, 'ready');
+    const subgraph = await startSubgraphServer(parts.graphql, { host: basics.host, port: basics.httpPort, logger }).catch(
+      async (error: unknown) => {
+        await server.shutdown(0);
+        throw error;
+      },
+    );
+    // The launcher and the tests wait for this line and read the addresses from it.
+    logger.info({ grpcAddress: server.address, graphqlUrl: subgraph.url, engine: db.engine }, 'ready');
     return {
       stop: async () => {
         await parts.background?.stop();
-        await server.shutdown();
+        await Promise.all([server.shutdown(), subgraph.stop()]);
         await db.close();
       },
     };

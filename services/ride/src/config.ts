@@ -5,7 +5,7 @@ import { ConfigError, milliseconds, readServiceConfig, serviceAddress } from '..
 export function readRideConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'ride',
-    50053,
+    { grpc: 50053, http: 4003 },
     {
       USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
       INVENTORY_SERVICE_ADDR: serviceAddress('127.0.0.1:50052'),

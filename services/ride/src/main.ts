@@ -9,6 +9,7 @@ import { readRideConfig } from './config';
 import { RideFlow } from './domain/ride-flow';
 import { RideRecovery } from './domain/ride-recovery';
 import { connectRideDependencies } from './grpc/ride-dependencies-grpc';
+import { rideSubgraph } from './graphql/resolvers';
 import { rideHandlers } from './grpc/ride-handlers';
 import { RIDE_MIGRATIONS, RideStoreSql } from './store/ride-store';
 
@@ -36,6 +37,7 @@ runService('ride', async () => {
           protoFile: 'ecowheels/ride/v1/ride_service.proto',
           handlers: rideHandlers(flow, store, config.pricing),
         },
+        graphql: rideSubgraph(flow, store, config.pricing),
         background: {
           stop: async () => {
             await recovery.stop();

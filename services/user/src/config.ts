@@ -5,7 +5,7 @@ import { readServiceConfig } from '../../platform/src/config';
 export function readUserConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'user',
-    50051,
+    { grpc: 50051, http: 4001 },
     {
       // PKCS#8 PEM of an Ed25519 key. Unset: a key is made at first start and kept in the database.
       USER_TOKEN_PRIVATE_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),

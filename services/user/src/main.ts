@@ -8,6 +8,7 @@ import { readUserConfig } from './config';
 import { AccessTokenIssuer, generateSigningKeyPem } from './domain/access-tokens';
 import { ApiClientRegistry } from './domain/api-clients';
 import { RiderAccounts } from './domain/rider-accounts';
+import { userSubgraph } from './graphql/resolvers';
 import { userHandlers } from './grpc/user-handlers';
 import { USER_MIGRATIONS, UserStore } from './store/user-store';
 
@@ -22,13 +23,15 @@ runService('user', async () => {
       const store = new UserStore(db);
       const pem = config.token.privateKeyPem ?? (await store.loadOrCreateSigningKey(generateSigningKeyPem));
       const tokens = await AccessTokenIssuer.fromPem(pem, config.token);
+      const accounts = new RiderAccounts(store, tokens);
       return {
         grpc: {
           definition: UserServiceService,
           name: 'ecowheels.user.v1.UserService',
           protoFile: 'ecowheels/user/v1/user_service.proto',
-          handlers: userHandlers(new RiderAccounts(store, tokens), new ApiClientRegistry(store), tokens),
+          handlers: userHandlers(accounts, new ApiClientRegistry(store), tokens),
         },
+        graphql: userSubgraph(accounts),
       };
     },
   });

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { failedPrecondition, notFound } from '../../../platform/src/errors';
-import { fetchPage } from '../../../platform/src/page-token';
+import { encodePageToken, fetchPage } from '../../../platform/src/page-token';
 import { describeStatus, type Bike, type BikeStatus, type GeoPoint, type Reservation, type Station } from './bike';
 import { boundingBox, type BoundingBox } from './geo';
 
@@ -35,6 +35,17 @@ export interface FleetStore {
   findStation(id: string): Promise<Station | undefined>;
   listStations(): Promise<Station[]>;
 }
+
+const NEARBY_POSITION = z.object({ d: z.number(), id: z.string().uuid() });
+const nearbyPosition = (found: BikeNearby) => ({ d: found.distanceMeters, id: found.bike.id });
+
+export interface BikeNearby {
+  bike: Bike;
+  distanceMeters: number;
+}
+
+/** The cursor that continues a nearby list after this bike. */
+export const nearbyCursor = (found: BikeNearby) => encodePageToken(nearbyPosition(found));
 
 export interface HeldBike {
   reservation: Reservation;
@@ -85,8 +96,8 @@ export class Fleet {
     return fetchPage({
       pageSize: input.pageSize,
       pageToken: input.pageToken,
-      position: z.object({ d: z.number(), id: z.string().uuid() }),
-      positionOf: (found: { bike: Bike; distanceMeters: number }) => ({ d: found.distanceMeters, id: found.bike.id }),
+      position: NEARBY_POSITION,
+      positionOf: nearbyPosition,
       fetch: (limit, after) =>
         this.findAvailableNear({ ...input, limit, after: after && { distanceMeters: after.d, bikeId: after.id } }),
     });

@@ -1,15 +1,20 @@
-// Request validation for gRPC handlers: a zod schema per request, and one message that names each
+// Request validation for gRPC handlers (and GraphQL arguments): a zod schema per request, and one message that names each
 // wrong field by its proto name (snake_case) and says what it should be.
 import { z } from 'zod';
 import { invalidArgument } from '../errors';
 
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
-export function parseRequest<S extends z.ZodType>(schema: S, request: unknown): z.infer<S> {
+/** Parses a request; `fieldNames: 'graphql'` keeps camelCase names, as GraphQL arguments have. */
+export function parseRequest<S extends z.ZodType>(
+  schema: S,
+  request: unknown,
+  fieldNames: 'proto' | 'graphql' = 'proto',
+): z.infer<S> {
   const result = schema.safeParse(request);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const field = issue.path.map((part) => (typeof part === 'string' ? snakeCase(part) : `[${String(part)}]`)).join('.');
+    const field = issue.path.map((part) => (typeof part === 'string' ? (fieldNames === 'proto' ? snakeCase(part) : part) : `[${String(part)}]`)).join('.');
     return field ? `${field}: ${issue.message}` : issue.message;
   });
   throw invalidArgument(problems.join('; '));

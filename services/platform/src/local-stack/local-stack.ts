@@ -1,61 +1,79 @@
-// Starts the four services as child processes on loopback: user, inventory and payment first,
-// then ride, which is told where they listen.
-import { ServiceProcess, type ServiceName } from './service-process';
+// Starts the whole system as child processes on loopback: user, inventory and payment first, then
+// ride (told where they listen), then the GraphQL gateway (told where every subgraph is).
+import { ServiceProcess, type ProcessName } from './service-process';
 
 export interface StackOptions {
-  /** Environment for every service (DATA_DIR, LISTEN_HOST, ...). */
+  /** Environment for every process (DATA_DIR, LISTEN_HOST, ...). */
   env: Record<string, string>;
-  /** Environment for one service only (its port, database URL, ...). */
-  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Environment for one process only (its port, database URL, ...). */
+  serviceEnv?: Partial<Record<ProcessName, Record<string, string>>>;
   echo?: (line: string) => void;
 }
 
+type Processes = Record<ProcessName, ServiceProcess>;
+
+/** What a process must know of the ones started before it. */
+function dependencyEnv(name: ProcessName, started: Partial<Processes>): Record<string, string> {
+  if (name === 'ride') {
+    return {
+      USER_SERVICE_ADDR: started.user!.address,
+      INVENTORY_SERVICE_ADDR: started.inventory!.address,
+      PAYMENT_SERVICE_ADDR: started.payment!.address,
+    };
+  }
+  if (name === 'gateway') {
+    return {
+      USER_SERVICE_ADDR: started.user!.address,
+      USER_SUBGRAPH_URL: started.user!.graphqlUrl,
+      INVENTORY_SUBGRAPH_URL: started.inventory!.graphqlUrl,
+      PAYMENT_SUBGRAPH_URL: started.payment!.graphqlUrl,
+      RIDE_SUBGRAPH_URL: started.ride!.graphqlUrl,
+    };
+  }
+  return {};
+}
+
 export class LocalStack {
-  private constructor(readonly services: Record<ServiceName, ServiceProcess>) {}
+  private constructor(
+    readonly services: Processes,
+    private readonly options: StackOptions,
+  ) {}
 
   static async start(options: StackOptions): Promise<LocalStack> {
-    const start = (name: ServiceName, extra: Record<string, string> = {}) =>
-      ServiceProcess.start(name, { ...options.env, ...options.serviceEnv?.[name], ...extra }, { echo: options.echo });
-    const started = await Promise.allSettled([start('user'), start('inventory'), start('payment')]);
-    const failed = started.find((result) => result.status === 'rejected');
-    if (failed) {
-      await Promise.all(started.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
-      throw (failed as PromiseRejectedResult).reason;
-    }
-    const [user, inventory, payment] = started.map((result) => (result as PromiseFulfilledResult<ServiceProcess>).value);
-    const dependencyAddresses = {
-      USER_SERVICE_ADDR: user.address,
-      INVENTORY_SERVICE_ADDR: inventory.address,
-      PAYMENT_SERVICE_ADDR: payment.address,
+    const started: Partial<Processes> = {};
+    const start = async (name: ProcessName) => {
+      started[name] = await ServiceProcess.start(name, LocalStack.envFor(name, options, started), { echo: options.echo });
     };
     try {
-      const ride = await start('ride', dependencyAddresses);
-      return new LocalStack({ user, inventory, payment, ride });
+      await Promise.all([start('user'), start('inventory'), start('payment')]);
+      await start('ride');
+      await start('gateway');
+      return new LocalStack(started as Processes, options);
     } catch (error) {
-      await Promise.all([user.stop(), inventory.stop(), payment.stop()]);
+      await Promise.all(Object.values(started).map((process) => process.stop()));
       throw error;
     }
   }
 
-  /** Starts one service again (after a crash in a test), on the address it had. */
-  async restart(name: ServiceName, options: StackOptions): Promise<ServiceProcess> {
+  private static envFor(name: ProcessName, options: StackOptions, started: Partial<Processes>): Record<string, string> {
+    return { ...options.env, ...options.serviceEnv?.[name], ...dependencyEnv(name, started) };
+  }
+
+  /** Starts one process again (after a crash in a test), on the ports it had. */
+  async restart(name: ProcessName): Promise<ServiceProcess> {
     const previous = this.services[name];
     await previous.stop();
-    const [, port] = previous.address.split(':');
-    const env: Record<string, string> = { ...options.env, ...options.serviceEnv?.[name], [`${name.toUpperCase()}_GRPC_PORT`]: port };
-    if (name === 'ride') {
-      Object.assign(env, {
-        USER_SERVICE_ADDR: this.services.user.address,
-        INVENTORY_SERVICE_ADDR: this.services.inventory.address,
-        PAYMENT_SERVICE_ADDR: this.services.payment.address,
-      });
-    }
-    this.services[name] = await ServiceProcess.start(name, env, { echo: options.echo });
+    const env = LocalStack.envFor(name, this.options, this.services);
+    const prefix = name.toUpperCase();
+    if (previous.address) env[`${prefix}_GRPC_PORT`] = previous.address.split(':')[1];
+    env[name === 'gateway' ? 'GATEWAY_PORT' : `${prefix}_HTTP_PORT`] = new URL(previous.graphqlUrl).port;
+    this.services[name] = await ServiceProcess.start(name, env, { echo: this.options.echo });
     return this.services[name];
   }
 
   async stop(): Promise<void> {
-    // Ride first, so nothing calls a service that is already gone.
+    // From the edge inwards, so nothing calls a process that is already gone.
+    await this.services.gateway.stop();
     await this.services.ride.stop();
     await Promise.all([this.services.user.stop(), this.services.inventory.stop(), this.services.payment.stop()]);
   }

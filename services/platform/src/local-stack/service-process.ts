@@ -5,26 +5,33 @@ import { join } from 'node:path';
 
 export const SERVICE_NAMES = ['user', 'inventory', 'payment', 'ride'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The four services and the GraphQL gateway in front of them. */
+export type ProcessName = ServiceName | 'gateway';
 
-const SERVICES_DIR = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const mainOf = (name: ProcessName) =>
+  name === 'gateway' ? join(ROOT, 'supergraph', 'src', 'main.ts') : join(ROOT, 'services', name, 'src', 'main.ts');
 const READY_TIMEOUT_MS = 60_000;
 
 export class ServiceProcess {
   private constructor(
-    readonly name: ServiceName,
+    readonly name: ProcessName,
     private readonly child: ChildProcess,
+    /** gRPC address; empty for the gateway. */
     readonly address: string,
+    /** The GraphQL endpoint: the service's subgraph, or the gateway's public API. */
+    readonly graphqlUrl: string,
     private readonly exited: Promise<number | null>,
     /** Every line the process wrote, stdout and stderr, for diagnosing a failed test. */
     readonly output: string[],
   ) {}
 
   static start(
-    name: ServiceName,
+    name: ProcessName,
     env: Record<string, string>,
     options: { echo?: (line: string) => void } = {},
   ): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(SERVICES_DIR, name, 'src', 'main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', mainOf(name)], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -40,9 +47,9 @@ export class ServiceProcess {
         output.push(line);
         options.echo?.(line);
         if (ready || !line.includes('"msg":"ready"')) return;
-        const { grpcAddress } = JSON.parse(line) as { grpcAddress: string };
+        const { grpcAddress, graphqlUrl } = JSON.parse(line) as { grpcAddress?: string; graphqlUrl: string };
         clearTimeout(timer);
-        ready = new ServiceProcess(name, child, grpcAddress, exited, output);
+        ready = new ServiceProcess(name, child, grpcAddress ?? '', graphqlUrl, exited, output);
         resolve(ready);
       };
       const collect = (stream: NodeJS.ReadableStream) => {

@@ -4,7 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LocalStack } from './local-stack';
-import { CITY_CENTRE, seedDemoData } from './demo-data';
+import { seedDemoData } from './demo-data';
+import { curlWalkthrough } from './walkthrough';
 
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
@@ -25,32 +26,25 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const { user, inventory, payment, ride } = stack.services;
+  const { user, inventory, payment, ride, gateway } = stack.services;
   const demo = await seedDemoData(dataDir, { user: user.address, inventory: inventory.address, payment: payment.address }).catch(
     async (error: unknown) => {
       await stack.stop();
       throw error;
     },
   );
-  const near = JSON.stringify({ center: CITY_CENTRE, radius_meters: 1500, page_size: 3 });
   console.log(`
-EcoWheels is running. gRPC services (health and reflection on each):
-  user       ${user.address}
-  inventory  ${inventory.address}
-  payment    ${payment.address}
-  ride       ${ride.address}
+EcoWheels is running.
+  GraphQL API  ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost')}   (send x-api-key on every request)
+  gRPC         user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}
 
-Demo rider:  ${demo.riderEmail} / ${demo.riderPassword}  (id ${demo.riderId}, 20.00 EUR in the wallet)
+Demo rider:   ${demo.riderEmail} / ${demo.riderPassword}  (20.00 EUR in the wallet)
 Demo API key: ${demo.apiKey}
 (kept in ${dataDir}/demo-credentials.json)
 
-Try it with any gRPC client that uses reflection, for example grpcurl:
-  grpcurl -plaintext -d '${near}' ${inventory.address} ecowheels.inventory.v1.InventoryService/ListAvailableBikesNear
-  grpcurl -plaintext -d '{"rider_id":"${demo.riderId}","bike_id":"<a bike id>","idempotency_key":"'$(uuidgen)'"}' ${ride.address} ecowheels.ride.v1.RideService/StartRide
-  grpcurl -plaintext -d '{"ride_id":"<the ride id>","rider_id":"${demo.riderId}"}' ${ride.address} ecowheels.ride.v1.RideService/EndRide
-  grpcurl -plaintext -d '{"rider_id":"${demo.riderId}"}' ${payment.address} ecowheels.payment.v1.PaymentService/GetWallet
-
-Logs: set LOG_STACK=1 to see every service's JSON log lines. Ctrl-C stops everything.`);
+A whole ride from a shell: log in, find a bike, start, end, see the charge and the wallet:
+${curlWalkthrough(gateway.graphqlUrl.replace('127.0.0.1', 'localhost'), demo)}
+Logs: set LOG_STACK=1 to see every process's JSON log lines. Ctrl-C stops everything.`);
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,62 @@
+// The inventory subgraph's resolvers: thin calls into the fleet, with entity lookups batched.
+import DataLoader from 'dataloader';
+import { z } from 'zod';
+import { invalidArgument } from '../../../platform/src/errors';
+import type { RequestContext, SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
+import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import type { Bike, Station } from '../domain/bike';
+import { nearbyCursor, type Fleet } from '../domain/fleet';
+
+interface InventoryContext extends RequestContext {
+  bikes: DataLoader<string, Bike | undefined>;
+  stations: DataLoader<string, Station | undefined>;
+}
+
+const nearArgs = z.object({
+  lat: z.number().min(-90, 'must be from -90 to 90').max(90, 'must be from -90 to 90'),
+  lon: z.number().min(-180, 'must be from -180 to 180').max(180, 'must be from -180 to 180'),
+  radiusMeters: z.number().int().min(1, 'must be from 1 to 50000').max(50_000, 'must be from 1 to 50000'),
+  first: z.number().int().min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100'),
+  after: z.string().nullish(),
+});
+
+export function inventorySubgraph(fleet: Fleet): SubgraphDefinition<InventoryContext> {
+  return {
+    schemaFile: `${__dirname}/schema.graphql`,
+    context: (riderId) => ({
+      riderId,
+      // One query for every bike a request names: a page of 50 rides asks for 50 bikes at once.
+      bikes: new DataLoader(async (ids) => {
+        const found = new Map((await fleet.getBikes(ids)).map((bike) => [bike.id, bike]));
+        return ids.map((id) => found.get(id));
+      }),
+      stations: new DataLoader(async (ids) => {
+        const found = new Map((await fleet.listStations()).map((station) => [station.id, station]));
+        return ids.map((id) => found.get(id));
+      }),
+    }),
+    resolvers: {
+      Query: {
+        bike: async (_parent, args: { id: string }, context) => {
+          if (!uuidField.safeParse(args.id).success) throw invalidArgument('id: must be a bike id (UUID)');
+          return context.bikes.load(args.id);
+        },
+        bikesNear: async (_parent, args: z.input<typeof nearArgs>) => {
+          const { lat, lon, radiusMeters, first, after } = parseRequest(nearArgs, args, 'graphql');
+          const page = await fleet.pageAvailableNear({
+            center: { latitude: lat, longitude: lon },
+            radiusMeters,
+            pageSize: first,
+            pageToken: after ?? '',
+          });
+          const edges = page.items.map((found) => ({ cursor: nearbyCursor(found), node: found.bike, distanceMeters: found.distanceMeters }));
+          return { edges, pageInfo: { hasNextPage: page.nextPageToken !== '', endCursor: edges[edges.length - 1]?.cursor ?? null } };
+        },
+      },
+      Bike: {
+        __resolveReference: (reference: { id: string }, context: InventoryContext) => context.bikes.load(reference.id),
+        station: (bike: Bike, _args: unknown, context: InventoryContext) => (bike.stationId ? context.stations.load(bike.stationId) : null),
+      },
+    },
+  };
+}

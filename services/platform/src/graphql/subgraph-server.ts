@@ -1,0 +1,78 @@
+// The one place that builds a service's Apollo Federation subgraph: its schema file and resolvers,
+// served over HTTP at /graphql. Only the gateway calls it; the gateway has already checked the API
+// key and the rider's token, and passes the rider's id in a header.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import express from 'express';
+import { parse } from 'graphql';
+import { formatSubgraphError, graphqlError } from './errors';
+import type { Logger } from '../logger';
+
+/** The header in which the gateway names the rider a request is for (after checking their token). */
+export const RIDER_ID_HEADER = 'x-ecowheels-rider-id';
+
+export interface RequestContext {
+  /** The rider the gateway authenticated, if any. */
+  riderId?: string;
+}
+
+export interface SubgraphDefinition<Context extends RequestContext> {
+  /** Path of the schema.graphql file. */
+  schemaFile: string;
+  resolvers: GraphQLResolverMap<Context>;
+  /** Builds the per-request context (DataLoaders live here, one set per request). */
+  context: (riderId: string | undefined) => Context;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The rider a request is for, or an UNAUTHENTICATED error for the gateway to pass on. */
+export function requireRider(context: RequestContext): string {
+  if (!context.riderId) throw graphqlError('UNAUTHENTICATED', 'this needs a rider: send a bearer token from the login mutation');
+  return context.riderId;
+}
+
+export async function startSubgraphServer<Context extends RequestContext>(
+  definition: SubgraphDefinition<Context>,
+  options: { host: string; port: number; logger: Logger },
+): Promise<RunningSubgraph> {
+  const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
+  const server = new ApolloServer<Context>({
+    schema: buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
+    includeStacktraceInErrorResponses: false,
+    formatError: formatSubgraphError(options.logger),
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await server.start();
+  const app = express();
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(server, {
+      context: async ({ req }) => {
+        const header = req.headers[RIDER_ID_HEADER];
+        return definition.context(typeof header === 'string' && header !== '' ? header : undefined);
+      },
+    }),
+  );
+  const http = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(options.port, options.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+  });
+  const address = http.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    url: `http://${options.host}:${port}/graphql`,
+    stop: async () => {
+      await server.stop();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

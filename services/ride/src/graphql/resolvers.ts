@@ -1,0 +1,108 @@
+// The ride subgraph's resolvers: thin calls into the ride flow and the ride history.
+import DataLoader from 'dataloader';
+import { z } from 'zod';
+import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
+import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
+import { idempotencyKeyField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import { formatMoney } from '../../../platform/src/money';
+import type { Pricing } from '../domain/pricing';
+import type { Ride } from '../domain/ride';
+import type { RideFlow, RideStore } from '../domain/ride-flow';
+import { pageRidesOfRider, rideCursor } from '../domain/ride-history';
+
+interface RideContext extends RequestContext {
+  rides: DataLoader<string, Ride | undefined>;
+}
+
+const money = (amountMinor: number, currency: string) => ({ amountMinor, currency, formatted: formatMoney({ amountMinor, currency }) });
+const tariff = (pricing: Pricing) => ({
+  unlockFee: money(pricing.unlockFeeMinor, pricing.currency),
+  perMinute: money(pricing.perMinuteMinor, pricing.currency),
+  holdMinutes: pricing.holdMinutes,
+});
+
+const pageArgs = z.object({
+  first: z.number().int().min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100'),
+  after: z.string().nullish(),
+});
+const startArgs = z.object({ bikeId: uuidField, idempotencyKey: idempotencyKeyField });
+const endArgs = z.object({
+  rideId: uuidField,
+  latitude: z.number().min(-90).max(90).nullish(),
+  longitude: z.number().min(-180).max(180).nullish(),
+  batteryPercent: z.number().int().min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100').nullish(),
+});
+
+/** The rider may see only their own rides. */
+function ownRide(ride: Ride | undefined, riderId: string): Ride | null {
+  if (!ride) return null;
+  if (ride.riderId !== riderId) throw graphqlError('PERMISSION_DENIED', `ride ${ride.id} belongs to another rider`);
+  return ride;
+}
+
+export function rideSubgraph(flow: RideFlow, store: RideStore, pricing: Pricing): SubgraphDefinition<RideContext> {
+  const ridePage = async (riderId: string, args: z.input<typeof pageArgs>) => {
+    const { first, after } = parseRequest(pageArgs, args, 'graphql');
+    const page = await pageRidesOfRider(store, riderId, first, after ?? '');
+    const edges = page.items.map((ride) => ({ cursor: rideCursor(ride), node: ride }));
+    return { edges, pageInfo: { hasNextPage: page.nextPageToken !== '', endCursor: edges[edges.length - 1]?.cursor ?? null } };
+  };
+
+  return {
+    schemaFile: `${__dirname}/schema.graphql`,
+    context: (riderId) => ({
+      riderId,
+      rides: new DataLoader(async (ids) => {
+        const found = new Map((await store.findMany(ids)).map((ride) => [ride.id, ride]));
+        return ids.map((id) => found.get(id));
+      }),
+    }),
+    resolvers: {
+      Query: {
+        ride: async (_parent, args: { id: string }, context) => {
+          const riderId = requireRider(context);
+          const { id } = parseRequest(z.object({ id: uuidField }), args, 'graphql');
+          return ownRide(await context.rides.load(id), riderId);
+        },
+        myRides: (_parent, args: z.input<typeof pageArgs>, context) => ridePage(requireRider(context), args),
+        tariff: () => tariff(pricing),
+      },
+      Mutation: {
+        startRide: async (_parent, args: z.input<typeof startArgs>, context) => {
+          const riderId = requireRider(context);
+          return withUserErrors(async () => {
+            const { bikeId, idempotencyKey } = parseRequest(startArgs, args, 'graphql');
+            return { ride: await flow.startRide({ riderId, bikeId, idempotencyKey }) };
+          });
+        },
+        endRide: async (_parent, args: z.input<typeof endArgs>, context) => {
+          const riderId = requireRider(context);
+          return withUserErrors(async () => {
+            const { rideId, latitude, longitude, batteryPercent } = parseRequest(endArgs, args, 'graphql');
+            const endLocation = latitude != null && longitude != null ? { latitude, longitude } : undefined;
+            return { ride: await flow.endRide({ rideId, riderId, endLocation, batteryPercent: batteryPercent ?? undefined }) };
+          });
+        },
+      },
+      Ride: {
+        __resolveReference: async (reference: { id: string }, context: RideContext) =>
+          ownRide(await context.rides.load(reference.id), requireRider(context)),
+        status: (ride: Ride) => ride.status,
+        bike: (ride: Ride) => ({ id: ride.bikeId }),
+        startedAt: (ride: Ride) => ride.startTime?.toISOString() ?? null,
+        endedAt: (ride: Ride) => (ride.status === 'COMPLETED' || ride.status === 'ENDING' ? ride.endTime?.toISOString() : null) ?? null,
+        endLocation: (ride: Ride) => (ride.status === 'COMPLETED' || ride.status === 'ENDING' ? ride.endLocation : null) ?? null,
+        fare: (ride: Ride) => (ride.fareMinor === undefined ? null : money(ride.fareMinor, ride.pricing.currency)),
+        tariff: (ride: Ride) => tariff(ride.pricing),
+        failureReason: (ride: Ride) => ride.failureReason || null,
+        requestedAt: (ride: Ride) => ride.createdAt.toISOString(),
+      },
+      User: {
+        rides: (user: { id: string }, args: z.input<typeof pageArgs>, context: RideContext) => {
+          if (user.id !== requireRider(context)) throw graphqlError('PERMISSION_DENIED', 'riders may read only their own rides');
+          return ridePage(user.id, args);
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// The gateway's configuration, from the environment (see the README's table).
+import { z } from 'zod';
+import { listenHost, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
+import { SUBGRAPHS, type SubgraphName } from './subgraphs';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
+  const config = readConfig(
+    z.object({
+      NODE_ENV: z.string().default('development'),
+      LISTEN_HOST: listenHost,
+      GATEWAY_PORT: port(4000),
+      USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
+      ...Object.fromEntries(
+        SUBGRAPHS.map(({ name, defaultUrl }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.string().url('must be an http(s) URL').default(defaultUrl)]),
+      ),
+      // Requests per API key per window; the window in seconds.
+      GATEWAY_RATE_LIMIT: positiveInt(600),
+      GATEWAY_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+      // Set to share rate limits and usage counts between gateway replicas.
+      GATEWAY_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+      GATEWAY_MAX_DEPTH: positiveInt(8),
+      GATEWAY_MAX_COST: positiveInt(5000),
+      GATEWAY_MAX_BODY_BYTES: positiveInt(64 * 1024),
+      // Comma-separated origins allowed by CORS; "*" allows any.
+      GATEWAY_CORS_ORIGINS: z.string().default('*'),
+      GATEWAY_SUBGRAPH_TIMEOUT_MS: milliseconds(3000),
+      GATEWAY_API_KEY_CACHE_MS: milliseconds(30_000),
+    }),
+    env,
+  ) as Record<string, unknown> & {
+    NODE_ENV: string;
+    LISTEN_HOST: string;
+    GATEWAY_PORT: number;
+    USER_SERVICE_ADDR: string;
+    GATEWAY_RATE_LIMIT: number;
+    GATEWAY_RATE_LIMIT_WINDOW_SECONDS: number;
+    GATEWAY_REDIS_URL?: string;
+    GATEWAY_MAX_DEPTH: number;
+    GATEWAY_MAX_COST: number;
+    GATEWAY_MAX_BODY_BYTES: number;
+    GATEWAY_CORS_ORIGINS: string;
+    GATEWAY_SUBGRAPH_TIMEOUT_MS: number;
+    GATEWAY_API_KEY_CACHE_MS: number;
+  };
+  return {
+    production: config.NODE_ENV === 'production',
+    host: config.LISTEN_HOST,
+    port: config.GATEWAY_PORT,
+    userServiceAddress: config.USER_SERVICE_ADDR,
+    subgraphUrls: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, config[`${name.toUpperCase()}_SUBGRAPH_URL`] as string])) as Record<
+      SubgraphName,
+      string
+    >,
+    rateLimit: { points: config.GATEWAY_RATE_LIMIT, windowSeconds: config.GATEWAY_RATE_LIMIT_WINDOW_SECONDS },
+    redisUrl: config.GATEWAY_REDIS_URL,
+    limits: { maxDepth: config.GATEWAY_MAX_DEPTH, maxCost: config.GATEWAY_MAX_COST, maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES },
+    corsOrigins: config.GATEWAY_CORS_ORIGINS === '*' ? '*' : config.GATEWAY_CORS_ORIGINS.split(',').map((origin) => origin.trim()),
+    subgraphTimeoutMs: config.GATEWAY_SUBGRAPH_TIMEOUT_MS,
+    apiKeyCacheMs: config.GATEWAY_API_KEY_CACHE_MS,
+  };
+}
+
+export type GatewayConfig = ReturnType<typeof readGatewayConfig>;

@@ -1,0 +1,150 @@
+// The public GraphQL endpoint: @apollo/gateway inside @apollo/server, behind the edge duties that
+// mobile apps rely on: API key, rider token, rate limit per key, body size, CORS, depth and cost
+// limits, automatic persisted queries, and error codes that never leak internals in production.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import cors from 'cors';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { GraphQLFormattedError } from 'graphql';
+import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
+import type { Logger } from '../../services/platform/src/logger';
+import type { ApiClientIdentity, ApiKeyCheck } from './api-keys';
+import type { GatewayConfig } from './config';
+import { EdgeError } from './edge-error';
+import type { ApiKeyRateLimit } from './rate-limit';
+import type { RiderTokenCheck } from './rider-tokens';
+import { SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs';
+import type { UsageCounter } from './usage-counter';
+
+export interface GatewayContext {
+  client: ApiClientIdentity;
+  riderId?: string;
+}
+
+export interface EdgeChecks {
+  apiKeys: ApiKeyCheck;
+  riderTokens: RiderTokenCheck;
+  rateLimit: ApiKeyRateLimit;
+  usage: UsageCounter;
+}
+
+const DEPTH_MESSAGE = 'query is nested too deeply';
+const COST_MESSAGE = 'query would cost too much to answer';
+
+/** Subgraph calls with a timeout, so a slow subgraph costs a bounded wait and a partial answer. */
+function fetcherWithTimeout(timeoutMs: number): Fetcher {
+  return ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
+}
+
+export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logger: Logger) {
+  const urls = Object.fromEntries(SUBGRAPHS.map(({ defaultUrl, name }) => [defaultUrl, config.subgraphUrls[name]]));
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
+    buildService: ({ url }) =>
+      new RemoteGraphQLDataSource<GatewayContext>({
+        url: urls[url!] ?? url,
+        fetcher: fetcherWithTimeout(config.subgraphTimeoutMs),
+        // Only what subgraphs need crosses: the rider the token named. Client headers stay here.
+        willSendRequest: ({ request, context }) => {
+          if (context.riderId) request.http?.headers.set(RIDER_ID_HEADER, context.riderId);
+        },
+      }),
+  });
+
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: !config.production,
+    // The default landing page loads Apollo's CDN in the browser; this API offers none.
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+    validationRules: [
+      maxDepthRule({ n: config.limits.maxDepth, errorMessage: DEPTH_MESSAGE, exposeLimits: true }),
+      costLimitRule({ maxCost: config.limits.maxCost, errorMessage: COST_MESSAGE, exposeLimits: true }),
+    ],
+    formatError: formatGatewayError(config.production, logger),
+  });
+  await server.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(cors({ origin: config.corsOrigins, allowedHeaders: ['content-type', 'x-api-key', 'authorization', 'apollo-require-preflight'] }));
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  // How many requests this API key has made (counted by every gateway replica when Redis is set).
+  app.get('/usage', async (req, res, next) => {
+    try {
+      const client = await edge.apiKeys.identify(req.header('x-api-key'));
+      res.json({ apiClientId: client.id, name: client.name, requests: await edge.usage.read(client.id) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.use(
+    '/graphql',
+    async (req, res, next) => {
+      try {
+        const client = await edge.apiKeys.identify(req.header('x-api-key'));
+        await edge.rateLimit.consume(client.id);
+        res.locals.context = { client, riderId: await edge.riderTokens.riderOf(req.header('authorization')) } satisfies GatewayContext;
+        next();
+      } catch (error) {
+        next(error);
+      }
+    },
+    express.json({ limit: config.limits.maxBodyBytes }),
+    expressMiddleware(server, { context: async ({ res }) => res.locals.context as GatewayContext }),
+  );
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const edgeError = toEdgeError(error, logger);
+    res.status(edgeError.httpStatus).set(edgeError.headers).json(edgeError.body());
+  });
+
+  const http = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+  });
+  const address = http.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    url: `http://${config.host}:${port}/graphql`,
+    stop: async () => {
+      await server.stop();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+function toEdgeError(error: unknown, logger: Logger): EdgeError {
+  if (error instanceof EdgeError) return error;
+  const type = (error as { type?: string }).type;
+  if (type === 'entity.too.large') return new EdgeError('PAYLOAD_TOO_LARGE', 413, 'the request body is too large');
+  if (type === 'entity.parse.failed') return new EdgeError('BAD_REQUEST', 400, 'the request body is not valid JSON');
+  logger.error({ err: error }, 'unexpected error at the edge');
+  return new EdgeError('INTERNAL_SERVER_ERROR', 500, 'internal error; the gateway logged the details');
+}
+
+/** Gives limit rejections their own codes, and in production strips anything internal. */
+function formatGatewayError(production: boolean, logger: Logger) {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    const code = formatted.message.startsWith(DEPTH_MESSAGE)
+      ? 'QUERY_TOO_DEEP'
+      : formatted.message.startsWith(COST_MESSAGE)
+        ? 'QUERY_TOO_COMPLEX'
+        : (formatted.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR';
+    if (!production) return { ...formatted, extensions: { ...formatted.extensions, code } };
+    if (code === 'INTERNAL_SERVER_ERROR') {
+      logger.error({ error: formatted }, 'internal error answered to a client');
+      return { message: 'internal error', path: formatted.path, extensions: { code } };
+    }
+    // Keep what a client can use; drop stack traces, service names and anything else internal.
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+  };
+}

@@ -1,0 +1,35 @@
+// Composition root of the gateway: config, the edge checks, the GraphQL server. Nothing else.
+import '../../services/platform/src/bootstrap';
+import Redis from 'ioredis';
+import { createLogger } from '../../services/platform/src/logger';
+import { runService } from '../../services/platform/src/service-process';
+import { ApiKeyCheck } from './api-keys';
+import { readGatewayConfig } from './config';
+import { startGateway } from './gateway';
+import { ApiKeyRateLimit } from './rate-limit';
+import { RiderTokenCheck } from './rider-tokens';
+import { MemoryUsageCounter, RedisUsageCounter } from './usage-counter';
+
+runService('gateway', async () => {
+  const config = readGatewayConfig();
+  const logger = createLogger('gateway');
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }) : undefined;
+  if (redis) await redis.connect();
+  const usage = redis ? new RedisUsageCounter(redis) : new MemoryUsageCounter();
+  const apiKeys = new ApiKeyCheck(config.userServiceAddress, config.apiKeyCacheMs, usage);
+  const riderTokens = new RiderTokenCheck(config.userServiceAddress);
+  const rateLimit = new ApiKeyRateLimit({ ...config.rateLimit, redis });
+  const gateway = await startGateway(config, { apiKeys, riderTokens, rateLimit, usage }, logger);
+  logger.info({ graphqlUrl: gateway.url, rateLimitStore: redis ? 'redis' : 'memory', production: config.production }, 'ready');
+  return {
+    logger,
+    service: {
+      stop: async () => {
+        await gateway.stop();
+        apiKeys.close();
+        riderTokens.close();
+        redis?.disconnect();
+      },
+    },
+  };
+});

@@ -1,0 +1,76 @@
+// Rider bearer tokens: EdDSA JWTs issued by the user service. The gateway checks signature, issuer,
+// audience and expiry itself, with the public keys the user service publishes (fetched once, and
+// again when a token names a key it does not know, so key rotation needs no restart).
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
+import { createClient } from '../../services/platform/src/grpc/client';
+import { EdgeError } from './edge-error';
+
+interface Verifier {
+  keys: ReturnType<typeof createLocalJWKSet>;
+  issuer: string;
+  audience: string;
+  fetchedAt: number;
+}
+
+const REFETCH_AFTER_MS = 60_000;
+
+export class RiderTokenCheck {
+  private verifier?: Promise<Verifier>;
+  private readonly users;
+
+  constructor(userServiceAddress: string) {
+    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user' });
+  }
+
+  /** The rider id of a valid `Authorization: Bearer` token; undefined when there is no token. */
+  async riderOf(authorization: string | undefined): Promise<string | undefined> {
+    if (!authorization) return undefined;
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match) throw new EdgeError('UNAUTHENTICATED', 401, 'the Authorization header must be "Bearer <token>"');
+    try {
+      return await this.verify(match[1], false);
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSNoMatchingKey) return this.verify(match[1], true).catch(rejectToken);
+      return rejectToken(error);
+    }
+  }
+
+  private async verify(token: string, refresh: boolean): Promise<string> {
+    const verifier = await this.loadVerifier(refresh);
+    const { payload } = await jwtVerify(token, verifier.keys, { issuer: verifier.issuer, audience: verifier.audience, algorithms: ['EdDSA'] });
+    if (!payload.sub) throw new EdgeError('UNAUTHENTICATED', 401, 'the token names no rider');
+    return payload.sub;
+  }
+
+  private async loadVerifier(refresh: boolean): Promise<Verifier> {
+    try {
+      if (this.verifier && refresh && Date.now() - (await this.verifier).fetchedAt > REFETCH_AFTER_MS) this.verifier = undefined;
+      this.verifier ??= this.fetchVerifier();
+      return await this.verifier;
+    } catch {
+      this.verifier = undefined;
+      throw new EdgeError('SERVICE_UNAVAILABLE', 503, 'rider tokens cannot be checked right now; retry shortly');
+    }
+  }
+
+  private async fetchVerifier(): Promise<Verifier> {
+    const answer = await this.users.getTokenVerificationKeys({});
+    return {
+      keys: createLocalJWKSet(JSON.parse(answer.jwksJson) as JSONWebKeySet),
+      issuer: answer.issuer,
+      audience: answer.audience,
+      fetchedAt: Date.now(),
+    };
+  }
+
+  close(): void {
+    this.users.close();
+  }
+}
+
+function rejectToken(error: unknown): never {
+  if (error instanceof EdgeError) throw error;
+  if (error instanceof joseErrors.JWTExpired) throw new EdgeError('UNAUTHENTICATED', 401, 'the token has expired; log in again');
+  throw new EdgeError('UNAUTHENTICATED', 401, 'the token is not valid; log in again');
+}
