@@ -14,3 +14,8 @@ export const SUBGRAPHS = [
 export type SubgraphName = (typeof SUBGRAPHS)[number]['name'];
 
 export const SUPERGRAPH_FILE = join(__dirname, '..', 'supergraph.graphql');
+
+/** The API schema as last released; breaking changes are measured against it. */
+export const API_BASELINE_FILE = join(__dirname, '..', 'api-schema-baseline.graphql');
+/** Breaking changes made on purpose, each with why. */
+export const DELIBERATE_CHANGES_FILE = join(__dirname, '..', 'deliberate-breaking-changes.json');
