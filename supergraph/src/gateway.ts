@@ -12,7 +12,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError, ValidationContext } from 'graphql';
 import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import type { Logger } from '../../services/platform/src/logger';
 import type { ApiClientIdentity, ApiKeyCheck } from './api-keys';
@@ -35,8 +35,10 @@ export interface EdgeChecks {
   usage: UsageCounter;
 }
 
-const DEPTH_MESSAGE = 'query is nested too deeply';
-const COST_MESSAGE = 'query would cost too much to answer';
+// graphql-armor's rejections, reported as validation errors (not thrown) and given their own codes.
+const reportRejection = { propagateOnRejection: false, onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)] };
+const DEPTH_MESSAGE = 'Syntax Error: Query depth limit';
+const COST_MESSAGE = 'Syntax Error: Query Cost limit';
 
 /** Subgraph calls with a timeout, so a slow subgraph costs a bounded wait and a partial answer. */
 function fetcherWithTimeout(timeoutMs: number): Fetcher {
@@ -65,8 +67,8 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
     // The default landing page loads Apollo's CDN in the browser; this API offers none.
     plugins: [ApolloServerPluginLandingPageDisabled()],
     validationRules: [
-      maxDepthRule({ n: config.limits.maxDepth, errorMessage: DEPTH_MESSAGE, exposeLimits: true }),
-      costLimitRule({ maxCost: config.limits.maxCost, errorMessage: COST_MESSAGE, exposeLimits: true }),
+      maxDepthRule({ n: config.limits.maxDepth, exposeLimits: true, ...reportRejection }),
+      costLimitRule({ maxCost: config.limits.maxCost, exposeLimits: true, ...reportRejection }),
     ],
     formatError: formatGatewayError(config.production, logger),
   });

@@ -1,6 +1,6 @@
 // Starts real service processes for a test file: each on a free port on loopback, each on a fresh
 // database on the PostgreSQL server (so tests can read what a service stored), stopped at the end.
-import { LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
+import { dependencyEnv, LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/platform/src/local-stack/service-process';
 import { inventoryClient, paymentClient, rideClient, userClient } from './grpc-clients';
 import { createTestDatabase, type TestDatabase } from './postgres';
@@ -22,6 +22,8 @@ async function createDatabases(): Promise<Record<ServiceName, TestDatabase>> {
 }
 
 export class TestStack {
+  private readonly extraGateways: ServiceProcess[] = [];
+
   private constructor(
     readonly stack: LocalStack,
     readonly db: Record<ServiceName, TestDatabase>,
@@ -59,7 +61,15 @@ export class TestStack {
     };
   }
 
+  /** Another gateway in front of the same services, with its own settings (limits, Redis...). */
+  async startGateway(env: Record<string, string>): Promise<ServiceProcess> {
+    const gateway = await ServiceProcess.start('gateway', { ...TEST_ENV, ...dependencyEnv('gateway', this.stack.services), ...env });
+    this.extraGateways.push(gateway);
+    return gateway;
+  }
+
   async stop(): Promise<void> {
+    await Promise.all(this.extraGateways.map((gateway) => gateway.stop()));
     await this.stack.stop();
     await Promise.all(Object.values(this.db).map((database) => database.drop()));
   }

@@ -13,7 +13,7 @@ export interface StackOptions {
 type Processes = Record<ProcessName, ServiceProcess>;
 
 /** What a process must know of the ones started before it. */
-function dependencyEnv(name: ProcessName, started: Partial<Processes>): Record<string, string> {
+export function dependencyEnv(name: ProcessName, started: Partial<Processes>): Record<string, string> {
   if (name === 'ride') {
     return {
       USER_SERVICE_ADDR: started.user!.address,

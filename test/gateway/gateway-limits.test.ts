@@ -1,0 +1,110 @@
+// The gateway's limits and modes, each on a gateway process of its own in front of the same real
+// services: the rate limit per key (in-process, and shared through Redis), depth and cost limits,
+// automatic persisted queries, production mode, and starting while a subgraph is down.
+import { createHash } from 'node:crypto';
+import { errorCodes, graphql } from '../support/graphql-client';
+import { describeWithPostgres } from '../support/postgres';
+import { describeWithRedis, REDIS_URL } from '../support/redis';
+import { TestStack } from '../support/stack';
+
+const CHEAP = '{ tariff { holdMinutes } }';
+
+describeWithPostgres('gateway limits and modes', () => {
+  let stack: TestStack;
+  let clients: ReturnType<TestStack['clients']>;
+  const newKey = async () => (await clients.user.createApiClient({ name: 'Limits test app' })).apiKey;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    clients = stack.clients();
+  });
+  afterAll(async () => {
+    for (const client of Object.values(clients ?? {})) client.close();
+    await stack?.stop();
+  });
+
+  it('allows exactly the limit per key, then answers 429 RATE_LIMITED with Retry-After; other keys go on', async () => {
+    const gateway = await stack.startGateway({ GATEWAY_RATE_LIMIT: '5', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60' });
+    const [key, otherKey] = [await newKey(), await newKey()];
+    const statuses = [];
+    for (let n = 0; n < 5; n += 1) statuses.push((await graphql(gateway.graphqlUrl, CHEAP, { apiKey: key })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    const sixth = await graphql(gateway.graphqlUrl, CHEAP, { apiKey: key });
+    expect([sixth.status, errorCodes(sixth)]).toEqual([429, ['RATE_LIMITED']]);
+    expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(sixth.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey: otherKey })).status).toBe(200);
+  });
+
+  describeWithRedis('with Redis', () => {
+    it('shares one allowance per key between gateway replicas', async () => {
+      const settings = { GATEWAY_RATE_LIMIT: '5', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60', GATEWAY_REDIS_URL: REDIS_URL };
+      const [first, second] = await Promise.all([stack.startGateway(settings), stack.startGateway(settings)]);
+      const key = await newKey();
+      const statuses = [];
+      for (let n = 0; n < 5; n += 1) {
+        const replica = n % 2 === 0 ? first : second;
+        statuses.push((await graphql(replica.graphqlUrl, CHEAP, { apiKey: key })).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      const sixth = await graphql(second.graphqlUrl, CHEAP, { apiKey: key });
+      expect([sixth.status, errorCodes(sixth)]).toEqual([429, ['RATE_LIMITED']]);
+      expect(sixth.headers.get('retry-after')).toMatch(/^\d+$/);
+      const usage = await fetch(first.graphqlUrl.replace('/graphql', '/usage'), { headers: { 'x-api-key': key } });
+      expect(((await usage.json()) as { requests: number }).requests).toBe(7);
+    });
+  });
+
+  describe('query limits', () => {
+    let url: string;
+    beforeAll(async () => {
+      url = (await stack.startGateway({ GATEWAY_MAX_DEPTH: '5', GATEWAY_MAX_COST: '40' })).graphqlUrl;
+    });
+
+    it('refuses a query nested deeper than the limit with QUERY_TOO_DEEP, before any subgraph is asked', async () => {
+      const deep = '{ bikesNear(lat: 52, lon: 4, radiusMeters: 100) { edges { node { station { location { latitude } } } } } }';
+      const result = await graphql(url, deep, { apiKey: await newKey() });
+      expect(errorCodes(result)).toEqual(['QUERY_TOO_DEEP']);
+      expect(result.data).toBeUndefined();
+      expect((await graphql(url, '{ bikesNear(lat: 52, lon: 4, radiusMeters: 100) { edges { node { id } } } }', { apiKey: await newKey() })).errors).toBeUndefined();
+    });
+
+    it('refuses a query that would cost more than the limit with QUERY_TOO_COMPLEX', async () => {
+      const wide = `{ ${Array.from({ length: 12 }, (_, n) => `t${n}: tariff { holdMinutes unlockFee { amountMinor currency } }`).join(' ')} }`;
+      const result = await graphql(url, wide, { apiKey: await newKey() });
+      expect(errorCodes(result)).toEqual(['QUERY_TOO_COMPLEX']);
+    });
+  });
+
+  it('answers a persisted query by its hash once it has been sent whole (automatic persisted queries)', async () => {
+    const url = stack.service('gateway').graphqlUrl;
+    const apiKey = await newKey();
+    const query = '{ tariff { holdMinutes perMinute { amountMinor } } }';
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+    const unknown = await graphql(url, query, { apiKey, omitQuery: true, extensions: { persistedQuery } });
+    expect(errorCodes(unknown)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+    const registered = await graphql(url, query, { apiKey, extensions: { persistedQuery } });
+    expect(registered.data).toEqual({ tariff: { holdMinutes: 30, perMinute: { amountMinor: 25 } } });
+    const byHash = await graphql(url, query, { apiKey, omitQuery: true, extensions: { persistedQuery } });
+    expect(byHash.data).toEqual(registered.data);
+  });
+
+  it('in production mode has no introspection, no landing page and no internals in errors', async () => {
+    const gateway = await stack.startGateway({ NODE_ENV: 'production' });
+    const apiKey = await newKey();
+    const introspection = await graphql(gateway.graphqlUrl, '{ __schema { types { name } } }', { apiKey });
+    expect(errorCodes(introspection)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const landing = await fetch(gateway.graphqlUrl, { headers: { accept: 'text/html', 'x-api-key': apiKey } });
+    expect(landing.headers.get('content-type') ?? '').not.toMatch(/html/);
+    const broken = await graphql(gateway.graphqlUrl, '{ bike(id: "not-a-uuid") { id } }', { apiKey });
+    expect(errorCodes(broken)).toEqual(['BAD_USER_INPUT']);
+    const text = JSON.stringify(broken);
+    expect(text).not.toMatch(/stacktrace|at .*\.ts|127\.0\.0\.1|serviceName|SELECT/i);
+  });
+
+  it('starts and answers while a subgraph is down, because the supergraph is composed ahead of time', async () => {
+    const gateway = await stack.startGateway({ PAYMENT_SUBGRAPH_URL: 'http://127.0.0.1:9/graphql' });
+    const apiKey = await newKey();
+    expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey })).data).toEqual({ tariff: { holdMinutes: 30 } });
+  });
+});
