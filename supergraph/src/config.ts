@@ -21,7 +21,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       // Set to share rate limits and usage counts between gateway replicas.
       GATEWAY_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
       GATEWAY_MAX_DEPTH: positiveInt(8),
-      GATEWAY_MAX_COST: positiveInt(5000),
+      // graphql-armor cost: 2 per object, 1 per scalar, times 1.5 per level of depth.
+      GATEWAY_MAX_COST: positiveInt(10_000),
       GATEWAY_MAX_BODY_BYTES: positiveInt(64 * 1024),
       // Comma-separated origins allowed by CORS; "*" allows any.
       GATEWAY_CORS_ORIGINS: z.string().default('*'),

@@ -1,0 +1,136 @@
+// The gateway when a subgraph is down or slow (partial data, within a bounded time), and the cost
+// of a big page: 50 rides with their bikes and charges must take one call per subgraph, counted by
+// a proxy in front of each subgraph.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { newBike, newRider, topUp } from '../support/fixtures';
+import { errorCodes, graphql } from '../support/graphql-client';
+import { describeWithPostgres } from '../support/postgres';
+import { TestStack } from '../support/stack';
+import { SUBGRAPHS, type SubgraphName } from '../../supergraph/src/subgraphs';
+
+/** Forwards requests to a subgraph and counts them. */
+async function countingProxy(target: string): Promise<{ url: string; count: number; server: Server }> {
+  const proxy = { url: '', count: 0, server: undefined as unknown as Server };
+  proxy.server = createServer((req, res) => {
+    proxy.count += 1;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name !== 'host' && name !== 'content-length')) as Record<string, string>;
+      const answer = await fetch(target, { method: req.method, headers, body: Buffer.concat(chunks) });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+  const address = proxy.server.address() as { port: number };
+  proxy.url = `http://127.0.0.1:${address.port}/graphql`;
+  return proxy;
+}
+
+describeWithPostgres('gateway resilience and batching', () => {
+  let stack: TestStack;
+  let clients: ReturnType<TestStack['clients']>;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ GATEWAY_SUBGRAPH_TIMEOUT_MS: '1500' });
+    clients = stack.clients();
+    apiKey = (await clients.user.createApiClient({ name: 'Resilience test app' })).apiKey;
+  });
+  afterAll(async () => {
+    for (const client of Object.values(clients ?? {})) client.close();
+    await stack?.stop();
+  });
+
+  const riderWithRides = async (count: number) => {
+    const rider = await newRider(clients);
+    await topUp(clients, rider.riderId, 50_000);
+    for (let n = 0; n < count; n += 1) {
+      const bike = await newBike(clients);
+      const { ride } = await clients.ride.startRide({ riderId: rider.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+      await clients.ride.endRide({ rideId: ride!.id, riderId: rider.riderId });
+    }
+    const token = (await clients.user.loginRider({ email: rider.email, password: rider.password })).accessToken;
+    return { ...rider, token };
+  };
+
+  it('fetches a page of 50 rides with their bikes and charges in one call per subgraph', async () => {
+    const rider = await riderWithRides(50);
+    const proxies = Object.fromEntries(
+      await Promise.all(
+        SUBGRAPHS.map(async ({ name }) => [name, await countingProxy(stack.service(name).graphqlUrl)] as const),
+      ),
+    ) as Record<SubgraphName, Awaited<ReturnType<typeof countingProxy>>>;
+    try {
+      const gateway = await stack.startGateway(
+        Object.fromEntries(SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, proxies[name].url])),
+      );
+      const result = await graphql(
+        gateway.graphqlUrl,
+        '{ me { displayName rides(first: 50) { edges { node { id fare { amountMinor } bike { id model batteryPercent } charge { status captured { amountMinor } } } } } } }',
+        { apiKey, token: rider.token },
+      );
+      expect(result.errors).toBeUndefined();
+      const edges = result.data!.me.rides.edges as { node: { bike: { model: string }; charge: { status: string } } }[];
+      expect(edges).toHaveLength(50);
+      expect(edges.every((edge) => edge.node.bike.model === 'EcoWheels City 3' && edge.node.charge.status === 'CAPTURED')).toBe(true);
+      // user: `me`; ride: the rides; inventory: all 50 bikes; payment: all 50 charges.
+      expect(Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, proxies[name].count]))).toEqual({ user: 1, inventory: 1, ride: 1, payment: 1 });
+    } finally {
+      for (const proxy of Object.values(proxies)) proxy.server.close();
+    }
+  });
+
+  it('answers what it can, with an error for the missing part, when a subgraph is down', async () => {
+    const rider = await riderWithRides(1);
+    const url = stack.service('gateway').graphqlUrl;
+    await stack.service('payment').stop();
+    try {
+      const result = await graphql(url, '{ me { displayName wallet { available { amountMinor } } rides(first: 5) { edges { node { id charge { status } } } } } }', {
+        apiKey,
+        token: rider.token,
+      });
+      expect(result.status).toBe(200);
+      expect(result.data!.me.displayName).toBe('Test Rider');
+      expect(result.data!.me.wallet).toBeNull();
+      expect(result.data!.me.rides.edges).toHaveLength(1);
+      expect(result.data!.me.rides.edges[0].node.charge).toBeNull();
+      expect(errorCodes(result).length).toBeGreaterThan(0);
+    } finally {
+      await stack.restart('payment');
+    }
+  });
+
+  it('answers within a bounded time, with partial data, when a subgraph hangs', async () => {
+    const rider = await riderWithRides(1);
+    const url = stack.service('gateway').graphqlUrl;
+    stack.service('inventory').signal('SIGSTOP');
+    try {
+      const started = Date.now();
+      const result = await graphql(url, '{ me { displayName rides(first: 5) { edges { node { id bike { model } } } } } }', { apiKey, token: rider.token });
+      const elapsed = Date.now() - started;
+      expect(result.data!.me.displayName).toBe('Test Rider');
+      expect(result.data!.me.rides.edges[0].node.bike).toBeNull();
+      expect(result.errors!.length).toBeGreaterThan(0);
+      // The subgraph timeout is 1.5 s; the answer must not wait for the hung subgraph beyond it.
+      expect(elapsed).toBeLessThan(5000);
+    } finally {
+      stack.service('inventory').signal('SIGCONT');
+    }
+  });
+
+  it('never crashes on bad input: garbage bodies, unknown fields and wrong types get coded errors', async () => {
+    const url = stack.service('gateway').graphqlUrl;
+    const unknownField = await graphql(url, '{ nope }', { apiKey });
+    expect(errorCodes(unknownField)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const wrongType = await graphql(url, '{ bikesNear(lat: "north", lon: 4, radiusMeters: 10) { edges { cursor } } }', { apiKey });
+    expect(errorCodes(wrongType)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const syntax = await graphql(url, '{ tariff {', { apiKey });
+    expect(errorCodes(syntax)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    const notAnObject = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: '[1, 2]' });
+    expect(notAnObject.status).toBe(400);
+    expect((await graphql(url, '{ tariff { holdMinutes } }', { apiKey })).data).toEqual({ tariff: { holdMinutes: 30 } });
+  });
+});

@@ -1,0 +1,80 @@
+// Each subgraph answers what the Apollo Federation subgraph specification requires: its SDL through
+// `_service { sdl }`, and its entities through `_entities(representations:)`, many per call.
+import { randomUUID } from 'node:crypto';
+import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
+import { newBike, riderWithFunds } from '../support/fixtures';
+import { graphql } from '../support/graphql-client';
+import { describeWithPostgres } from '../support/postgres';
+import { TestStack } from '../support/stack';
+
+describeWithPostgres('subgraphs and the federation spec', () => {
+  let stack: TestStack;
+  let clients: ReturnType<TestStack['clients']>;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    clients = stack.clients();
+  });
+  afterAll(async () => {
+    for (const client of Object.values(clients ?? {})) client.close();
+    await stack?.stop();
+  });
+
+  it.each([
+    ['user', /type User\s+@key\(fields: "id"\)/],
+    ['inventory', /type Bike\s+@key\(fields: "id"\)/],
+    ['ride', /type Ride\s+@key\(fields: "id"\)/],
+    ['payment', /type Ride\s+@key\(fields: "id"\)[\s\S]*charge: Charge @requires\(fields: "holdKey"\)/],
+  ] as const)('%s answers _service { sdl } with its schema', async (name, expected) => {
+    const result = await graphql(stack.service(name).graphqlUrl, '{ _service { sdl } }');
+    expect(result.data!._service.sdl).toMatch(expected);
+  });
+
+  it('resolves many entities in one _entities call, in the order asked, across subgraphs', async () => {
+    const { riderId } = await riderWithFunds(clients);
+    const bikes = [await newBike(clients), await newBike(clients)];
+    const { ride } = await clients.ride.startRide({ riderId, bikeId: bikes[0].id, idempotencyKey: randomUUID() });
+    const asRider = { headers: { [RIDER_ID_HEADER]: riderId } };
+
+    const bikeEntities = await graphql(
+      stack.service('inventory').graphqlUrl,
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Bike { id status } } }',
+      { variables: { r: [{ __typename: 'Bike', id: bikes[1].id }, { __typename: 'Bike', id: bikes[0].id }] } },
+    );
+    expect(bikeEntities.data!._entities).toEqual([
+      { id: bikes[1].id, status: 'AVAILABLE' },
+      { id: bikes[0].id, status: 'IN_RIDE' },
+    ]);
+
+    const userEntities = await graphql(
+      stack.service('user').graphqlUrl,
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id verified } } }',
+      { variables: { r: [{ __typename: 'User', id: riderId }] } },
+    );
+    expect(userEntities.data!._entities).toEqual([{ id: riderId, verified: true }]);
+
+    const charges = await graphql(
+      stack.service('payment').graphqlUrl,
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Ride { charge { status held { amountMinor } } } ... on User { wallet { held { amountMinor } } } } }',
+      { ...asRider, variables: { r: [{ __typename: 'Ride', id: ride!.id, holdKey: ride!.holdKey }, { __typename: 'User', id: riderId }] } },
+    );
+    expect(charges.data!._entities).toEqual([{ charge: { status: 'HELD', held: { amountMinor: 850 } } }, { wallet: { held: { amountMinor: 850 } } }]);
+
+    const rides = await graphql(
+      stack.service('ride').graphqlUrl,
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Ride { id status bike { id } } } }',
+      { ...asRider, variables: { r: [{ __typename: 'Ride', id: ride!.id }] } },
+    );
+    expect(rides.data!._entities).toEqual([{ id: ride!.id, status: 'ACTIVE', bike: { id: bikes[0].id } }]);
+  });
+
+  it('refuses another rider\'s wallet even when asked for the entity directly', async () => {
+    const { riderId } = await riderWithFunds(clients);
+    const result = await graphql(
+      stack.service('payment').graphqlUrl,
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { wallet { held { amountMinor } } } } }',
+      { headers: { [RIDER_ID_HEADER]: randomUUID() }, variables: { r: [{ __typename: 'User', id: riderId }] } },
+    );
+    expect(result.errors![0].extensions!.code).toBe('FORBIDDEN');
+  });
+});
