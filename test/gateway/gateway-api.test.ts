@@ -161,6 +161,16 @@ describeWithPostgres('GraphQL API through the gateway', () => {
       expect(await response.json()).toEqual({ apiClientId: apiClient!.id, name: 'Usage test app', requests: 4 });
     });
 
+    it('answers CORS preflights for the configured origins', async () => {
+      const preflight = await fetch(url, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.ecowheels.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key,content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-headers')).toMatch(/x-api-key/);
+    });
+
     it('refuses a body over the size limit with 413, and bad JSON with 400', async () => {
       const huge = await graphql(url, `{ tariff { holdMinutes } } # ${'x'.repeat(70_000)}`, { apiKey });
       expect([huge.status, errorCodes(huge)]).toEqual([413, ['PAYLOAD_TOO_LARGE']]);

@@ -10,10 +10,11 @@ import { TestStack } from '../support/stack';
 import { SUBGRAPHS, type SubgraphName } from '../../supergraph/src/subgraphs';
 
 /** Forwards requests to a subgraph and counts them. */
-async function countingProxy(target: string): Promise<{ url: string; count: number; server: Server }> {
-  const proxy = { url: '', count: 0, server: undefined as unknown as Server };
+async function countingProxy(target: string): Promise<{ url: string; count: number; headerNames: Set<string>; server: Server }> {
+  const proxy = { url: '', count: 0, headerNames: new Set<string>(), server: undefined as unknown as Server };
   proxy.server = createServer((req, res) => {
     proxy.count += 1;
+    for (const name of Object.keys(req.headers)) proxy.headerNames.add(name);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
@@ -78,6 +79,11 @@ describeWithPostgres('gateway resilience and batching', () => {
       expect(edges.every((edge) => edge.node.bike.model === 'EcoWheels City 3' && edge.node.charge.status === 'CAPTURED')).toBe(true);
       // user: `me`; ride: the rides; inventory: all 50 bikes; payment: all 50 charges.
       expect(Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, proxies[name].count]))).toEqual({ user: 1, inventory: 1, ride: 1, payment: 1 });
+      // Subgraphs learn who the rider is, and nothing else of the client's request.
+      for (const { name } of SUBGRAPHS) {
+        expect(proxies[name].headerNames).toContain('x-ecowheels-rider-id');
+        expect([...proxies[name].headerNames].filter((header) => ['authorization', 'x-api-key', 'cookie', 'origin'].includes(header))).toEqual([]);
+      }
     } finally {
       for (const proxy of Object.values(proxies)) proxy.server.close();
     }
