@@ -2,7 +2,6 @@
 // mobile apps rely on: API key, rider token, rate limit per key, body size, CORS, depth and cost
 // limits, automatic persisted queries, and error codes that never leak internals in production.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -14,6 +13,7 @@ import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLError, GraphQLFormattedError, ValidationContext } from 'graphql';
 import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
+import { listen } from '../../services/platform/src/http-listen';
 import type { Logger } from '../../services/platform/src/logger';
 import type { ApiClientIdentity, ApiKeyCheck } from './api-keys';
 import type { GatewayConfig } from './config';
@@ -110,16 +110,12 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
     res.status(edgeError.httpStatus).set(edgeError.headers).json(edgeError.body());
   });
 
-  const http = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
-  });
-  const address = http.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const http = await listen(app, config.host, config.port);
   return {
-    url: `http://${config.host}:${port}/graphql`,
+    url: http.url,
     stop: async () => {
       await server.stop();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await http.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 // The inventory subgraph's resolvers: thin calls into the fleet, with entity lookups batched.
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
 import { invalidArgument } from '../../../platform/src/errors';
 import type { RequestContext, SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
@@ -26,14 +27,8 @@ export function inventorySubgraph(fleet: Fleet): SubgraphDefinition<InventoryCon
     context: (riderId) => ({
       riderId,
       // One query for every bike a request names: a page of 50 rides asks for 50 bikes at once.
-      bikes: new DataLoader(async (ids) => {
-        const found = new Map((await fleet.getBikes(ids)).map((bike) => [bike.id, bike]));
-        return ids.map((id) => found.get(id));
-      }),
-      stations: new DataLoader(async (ids) => {
-        const found = new Map((await fleet.listStations()).map((station) => [station.id, station]));
-        return ids.map((id) => found.get(id));
-      }),
+      bikes: batchLoader((ids) => fleet.getBikes(ids), (bike) => bike.id),
+      stations: batchLoader(() => fleet.listStations(), (station) => station.id),
     }),
     resolvers: {
       Query: {

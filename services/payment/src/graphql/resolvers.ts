@@ -1,5 +1,6 @@
 // The payment subgraph's resolvers: thin calls into the wallet ledger, with charges batched.
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
 import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
@@ -35,10 +36,7 @@ export function paymentSubgraph(ledger: WalletLedger): SubgraphDefinition<Paymen
     context: (riderId) => ({
       riderId,
       // One query for the charges of a whole page of rides.
-      holds: new DataLoader(async (keys) => {
-        const found = new Map((await ledger.getHolds(keys)).map((hold) => [hold.holdKey, hold]));
-        return keys.map((key) => found.get(key));
-      }),
+      holds: batchLoader((keys) => ledger.getHolds(keys), (hold) => hold.holdKey),
     }),
     resolvers: {
       Query: {

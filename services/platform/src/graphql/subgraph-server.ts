@@ -2,7 +2,6 @@
 // served over HTTP at /graphql. Only the gateway calls it; the gateway has already checked the API
 // key and the rider's token, and passes the rider's id in a header.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -11,6 +10,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
 import { parse } from 'graphql';
 import { formatSubgraphError, graphqlError } from './errors';
+import { listen } from '../http-listen';
 import type { Logger } from '../logger';
 
 /** The header in which the gateway names the rider a request is for (after checking their token). */
@@ -63,16 +63,12 @@ export async function startSubgraphServer<Context extends RequestContext>(
       },
     }),
   );
-  const http = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(options.port, options.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
-  });
-  const address = http.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  const http = await listen(app, options.host, options.port);
   return {
-    url: `http://${options.host}:${port}/graphql`,
+    url: http.url,
     stop: async () => {
       await server.stop();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await http.close();
     },
   };
 }

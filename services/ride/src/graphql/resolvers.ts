@@ -1,5 +1,6 @@
 // The ride subgraph's resolvers: thin calls into the ride flow and the ride history.
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
 import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
@@ -52,10 +53,7 @@ export function rideSubgraph(flow: RideFlow, store: RideStore, pricing: Pricing)
     schemaFile: `${__dirname}/schema.graphql`,
     context: (riderId) => ({
       riderId,
-      rides: new DataLoader(async (ids) => {
-        const found = new Map((await store.findMany(ids)).map((ride) => [ride.id, ride]));
-        return ids.map((id) => found.get(id));
-      }),
+      rides: batchLoader((ids) => store.findMany(ids), (ride) => ride.id),
     }),
     resolvers: {
       Query: {

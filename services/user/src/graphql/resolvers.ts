@@ -1,5 +1,6 @@
 // The user subgraph's resolvers: thin calls into the rider accounts.
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { DomainError } from '../../../platform/src/errors';
 import { GRAPHQL_CODE } from '../../../platform/src/graphql/errors';
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
@@ -16,10 +17,7 @@ export function userSubgraph(accounts: RiderAccounts): SubgraphDefinition<UserCo
     context: (riderId) => ({
       riderId,
       // One query for all the riders a request names, however many entities the gateway asks for.
-      riders: new DataLoader(async (ids) => {
-        const found = new Map((await accounts.getMany(ids)).map((rider) => [rider.id, rider]));
-        return ids.map((id) => found.get(id));
-      }),
+      riders: batchLoader((ids) => accounts.getMany(ids), (rider) => rider.id),
     }),
     resolvers: {
       Query: {
