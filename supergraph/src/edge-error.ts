@@ -12,7 +12,7 @@ export class EdgeError extends Error {
     this.name = 'EdgeError';
   }
 
-  body() {
-    return { errors: [{ message: this.message, extensions: { code: this.code } }] };
+  body(traceId?: string) {
+    return { errors: [{ message: this.message, extensions: { code: this.code } }], ...(traceId ? { extensions: { traceId } } : {}) };
   }
 }

@@ -9,11 +9,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import type { Fetcher } from '@apollo/utils.fetcher';
+import { context, propagation } from '@opentelemetry/api';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLError, GraphQLFormattedError, ValidationContext } from 'graphql';
 import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
+import { telemetryPlugin, TRACE_ID_HEADER } from '../../services/platform/src/graphql/telemetry-plugin';
 import { listen } from '../../services/platform/src/http-listen';
+import { serveMetrics } from '../../services/platform/src/telemetry/metrics-endpoint';
+import { activeTraceId } from '../../services/platform/src/telemetry/tracing';
 import type { Logger } from '../../services/platform/src/logger';
 import type { ApiClientIdentity, ApiKeyCheck } from './api-keys';
 import type { GatewayConfig } from './config';
@@ -40,9 +44,17 @@ const reportRejection = { propagateOnRejection: false, onReject: [(context: Vali
 const DEPTH_MESSAGE = 'Syntax Error: Query depth limit';
 const COST_MESSAGE = 'Syntax Error: Query Cost limit';
 
-/** Subgraph calls with a timeout, so a slow subgraph costs a bounded wait and a partial answer. */
-function fetcherWithTimeout(timeoutMs: number): Fetcher {
-  return ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
+/**
+ * Subgraph calls with a timeout, so a slow subgraph costs a bounded wait and a partial answer, and
+ * with the W3C trace context, so each subgraph's spans join the request's trace. (Node's fetch is
+ * not patched by the HTTP instrumentation, so the context is put in the headers here.)
+ */
+function subgraphFetcher(timeoutMs: number): Fetcher {
+  return (async (url: string, init: RequestInit & { headers?: Record<string, string> }) => {
+    const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
+    propagation.inject(context.active(), headers);
+    return fetch(url, { ...init, headers, signal: AbortSignal.timeout(timeoutMs) });
+  }) as unknown as Fetcher;
 }
 
 export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logger: Logger) {
@@ -52,7 +64,7 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
     buildService: ({ url }) =>
       new RemoteGraphQLDataSource<GatewayContext>({
         url: urls[url!] ?? url,
-        fetcher: fetcherWithTimeout(config.subgraphTimeoutMs),
+        fetcher: subgraphFetcher(config.subgraphTimeoutMs),
         // Only what subgraphs need crosses: the rider the token named. Client headers stay here.
         willSendRequest: ({ request, context }) => {
           if (context.riderId) request.http?.headers.set(RIDER_ID_HEADER, context.riderId);
@@ -65,7 +77,7 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     // The default landing page loads Apollo's CDN in the browser; this API offers none.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), telemetryPlugin({ exposeTraceId: true })],
     validationRules: [
       maxDepthRule({ n: config.limits.maxDepth, exposeLimits: true, ...reportRejection }),
       costLimitRule({ maxCost: config.limits.maxCost, exposeLimits: true, ...reportRejection }),
@@ -77,6 +89,7 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
   const app = express();
   app.disable('x-powered-by');
   app.use(cors({ origin: config.corsOrigins, allowedHeaders: ['content-type', 'x-api-key', 'authorization', 'apollo-require-preflight'] }));
+  serveMetrics(app);
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -91,6 +104,13 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
   });
   app.use(
     '/graphql',
+    // The trace id goes back on every answer, refusals at the edge included.
+    (_req, res, next) => {
+      const traceId = activeTraceId();
+      if (traceId) res.setHeader(TRACE_ID_HEADER, traceId);
+      res.locals.traceId = traceId;
+      next();
+    },
     async (req, res, next) => {
       try {
         const client = await edge.apiKeys.identify(req.header('x-api-key'));
@@ -107,7 +127,7 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const edgeError = toEdgeError(error, logger);
-    res.status(edgeError.httpStatus).set(edgeError.headers).json(edgeError.body());
+    res.status(edgeError.httpStatus).set(edgeError.headers).json(edgeError.body(res.locals.traceId as string | undefined));
   });
 
   const http = await listen(app, config.host, config.port);

@@ -4,6 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { SpanKind } from '@opentelemetry/api';
+import { inSpan } from '../telemetry/tracing';
 
 /** Something that runs SQL: the database itself, or one transaction on it. */
 export interface Sql {
@@ -31,12 +33,35 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.url ? openPostgres(options.url) : openPglite(options.dataDir);
 }
 
+/**
+ * Runs a query in a client span with the database semantic-convention attributes. The statement is
+ * recorded as written: every query here is parameterised, so it holds no literal values.
+ */
+function traced<Row>(engine: Database['engine'], namespace: string, text: string, run: () => Promise<Row[]>): Promise<Row[]> {
+  const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
+  const collection = /\b(?:FROM|INTO|UPDATE|TABLE)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?([a-z_][a-z0-9_]*)/i.exec(text)?.[1];
+  return inSpan(
+    collection ? `${operation} ${collection}` : operation,
+    {
+      'db.system': 'postgresql',
+      'db.system.name': 'postgresql',
+      'db.namespace': namespace,
+      'db.operation.name': operation,
+      ...(collection ? { 'db.collection.name': collection } : {}),
+      'db.query.text': text.replace(/\s+/g, ' ').trim(),
+      'ecowheels.db.engine': engine,
+    },
+    () => run(),
+    SpanKind.CLIENT,
+  );
+}
+
 async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
   const run = (runner: Pick<PGlite, 'query'>): Sql => ({
-    query: async <Row>(text: string, params?: readonly unknown[]) =>
-      (await runner.query<Row>(text, params as unknown[])).rows,
+    query: <Row>(text: string, params?: readonly unknown[]) =>
+      traced('pglite', dataDir, text, async () => (await runner.query<Row>(text, params as unknown[])).rows),
   });
   return {
     engine: 'pglite',
@@ -62,9 +87,10 @@ async function openPostgres(url: string): Promise<Database> {
   // An idle client that loses its server emits 'error'; without a listener that kills the process.
   pool.on('error', () => undefined);
   await pool.query('SELECT 1'); // fail at start, with the server's own message, if it is unreachable
+  const namespace = new URL(url).pathname.slice(1);
   const run = (runner: pg.Pool | pg.PoolClient): Sql => ({
-    query: async <Row>(text: string, params?: readonly unknown[]) =>
-      (await runner.query(text, params as unknown[])).rows as Row[],
+    query: <Row>(text: string, params?: readonly unknown[]) =>
+      traced('postgres', namespace, text, async () => (await runner.query(text, params as unknown[])).rows as Row[]),
   });
   return {
     engine: 'postgres',

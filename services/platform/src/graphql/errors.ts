@@ -1,5 +1,6 @@
 // The one mapping from domain errors to GraphQL: each DomainError kind has an extensions.code that
 // mobile apps can switch on. Anything else is an internal fault: its details are logged, never sent.
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError, type DomainErrorKind } from '../errors';
@@ -30,6 +31,8 @@ export async function withUserErrors<T extends object>(run: () => Promise<T>): P
     return { ...(await run()), errors: [] };
   } catch (error) {
     if (error instanceof DomainError && USER_FACING.includes(error.kind)) {
+      // Not a fault of ours, but the request failed: the trace should say so, and why.
+      trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
       return { errors: [{ code: GRAPHQL_CODE[error.kind], message: error.message }] };
     }
     throw error;

@@ -9,7 +9,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
 import { parse } from 'graphql';
+import { serveMetrics } from '../telemetry/metrics-endpoint';
 import { formatSubgraphError, graphqlError } from './errors';
+import { telemetryPlugin } from './telemetry-plugin';
 import { listen } from '../http-listen';
 import type { Logger } from '../logger';
 
@@ -49,10 +51,11 @@ export async function startSubgraphServer<Context extends RequestContext>(
     schema: buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
     includeStacktraceInErrorResponses: false,
     formatError: formatSubgraphError(options.logger),
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), telemetryPlugin({ exposeTraceId: false })],
   });
   await server.start();
   const app = express();
+  serveMetrics(app);
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

@@ -12,6 +12,7 @@ import {
   type ServiceDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { recordRpcClientDuration } from '../telemetry/tracing';
 import { fromServiceError } from './status';
 
 type UnaryMethod<Req, Res> = (
@@ -55,15 +56,25 @@ export function createClient<C extends Client>(
   const promised: Record<string, unknown> = { close: () => client.close() };
   for (const name of Object.keys(definition)) {
     const call = (client as unknown as Record<string, UnaryMethod<unknown, unknown>>)[name].bind(client);
+    const rpc = { 'rpc.system': 'grpc', 'rpc.service': serviceOf(definition), 'rpc.method': name[0].toUpperCase() + name.slice(1) };
     promised[name] = (request: unknown, callOptions: { deadlineMs?: number } = {}) =>
       new Promise((resolve, reject) => {
         const deadline = callOptions.deadlineMs ? { deadline: Date.now() + callOptions.deadlineMs } : {};
-        call(request, new Metadata(), deadline, (error, response) =>
-          error ? reject(fromServiceError(error, `${options.peerName}.${name}`)) : resolve(response),
-        );
+        const started = performance.now();
+        call(request, new Metadata(), deadline, (error, response) => {
+          recordRpcClientDuration(performance.now() - started, { ...rpc, 'rpc.grpc.status_code': error?.code ?? 0 });
+          if (error) reject(fromServiceError(error, `${options.peerName}.${name}`));
+          else resolve(response);
+        });
       });
   }
   return promised as PromiseClient<C>;
+}
+
+/** "ecowheels.ride.v1.RideService", from a generated definition's method paths. */
+function serviceOf(definition: ServiceDefinition): string {
+  const [first] = Object.values(definition);
+  return first ? first.path.split('/')[1] : 'unknown';
 }
 
 /** Gives every call without a deadline the default one, so no call can wait forever. */

@@ -15,6 +15,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Logger } from '../logger';
+import { recordRpcServerDuration } from '../telemetry/tracing';
 import { toGrpcStatus } from './status';
 
 export const PROTO_ROOT = join(__dirname, '..', '..', '..', '..', 'proto');
@@ -65,7 +66,7 @@ export async function startGrpcServer<S>(
 ): Promise<RunningGrpcServer> {
   const { logger } = options;
   const server = new Server();
-  server.addService(service.definition, wrapHandlers(service.handlers, logger));
+  server.addService(service.definition, wrapHandlers(service.name, service.handlers, logger));
 
   const health = new HealthImplementation({ '': 'SERVING', [service.name]: 'SERVING' });
   health.addToServer(server);
@@ -103,14 +104,21 @@ export async function startGrpcServer<S>(
   };
 }
 
-function wrapHandlers<S>(handlers: AsyncHandlers<S>, logger: Logger): UntypedServiceImplementation {
+function wrapHandlers<S>(serviceName: string, handlers: AsyncHandlers<S>, logger: Logger): UntypedServiceImplementation {
   const implementation: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(handlers) as [string, (r: unknown, c: CallContext) => Promise<unknown>][]) {
+    const rpc = { 'rpc.system': 'grpc', 'rpc.service': serviceName, 'rpc.method': method[0].toUpperCase() + method.slice(1) };
     implementation[method] = ((call: ServerUnaryCall<unknown, unknown>, callback) => {
+      const started = performance.now();
+      const done = (code: number) => recordRpcServerDuration(performance.now() - started, { ...rpc, 'rpc.grpc.status_code': code });
       handler(call.request, { metadata: call.metadata, peer: call.getPeer() }).then(
-        (response) => callback(null, response),
+        (response) => {
+          done(0);
+          callback(null, response);
+        },
         (error: unknown) => {
           const grpcStatus = toGrpcStatus(error);
+          done(grpcStatus.code);
           if (grpcStatus.code === 13 /* INTERNAL */) {
             logger.error({ err: error, method }, 'unexpected error in handler');
           } else {

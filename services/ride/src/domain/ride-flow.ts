@@ -19,6 +19,7 @@ import {
   unavailable,
 } from '../../../platform/src/errors';
 import type { Logger } from '../../../platform/src/logger';
+import { inSpan } from '../../../platform/src/telemetry/tracing';
 import { fare, holdAmount, type Pricing } from './pricing';
 import { attempted, holdKeyOf, type Ride, type StartStep } from './ride';
 import type { GeoPoint, RideDependencies } from './ride-dependencies';
@@ -87,6 +88,8 @@ export class RideFlow {
     const inserted = await this.store.insert(ride, this.leaseUntil());
     if (inserted === 'duplicate_key') return this.startRide(input); // a concurrent twin got there first
     if (inserted === 'rider_busy') {
+      // The open ride may be this very request's twin, inserted a moment ago: answer as a repeat.
+      if (await this.store.findByKey(input.riderId, input.idempotencyKey)) return this.startRide(input);
       throw failedPrecondition(`rider ${input.riderId} already has a ride in progress; end it before starting another`);
     }
     return this.runStart(ride);
@@ -166,19 +169,21 @@ export class RideFlow {
     try {
       // A resumed flow repeats its current step; each call is idempotent.
       if (!attempted(current, 'RESERVING')) {
-        await this.services.verifyRider(current.riderId);
+        await this.step(current, 'verify_rider', () => this.services.verifyRider(current.riderId));
         current = await this.advance(current, 'RESERVING');
       }
       let startLocation = current.startLocation;
       if (!attempted(current, 'AUTHORIZING')) {
-        startLocation = (await this.services.reserveBike(current.bikeId, current.id)).location;
+        startLocation = (await this.step(current, 'reserve_bike', () => this.services.reserveBike(current.bikeId, current.id))).location;
         current = await this.advance({ ...current, startLocation }, 'AUTHORIZING');
       }
       if (!attempted(current, 'UNLOCKING')) {
-        await this.services.authorizePayment(current.riderId, holdAmount(current.pricing), current.holdKey, `Ride ${current.id}`);
+        await this.step(current, 'authorize_payment', () =>
+          this.services.authorizePayment(current.riderId, holdAmount(current.pricing), current.holdKey, `Ride ${current.id}`),
+        );
         current = await this.advance(current, 'UNLOCKING');
       }
-      await this.services.unlockBike(current.bikeId, current.id);
+      await this.step(current, 'unlock_bike', () => this.services.unlockBike(current.bikeId, current.id));
       const startTime = this.now();
       const active: Ride = { ...current, status: 'ACTIVE', startTime, updatedAt: startTime };
       await this.store.save(active, undefined);
@@ -206,8 +211,8 @@ export class RideFlow {
     await this.store.save(cancelling, this.leaseUntil());
     // Each undo is tried even when another fails: a payment outage must not keep the bike locked.
     const undone = await Promise.allSettled([
-      attempted(cancelling, 'AUTHORIZING') && this.services.voidPayment(cancelling.holdKey, cancelling.riderId),
-      attempted(cancelling, 'RESERVING') && this.services.releaseBike(cancelling.bikeId, cancelling.id, {}),
+      attempted(cancelling, 'AUTHORIZING') && this.step(cancelling, 'void_payment', () => this.services.voidPayment(cancelling.holdKey, cancelling.riderId)),
+      attempted(cancelling, 'RESERVING') && this.step(cancelling, 'release_bike', () => this.services.releaseBike(cancelling.bikeId, cancelling.id, {})),
     ]);
     const failures = undone.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
     if (failures.length > 0) {
@@ -223,8 +228,12 @@ export class RideFlow {
 
   private async runEnd(ride: Ride): Promise<Ride> {
     try {
-      await this.services.capturePayment(ride.holdKey, { amountMinor: ride.fareMinor ?? 0, currency: ride.pricing.currency });
-      await this.services.releaseBike(ride.bikeId, ride.id, { location: ride.endLocation, batteryPercent: ride.endBatteryPercent });
+      await this.step(ride, 'capture_payment', () =>
+        this.services.capturePayment(ride.holdKey, { amountMinor: ride.fareMinor ?? 0, currency: ride.pricing.currency }),
+      );
+      await this.step(ride, 'release_bike', () =>
+        this.services.releaseBike(ride.bikeId, ride.id, { location: ride.endLocation, batteryPercent: ride.endBatteryPercent }),
+      );
     } catch (error) {
       // The ride did happen: it can only go forward. Keep the lease; recovery retries when it expires.
       this.logger.warn({ rideId: ride.id, err: error }, 'ending a ride did not finish; recovery will retry');
@@ -237,6 +246,16 @@ export class RideFlow {
     await this.store.save(completed, undefined);
     this.logger.info({ rideId: ride.id, fareMinor: ride.fareMinor }, 'ride completed');
     return completed;
+  }
+
+  /** One call of the flow, as a span that names the step, the ride and its idempotency key. */
+  private step<T>(ride: Ride, name: string, call: () => Promise<T>): Promise<T> {
+    return inSpan(`ride.${name}`, {
+      'ecowheels.ride.id': ride.id,
+      'ecowheels.ride.idempotency_key': ride.idempotencyKey,
+      'ecowheels.ride.hold_key': ride.holdKey,
+      'ecowheels.bike.id': ride.bikeId,
+    }, call);
   }
 
   private async advance(ride: Ride, step: StartStep): Promise<Ride> {

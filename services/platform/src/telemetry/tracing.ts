@@ -1,0 +1,50 @@
+// Spans and metrics of our own, beside what the instrumentations record: the ride flow's steps,
+// database queries (for both PGlite and PostgreSQL), and per-method gRPC and per-operation GraphQL
+// rate, errors and duration. Without the SDK (unit tests) these are no-ops.
+import { metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+
+const tracer = () => trace.getTracer('ecowheels');
+const meter = () => metrics.getMeter('ecowheels');
+
+/** Runs fn in a new active span; a thrown error marks the span as failed, with its message. */
+export async function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+  kind: SpanKind = SpanKind.INTERNAL,
+): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes, kind }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      markFailed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export function markFailed(span: Span, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  span.recordException(error instanceof Error ? error : new Error(message));
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}
+
+/** The trace id of the active span, or undefined outside one. */
+export const activeTraceId = () => trace.getActiveSpan()?.spanContext().traceId;
+
+/** Histograms are made once per process, on first use, from the global meter provider. */
+function lazyHistogram(name: string, description: string, unit: string) {
+  let histogram: ReturnType<ReturnType<typeof meter>['createHistogram']> | undefined;
+  return (value: number, attributes: Attributes) => {
+    histogram ??= meter().createHistogram(name, { description, unit });
+    histogram.record(value, attributes);
+  };
+}
+
+/** rpc.server.duration / rpc.client.duration, as the RPC semantic conventions name them. */
+export const recordRpcServerDuration = lazyHistogram('rpc.server.duration', 'Duration of inbound gRPC calls', 'ms');
+export const recordRpcClientDuration = lazyHistogram('rpc.client.duration', 'Duration of outbound gRPC calls', 'ms');
+/** Per GraphQL operation: count is the rate, error.type the errors, the buckets the duration. */
+export const recordGraphqlDuration = lazyHistogram('graphql.server.request.duration', 'Duration of GraphQL operations', 's');

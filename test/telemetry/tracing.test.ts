@@ -1,0 +1,160 @@
+// One request from a mobile app is one trace in Jaeger, through every hop: the gateway, the ride
+// subgraph, ride's gRPC calls, the user, inventory and payment servers and their database queries.
+// Every process exports to a test OTLP receiver; the trace id in the response is that trace's id;
+// the request's log lines carry it; a failure in payment shows as error spans up the chain.
+import { randomUUID } from 'node:crypto';
+import { eventually } from '../support/eventually';
+import { newBike, newRider, topUp } from '../support/fixtures';
+import { graphql } from '../support/graphql-client';
+import { ancestors, OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
+import { describeWithPostgres } from '../support/postgres';
+import { TestStack } from '../support/stack';
+
+const START_RIDE = 'mutation StartRide($b: ID!, $k: String!) { startRide(bikeId: $b, idempotencyKey: $k) { ride { id status } errors { code message } } }';
+const SERVER = 2;
+const CLIENT = 3;
+const ERROR = 2;
+
+describeWithPostgres('tracing through every hop', () => {
+  let receiver: OtlpReceiver;
+  let stack: TestStack;
+  let clients: ReturnType<TestStack['clients']>;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    receiver = await OtlpReceiver.start();
+    stack = await TestStack.start({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    clients = stack.clients();
+    apiKey = (await clients.user.createApiClient({ name: 'Tracing test app' })).apiKey;
+  });
+  afterAll(async () => {
+    for (const client of Object.values(clients ?? {})) client.close();
+    await stack?.stop();
+    await receiver?.close();
+  });
+
+  const startRideThroughGateway = async (fundsMinor: number) => {
+    const rider = await newRider(clients);
+    if (fundsMinor > 0) await topUp(clients, rider.riderId, fundsMinor);
+    const bike = await newBike(clients);
+    const token = (await clients.user.loginRider({ email: rider.email, password: rider.password })).accessToken;
+    const key = randomUUID();
+    const result = await graphql(stack.service('gateway').graphqlUrl, START_RIDE, { apiKey, token, variables: { b: bike.id, k: key } });
+    return { result, key, traceId: result.extensions!.traceId as string };
+  };
+
+  /** Waits until the trace holds spans from all five processes and the exporters have gone quiet. */
+  const completeTrace = (traceId: string, needs: (spans: ReceivedSpan[]) => void) =>
+    eventually(async () => {
+      const spans = receiver.trace(traceId);
+      needs(spans);
+      return spans;
+    }, { what: `trace ${traceId} to arrive whole`, timeoutMs: 20_000 });
+
+  it('makes one trace, from all five processes, with no orphan span, through every hop down to the databases', async () => {
+    const { result, key, traceId } = await startRideThroughGateway(2000);
+    expect(result.data!.startRide.errors).toEqual([]);
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(result.headers.get('x-trace-id')).toBe(traceId);
+
+    const spans = await completeTrace(traceId, (found) => {
+      expect(new Set(found.map((span) => span.service))).toEqual(new Set(['gateway', 'ride', 'user', 'inventory', 'payment']));
+      for (const service of ['user', 'inventory', 'payment']) {
+        expect(found.some((span) => span.service === service && span.attributes['db.system.name'] === 'postgresql')).toBe(true);
+      }
+      expect(found.some((span) => span.name === 'ride.unlock_bike')).toBe(true);
+    });
+
+    // One root (the gateway's request, named by the operation), every other span's parent present.
+    const ids = new Set(spans.map((span) => span.spanId));
+    const roots = spans.filter((span) => !span.parentSpanId);
+    expect(roots.map((span) => [span.service, span.name])).toEqual([['gateway', 'mutation StartRide']]);
+    expect(spans.filter((span) => span.parentSpanId && !ids.has(span.parentSpanId))).toEqual([]);
+
+    // The flow's steps carry the ride and the idempotency key, and all of this ride's spans are here.
+    const steps = spans.filter((span) => span.name.startsWith('ride.'));
+    expect(steps.map((span) => span.name)).toEqual(expect.arrayContaining(['ride.verify_rider', 'ride.reserve_bike', 'ride.authorize_payment', 'ride.unlock_bike']));
+    for (const step of steps) expect(step.attributes['ecowheels.ride.idempotency_key']).toBe(key);
+    const rideId = steps[0].attributes['ecowheels.ride.id'];
+    expect(receiver.spans.filter((span) => span.attributes['ecowheels.ride.id'] === rideId && span.traceId !== traceId)).toEqual([]);
+
+    // gateway -> ride subgraph -> ride gRPC client -> each service's gRPC server -> its database.
+    for (const [service, method] of [['user', 'VerifyRider'], ['inventory', 'ReserveBike'], ['payment', 'Authorize']]) {
+      const server = spans.find((span) => span.service === service && span.kind === SERVER && span.attributes['rpc.method'] === method)!;
+      expect(server).toBeDefined();
+      expect(server.attributes['rpc.system']).toBe('grpc');
+      const chain = ancestors(spans, server);
+      expect(chain[0]).toMatchObject({ service: 'ride', kind: CLIENT, attributes: expect.objectContaining({ 'rpc.method': method }) });
+      // The gateway names the subgraph's operation after the client's: StartRide__ride__0.
+      expect(chain.some((span) => span.service === 'ride' && span.kind === SERVER && span.name.startsWith('mutation StartRide__ride'))).toBe(true);
+      expect(chain.some((span) => span.service === 'ride' && span.name === 'graphql.resolve startRide')).toBe(true);
+      expect(chain.some((span) => span.service === 'gateway' && span.name === 'gateway.fetch')).toBe(true);
+      const query = spans.find((span) => span.service === service && span.attributes['db.system.name'] && ancestors(spans, span).includes(server));
+      expect(query).toBeDefined();
+      expect(String(query!.attributes['db.query.text'])).not.toMatch(/'[^']*'|\b\d{4,}\b/); // no literal values
+    }
+
+    // The gateway's own spans: the query plan and the fetch from each subgraph it asked.
+    expect(spans.filter((span) => span.service === 'gateway').map((span) => span.name)).toEqual(
+      expect.arrayContaining(['gateway.request', 'gateway.plan', 'gateway.fetch']),
+    );
+
+    // The log lines of the request carry its trace id.
+    const rideLog = stack.service('ride').output.filter((line) => line.includes(String(rideId)));
+    expect(rideLog.length).toBeGreaterThan(0);
+    for (const line of rideLog) expect(JSON.parse(line)).toMatchObject({ trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+  });
+
+  it('marks a failure in payment as an error span there, and on every ancestor that saw it', async () => {
+    const { result, traceId } = await startRideThroughGateway(100);
+    expect(result.data!.startRide.errors[0].code).toBe('FAILED_PRECONDITION');
+    const spans = await completeTrace(traceId, (found) => {
+      expect(found.some((span) => span.service === 'payment' && span.kind === SERVER && span.attributes['rpc.method'] === 'Authorize')).toBe(true);
+      expect(found.some((span) => span.name === 'ride.release_bike')).toBe(true);
+    });
+    const failed = spans.find((span) => span.service === 'payment' && span.kind === SERVER && span.attributes['rpc.method'] === 'Authorize')!;
+    expect(failed.status).toBe(ERROR);
+    expect(failed.attributes['rpc.grpc.status_code']).toBe(9); // FAILED_PRECONDITION
+    const sawIt = ancestors(spans, failed).filter((span) => span.service === 'ride');
+    const errorNames = sawIt.filter((span) => span.status === ERROR).map((span) => span.name);
+    // ride's gRPC client call, the flow step and the startRide resolver, which answered with the refusal.
+    expect(errorNames).toEqual(expect.arrayContaining(['ride.authorize_payment', 'graphql.resolve startRide']));
+    expect(sawIt.find((span) => span.kind === CLIENT)!.status).toBe(ERROR);
+    expect(sawIt.find((span) => span.name === 'ride.authorize_payment')!.statusMessage).toMatch(/insufficient funds/);
+  });
+
+  it('serves rate, errors and duration per GraphQL operation and per gRPC method for Prometheus', async () => {
+    const metrics = async (url: string) => (await fetch(url)).text();
+    const gatewayMetrics = await metrics(stack.service('gateway').graphqlUrl.replace('/graphql', '/metrics'));
+    expect(gatewayMetrics).toMatch(/graphql_server_request_duration_count\{[^}]*graphql_operation_name="StartRide"[^}]*\} \d+/);
+    const paymentMetrics = await metrics(stack.service('payment').graphqlUrl.replace('/graphql', '/metrics'));
+    expect(paymentMetrics).toMatch(/rpc_server_duration_count\{[^}]*rpc_method="Authorize"[^}]*rpc_grpc_status_code="9"[^}]*\} \d+/);
+    const rideMetrics = await metrics(stack.service('ride').graphqlUrl.replace('/graphql', '/metrics'));
+    expect(rideMetrics).toMatch(/rpc_client_duration_bucket\{[^}]*rpc_method="ReserveBike"/);
+  });
+});
+
+describeWithPostgres('tracing with no endpoint', () => {
+  it('exports nothing when no OTLP endpoint is set, not even to the default localhost:4318', async () => {
+    const receiver = await OtlpReceiver.start(4318).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`this test listens on 127.0.0.1:4318 to catch a default export, but: ${error.code}`);
+    });
+    const stack = await TestStack.start();
+    try {
+      const clients = stack.clients();
+      const apiKey = (await clients.user.createApiClient({ name: 'No export app' })).apiKey;
+      const result = await graphql(stack.service('gateway').graphqlUrl, '{ tariff { holdMinutes } }', { apiKey });
+      expect(result.extensions!.traceId).toMatch(/^[0-9a-f]{32}$/); // spans exist, so ids still flow
+      await new Promise((resolve) => setTimeout(resolve, 6000)); // past the batch exporter's 5 s delay
+      expect(receiver.requests).toBe(0);
+      for (const client of Object.values(clients)) client.close();
+    } finally {
+      await stack.stop();
+      await receiver.close();
+    }
+  });
+});
