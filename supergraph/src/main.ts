@@ -2,7 +2,7 @@
 import '../../services/platform/src/bootstrap';
 import Redis from 'ioredis';
 import { createLogger } from '../../services/platform/src/logger';
-import { runService } from '../../services/platform/src/service-process';
+import { announceReady, runService } from '../../services/platform/src/service-process';
 import { ApiKeyCheck } from './api-keys';
 import { readGatewayConfig } from './config';
 import { startGateway } from './gateway';
@@ -20,7 +20,7 @@ runService('gateway', async () => {
   const riderTokens = new RiderTokenCheck(config.userServiceAddress);
   const rateLimit = new ApiKeyRateLimit({ ...config.rateLimit, redis });
   const gateway = await startGateway(config, { apiKeys, riderTokens, rateLimit, usage }, logger);
-  logger.info({ graphqlUrl: gateway.url, rateLimitStore: redis ? 'redis' : 'memory', production: config.production }, 'ready');
+  announceReady(logger, { graphqlUrl: gateway.url, rateLimitStore: redis ? 'redis' : 'memory', production: config.production });
   return {
     logger,
     service: {

@@ -5,7 +5,7 @@ import type { Database } from './database/database';
 import type { ServiceBasics } from './config';
 import { startGrpcServer, type GrpcService } from './grpc/server';
 import type { Logger } from './logger';
-import type { StartedService } from './service-process';
+import { announceReady, type StartedService } from './service-process';
 import { startSubgraphServer, type SubgraphDefinition } from './graphql/subgraph-server';
 
 export interface ServiceParts<S> {
@@ -35,7 +35,7 @@ export async function hostService<S>(options: {
       },
     );
     // The launcher and the tests wait for this line and read the addresses from it.
-    logger.info({ grpcAddress: server.address, graphqlUrl: subgraph.url, engine: db.engine }, 'ready');
+    announceReady(logger, { grpcAddress: server.address, graphqlUrl: subgraph.url, engine: db.engine });
     return {
       stop: async () => {
         await parts.background?.stop();

@@ -36,3 +36,11 @@ export function runService(name: string, start: () => Promise<{ service: Started
     },
   );
 }
+
+/**
+ * The line the launcher and the tests wait for, with the addresses the process listens on. It is
+ * written whatever LOG_LEVEL says, since starting up is not optional news.
+ */
+export function announceReady(logger: Logger, addresses: Record<string, unknown>): void {
+  logger.child({}, { level: 'info' }).info(addresses, 'ready');
+}

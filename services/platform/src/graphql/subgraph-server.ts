@@ -3,7 +3,7 @@
 // key and the rider's token, and passes the rider's id in a header.
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -51,7 +51,8 @@ export async function startSubgraphServer<Context extends RequestContext>(
     schema: buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
     includeStacktraceInErrorResponses: false,
     formatError: formatSubgraphError(options.logger),
-    plugins: [ApolloServerPluginLandingPageDisabled(), telemetryPlugin({ exposeTraceId: false })],
+    // Apollo's inline tracing (for its hosted Studio) is off: traces go to OpenTelemetry instead.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), telemetryPlugin({ exposeTraceId: false })],
   });
   await server.start();
   const app = express();
