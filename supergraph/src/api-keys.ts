@@ -3,7 +3,7 @@
 // one gRPC call per key per cache period. Each key's requests are counted.
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import { DomainError } from '../../services/platform/src/errors';
-import { createClient } from '../../services/platform/src/grpc/client';
+import { createClient, type MeshMode } from '../../services/platform/src/grpc/client';
 import { EdgeError } from './edge-error';
 import type { UsageCounter } from './usage-counter';
 
@@ -18,10 +18,11 @@ export class ApiKeyCheck {
 
   constructor(
     userServiceAddress: string,
+    meshMode: MeshMode,
     private readonly cacheMs: number,
     private readonly usage: UsageCounter,
   ) {
-    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user' });
+    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user', meshMode });
   }
 
   /** The client that owns the key; counts the request. Throws an EdgeError when the key is bad. */

@@ -16,8 +16,8 @@ runService('gateway', async () => {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }) : undefined;
   if (redis) await redis.connect();
   const usage = redis ? new RedisUsageCounter(redis) : new MemoryUsageCounter();
-  const apiKeys = new ApiKeyCheck(config.userServiceAddress, config.apiKeyCacheMs, usage);
-  const riderTokens = new RiderTokenCheck(config.userServiceAddress);
+  const apiKeys = new ApiKeyCheck(config.userServiceAddress, config.meshMode, config.apiKeyCacheMs, usage);
+  const riderTokens = new RiderTokenCheck(config.userServiceAddress, config.meshMode);
   const rateLimit = new ApiKeyRateLimit({ ...config.rateLimit, redis });
   const gateway = await startGateway(config, { apiKeys, riderTokens, rateLimit, usage }, logger);
   announceReady(logger, { graphqlUrl: gateway.url, rateLimitStore: redis ? 'redis' : 'memory', production: config.production });

@@ -3,7 +3,7 @@
 // again when a token names a key it does not know, so key rotation needs no restart).
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
-import { createClient } from '../../services/platform/src/grpc/client';
+import { createClient, type MeshMode } from '../../services/platform/src/grpc/client';
 import { EdgeError } from './edge-error';
 
 interface Verifier {
@@ -19,8 +19,8 @@ export class RiderTokenCheck {
   private verifier?: Promise<Verifier>;
   private readonly users;
 
-  constructor(userServiceAddress: string) {
-    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user' });
+  constructor(userServiceAddress: string, meshMode: MeshMode) {
+    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user', meshMode });
   }
 
   /** The rider id of a valid `Authorization: Bearer` token; undefined when there is no token. */

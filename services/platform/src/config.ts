@@ -92,3 +92,6 @@ export function readServiceConfig<Own extends z.ZodRawShape>(
     own: config as z.infer<z.ZodObject<Own>>,
   };
 }
+
+/** MESH_MODE: "local" (the default: gRPC applies the mesh policy) or "istio" (the sidecar does). */
+export const meshMode = z.enum(['local', 'istio']).default('local');

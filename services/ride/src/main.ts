@@ -22,7 +22,7 @@ runService('ride', async () => {
     logger,
     build: async (db) => {
       const store = new RideStoreSql(db);
-      const dependencies = connectRideDependencies(config.dependencies, config.callDeadlineMs);
+      const dependencies = connectRideDependencies(config.dependencies, config.callDeadlineMs, config.meshMode);
       const flow = new RideFlow(store, dependencies, {
         pricing: config.pricing,
         leaseMs: config.recovery.leaseMs,

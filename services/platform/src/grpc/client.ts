@@ -14,6 +14,7 @@ import {
 } from '@grpc/grpc-js';
 import { recordRpcClientDuration } from '../telemetry/tracing';
 import { fromServiceError } from './status';
+import GRPC_SERVICE_CONFIGS from './mesh-service-config.generated.json';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -33,6 +34,11 @@ export type PromiseClient<C> = {
 export interface ClientOptions {
   /** host:port of the server. */
   address: string;
+  /**
+   * "local": timeouts and retries from the mesh policy, applied by gRPC itself. "istio": timeouts
+   * only, since the sidecar retries (retrying in both places would multiply attempts).
+   */
+  meshMode?: MeshMode;
   /** Deadline for a call that does not set its own. */
   defaultDeadlineMs: number;
   /** Name of the service being called, for error messages ("payment"). */
@@ -52,6 +58,7 @@ export function createClient<C extends Client>(
 ): PromiseClient<C> {
   const client = new Constructor(options.address, credentials.createInsecure(), {
     interceptors: [deadlineInterceptor(options.defaultDeadlineMs)],
+    'grpc.service_config': JSON.stringify(serviceConfigFor(options.peerName, options.meshMode ?? 'local')),
   });
   const promised: Record<string, unknown> = { close: () => client.close() };
   for (const name of Object.keys(definition)) {
@@ -69,6 +76,16 @@ export function createClient<C extends Client>(
       });
   }
   return promised as PromiseClient<C>;
+}
+
+export type MeshMode = 'local' | 'istio';
+
+/** The service config `npm run mesh` generated from mesh-config/policy.ts for this peer. */
+function serviceConfigFor(peerName: string, meshMode: MeshMode): object {
+  const config = (GRPC_SERVICE_CONFIGS as Record<string, { methodConfig: { retryPolicy?: object }[] }>)[peerName];
+  if (!config) return { methodConfig: [] };
+  if (meshMode === 'local') return config;
+  return { methodConfig: config.methodConfig.map(({ retryPolicy: _retriedBySidecar, ...rest }) => rest) };
 }
 
 /** "ecowheels.ride.v1.RideService", from a generated definition's method paths. */

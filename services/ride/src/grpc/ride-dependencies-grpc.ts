@@ -3,7 +3,7 @@
 import { InventoryServiceClient, InventoryServiceService } from '../../../platform/src/generated/ecowheels/inventory/v1/inventory_service';
 import { PaymentServiceClient, PaymentServiceService } from '../../../platform/src/generated/ecowheels/payment/v1/payment_service';
 import { UserServiceClient, UserServiceService } from '../../../platform/src/generated/ecowheels/user/v1/user_service';
-import { createClient } from '../../../platform/src/grpc/client';
+import { createClient, type MeshMode } from '../../../platform/src/grpc/client';
 import type { RideDependencies } from '../domain/ride-dependencies';
 
 export interface DependencyAddresses {
@@ -15,17 +15,20 @@ export interface DependencyAddresses {
 export function connectRideDependencies(
   addresses: DependencyAddresses,
   deadlineMs: number,
+  meshMode: MeshMode,
 ): RideDependencies & { close(): void } {
-  const user = createClient(UserServiceClient, UserServiceService, { address: addresses.user, defaultDeadlineMs: deadlineMs, peerName: 'user' });
+  const user = createClient(UserServiceClient, UserServiceService, { address: addresses.user, defaultDeadlineMs: deadlineMs, peerName: 'user', meshMode });
   const inventory = createClient(InventoryServiceClient, InventoryServiceService, {
     address: addresses.inventory,
     defaultDeadlineMs: deadlineMs,
     peerName: 'inventory',
+    meshMode,
   });
   const payment = createClient(PaymentServiceClient, PaymentServiceService, {
     address: addresses.payment,
     defaultDeadlineMs: deadlineMs,
     peerName: 'payment',
+    meshMode,
   });
   return {
     async verifyRider(riderId) {

@@ -1,0 +1,230 @@
+// Builds the mesh's generated files from the policy: one folder per workload, with its
+// Deployment, Service, ServiceAccount, AuthorizationPolicy, VirtualService and DestinationRule,
+// and the gRPC service config for running without Istio.
+import { GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
+
+type Service = keyof typeof MESH_POLICY;
+const SERVICES = Object.keys(MESH_POLICY) as Service[];
+const principal = (caller: Caller) => `cluster.local/ns/${NAMESPACE}/sa/${caller}`;
+const seconds = (ms: number) => `${ms / 1000}s`;
+const labels = (name: string) => ({ app: name });
+
+/** Which services each service calls over gRPC, for its *_SERVICE_ADDR variables. */
+const GRPC_DEPENDENCIES: Record<Service | 'gateway', Service[]> = { user: [], inventory: [], payment: [], ride: ['user', 'inventory', 'payment'], gateway: ['user'] };
+
+const securityContext = {
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  runAsGroup: 10001,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+};
+
+function deployment(name: string, ports: { name: string; containerPort: number }[], env: Record<string, string>, probe: object, secretEnv: Record<string, { secret: string; key: string }>) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: labels(name) },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels(name) },
+      template: {
+        metadata: { labels: { ...labels(name), version: 'v1' } },
+        spec: {
+          serviceAccountName: name,
+          securityContext: { runAsNonRoot: true, fsGroup: 10001 },
+          containers: [
+            {
+              name,
+              image: `ecowheels/${name}`,
+              ports: ports.map((port) => ({ ...port, protocol: 'TCP' })),
+              env: [
+                ...Object.entries(env).map(([key, value]) => ({ name: key, value })),
+                ...Object.entries(secretEnv).map(([key, { secret, key: secretKey }]) => ({
+                  name: key,
+                  valueFrom: { secretKeyRef: { name: secret, key: secretKey } },
+                })),
+              ],
+              resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+              readinessProbe: { ...probe, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { ...probe, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 3 },
+              securityContext,
+              // tsx compiles to a cache under /tmp; the root filesystem stays read-only.
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  };
+}
+
+function service(name: string, ports: { name: string; port: number }[]) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, labels: labels(name) },
+    spec: { selector: labels(name), ports: ports.map((port) => ({ ...port, targetPort: port.port, protocol: 'TCP' })) },
+  };
+}
+
+const serviceAccount = (name: string) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, labels: labels(name) } });
+
+/** Groups methods by their exact set of callers, one rule each: small, readable policies. */
+function rulesFor(policy: ServicePolicy) {
+  const byCallers = new Map<string, string[]>();
+  for (const [method, { callers }] of Object.entries(policy.methods)) {
+    const key = [...callers].sort().join(',');
+    byCallers.set(key, [...(byCallers.get(key) ?? []), `/${policy.grpcService}/${method}`]);
+  }
+  return [
+    ...[...byCallers.entries()].map(([callers, paths]) => ({
+      from: [{ source: { principals: callers.split(',').map((caller) => principal(caller as Caller)) } }],
+      to: [{ operation: { ports: [String(policy.grpcPort)], paths } }],
+    })),
+    // The subgraph answers only the gateway.
+    { from: [{ source: { principals: [principal('gateway')] } }], to: [{ operation: { ports: [String(policy.httpPort)] } }] },
+  ];
+}
+
+function authorizationPolicy(name: string, rules: object[]) {
+  return {
+    apiVersion: 'security.istio.io/v1beta1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name, labels: labels(name) },
+    spec: { selector: { matchLabels: labels(name) }, action: 'ALLOW', rules },
+  };
+}
+
+function virtualService(name: string, policy: ServicePolicy) {
+  const routes = Object.entries(policy.methods).map(([method, { timeoutMs, retry }]) => ({
+    name: method.replace(/[A-Z]/g, (letter, index) => `${index ? '-' : ''}${letter.toLowerCase()}`),
+    match: [{ port: policy.grpcPort, uri: { exact: `/${policy.grpcService}/${method}` } }],
+    route: [{ destination: { host: name, port: { number: policy.grpcPort } } }],
+    timeout: seconds(timeoutMs),
+    retries:
+      retry === 'on-unavailable'
+        ? { attempts: RETRY.maxAttempts - 1, perTryTimeout: seconds(timeoutMs / 2), retryOn: 'unavailable,connect-failure,refused-stream' }
+        : { attempts: 0 },
+  }));
+  return {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'VirtualService',
+    metadata: { name, labels: labels(name) },
+    spec: {
+      hosts: [name],
+      http: [
+        ...routes,
+        // GraphQL mutations are not safe to repeat blindly: the subgraph route never retries.
+        { name: 'subgraph', match: [{ port: policy.httpPort }], route: [{ destination: { host: name, port: { number: policy.httpPort } } }], timeout: '5s', retries: { attempts: 0 } },
+      ],
+    },
+  };
+}
+
+function destinationRule(name: string) {
+  return {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'DestinationRule',
+    metadata: { name, labels: labels(name) },
+    spec: {
+      host: name,
+      trafficPolicy: {
+        tls: { mode: 'ISTIO_MUTUAL' },
+        connectionPool: { tcp: { maxConnections: 200, connectTimeout: '1s' }, http: { http2MaxRequests: 500, maxRequestsPerConnection: 0 } },
+        outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+      },
+    },
+  };
+}
+
+/** The gRPC service config per service (timeouts always; retries only without Istio). */
+export function grpcServiceConfigs() {
+  return Object.fromEntries(
+    SERVICES.map((name) => {
+      const policy = MESH_POLICY[name];
+      return [
+        name,
+        {
+          methodConfig: Object.entries(policy.methods).map(([method, { timeoutMs, retry }]) => ({
+            name: [{ service: policy.grpcService, method }],
+            timeout: seconds(timeoutMs),
+            ...(retry === 'on-unavailable'
+              ? {
+                  retryPolicy: {
+                    maxAttempts: RETRY.maxAttempts,
+                    initialBackoff: seconds(RETRY.initialBackoffMs),
+                    maxBackoff: seconds(RETRY.maxBackoffMs),
+                    backoffMultiplier: RETRY.backoffMultiplier,
+                    retryableStatusCodes: ['UNAVAILABLE'],
+                  },
+                }
+              : {}),
+          })),
+        },
+      ];
+    }),
+  );
+}
+
+export function meshFiles(): Record<string, object | object[] | string> {
+  const files: Record<string, object | object[] | string> = {};
+  const resources: string[] = ['mesh'];
+  for (const name of SERVICES) {
+    const policy = MESH_POLICY[name];
+    const prefix = name.toUpperCase();
+    const env: Record<string, string> = {
+      LISTEN_HOST: '0.0.0.0',
+      MESH_MODE: 'istio',
+      [`${prefix}_GRPC_PORT`]: String(policy.grpcPort),
+      [`${prefix}_HTTP_PORT`]: String(policy.httpPort),
+      OTEL_SERVICE_NAME: name,
+      ...Object.fromEntries(GRPC_DEPENDENCIES[name].map((dependency) => [`${dependency.toUpperCase()}_SERVICE_ADDR`, `${dependency}:${MESH_POLICY[dependency].grpcPort}`])),
+    };
+    const dir = `mesh-config/base/${name}`;
+    files[`${dir}/deployment.yaml`] = deployment(
+      name,
+      [
+        { name: `grpc-${name}`, containerPort: policy.grpcPort },
+        { name: `http-${name}`, containerPort: policy.httpPort },
+      ],
+      env,
+      { grpc: { port: policy.grpcPort } },
+      { [`${prefix}_DATABASE_URL`]: { secret: `${name}-database`, key: 'url' } },
+    );
+    files[`${dir}/service.yaml`] = service(name, [
+      { name: `grpc-${name}`, port: policy.grpcPort },
+      { name: `http-${name}`, port: policy.httpPort },
+    ]);
+    files[`${dir}/service-account.yaml`] = serviceAccount(name);
+    files[`${dir}/authorization-policy.yaml`] = authorizationPolicy(name, rulesFor(policy));
+    files[`${dir}/virtual-service.yaml`] = virtualService(name, policy);
+    files[`${dir}/destination-rule.yaml`] = destinationRule(name);
+    resources.push(name);
+  }
+  const gatewayEnv: Record<string, string> = {
+    LISTEN_HOST: '0.0.0.0',
+    MESH_MODE: 'istio',
+    GATEWAY_PORT: String(GATEWAY_PORT),
+    OTEL_SERVICE_NAME: 'gateway',
+    USER_SERVICE_ADDR: `user:${MESH_POLICY.user.grpcPort}`,
+    ...Object.fromEntries(SERVICES.map((name) => [`${name.toUpperCase()}_SUBGRAPH_URL`, `http://${name}:${MESH_POLICY[name].httpPort}/graphql`])),
+  };
+  files['mesh-config/base/gateway/deployment.yaml'] = deployment('gateway', [{ name: 'http-gateway', containerPort: GATEWAY_PORT }], gatewayEnv, { httpGet: { path: '/health', port: GATEWAY_PORT } }, {});
+  files['mesh-config/base/gateway/service.yaml'] = service('gateway', [{ name: 'http-gateway', port: GATEWAY_PORT }]);
+  files['mesh-config/base/gateway/service-account.yaml'] = serviceAccount('gateway');
+  files['mesh-config/base/gateway/authorization-policy.yaml'] = authorizationPolicy('gateway', [
+    { from: [{ source: { principals: [INGRESS_PRINCIPAL] } }], to: [{ operation: { ports: [String(GATEWAY_PORT)] } }] },
+  ]);
+  files['mesh-config/base/gateway/destination-rule.yaml'] = destinationRule('gateway');
+  resources.push('gateway');
+  for (const name of resources.filter((resource) => resource !== 'mesh')) {
+    const own = Object.keys(files).filter((path) => path.startsWith(`mesh-config/base/${name}/`)).map((path) => path.split('/').pop());
+    files[`mesh-config/base/${name}/kustomization.yaml`] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: NAMESPACE, resources: own };
+  }
+  files['mesh-config/base/kustomization.yaml'] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources };
+  files['services/platform/src/grpc/mesh-service-config.generated.json'] = `${JSON.stringify(grpcServiceConfigs(), null, 2)}\n`;
+  return files;
+}

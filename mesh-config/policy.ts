@@ -1,0 +1,110 @@
+// The one source of the mesh's per-call policy: for each service, who may call each method, how
+// long a call may take, and whether a failed call may be retried. `npm run mesh` turns it into the
+// Istio AuthorizationPolicies and VirtualService routes (production) and the gRPC service config
+// the services use without Istio (laptop, tests), so the two cannot drift.
+
+/** Workload identities: a Kubernetes ServiceAccount under Istio, a certificate name without it. */
+export type Caller = 'gateway' | 'ride' | 'operator';
+
+/**
+ * `on-unavailable`: retried (at most 3 attempts) when the server was unreachable or refused the
+ * stream. Only for methods that are safe to repeat: reads, and writes keyed by an idempotency key
+ * or a ride id. `never`: creations without a key, where a retry could make a second one.
+ */
+export type RetryPolicy = 'on-unavailable' | 'never';
+
+export interface MethodPolicy {
+  callers: Caller[];
+  timeoutMs: number;
+  retry: RetryPolicy;
+}
+
+export interface ServicePolicy {
+  /** Fully qualified gRPC service name. */
+  grpcService: string;
+  grpcPort: number;
+  /** The GraphQL subgraph port; only the gateway may call it. */
+  httpPort: number;
+  methods: Record<string, MethodPolicy>;
+}
+
+// Back-office tools (support, fleet operations, the demo seeding) run as `operator`.
+const read = (...callers: Caller[]): MethodPolicy => ({ callers: [...callers, 'operator'], timeoutMs: 1000, retry: 'on-unavailable' });
+const keyedWrite = (...callers: Caller[]): MethodPolicy => ({ callers: [...callers, 'operator'], timeoutMs: 2000, retry: 'on-unavailable' });
+const creation = (): MethodPolicy => ({ callers: ['operator'], timeoutMs: 2000, retry: 'never' });
+
+export const NAMESPACE = 'ecowheels';
+export const GATEWAY_PORT = 4000;
+/** The identity of Istio's ingress gateway, the only caller of the public GraphQL API. */
+export const INGRESS_PRINCIPAL = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
+
+export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment', ServicePolicy> = {
+  user: {
+    grpcService: 'ecowheels.user.v1.UserService',
+    grpcPort: 50051,
+    httpPort: 4001,
+    methods: {
+      CreateRider: creation(),
+      GetRider: read(),
+      BatchGetRiders: read(),
+      VerifyRider: read('ride'),
+      ConfirmRiderIdentity: keyedWrite(),
+      UpdateRiderStatus: keyedWrite(),
+      LoginRider: read(),
+      GetTokenVerificationKeys: read('gateway'),
+      CreateApiClient: creation(),
+      ValidateApiKey: read('gateway'),
+      RevokeApiClient: keyedWrite(),
+    },
+  },
+  inventory: {
+    grpcService: 'ecowheels.inventory.v1.InventoryService',
+    grpcPort: 50052,
+    httpPort: 4002,
+    methods: {
+      RegisterBike: creation(),
+      GetBike: read(),
+      BatchGetBikes: read(),
+      ListAvailableBikesNear: read(),
+      UpdateBikeStatus: keyedWrite(),
+      ReserveBike: keyedWrite('ride'),
+      UnlockBike: keyedWrite('ride'),
+      ReleaseBike: keyedWrite('ride'),
+      CreateStation: creation(),
+      ListStations: read(),
+    },
+  },
+  ride: {
+    grpcService: 'ecowheels.ride.v1.RideService',
+    grpcPort: 50053,
+    httpPort: 4003,
+    methods: {
+      // A start makes at most one ride per idempotency key, and waits for a twin in flight.
+      StartRide: { callers: ['operator'], timeoutMs: 8000, retry: 'on-unavailable' },
+      EndRide: { callers: ['operator'], timeoutMs: 8000, retry: 'on-unavailable' },
+      GetRide: read(),
+      BatchGetRides: read(),
+      ListRides: read(),
+      GetPricing: read(),
+    },
+  },
+  payment: {
+    grpcService: 'ecowheels.payment.v1.PaymentService',
+    grpcPort: 50054,
+    httpPort: 4004,
+    methods: {
+      GetWallet: read(),
+      // Charges a card: the provider call alone may take a few seconds.
+      TopUpWallet: { callers: ['operator'], timeoutMs: 5000, retry: 'on-unavailable' },
+      Authorize: keyedWrite('ride'),
+      Capture: keyedWrite('ride'),
+      Void: keyedWrite('ride'),
+      Refund: keyedWrite(),
+      BatchGetHolds: read(),
+      ListLedgerEntries: read(),
+    },
+  },
+};
+
+/** How a retried call backs off, in both the gRPC service config and Istio. */
+export const RETRY = { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2 };
