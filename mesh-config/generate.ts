@@ -2,8 +2,8 @@
 //   mesh-config/base/<workload>/*.yaml   Deployment, Service, ServiceAccount, and the Istio
 //                                        AuthorizationPolicy, VirtualService and DestinationRule
 //   mesh-config/base/kustomization.yaml  the base, listing all of the above and the mesh-wide files
-//   services/platform/src/grpc/mesh-service-config.generated.json   the same timeouts and retries for
-//                                        gRPC without Istio
+//   services/platform/src/mesh/*.generated.json   the same timeouts, retries and allowed callers,
+//                                        for gRPC without Istio
 // The tests fail when any of these differs from what this script writes.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';

@@ -225,6 +225,16 @@ export function meshFiles(): Record<string, object | object[] | string> {
     files[`mesh-config/base/${name}/kustomization.yaml`] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: NAMESPACE, resources: own };
   }
   files['mesh-config/base/kustomization.yaml'] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources };
-  files['services/platform/src/grpc/mesh-service-config.generated.json'] = `${JSON.stringify(grpcServiceConfigs(), null, 2)}\n`;
+  files['services/platform/src/mesh/grpc-service-config.generated.json'] = `${JSON.stringify(grpcServiceConfigs(), null, 2)}\n`;
+  files['services/platform/src/mesh/authorization.generated.json'] = `${JSON.stringify(
+    Object.fromEntries(
+      SERVICES.map((name) => [
+        MESH_POLICY[name].grpcService,
+        Object.fromEntries(Object.entries(MESH_POLICY[name].methods).map(([method, { callers }]) => [method, callers])),
+      ]),
+    ),
+    null,
+    2,
+  )}\n`;
   return files;
 }

@@ -3,7 +3,8 @@
 // one gRPC call per key per cache period. Each key's requests are counted.
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import { DomainError } from '../../services/platform/src/errors';
-import { createClient, type MeshMode } from '../../services/platform/src/grpc/client';
+import { createClient } from '../../services/platform/src/grpc/client';
+import type { MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { EdgeError } from './edge-error';
 import type { UsageCounter } from './usage-counter';
 
@@ -18,11 +19,11 @@ export class ApiKeyCheck {
 
   constructor(
     userServiceAddress: string,
-    meshMode: MeshMode,
+    mesh: MeshCredentials,
     private readonly cacheMs: number,
     private readonly usage: UsageCounter,
   ) {
-    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user', meshMode });
+    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user', mesh });
   }
 
   /** The client that owns the key; counts the request. Throws an EdgeError when the key is bad. */

@@ -1,6 +1,6 @@
 // The gateway's configuration, from the environment (see the README's table).
 import { z } from 'zod';
-import { listenHost, meshMode, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
+import { listenHost, meshSettings, meshShape, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
 import { SUBGRAPHS, type SubgraphName } from './subgraphs';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -11,7 +11,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       NODE_ENV: z.string().default('development'),
       LISTEN_HOST: listenHost,
       GATEWAY_PORT: port(4000),
-      MESH_MODE: meshMode,
+      ...meshShape,
       USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
       ...Object.fromEntries(
         SUBGRAPHS.map(({ name, defaultUrl }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.string().url('must be an http(s) URL').default(defaultUrl)]),
@@ -36,7 +36,6 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     LISTEN_HOST: string;
     GATEWAY_PORT: number;
     USER_SERVICE_ADDR: string;
-    MESH_MODE: 'local' | 'istio';
     GATEWAY_RATE_LIMIT: number;
     GATEWAY_RATE_LIMIT_WINDOW_SECONDS: number;
     GATEWAY_REDIS_URL?: string;
@@ -52,7 +51,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     host: config.LISTEN_HOST,
     port: config.GATEWAY_PORT,
     userServiceAddress: config.USER_SERVICE_ADDR,
-    meshMode: config.MESH_MODE,
+    mesh: meshSettings(config, 'gateway'),
     subgraphUrls: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, config[`${name.toUpperCase()}_SUBGRAPH_URL`] as string])) as Record<
       SubgraphName,
       string

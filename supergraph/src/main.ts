@@ -2,6 +2,7 @@
 import '../../services/platform/src/bootstrap';
 import Redis from 'ioredis';
 import { createLogger } from '../../services/platform/src/logger';
+import { meshCredentials } from '../../services/platform/src/mesh/credentials';
 import { announceReady, runService } from '../../services/platform/src/service-process';
 import { ApiKeyCheck } from './api-keys';
 import { readGatewayConfig } from './config';
@@ -16,8 +17,9 @@ runService('gateway', async () => {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }) : undefined;
   if (redis) await redis.connect();
   const usage = redis ? new RedisUsageCounter(redis) : new MemoryUsageCounter();
-  const apiKeys = new ApiKeyCheck(config.userServiceAddress, config.meshMode, config.apiKeyCacheMs, usage);
-  const riderTokens = new RiderTokenCheck(config.userServiceAddress, config.meshMode);
+  const mesh = meshCredentials(config.mesh);
+  const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeyCacheMs, usage);
+  const riderTokens = new RiderTokenCheck(config.userServiceAddress, mesh);
   const rateLimit = new ApiKeyRateLimit({ ...config.rateLimit, redis });
   const gateway = await startGateway(config, { apiKeys, riderTokens, rateLimit, usage }, logger);
   announceReady(logger, { graphqlUrl: gateway.url, rateLimitStore: redis ? 'redis' : 'memory', production: config.production });

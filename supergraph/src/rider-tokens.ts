@@ -3,7 +3,8 @@
 // again when a token names a key it does not know, so key rotation needs no restart).
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
-import { createClient, type MeshMode } from '../../services/platform/src/grpc/client';
+import { createClient } from '../../services/platform/src/grpc/client';
+import type { MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { EdgeError } from './edge-error';
 
 interface Verifier {
@@ -19,8 +20,8 @@ export class RiderTokenCheck {
   private verifier?: Promise<Verifier>;
   private readonly users;
 
-  constructor(userServiceAddress: string, meshMode: MeshMode) {
-    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user', meshMode });
+  constructor(userServiceAddress: string, mesh: MeshCredentials) {
+    this.users = createClient(UserServiceClient, UserServiceService, { address: userServiceAddress, defaultDeadlineMs: 2000, peerName: 'user', mesh });
   }
 
   /** The rider id of a valid `Authorization: Bearer` token; undefined when there is no token. */

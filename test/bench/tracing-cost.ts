@@ -23,10 +23,11 @@ interface Load {
 }
 
 async function seed(stack: LocalStack): Promise<{ apiKey: string; token: string }> {
-  const user = userClient(stack.services.user.address);
-  const inventory = inventoryClient(stack.services.inventory.address);
-  const payment = paymentClient(stack.services.payment.address);
-  const ride = rideClient(stack.services.ride.address);
+  const mesh = stack.operatorCredentials();
+  const user = userClient(stack.services.user.address, mesh);
+  const inventory = inventoryClient(stack.services.inventory.address, mesh);
+  const payment = paymentClient(stack.services.payment.address, mesh);
+  const ride = rideClient(stack.services.ride.address, mesh);
   try {
     const password = 'bench rider password';
     const { rider } = await user.createRider({ email: `bench-${randomUUID()}@example.test`, displayName: 'Bench Rider', password });

@@ -8,7 +8,10 @@ import {
   InventoryServiceService,
   type InventoryServiceServer,
 } from '../../services/platform/src/generated/ecowheels/inventory/v1/inventory_service';
-import { createClient, type MeshMode } from '../../services/platform/src/grpc/client';
+import { createClient } from '../../services/platform/src/grpc/client';
+import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
+import { meshCredentials, type MeshMode } from '../../services/platform/src/mesh/credentials';
+import { TEST_ENV } from '../support/stack';
 import { startGrpcServer, type AsyncHandlers, type RunningGrpcServer } from '../../services/platform/src/grpc/server';
 import { createLogger } from '../../services/platform/src/logger';
 import { MESH_POLICY, RETRY } from '../../mesh-config/policy';
@@ -29,7 +32,10 @@ describe('the mesh policy applied by gRPC (local mesh mode)', () => {
     }
   };
 
+  const mesh = (identity: string, mode: MeshMode = 'local') => meshCredentials({ mode, certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
+
   beforeAll(async () => {
+    await ensureMeshCertificates(TEST_ENV.MESH_CERTS_DIR);
     const handlers = {
       reserveBike: async () => {
         count('ReserveBike');
@@ -47,7 +53,7 @@ describe('the mesh policy applied by gRPC (local mesh mode)', () => {
     } as unknown as AsyncHandlers<InventoryServiceServer>;
     server = await startGrpcServer(
       { definition: InventoryServiceService, name: 'ecowheels.inventory.v1.InventoryService', protoFile: 'ecowheels/inventory/v1/inventory_service.proto', handlers },
-      { host: '127.0.0.1', port: 0, logger: createLogger('test', 'silent') },
+      { host: '127.0.0.1', port: 0, logger: createLogger('test', 'silent'), mesh: mesh('inventory') },
     );
   });
   afterAll(() => server?.shutdown(0));
@@ -56,7 +62,13 @@ describe('the mesh policy applied by gRPC (local mesh mode)', () => {
   });
 
   const client = (meshMode: MeshMode) =>
-    createClient(InventoryServiceClient, InventoryServiceService, { address: server.address, defaultDeadlineMs: 10_000, peerName: 'inventory', meshMode });
+    createClient(InventoryServiceClient, InventoryServiceService, {
+      address: server.address,
+      defaultDeadlineMs: 10_000,
+      peerName: 'inventory',
+      // Istio mode here keeps mTLS (the server demands it) but drops the retries, as under a sidecar.
+      mesh: { ...mesh('operator'), mode: meshMode },
+    });
 
   it('retries a transient UNAVAILABLE on a method the policy marks safe to repeat, up to its attempts', async () => {
     const inventory = client('local');

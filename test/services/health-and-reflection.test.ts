@@ -1,6 +1,6 @@
 // Every service answers the standard gRPC health service and server reflection, so generic tools
 // (grpcurl, grpc_health_probe, Kubernetes gRPC probes) work against it.
-import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadPackageDefinition, Metadata, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
@@ -14,7 +14,7 @@ const SERVICE_NAMES = {
   ride: 'ecowheels.ride.v1.RideService',
 } as const;
 
-type ClientConstructor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
+type ClientConstructor = new (address: string, creds: ChannelCredentials) => Client;
 
 /** The client class of a service declared in a .proto file, by its dotted name. */
 function clientClass(file: string, fullName: string): ClientConstructor {
@@ -30,10 +30,10 @@ function unary(client: Client, method: string, request: unknown): Promise<Record
   );
 }
 
-function listServicesByReflection(address: string): Promise<string[]> {
+function listServicesByReflection(address: string, creds: ChannelCredentials): Promise<string[]> {
   const reflectionProto = join(require.resolve('@grpc/reflection'), '..', '..', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
   const ServerReflection = clientClass(reflectionProto, 'grpc.reflection.v1.ServerReflection');
-  const client = new ServerReflection(address, credentials.createInsecure());
+  const client = new ServerReflection(address, creds);
   return new Promise((resolve, reject) => {
     const stream = (client as unknown as { ServerReflectionInfo(): NodeJS.EventEmitter & { write(message: object): void; end(): void } })
       .ServerReflectionInfo();
@@ -56,7 +56,7 @@ describeWithPostgres('health and reflection', () => {
 
   it.each(Object.entries(SERVICE_NAMES))('%s reports SERVING overall and for its service', async (name, fullName) => {
     const Health = clientClass(healthProtoPath, 'grpc.health.v1.Health');
-    const client = new Health(stack.service(name as keyof typeof SERVICE_NAMES).address, credentials.createInsecure());
+    const client = new Health(stack.service(name as keyof typeof SERVICE_NAMES).address, stack.credentials.client);
     try {
       expect(await unary(client, 'Check', { service: '' })).toEqual({ status: 'SERVING' });
       expect(await unary(client, 'Check', { service: fullName })).toEqual({ status: 'SERVING' });
@@ -66,7 +66,7 @@ describeWithPostgres('health and reflection', () => {
   });
 
   it.each(Object.entries(SERVICE_NAMES))('%s lists its service through reflection', async (name, fullName) => {
-    const services = await listServicesByReflection(stack.service(name as keyof typeof SERVICE_NAMES).address);
+    const services = await listServicesByReflection(stack.service(name as keyof typeof SERVICE_NAMES).address, stack.credentials.client);
     expect(services).toEqual(expect.arrayContaining([fullName, 'grpc.health.v1.Health']));
   });
 });

@@ -18,7 +18,7 @@ describeWithPostgres('InventoryService contract', () => {
 
   beforeAll(async () => {
     running = await SingleService.start('inventory', { INVENTORY_MIN_BATTERY_PERCENT: '15' });
-    inventory = inventoryClient(running.address);
+    inventory = inventoryClient(running.address, running.credentials);
   });
   afterAll(async () => {
     inventory?.close();

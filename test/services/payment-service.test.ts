@@ -19,7 +19,7 @@ describeWithPostgres('PaymentService contract', () => {
 
   beforeAll(async () => {
     running = await SingleService.start('payment');
-    payment = paymentClient(running.address);
+    payment = paymentClient(running.address, running.credentials);
   });
   afterAll(async () => {
     payment?.close();

@@ -15,7 +15,7 @@ describeWithPostgres('UserService contract', () => {
 
   beforeAll(async () => {
     running = await SingleService.start('user');
-    user = userClient(running.address);
+    user = userClient(running.address, running.credentials);
   });
   afterAll(async () => {
     user?.close();
@@ -134,7 +134,7 @@ describeWithPostgres('UserService contract', () => {
       const before = await user.getTokenVerificationKeys({});
       await running.restart();
       user.close();
-      user = userClient(running.address);
+      user = userClient(running.address, running.credentials);
       expect((await user.getTokenVerificationKeys({})).jwksJson).toBe(before.jwksJson);
     });
   });

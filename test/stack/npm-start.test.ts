@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
 import { inventoryClient, paymentClient, rideClient } from '../support/grpc-clients';
 import { TEST_ENV } from '../support/stack';
+import { LocalStack } from '../../services/platform/src/local-stack/local-stack';
+import { meshCredentials } from '../../services/platform/src/mesh/credentials';
 
 const START = join(__dirname, '..', '..', 'services', 'platform', 'src', 'local-stack', 'start.ts');
 const CENTRE = { latitude: 52.3791, longitude: 4.9003 };
@@ -73,9 +75,10 @@ describe('npm start (embedded default)', () => {
     expect(first.output).toContain(demo.apiKey);
     expect(Object.keys(first.addresses).sort()).toEqual(['gateway', 'inventory', 'payment', 'ride', 'user']);
 
-    const inventory = inventoryClient(first.addresses.inventory);
-    const ride = rideClient(first.addresses.ride);
-    const payment = paymentClient(first.addresses.payment);
+    const mesh = meshCredentials(LocalStack.meshSettings({ env: { ...TEST_ENV, DATA_DIR: dataDir } }, 'operator'));
+    const inventory = inventoryClient(first.addresses.inventory, mesh);
+    const ride = rideClient(first.addresses.ride, mesh);
+    const payment = paymentClient(first.addresses.payment, mesh);
     try {
       const nearby = await inventory.listAvailableBikesNear({ center: CENTRE, radiusMeters: 1500, pageSize: 50, pageToken: '' });
       expect(nearby.bikes.length).toBeGreaterThanOrEqual(6);
@@ -101,8 +104,8 @@ describe('npm start (embedded default)', () => {
     for (const address of Object.values(first.addresses)) expect(await portIsClosed(address)).toBe(true);
 
     const second = await startMainCommand(dataDir);
-    const inventoryAgain = inventoryClient(second.addresses.inventory);
-    const rideAgain = rideClient(second.addresses.ride);
+    const inventoryAgain = inventoryClient(second.addresses.inventory, mesh);
+    const rideAgain = rideClient(second.addresses.ride, mesh);
     try {
       const { bikes } = await inventoryAgain.listAvailableBikesNear({ center: CENTRE, radiusMeters: 10_000, pageSize: 100, pageToken: '' });
       expect(bikes).toHaveLength(18); // seeded once, not twice

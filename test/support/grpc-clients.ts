@@ -1,18 +1,19 @@
 // Test clients for the four services, straight from the generated code, with promise methods that
 // reject with the raw gRPC ServiceError, so tests can assert the exact status code and message.
-import { credentials, Metadata, status, type Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ChannelCredentials, type Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { InventoryServiceClient, InventoryServiceService } from '../../services/platform/src/generated/ecowheels/inventory/v1/inventory_service';
 import { PaymentServiceClient, PaymentServiceService } from '../../services/platform/src/generated/ecowheels/payment/v1/payment_service';
 import { RideServiceClient, RideServiceService } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import type { PromiseClient } from '../../services/platform/src/grpc/client';
+import type { MeshCredentials } from '../../services/platform/src/mesh/credentials';
 
 export type TestClient<C> = PromiseClient<C> & { raw: C };
 
-type Constructor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => C;
+type Constructor<C> = new (address: string, creds: ChannelCredentials) => C;
 
-function connect<C extends Client>(Ctor: Constructor<C>, definition: ServiceDefinition, address: string): TestClient<C> {
-  const client = new Ctor(address, credentials.createInsecure());
+function connect<C extends Client>(Ctor: Constructor<C>, definition: ServiceDefinition, address: string, mesh: MeshCredentials): TestClient<C> {
+  const client = new Ctor(address, mesh.client);
   const promised: Record<string, unknown> = { raw: client, close: () => client.close() };
   for (const name of Object.keys(definition)) {
     promised[name] = (request: unknown) =>
@@ -26,10 +27,11 @@ function connect<C extends Client>(Ctor: Constructor<C>, definition: ServiceDefi
   return promised as TestClient<C>;
 }
 
-export const userClient = (address: string) => connect(UserServiceClient, UserServiceService, address);
-export const inventoryClient = (address: string) => connect(InventoryServiceClient, InventoryServiceService, address);
-export const paymentClient = (address: string) => connect(PaymentServiceClient, PaymentServiceService, address);
-export const rideClient = (address: string) => connect(RideServiceClient, RideServiceService, address);
+// Tests call as `operator`, the back-office identity the mesh policy lets call every method.
+export const userClient = (address: string, mesh: MeshCredentials) => connect(UserServiceClient, UserServiceService, address, mesh);
+export const inventoryClient = (address: string, mesh: MeshCredentials) => connect(InventoryServiceClient, InventoryServiceService, address, mesh);
+export const paymentClient = (address: string, mesh: MeshCredentials) => connect(PaymentServiceClient, PaymentServiceService, address, mesh);
+export const rideClient = (address: string, mesh: MeshCredentials) => connect(RideServiceClient, RideServiceService, address, mesh);
 
 /** Asserts that a call failed with the given status, and a message matching `message`. */
 export async function expectStatus(call: Promise<unknown>, code: status, message?: RegExp): Promise<ServiceError> {

@@ -1,5 +1,10 @@
 // Starts real service processes for a test file: each on a free port on loopback, each on a fresh
 // database on the PostgreSQL server (so tests can read what a service stored), stopped at the end.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
+import { meshCredentials, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { dependencyEnv, LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/platform/src/local-stack/service-process';
 import { inventoryClient, paymentClient, rideClient, userClient } from './grpc-clients';
@@ -8,6 +13,8 @@ import { createTestDatabase, type TestDatabase } from './postgres';
 /** Short timings, so failure and recovery paths finish quickly in tests. */
 export const TEST_ENV: Record<string, string> = {
   LISTEN_HOST: '127.0.0.1',
+  // One development CA per test file (each Jest worker is its own process).
+  MESH_CERTS_DIR: mkdtempSync(join(tmpdir(), 'ecowheels-test-certs-')),
   LOG_LEVEL: 'info',
   RIDE_CALL_DEADLINE_MS: '1000',
   RIDE_FLOW_LEASE_MS: '2500',
@@ -51,13 +58,19 @@ export class TestStack {
     return this.stack.restart(name);
   }
 
+  /** How tests call the services: as `operator`, over the stack's mesh mode. */
+  get credentials(): MeshCredentials {
+    return this.stack.operatorCredentials();
+  }
+
   clients() {
     const { user, inventory, payment, ride } = this.stack.services;
+    const mesh = this.credentials;
     return {
-      user: userClient(user.address),
-      inventory: inventoryClient(inventory.address),
-      payment: paymentClient(payment.address),
-      ride: rideClient(ride.address),
+      user: userClient(user.address, mesh),
+      inventory: inventoryClient(inventory.address, mesh),
+      payment: paymentClient(payment.address, mesh),
+      ride: rideClient(ride.address, mesh),
     };
   }
 
@@ -85,6 +98,7 @@ export class SingleService {
   ) {}
 
   static async start(name: ServiceName, env: Record<string, string> = {}): Promise<SingleService> {
+    await ensureMeshCertificates(TEST_ENV.MESH_CERTS_DIR);
     const db = await createTestDatabase(name);
     const fullEnv = { ...TEST_ENV, [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env };
     try {
@@ -97,6 +111,11 @@ export class SingleService {
 
   get address(): string {
     return this.process.address;
+  }
+
+  /** How tests call the service: as `operator`, over mutual TLS. */
+  get credentials(): MeshCredentials {
+    return meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'operator' });
   }
 
   /** Stops the process and starts it again on the same database (and a new port). */

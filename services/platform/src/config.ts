@@ -2,6 +2,7 @@
 // value stops the process with one message that names every bad variable and what it should be.
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { MeshSettings } from './mesh/credentials';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -56,6 +57,7 @@ export interface ServiceBasics {
   /** Port of the service's GraphQL subgraph (HTTP). */
   httpPort: number;
   database: { url?: string; dataDir: string };
+  mesh: MeshSettings;
 }
 
 /**
@@ -72,10 +74,10 @@ export function readServiceConfig<Own extends z.ZodRawShape>(
   const prefix = service.toUpperCase();
   const schema = z.object({
     LISTEN_HOST: listenHost,
-    DATA_DIR: dataRoot,
     [`${prefix}_GRPC_PORT`]: port(defaultPorts.grpc),
     [`${prefix}_HTTP_PORT`]: port(defaultPorts.http),
     [`${prefix}_DATABASE_URL`]: databaseUrl,
+    ...meshShape,
     ...own,
   });
   const config = readConfig(schema, env) as Record<string, unknown>;
@@ -88,10 +90,26 @@ export function readServiceConfig<Own extends z.ZodRawShape>(
         url: config[`${prefix}_DATABASE_URL`] as string | undefined,
         dataDir: join(config.DATA_DIR as string, service),
       },
+      mesh: meshSettings(config, service),
     },
     own: config as z.infer<z.ZodObject<Own>>,
   };
 }
 
-/** MESH_MODE: "local" (the default: gRPC applies the mesh policy) or "istio" (the sidecar does). */
-export const meshMode = z.enum(['local', 'istio']).default('local');
+/**
+ * MESH_MODE: "local" (the default: mTLS with the development CA, and gRPC applies the mesh policy)
+ * or "istio" (the sidecar does both). MESH_CERTS_DIR: where the local mode's certificates are.
+ */
+export const meshShape = {
+  DATA_DIR: dataRoot,
+  MESH_MODE: z.enum(['local', 'istio']).default('local'),
+  MESH_CERTS_DIR: z.string().min(1).optional(),
+};
+
+export function meshSettings(config: Record<string, unknown>, identity: string): MeshSettings {
+  return {
+    mode: config.MESH_MODE as MeshSettings['mode'],
+    certsDir: (config.MESH_CERTS_DIR as string | undefined) ?? join(config.DATA_DIR as string, 'mesh-certs'),
+    identity,
+  };
+}

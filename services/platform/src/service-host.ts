@@ -3,6 +3,7 @@
 import { openServiceDatabase } from './database/migrations';
 import type { Database } from './database/database';
 import type { ServiceBasics } from './config';
+import { meshCredentials, type MeshCredentials } from './mesh/credentials';
 import { startGrpcServer, type GrpcService } from './grpc/server';
 import type { Logger } from './logger';
 import { announceReady, type StartedService } from './service-process';
@@ -20,14 +21,15 @@ export async function hostService<S>(options: {
   basics: ServiceBasics;
   migrations: string;
   logger: Logger;
-  build: (db: Database) => Promise<ServiceParts<S>>;
+  build: (db: Database, mesh: MeshCredentials) => Promise<ServiceParts<S>>;
 }): Promise<StartedService> {
   const { basics, logger } = options;
+  const mesh = meshCredentials(basics.mesh);
   const { db, applied } = await openServiceDatabase({ ...basics.database, migrations: options.migrations });
   logger.info({ engine: db.engine, migrationsApplied: applied }, 'database open');
   try {
-    const parts = await options.build(db);
-    const server = await startGrpcServer(parts.grpc, { host: basics.host, port: basics.grpcPort, logger });
+    const parts = await options.build(db, mesh);
+    const server = await startGrpcServer(parts.grpc, { host: basics.host, port: basics.grpcPort, logger, mesh });
     const subgraph = await startSubgraphServer(parts.graphql, { host: basics.host, port: basics.httpPort, logger }).catch(
       async (error: unknown) => {
         await server.shutdown(0);
@@ -35,7 +37,7 @@ export async function hostService<S>(options: {
       },
     );
     // The launcher and the tests wait for this line and read the addresses from it.
-    announceReady(logger, { grpcAddress: server.address, graphqlUrl: subgraph.url, engine: db.engine });
+    announceReady(logger, { grpcAddress: server.address, graphqlUrl: subgraph.url, engine: db.engine, meshMode: mesh.mode });
     return {
       stop: async () => {
         await parts.background?.stop();

@@ -1,13 +1,12 @@
 // The ride service's configuration, from the environment (see the README's table).
 import { z } from 'zod';
-import { ConfigError, meshMode, milliseconds, readServiceConfig, serviceAddress } from '../../platform/src/config';
+import { ConfigError, milliseconds, readServiceConfig, serviceAddress } from '../../platform/src/config';
 
 export function readRideConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'ride',
     { grpc: 50053, http: 4003 },
     {
-      MESH_MODE: meshMode,
       USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
       INVENTORY_SERVICE_ADDR: serviceAddress('127.0.0.1:50052'),
       PAYMENT_SERVICE_ADDR: serviceAddress('127.0.0.1:50054'),
@@ -33,7 +32,6 @@ export function readRideConfig(env: NodeJS.ProcessEnv = process.env) {
     ...basics,
     dependencies: { user: own.USER_SERVICE_ADDR, inventory: own.INVENTORY_SERVICE_ADDR, payment: own.PAYMENT_SERVICE_ADDR },
     callDeadlineMs: own.RIDE_CALL_DEADLINE_MS,
-    meshMode: own.MESH_MODE,
     pricing: {
       currency: own.RIDE_CURRENCY,
       unlockFeeMinor: own.RIDE_UNLOCK_FEE_MINOR,

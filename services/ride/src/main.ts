@@ -20,9 +20,9 @@ runService('ride', async () => {
     basics: config,
     migrations: RIDE_MIGRATIONS,
     logger,
-    build: async (db) => {
+    build: async (db, mesh) => {
       const store = new RideStoreSql(db);
-      const dependencies = connectRideDependencies(config.dependencies, config.callDeadlineMs, config.meshMode);
+      const dependencies = connectRideDependencies(config.dependencies, config.callDeadlineMs, mesh);
       const flow = new RideFlow(store, dependencies, {
         pricing: config.pricing,
         leaseMs: config.recovery.leaseMs,

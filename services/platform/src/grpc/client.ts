@@ -2,8 +2,8 @@
 // may pass a shorter one) and promise-returning methods, so callers await results and catch
 // DomainErrors instead of handling callbacks and status codes.
 import {
-  credentials,
   type CallOptions,
+  type ChannelCredentials,
   type Client,
   type ClientUnaryCall,
   type Interceptor,
@@ -14,7 +14,8 @@ import {
 } from '@grpc/grpc-js';
 import { recordRpcClientDuration } from '../telemetry/tracing';
 import { fromServiceError } from './status';
-import GRPC_SERVICE_CONFIGS from './mesh-service-config.generated.json';
+import GRPC_SERVICE_CONFIGS from '../mesh/grpc-service-config.generated.json';
+import type { MeshCredentials, MeshMode } from '../mesh/credentials';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -35,30 +36,26 @@ export interface ClientOptions {
   /** host:port of the server. */
   address: string;
   /**
-   * "local": timeouts and retries from the mesh policy, applied by gRPC itself. "istio": timeouts
-   * only, since the sidecar retries (retrying in both places would multiply attempts).
+   * How to reach the peer: mutual TLS with timeouts and retries from the mesh policy ("local"), or
+   * plaintext with timeouts only ("istio": the sidecar retries; doing both would multiply attempts).
    */
-  meshMode?: MeshMode;
+  mesh: MeshCredentials;
   /** Deadline for a call that does not set its own. */
   defaultDeadlineMs: number;
   /** Name of the service being called, for error messages ("payment"). */
   peerName: string;
 }
 
-type ClientConstructor<C extends Client> = new (
-  address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
-  options?: Record<string, unknown>,
-) => C;
+type ClientConstructor<C extends Client> = new (address: string, creds: ChannelCredentials, options?: Record<string, unknown>) => C;
 
 export function createClient<C extends Client>(
   Constructor: ClientConstructor<C>,
   definition: ServiceDefinition,
   options: ClientOptions,
 ): PromiseClient<C> {
-  const client = new Constructor(options.address, credentials.createInsecure(), {
+  const client = new Constructor(options.address, options.mesh.client, {
     interceptors: [deadlineInterceptor(options.defaultDeadlineMs)],
-    'grpc.service_config': JSON.stringify(serviceConfigFor(options.peerName, options.meshMode ?? 'local')),
+    'grpc.service_config': JSON.stringify(serviceConfigFor(options.peerName, options.mesh.mode)),
   });
   const promised: Record<string, unknown> = { close: () => client.close() };
   for (const name of Object.keys(definition)) {
@@ -77,8 +74,6 @@ export function createClient<C extends Client>(
   }
   return promised as PromiseClient<C>;
 }
-
-export type MeshMode = 'local' | 'istio';
 
 /** The service config `npm run mesh` generated from mesh-config/policy.ts for this peer. */
 function serviceConfigFor(peerName: string, meshMode: MeshMode): object {

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import {
   Server,
-  ServerCredentials,
+  status,
   type handleUnaryCall,
   type Metadata,
   type ServerUnaryCall,
@@ -17,6 +17,8 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import type { Logger } from '../logger';
 import { recordRpcServerDuration } from '../telemetry/tracing';
 import { toGrpcStatus } from './status';
+import AUTHORIZATION from '../mesh/authorization.generated.json';
+import { identityOf, type MeshCredentials } from '../mesh/credentials';
 
 export const PROTO_ROOT = join(__dirname, '..', '..', '..', '..', 'proto');
 
@@ -50,6 +52,8 @@ export interface GrpcServerOptions {
   host: string;
   port: number;
   logger: Logger;
+  /** Local mode: mTLS, and each call checked against the mesh policy's callers. Istio mode: plaintext. */
+  mesh: MeshCredentials;
 }
 
 export interface RunningGrpcServer {
@@ -66,7 +70,7 @@ export async function startGrpcServer<S>(
 ): Promise<RunningGrpcServer> {
   const { logger } = options;
   const server = new Server();
-  server.addService(service.definition, wrapHandlers(service.name, service.handlers, logger));
+  server.addService(service.definition, wrapHandlers(service.name, service.handlers, logger, options.mesh.mode === 'local'));
 
   const health = new HealthImplementation({ '': 'SERVING', [service.name]: 'SERVING' });
   health.addToServer(server);
@@ -78,7 +82,7 @@ export async function startGrpcServer<S>(
   new ReflectionService(packageDefinition).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, options.mesh.server, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
@@ -104,13 +108,25 @@ export async function startGrpcServer<S>(
   };
 }
 
-function wrapHandlers<S>(serviceName: string, handlers: AsyncHandlers<S>, logger: Logger): UntypedServiceImplementation {
+function wrapHandlers<S>(serviceName: string, handlers: AsyncHandlers<S>, logger: Logger, authorize: boolean): UntypedServiceImplementation {
   const implementation: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(handlers) as [string, (r: unknown, c: CallContext) => Promise<unknown>][]) {
     const rpc = { 'rpc.system': 'grpc', 'rpc.service': serviceName, 'rpc.method': method[0].toUpperCase() + method.slice(1) };
+    const allowed = (AUTHORIZATION as Record<string, Record<string, string[]>>)[serviceName]?.[rpc['rpc.method']] ?? [];
     implementation[method] = ((call: ServerUnaryCall<unknown, unknown>, callback) => {
       const started = performance.now();
       const done = (code: number) => recordRpcServerDuration(performance.now() - started, { ...rpc, 'rpc.grpc.status_code': code });
+      if (authorize) {
+        const caller = identityOf(call.getAuthContext().sslPeerCertificate);
+        if (!caller || !allowed.includes(caller)) {
+          done(status.PERMISSION_DENIED);
+          callback({
+            code: status.PERMISSION_DENIED,
+            details: `${caller ?? 'a caller without a workload identity'} may not call ${serviceName}/${rpc['rpc.method']}; the mesh policy (mesh-config/policy.ts) allows ${allowed.join(', ') || 'no one'}`,
+          });
+          return;
+        }
+      }
       handler(call.request, { metadata: call.metadata, peer: call.getPeer() }).then(
         (response) => {
           done(0);

@@ -10,6 +10,7 @@ import { PaymentServiceClient, PaymentServiceService } from '../generated/ecowhe
 import { UserServiceClient, UserServiceService } from '../generated/ecowheels/user/v1/user_service';
 import { DomainError } from '../errors';
 import { createClient } from '../grpc/client';
+import type { MeshCredentials } from '../mesh/credentials';
 
 export const CITY_CENTRE = { latitude: 52.3791, longitude: 4.9003 }; // Amsterdam Centraal
 
@@ -33,6 +34,7 @@ export interface DemoCredentials {
 export async function seedDemoData(
   dataDir: string,
   addresses: { user: string; inventory: string; payment: string },
+  mesh: MeshCredentials,
 ): Promise<DemoCredentials> {
   const file = join(dataDir, 'demo-credentials.json');
   const demo: DemoCredentials = existsSync(file)
@@ -41,7 +43,7 @@ export async function seedDemoData(
   const save = () => writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   save(); // the password is kept before the rider is made with it
 
-  const options = { defaultDeadlineMs: 10_000 };
+  const options = { defaultDeadlineMs: 10_000, mesh };
   const user = createClient(UserServiceClient, UserServiceService, { ...options, address: addresses.user, peerName: 'user' });
   const inventory = createClient(InventoryServiceClient, InventoryServiceService, { ...options, address: addresses.inventory, peerName: 'inventory' });
   const payment = createClient(PaymentServiceClient, PaymentServiceService, { ...options, address: addresses.payment, peerName: 'payment' });

@@ -1,5 +1,8 @@
 // Starts the whole system as child processes on loopback: user, inventory and payment first, then
 // ride (told where they listen), then the GraphQL gateway (told where every subgraph is).
+import { join } from 'node:path';
+import { ensureMeshCertificates } from '../mesh/certificates';
+import { meshCredentials, type MeshCredentials, type MeshSettings } from '../mesh/credentials';
 import { ServiceProcess, type ProcessName } from './service-process';
 
 export interface StackOptions {
@@ -40,6 +43,9 @@ export class LocalStack {
   ) {}
 
   static async start(options: StackOptions): Promise<LocalStack> {
+    const mesh = LocalStack.meshSettings(options, 'operator');
+    // Local mesh mode: the development CA and every workload's certificate, made when missing.
+    if (mesh.mode === 'local') await ensureMeshCertificates(mesh.certsDir);
     const started: Partial<Processes> = {};
     const start = async (name: ProcessName) => {
       started[name] = await ServiceProcess.start(name, LocalStack.envFor(name, options, started), { echo: options.echo });
@@ -53,6 +59,21 @@ export class LocalStack {
       await Promise.all(Object.values(started).map((process) => process.stop()));
       throw error;
     }
+  }
+
+  /** How the stack's processes talk gRPC, as seen by `identity` (tools and tests are `operator`). */
+  static meshSettings(options: StackOptions, identity: string): MeshSettings {
+    const setting = (name: string) => options.env[name] ?? process.env[name];
+    return {
+      mode: setting('MESH_MODE') === 'istio' ? 'istio' : 'local',
+      certsDir: setting('MESH_CERTS_DIR') ?? join(setting('DATA_DIR') ?? '.data', 'mesh-certs'),
+      identity,
+    };
+  }
+
+  /** Credentials to call the stack's services as a back-office tool. */
+  operatorCredentials(): MeshCredentials {
+    return meshCredentials(LocalStack.meshSettings(this.options, 'operator'));
   }
 
   private static envFor(name: ProcessName, options: StackOptions, started: Partial<Processes>): Record<string, string> {

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 
   const { user, inventory, payment, ride, gateway } = stack.services;
-  const demo = await seedDemoData(dataDir, { user: user.address, inventory: inventory.address, payment: payment.address }).catch(
+  const demo = await seedDemoData(dataDir, { user: user.address, inventory: inventory.address, payment: payment.address }, stack.operatorCredentials()).catch(
     async (error: unknown) => {
       await stack.stop();
       throw error;
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   console.log(`
 EcoWheels is running.
   GraphQL API  ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost')}   (send x-api-key on every request)
-  gRPC         user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}
+  gRPC (mTLS)  user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}
+               client certificates for grpcurl: ${dataDir}/mesh-certs (operator.pem may call every method)
 
 Demo rider:   ${demo.riderEmail} / ${demo.riderPassword}  (20.00 EUR in the wallet)
 Demo API key: ${demo.apiKey}

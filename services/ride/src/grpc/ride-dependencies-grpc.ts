@@ -3,7 +3,8 @@
 import { InventoryServiceClient, InventoryServiceService } from '../../../platform/src/generated/ecowheels/inventory/v1/inventory_service';
 import { PaymentServiceClient, PaymentServiceService } from '../../../platform/src/generated/ecowheels/payment/v1/payment_service';
 import { UserServiceClient, UserServiceService } from '../../../platform/src/generated/ecowheels/user/v1/user_service';
-import { createClient, type MeshMode } from '../../../platform/src/grpc/client';
+import { createClient } from '../../../platform/src/grpc/client';
+import type { MeshCredentials } from '../../../platform/src/mesh/credentials';
 import type { RideDependencies } from '../domain/ride-dependencies';
 
 export interface DependencyAddresses {
@@ -15,20 +16,20 @@ export interface DependencyAddresses {
 export function connectRideDependencies(
   addresses: DependencyAddresses,
   deadlineMs: number,
-  meshMode: MeshMode,
+  mesh: MeshCredentials,
 ): RideDependencies & { close(): void } {
-  const user = createClient(UserServiceClient, UserServiceService, { address: addresses.user, defaultDeadlineMs: deadlineMs, peerName: 'user', meshMode });
+  const user = createClient(UserServiceClient, UserServiceService, { address: addresses.user, defaultDeadlineMs: deadlineMs, peerName: 'user', mesh });
   const inventory = createClient(InventoryServiceClient, InventoryServiceService, {
     address: addresses.inventory,
     defaultDeadlineMs: deadlineMs,
     peerName: 'inventory',
-    meshMode,
+    mesh,
   });
   const payment = createClient(PaymentServiceClient, PaymentServiceService, {
     address: addresses.payment,
     defaultDeadlineMs: deadlineMs,
     peerName: 'payment',
-    meshMode,
+    mesh,
   });
   return {
     async verifyRider(riderId) {

@@ -1,0 +1,42 @@
+// How a process talks gRPC in each mesh mode. "local" (the default without Istio): mutual TLS with
+// the development CA's certificates, servers demand a client certificate, and the caller's identity
+// is read from it. "istio": plaintext inside the pod; the sidecar does mTLS and authorization.
+import type { PeerCertificate } from 'node:tls';
+import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { readWorkloadCertificate } from './certificates';
+
+export type MeshMode = 'local' | 'istio';
+
+export interface MeshSettings {
+  mode: MeshMode;
+  /** Where the local mode's certificates are. */
+  certsDir: string;
+  /** This process's identity: its workload name, or `operator` for back-office tools. */
+  identity: string;
+}
+
+export interface MeshCredentials {
+  mode: MeshMode;
+  server: ServerCredentials;
+  client: ChannelCredentials;
+}
+
+export function meshCredentials(settings: MeshSettings): MeshCredentials {
+  if (settings.mode === 'istio') {
+    return { mode: 'istio', server: ServerCredentials.createInsecure(), client: credentials.createInsecure() };
+  }
+  const { ca, cert, key } = readWorkloadCertificate(settings.certsDir, settings.identity);
+  return {
+    mode: 'local',
+    server: ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true),
+    client: credentials.createSsl(ca, key, cert),
+  };
+}
+
+const SPIFFE = /URI:spiffe:\/\/cluster\.local\/ns\/[^/]+\/sa\/([^,\s]+)/;
+
+/** The workload a client certificate names (its SPIFFE id), or undefined. */
+export function identityOf(certificate: PeerCertificate | undefined): string | undefined {
+  const match = SPIFFE.exec(certificate?.subjectaltname ?? '');
+  return match?.[1];
+}
