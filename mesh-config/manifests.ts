@@ -21,7 +21,14 @@ const securityContext = {
   capabilities: { drop: ['ALL'] },
 };
 
-function deployment(name: string, ports: { name: string; containerPort: number }[], env: Record<string, string>, probe: object, secretEnv: Record<string, { secret: string; key: string }>) {
+function deployment(
+  name: string,
+  ports: { name: string; containerPort: number }[],
+  env: Record<string, string>,
+  probe: object,
+  secretEnv: Record<string, { secret: string; key: string }>,
+  metricsPort: number,
+) {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -30,7 +37,12 @@ function deployment(name: string, ports: { name: string; containerPort: number }
       replicas: 1,
       selector: { matchLabels: labels(name) },
       template: {
-        metadata: { labels: { ...labels(name), version: 'v1' } },
+        metadata: {
+          labels: { ...labels(name), version: 'v1' },
+          // Istio's metrics merging scrapes /metrics through the sidecar agent, past the
+          // AuthorizationPolicy, and serves it with the proxy's own metrics.
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' },
+        },
         spec: {
           serviceAccountName: name,
           securityContext: { runAsNonRoot: true, fsGroup: 10001 },
@@ -193,6 +205,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
       env,
       { grpc: { port: policy.grpcPort } },
       { [`${prefix}_DATABASE_URL`]: { secret: `${name}-database`, key: 'url' } },
+      policy.httpPort,
     );
     files[`${dir}/service.yaml`] = service(name, [
       { name: `grpc-${name}`, port: policy.grpcPort },
@@ -212,7 +225,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
     USER_SERVICE_ADDR: `user:${MESH_POLICY.user.grpcPort}`,
     ...Object.fromEntries(SERVICES.map((name) => [`${name.toUpperCase()}_SUBGRAPH_URL`, `http://${name}:${MESH_POLICY[name].httpPort}/graphql`])),
   };
-  files['mesh-config/base/gateway/deployment.yaml'] = deployment('gateway', [{ name: 'http-gateway', containerPort: GATEWAY_PORT }], gatewayEnv, { httpGet: { path: '/health', port: GATEWAY_PORT } }, {});
+  files['mesh-config/base/gateway/deployment.yaml'] = deployment('gateway', [{ name: 'http-gateway', containerPort: GATEWAY_PORT }], gatewayEnv, { httpGet: { path: '/health', port: GATEWAY_PORT } }, {}, GATEWAY_PORT);
   files['mesh-config/base/gateway/service.yaml'] = service('gateway', [{ name: 'http-gateway', port: GATEWAY_PORT }]);
   files['mesh-config/base/gateway/service-account.yaml'] = serviceAccount('gateway');
   files['mesh-config/base/gateway/authorization-policy.yaml'] = authorizationPolicy('gateway', [
