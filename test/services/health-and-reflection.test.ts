@@ -4,6 +4,7 @@ import { loadPackageDefinition, Metadata, type ChannelCredentials, type Client, 
 import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { channelOptionsFor } from '../../services/platform/src/mesh/credentials';
 import { describeWithPostgres } from '../support/postgres';
 import { TestStack } from '../support/stack';
 
@@ -14,7 +15,7 @@ const SERVICE_NAMES = {
   ride: 'ecowheels.ride.v1.RideService',
 } as const;
 
-type ClientConstructor = new (address: string, creds: ChannelCredentials) => Client;
+type ClientConstructor = new (address: string, creds: ChannelCredentials, options?: object) => Client;
 
 /** The client class of a service declared in a .proto file, by its dotted name. */
 function clientClass(file: string, fullName: string): ClientConstructor {
@@ -33,7 +34,7 @@ function unary(client: Client, method: string, request: unknown): Promise<Record
 function listServicesByReflection(address: string, creds: ChannelCredentials): Promise<string[]> {
   const reflectionProto = join(require.resolve('@grpc/reflection'), '..', '..', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
   const ServerReflection = clientClass(reflectionProto, 'grpc.reflection.v1.ServerReflection');
-  const client = new ServerReflection(address, creds);
+  const client = new ServerReflection(address, creds, { 'grpc.ssl_target_name_override': 'localhost' }); // loopback certificates name localhost
   return new Promise((resolve, reject) => {
     const stream = (client as unknown as { ServerReflectionInfo(): NodeJS.EventEmitter & { write(message: object): void; end(): void } })
       .ServerReflectionInfo();
@@ -56,7 +57,8 @@ describeWithPostgres('health and reflection', () => {
 
   it.each(Object.entries(SERVICE_NAMES))('%s reports SERVING overall and for its service', async (name, fullName) => {
     const Health = clientClass(healthProtoPath, 'grpc.health.v1.Health');
-    const client = new Health(stack.service(name as keyof typeof SERVICE_NAMES).address, stack.credentials.client);
+    const address = stack.service(name as keyof typeof SERVICE_NAMES).address;
+    const client = new Health(address, stack.credentials.client, channelOptionsFor(stack.credentials, address));
     try {
       expect(await unary(client, 'Check', { service: '' })).toEqual({ status: 'SERVING' });
       expect(await unary(client, 'Check', { service: fullName })).toEqual({ status: 'SERVING' });

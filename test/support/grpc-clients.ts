@@ -6,14 +6,14 @@ import { PaymentServiceClient, PaymentServiceService } from '../../services/plat
 import { RideServiceClient, RideServiceService } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import type { PromiseClient } from '../../services/platform/src/grpc/client';
-import type { MeshCredentials } from '../../services/platform/src/mesh/credentials';
+import { channelOptionsFor, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
 
 export type TestClient<C> = PromiseClient<C> & { raw: C };
 
-type Constructor<C> = new (address: string, creds: ChannelCredentials) => C;
+type Constructor<C> = new (address: string, creds: ChannelCredentials, options?: object) => C;
 
 function connect<C extends Client>(Ctor: Constructor<C>, definition: ServiceDefinition, address: string, mesh: MeshCredentials): TestClient<C> {
-  const client = new Ctor(address, mesh.client);
+  const client = new Ctor(address, mesh.client, channelOptionsFor(mesh, address));
   const promised: Record<string, unknown> = { raw: client, close: () => client.close() };
   for (const name of Object.keys(definition)) {
     promised[name] = (request: unknown) =>

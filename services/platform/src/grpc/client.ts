@@ -15,7 +15,7 @@ import {
 import { recordRpcClientDuration } from '../telemetry/tracing';
 import { fromServiceError } from './status';
 import GRPC_SERVICE_CONFIGS from '../mesh/grpc-service-config.generated.json';
-import type { MeshCredentials, MeshMode } from '../mesh/credentials';
+import { channelOptionsFor, type MeshCredentials, type MeshMode } from '../mesh/credentials';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -56,6 +56,7 @@ export function createClient<C extends Client>(
   const client = new Constructor(options.address, options.mesh.client, {
     interceptors: [deadlineInterceptor(options.defaultDeadlineMs)],
     'grpc.service_config': JSON.stringify(serviceConfigFor(options.peerName, options.mesh.mode)),
+    ...channelOptionsFor(options.mesh, options.address),
   });
   const promised: Record<string, unknown> = { close: () => client.close() };
   for (const name of Object.keys(definition)) {

@@ -1,6 +1,7 @@
 // How a process talks gRPC in each mesh mode. "local" (the default without Istio): mutual TLS with
 // the development CA's certificates, servers demand a client certificate, and the caller's identity
 // is read from it. "istio": plaintext inside the pod; the sidecar does mTLS and authorization.
+import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { readWorkloadCertificate } from './certificates';
@@ -39,4 +40,10 @@ const SPIFFE = /URI:spiffe:\/\/cluster\.local\/ns\/[^/]+\/sa\/([^,\s]+)/;
 export function identityOf(certificate: PeerCertificate | undefined): string | undefined {
   const match = SPIFFE.exec(certificate?.subjectaltname ?? '');
   return match?.[1];
+}
+
+/** Channel options a TLS client needs: TLS names a server by host name, never by IP (RFC 6066). */
+export function channelOptionsFor(mesh: MeshCredentials, address: string): Record<string, string> {
+  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return mesh.mode === 'local' && isIP(host) ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
 }
