@@ -8,30 +8,20 @@ import { newBike, newRider, riderWithFunds, topUp } from '../support/fixtures';
 import { expectStatus } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
 import { rideIdForKey, rideState } from '../support/ride-state';
-import { TestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 
 // The default tariff: 1.00 EUR to unlock, 0.25 EUR a minute, 30 minutes held at the start.
 const HOLD = 100 + 25 * 30;
 
 describeWithPostgres('ride flow across the four services', () => {
-  let stack: TestStack;
-  let clients: ReturnType<TestStack['clients']>;
-
-  beforeAll(async () => {
-    stack = await TestStack.start();
-    clients = stack.clients();
-  });
-  afterAll(async () => {
-    for (const client of Object.values(clients ?? {})) client.close();
-    await stack?.stop();
-  });
+  const running = useTestStack();
 
   it('starts a ride (rider checked, bike reserved and unlocked, money held) and ends it (fare captured, bike parked)', async () => {
-    const { riderId } = await riderWithFunds(clients, 2000);
-    const bike = await newBike(clients);
-    const { ride } = await clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+    const { riderId } = await riderWithFunds(running.clients, 2000);
+    const bike = await newBike(running.clients);
+    const { ride } = await running.clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
     expect(ride).toMatchObject({ status: RideStatus.RIDE_STATUS_ACTIVE, riderId, bikeId: bike.id, startLocation: bike.location });
-    expect(await rideState(stack, ride!.id, bike.id, riderId)).toMatchObject({
+    expect(await rideState(running.stack, ride!.id, bike.id, riderId)).toMatchObject({
       ride: 'ACTIVE',
       bike: 'IN_RIDE',
       reservation: ['UNLOCKED'],
@@ -41,10 +31,10 @@ describeWithPostgres('ride flow across the four services', () => {
     });
 
     const end = { latitude: 52.3702, longitude: 4.8952 };
-    const { ride: ended } = await clients.ride.endRide({ rideId: ride!.id, riderId, endLocation: end, batteryPercent: 64 });
+    const { ride: ended } = await running.clients.ride.endRide({ rideId: ride!.id, riderId, endLocation: end, batteryPercent: 64 });
     // Under a minute: the unlock fee plus one started minute.
     expect(ended).toMatchObject({ status: RideStatus.RIDE_STATUS_COMPLETED, fare: { amountMinor: 125, currency: 'EUR' }, endLocation: end });
-    expect(await rideState(stack, ride!.id, bike.id, riderId)).toMatchObject({
+    expect(await rideState(running.stack, ride!.id, bike.id, riderId)).toMatchObject({
       ride: 'COMPLETED',
       bike: 'AVAILABLE',
       bikeLocation: end,
@@ -58,12 +48,12 @@ describeWithPostgres('ride flow across the four services', () => {
 
   describe('when a step fails, the steps before it are undone', () => {
     it('a suspended rider: nothing is reserved or held', async () => {
-      const { riderId } = await riderWithFunds(clients);
-      await clients.user.updateRiderStatus({ riderId, status: RiderStatus.RIDER_STATUS_SUSPENDED, reason: 'test' });
-      const bike = await newBike(clients);
+      const { riderId } = await riderWithFunds(running.clients);
+      await running.clients.user.updateRiderStatus({ riderId, status: RiderStatus.RIDER_STATUS_SUSPENDED, reason: 'test' });
+      const bike = await newBike(running.clients);
       const key = randomUUID();
-      await expectStatus(clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.FAILED_PRECONDITION, /suspended/);
-      expect(await rideState(stack, await rideIdForKey(stack, riderId, key), bike.id, riderId)).toMatchObject({
+      await expectStatus(running.clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.FAILED_PRECONDITION, /suspended/);
+      expect(await rideState(running.stack, await rideIdForKey(running.stack, riderId, key), bike.id, riderId)).toMatchObject({
         ride: 'CANCELLED',
         bike: 'AVAILABLE',
         reservation: [],
@@ -73,43 +63,43 @@ describeWithPostgres('ride flow across the four services', () => {
     });
 
     it('an unverified rider is refused the same way', async () => {
-      const { riderId } = await newRider(clients, { verified: false });
-      const bike = await newBike(clients);
-      await expectStatus(clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() }), status.FAILED_PRECONDITION, /not been verified/);
-      expect((await clients.inventory.getBike({ bikeId: bike.id })).bike!.status).toBe(1 /* AVAILABLE */);
+      const { riderId } = await newRider(running.clients, { verified: false });
+      const bike = await newBike(running.clients);
+      await expectStatus(running.clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() }), status.FAILED_PRECONDITION, /not been verified/);
+      expect((await running.clients.inventory.getBike({ bikeId: bike.id })).bike!.status).toBe(1 /* AVAILABLE */);
     });
 
     it('a bike already taken: the other ride keeps it, and this ride holds no money', async () => {
-      const first = await riderWithFunds(clients);
-      const second = await riderWithFunds(clients);
-      const bike = await newBike(clients);
-      const { ride: firstRide } = await clients.ride.startRide({ riderId: first.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+      const first = await riderWithFunds(running.clients);
+      const second = await riderWithFunds(running.clients);
+      const bike = await newBike(running.clients);
+      const { ride: firstRide } = await running.clients.ride.startRide({ riderId: first.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
       const key = randomUUID();
       await expectStatus(
-        clients.ride.startRide({ riderId: second.riderId, bikeId: bike.id, idempotencyKey: key }),
+        running.clients.ride.startRide({ riderId: second.riderId, bikeId: bike.id, idempotencyKey: key }),
         status.FAILED_PRECONDITION,
         /in a ride; choose another bike/,
       );
-      expect(await rideState(stack, await rideIdForKey(stack, second.riderId, key), bike.id, second.riderId)).toMatchObject({
+      expect(await rideState(running.stack, await rideIdForKey(running.stack, second.riderId, key), bike.id, second.riderId)).toMatchObject({
         ride: 'CANCELLED',
         bike: 'IN_RIDE',
         reservation: ['RELEASED'],
         hold: [],
         wallet: { available: 2000, held: 0 },
       });
-      expect((await rideState(stack, firstRide!.id, bike.id, first.riderId)).reservation).toEqual(['UNLOCKED']);
+      expect((await rideState(running.stack, firstRide!.id, bike.id, first.riderId)).reservation).toEqual(['UNLOCKED']);
     });
 
     it('insufficient funds: the bike is released and the hold voided', async () => {
-      const { riderId } = await riderWithFunds(clients, 300);
-      const bike = await newBike(clients);
+      const { riderId } = await riderWithFunds(running.clients, 300);
+      const bike = await newBike(running.clients);
       const key = randomUUID();
       await expectStatus(
-        clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }),
+        running.clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }),
         status.FAILED_PRECONDITION,
         /insufficient funds: 3.00 EUR available, 8.50 EUR needed/,
       );
-      expect(await rideState(stack, await rideIdForKey(stack, riderId, key), bike.id, riderId)).toMatchObject({
+      expect(await rideState(running.stack, await rideIdForKey(running.stack, riderId, key), bike.id, riderId)).toMatchObject({
         ride: 'CANCELLED',
         bike: 'AVAILABLE',
         reservation: ['RELEASED'],
@@ -122,14 +112,14 @@ describeWithPostgres('ride flow across the four services', () => {
 
   describe('retries change nothing', () => {
     it('the same start, sent again and concurrently, makes one ride, one reservation and one hold', async () => {
-      const { riderId } = await riderWithFunds(clients);
-      const bike = await newBike(clients);
+      const { riderId } = await riderWithFunds(running.clients);
+      const bike = await newBike(running.clients);
       const request = { riderId, bikeId: bike.id, idempotencyKey: randomUUID() };
-      const first = await clients.ride.startRide(request);
-      const repeats = await Promise.all([1, 2, 3].map(() => clients.ride.startRide(request)));
+      const first = await running.clients.ride.startRide(request);
+      const repeats = await Promise.all([1, 2, 3].map(() => running.clients.ride.startRide(request)));
       for (const repeat of repeats) expect(repeat.ride!.id).toBe(first.ride!.id);
-      expect(await stack.db.ride.query('SELECT id FROM rides WHERE rider_id = $1', [riderId])).toHaveLength(1);
-      expect(await rideState(stack, first.ride!.id, bike.id, riderId)).toMatchObject({
+      expect(await running.stack.db.ride.query('SELECT id FROM rides WHERE rider_id = $1', [riderId])).toHaveLength(1);
+      expect(await rideState(running.stack, first.ride!.id, bike.id, riderId)).toMatchObject({
         reservation: ['UNLOCKED'],
         hold: ['AUTHORIZED'],
         wallet: { available: 2000 - HOLD, held: HOLD },
@@ -138,25 +128,25 @@ describeWithPostgres('ride flow across the four services', () => {
     });
 
     it('concurrent first attempts with one key make one ride', async () => {
-      const { riderId } = await riderWithFunds(clients);
-      const bike = await newBike(clients);
+      const { riderId } = await riderWithFunds(running.clients);
+      const bike = await newBike(running.clients);
       const request = { riderId, bikeId: bike.id, idempotencyKey: randomUUID() };
-      const results = await Promise.allSettled([1, 2, 3].map(() => clients.ride.startRide(request)));
+      const results = await Promise.allSettled([1, 2, 3].map(() => running.clients.ride.startRide(request)));
       // Twins that find the flow running wait for it and answer with the same ride.
       expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
       const ids = new Set(results.map((result) => (result as PromiseFulfilledResult<{ ride?: { id: string } }>).value.ride!.id));
       expect(ids.size).toBe(1);
-      expect((await rideState(stack, [...ids][0], bike.id, riderId)).ledger).toEqual(['HOLD']);
+      expect((await rideState(running.stack, [...ids][0], bike.id, riderId)).ledger).toEqual(['HOLD']);
     });
 
     it('the same end, sent again, charges once', async () => {
-      const { riderId } = await riderWithFunds(clients);
-      const bike = await newBike(clients);
-      const { ride } = await clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
-      const ends = await Promise.all([1, 2].map(() => clients.ride.endRide({ rideId: ride!.id, riderId })));
-      const again = await clients.ride.endRide({ rideId: ride!.id, riderId });
+      const { riderId } = await riderWithFunds(running.clients);
+      const bike = await newBike(running.clients);
+      const { ride } = await running.clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+      const ends = await Promise.all([1, 2].map(() => running.clients.ride.endRide({ rideId: ride!.id, riderId })));
+      const again = await running.clients.ride.endRide({ rideId: ride!.id, riderId });
       expect(new Set([...ends, again].map((end) => end.ride!.fare!.amountMinor)).size).toBe(1);
-      expect(await rideState(stack, ride!.id, bike.id, riderId)).toMatchObject({
+      expect(await rideState(running.stack, ride!.id, bike.id, riderId)).toMatchObject({
         ride: 'COMPLETED',
         ledger: ['HOLD', 'CAPTURE', 'RELEASE'],
         wallet: { available: 2000 - 125, held: 0 },
@@ -164,43 +154,43 @@ describeWithPostgres('ride flow across the four services', () => {
     });
 
     it('a failed start, retried with its key, gets the same error and does nothing more', async () => {
-      const { riderId } = await riderWithFunds(clients, 300);
-      const bike = await newBike(clients);
+      const { riderId } = await riderWithFunds(running.clients, 300);
+      const bike = await newBike(running.clients);
       const request = { riderId, bikeId: bike.id, idempotencyKey: randomUUID() };
-      await expectStatus(clients.ride.startRide(request), status.FAILED_PRECONDITION, /insufficient funds/);
-      await topUp(clients, riderId, 5000);
-      await expectStatus(clients.ride.startRide(request), status.FAILED_PRECONDITION, /insufficient funds/);
-      expect(await stack.db.ride.query('SELECT id FROM rides WHERE rider_id = $1', [riderId])).toHaveLength(1);
+      await expectStatus(running.clients.ride.startRide(request), status.FAILED_PRECONDITION, /insufficient funds/);
+      await topUp(running.clients, riderId, 5000);
+      await expectStatus(running.clients.ride.startRide(request), status.FAILED_PRECONDITION, /insufficient funds/);
+      expect(await running.stack.db.ride.query('SELECT id FROM rides WHERE rider_id = $1', [riderId])).toHaveLength(1);
     });
   });
 
   describe('rules of the flow', () => {
     it('a rider rides one bike at a time', async () => {
-      const { riderId } = await riderWithFunds(clients, 5000);
-      const [bikeA, bikeB] = [await newBike(clients), await newBike(clients)];
-      await clients.ride.startRide({ riderId, bikeId: bikeA.id, idempotencyKey: randomUUID() });
+      const { riderId } = await riderWithFunds(running.clients, 5000);
+      const [bikeA, bikeB] = [await newBike(running.clients), await newBike(running.clients)];
+      await running.clients.ride.startRide({ riderId, bikeId: bikeA.id, idempotencyKey: randomUUID() });
       await expectStatus(
-        clients.ride.startRide({ riderId, bikeId: bikeB.id, idempotencyKey: randomUUID() }),
+        running.clients.ride.startRide({ riderId, bikeId: bikeB.id, idempotencyKey: randomUUID() }),
         status.FAILED_PRECONDITION,
         /already has a ride in progress/,
       );
-      expect((await clients.inventory.getBike({ bikeId: bikeB.id })).bike!.status).toBe(1 /* AVAILABLE */);
+      expect((await running.clients.inventory.getBike({ bikeId: bikeB.id })).bike!.status).toBe(1 /* AVAILABLE */);
     });
 
     it('only the ride\'s rider may end it, and only a ride that exists', async () => {
-      const { riderId } = await riderWithFunds(clients);
-      const bike = await newBike(clients);
-      const { ride } = await clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
-      await expectStatus(clients.ride.endRide({ rideId: ride!.id, riderId: randomUUID() }), status.PERMISSION_DENIED, /another rider/);
-      await expectStatus(clients.ride.endRide({ rideId: randomUUID(), riderId }), status.NOT_FOUND, /does not exist/);
+      const { riderId } = await riderWithFunds(running.clients);
+      const bike = await newBike(running.clients);
+      const { ride } = await running.clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+      await expectStatus(running.clients.ride.endRide({ rideId: ride!.id, riderId: randomUUID() }), status.PERMISSION_DENIED, /another rider/);
+      await expectStatus(running.clients.ride.endRide({ rideId: randomUUID(), riderId }), status.NOT_FOUND, /does not exist/);
     });
 
     it('a key reused for another bike is refused', async () => {
-      const { riderId } = await riderWithFunds(clients);
-      const [bikeA, bikeB] = [await newBike(clients), await newBike(clients)];
+      const { riderId } = await riderWithFunds(running.clients);
+      const [bikeA, bikeB] = [await newBike(running.clients), await newBike(running.clients)];
       const key = randomUUID();
-      await clients.ride.startRide({ riderId, bikeId: bikeA.id, idempotencyKey: key });
-      await expectStatus(clients.ride.startRide({ riderId, bikeId: bikeB.id, idempotencyKey: key }), status.INVALID_ARGUMENT, /already used/);
+      await running.clients.ride.startRide({ riderId, bikeId: bikeA.id, idempotencyKey: key });
+      await expectStatus(running.clients.ride.startRide({ riderId, bikeId: bikeB.id, idempotencyKey: key }), status.INVALID_ARGUMENT, /already used/);
     });
   });
 });

@@ -5,25 +5,18 @@ import { importPKCS8, SignJWT } from 'jose';
 import { CENTRE, newBike, newRider } from '../support/fixtures';
 import { errorCodes, graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { TestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 
 const signingKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 describeWithPostgres('GraphQL API through the gateway', () => {
-  let stack: TestStack;
-  let clients: ReturnType<TestStack['clients']>;
+  const running = useTestStack({ USER_TOKEN_PRIVATE_KEY: signingKey });
   let url: string;
   let apiKey: string;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ USER_TOKEN_PRIVATE_KEY: signingKey });
-    clients = stack.clients();
-    url = stack.service('gateway').graphqlUrl;
-    apiKey = (await clients.user.createApiClient({ name: 'Gateway test app' })).apiKey;
-  });
-  afterAll(async () => {
-    for (const client of Object.values(clients ?? {})) client.close();
-    await stack?.stop();
+    url = running.stack.service('gateway').graphqlUrl;
+    apiKey = (await running.clients.user.createApiClient({ name: 'Gateway test app' })).apiKey;
   });
 
   const login = async (email: string, password: string) => {
@@ -35,13 +28,13 @@ describeWithPostgres('GraphQL API through the gateway', () => {
   };
 
   const riderWithToken = async () => {
-    const rider = await newRider(clients);
+    const rider = await newRider(running.clients);
     const { token } = await login(rider.email, rider.password);
     return { ...rider, token: token as string };
   };
 
   it('logs a rider in and answers `me` with the token', async () => {
-    const rider = await newRider(clients);
+    const rider = await newRider(running.clients);
     const session = await login(rider.email.toUpperCase(), rider.password);
     expect(session).toMatchObject({ user: { id: rider.riderId }, errors: [] });
     expect(new Date(session.expiresAt).getTime()).toBeGreaterThan(Date.now());
@@ -50,7 +43,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
   });
 
   it('answers a wrong password inside the login payload', async () => {
-    const rider = await newRider(clients);
+    const rider = await newRider(running.clients);
     const session = await login(rider.email, 'not the password');
     expect(session).toMatchObject({ token: null, user: null, errors: [{ code: 'UNAUTHENTICATED' }] });
   });
@@ -59,7 +52,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
     const spot = { latitude: 48.8584, longitude: 2.2945 }; // a place no other test uses
     const bikes = [];
     for (let n = 0; n < 3; n += 1) {
-      bikes.push((await clients.inventory.registerBike({ model: `Paris ${n}`, location: { latitude: spot.latitude + n * 0.001, longitude: spot.longitude }, batteryPercent: 90, stationId: '' })).bike!);
+      bikes.push((await running.clients.inventory.registerBike({ model: `Paris ${n}`, location: { latitude: spot.latitude + n * 0.001, longitude: spot.longitude }, batteryPercent: 90, stationId: '' })).bike!);
     }
     const query = 'query ($after: String) { bikesNear(lat: 48.8584, lon: 2.2945, radiusMeters: 1000, first: 2, after: $after) { edges { cursor distanceMeters node { id model batteryPercent location { latitude } } } pageInfo { hasNextPage endCursor } } }';
     const first = await graphql(url, query, { apiKey });
@@ -74,7 +67,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
 
   it('tops up the wallet, starts a ride, reads it with its bike and charge, ends it and shows the fare', async () => {
     const rider = await riderWithToken();
-    const bike = await newBike(clients);
+    const bike = await newBike(running.clients);
     const call = (query: string, variables?: Record<string, unknown>) => graphql(url, query, { apiKey, token: rider.token, variables });
 
     const topUp = await call('mutation ($k: String!) { topUpWallet(amountMinor: 2000, cardNumber: "4242 4242 4242 4242", idempotencyKey: $k) { wallet { available { amountMinor formatted } } errors { code } } }', { k: randomUUID() });
@@ -102,7 +95,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
 
   it('answers refusals the rider can fix inside the mutation payload', async () => {
     const rider = await riderWithToken();
-    const bike = await newBike(clients);
+    const bike = await newBike(running.clients);
     const started = await graphql(url, 'mutation ($b: ID!, $k: String!) { startRide(bikeId: $b, idempotencyKey: $k) { ride { id } errors { code message } } }', {
       apiKey,
       token: rider.token,
@@ -130,7 +123,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
     });
 
     it('refuses an expired token and a forged one with 401', async () => {
-      const rider = await newRider(clients);
+      const rider = await newRider(running.clients);
       const key = await importPKCS8(signingKey, 'EdDSA');
       const expired = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setSubject(rider.riderId).setIssuer('ecowheels-user')
         .setAudience('ecowheels-api').setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(key);
@@ -145,9 +138,9 @@ describeWithPostgres('GraphQL API through the gateway', () => {
 
     it('refuses another rider\'s ride with FORBIDDEN', async () => {
       const owner = await riderWithToken();
-      await clients.payment.topUpWallet({ riderId: owner.riderId, amount: { amountMinor: 2000, currency: 'EUR' }, cardNumber: '4242424242424242', idempotencyKey: randomUUID() });
-      const bike = await newBike(clients);
-      const { ride } = await clients.ride.startRide({ riderId: owner.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+      await running.clients.payment.topUpWallet({ riderId: owner.riderId, amount: { amountMinor: 2000, currency: 'EUR' }, cardNumber: '4242424242424242', idempotencyKey: randomUUID() });
+      const bike = await newBike(running.clients);
+      const { ride } = await running.clients.ride.startRide({ riderId: owner.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
       const stranger = await riderWithToken();
       const result = await graphql(url, `{ ride(id: "${ride!.id}") { id charge { status } } }`, { apiKey, token: stranger.token });
       expect(errorCodes(result)).toContain('FORBIDDEN');
@@ -155,7 +148,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
     });
 
     it('counts each API key\'s requests where they can be read', async () => {
-      const { apiKey: freshKey, apiClient } = await clients.user.createApiClient({ name: 'Usage test app' });
+      const { apiKey: freshKey, apiClient } = await running.clients.user.createApiClient({ name: 'Usage test app' });
       for (let n = 0; n < 3; n += 1) await graphql(url, '{ tariff { holdMinutes } }', { apiKey: freshKey });
       const response = await fetch(url.replace('/graphql', '/usage'), { headers: { 'x-api-key': freshKey } });
       expect(await response.json()).toEqual({ apiClientId: apiClient!.id, name: 'Usage test app', requests: 4 });

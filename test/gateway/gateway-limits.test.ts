@@ -5,26 +5,16 @@ import { createHash } from 'node:crypto';
 import { errorCodes, graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
 import { describeWithRedis, REDIS_URL } from '../support/redis';
-import { TestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 
 const CHEAP = '{ tariff { holdMinutes } }';
 
 describeWithPostgres('gateway limits and modes', () => {
-  let stack: TestStack;
-  let clients: ReturnType<TestStack['clients']>;
-  const newKey = async () => (await clients.user.createApiClient({ name: 'Limits test app' })).apiKey;
-
-  beforeAll(async () => {
-    stack = await TestStack.start();
-    clients = stack.clients();
-  });
-  afterAll(async () => {
-    for (const client of Object.values(clients ?? {})) client.close();
-    await stack?.stop();
-  });
+  const running = useTestStack();
+  const newKey = async () => (await running.clients.user.createApiClient({ name: 'Limits test app' })).apiKey;
 
   it('allows exactly the limit per key, then answers 429 RATE_LIMITED with Retry-After; other keys go on', async () => {
-    const gateway = await stack.startGateway({ GATEWAY_RATE_LIMIT: '5', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60' });
+    const gateway = await running.stack.startGateway({ GATEWAY_RATE_LIMIT: '5', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60' });
     const [key, otherKey] = [await newKey(), await newKey()];
     const statuses = [];
     for (let n = 0; n < 5; n += 1) statuses.push((await graphql(gateway.graphqlUrl, CHEAP, { apiKey: key })).status);
@@ -39,7 +29,7 @@ describeWithPostgres('gateway limits and modes', () => {
   describeWithRedis('with Redis', () => {
     it('shares one allowance per key between gateway replicas', async () => {
       const settings = { GATEWAY_RATE_LIMIT: '5', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60', GATEWAY_REDIS_URL: REDIS_URL };
-      const [first, second] = await Promise.all([stack.startGateway(settings), stack.startGateway(settings)]);
+      const [first, second] = await Promise.all([running.stack.startGateway(settings), running.stack.startGateway(settings)]);
       const key = await newKey();
       const statuses = [];
       for (let n = 0; n < 5; n += 1) {
@@ -58,7 +48,7 @@ describeWithPostgres('gateway limits and modes', () => {
   describe('query limits', () => {
     let url: string;
     beforeAll(async () => {
-      url = (await stack.startGateway({ GATEWAY_MAX_DEPTH: '5', GATEWAY_MAX_COST: '40' })).graphqlUrl;
+      url = (await running.stack.startGateway({ GATEWAY_MAX_DEPTH: '5', GATEWAY_MAX_COST: '40' })).graphqlUrl;
     });
 
     it('refuses a query nested deeper than the limit with QUERY_TOO_DEEP, before any subgraph is asked', async () => {
@@ -77,7 +67,7 @@ describeWithPostgres('gateway limits and modes', () => {
   });
 
   it('answers a persisted query by its hash once it has been sent whole (automatic persisted queries)', async () => {
-    const url = stack.service('gateway').graphqlUrl;
+    const url = running.stack.service('gateway').graphqlUrl;
     const apiKey = await newKey();
     const query = '{ tariff { holdMinutes perMinute { amountMinor } } }';
     const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
@@ -90,7 +80,7 @@ describeWithPostgres('gateway limits and modes', () => {
   });
 
   it('in production mode has no introspection, no landing page and no internals in errors', async () => {
-    const gateway = await stack.startGateway({ NODE_ENV: 'production' });
+    const gateway = await running.stack.startGateway({ NODE_ENV: 'production' });
     const apiKey = await newKey();
     const introspection = await graphql(gateway.graphqlUrl, '{ __schema { types { name } } }', { apiKey });
     expect(errorCodes(introspection)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
@@ -103,7 +93,7 @@ describeWithPostgres('gateway limits and modes', () => {
   });
 
   it('starts and answers while a subgraph is down, because the supergraph is composed ahead of time', async () => {
-    const gateway = await stack.startGateway({ PAYMENT_SUBGRAPH_URL: 'http://127.0.0.1:9/graphql' });
+    const gateway = await running.stack.startGateway({ PAYMENT_SUBGRAPH_URL: 'http://127.0.0.1:9/graphql' });
     const apiKey = await newKey();
     expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey })).data).toEqual({ tariff: { holdMinutes: 30 } });
   });

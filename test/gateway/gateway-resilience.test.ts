@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { newBike, newRider, topUp } from '../support/fixtures';
 import { errorCodes, graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { TestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 import { SUBGRAPHS, type SubgraphName } from '../../supergraph/src/subgraphs';
 
 /** Forwards requests to a subgraph and counts them. */
@@ -31,29 +31,22 @@ async function countingProxy(target: string): Promise<{ url: string; count: numb
 }
 
 describeWithPostgres('gateway resilience and batching', () => {
-  let stack: TestStack;
-  let clients: ReturnType<TestStack['clients']>;
+  const running = useTestStack({ GATEWAY_SUBGRAPH_TIMEOUT_MS: '1500' });
   let apiKey: string;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ GATEWAY_SUBGRAPH_TIMEOUT_MS: '1500' });
-    clients = stack.clients();
-    apiKey = (await clients.user.createApiClient({ name: 'Resilience test app' })).apiKey;
-  });
-  afterAll(async () => {
-    for (const client of Object.values(clients ?? {})) client.close();
-    await stack?.stop();
+    apiKey = (await running.clients.user.createApiClient({ name: 'Resilience test app' })).apiKey;
   });
 
   const riderWithRides = async (count: number) => {
-    const rider = await newRider(clients);
-    await topUp(clients, rider.riderId, 50_000);
+    const rider = await newRider(running.clients);
+    await topUp(running.clients, rider.riderId, 50_000);
     for (let n = 0; n < count; n += 1) {
-      const bike = await newBike(clients);
-      const { ride } = await clients.ride.startRide({ riderId: rider.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
-      await clients.ride.endRide({ rideId: ride!.id, riderId: rider.riderId });
+      const bike = await newBike(running.clients);
+      const { ride } = await running.clients.ride.startRide({ riderId: rider.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+      await running.clients.ride.endRide({ rideId: ride!.id, riderId: rider.riderId });
     }
-    const token = (await clients.user.loginRider({ email: rider.email, password: rider.password })).accessToken;
+    const token = (await running.clients.user.loginRider({ email: rider.email, password: rider.password })).accessToken;
     return { ...rider, token };
   };
 
@@ -61,11 +54,11 @@ describeWithPostgres('gateway resilience and batching', () => {
     const rider = await riderWithRides(50);
     const proxies = Object.fromEntries(
       await Promise.all(
-        SUBGRAPHS.map(async ({ name }) => [name, await countingProxy(stack.service(name).graphqlUrl)] as const),
+        SUBGRAPHS.map(async ({ name }) => [name, await countingProxy(running.stack.service(name).graphqlUrl)] as const),
       ),
     ) as Record<SubgraphName, Awaited<ReturnType<typeof countingProxy>>>;
     try {
-      const gateway = await stack.startGateway(
+      const gateway = await running.stack.startGateway(
         Object.fromEntries(SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, proxies[name].url])),
       );
       const result = await graphql(
@@ -91,8 +84,8 @@ describeWithPostgres('gateway resilience and batching', () => {
 
   it('answers what it can, with an error for the missing part, when a subgraph is down', async () => {
     const rider = await riderWithRides(1);
-    const url = stack.service('gateway').graphqlUrl;
-    await stack.service('payment').stop();
+    const url = running.stack.service('gateway').graphqlUrl;
+    await running.stack.service('payment').stop();
     try {
       const result = await graphql(url, '{ me { displayName wallet { available { amountMinor } } rides(first: 5) { edges { node { id charge { status } } } } } }', {
         apiKey,
@@ -105,14 +98,14 @@ describeWithPostgres('gateway resilience and batching', () => {
       expect(result.data!.me.rides.edges[0].node.charge).toBeNull();
       expect(errorCodes(result).length).toBeGreaterThan(0);
     } finally {
-      await stack.restart('payment');
+      await running.stack.restart('payment');
     }
   });
 
   it('answers within a bounded time, with partial data, when a subgraph hangs', async () => {
     const rider = await riderWithRides(1);
-    const url = stack.service('gateway').graphqlUrl;
-    stack.service('inventory').signal('SIGSTOP');
+    const url = running.stack.service('gateway').graphqlUrl;
+    running.stack.service('inventory').signal('SIGSTOP');
     try {
       const started = Date.now();
       const result = await graphql(url, '{ me { displayName rides(first: 5) { edges { node { id bike { model } } } } } }', { apiKey, token: rider.token });
@@ -123,12 +116,12 @@ describeWithPostgres('gateway resilience and batching', () => {
       // The subgraph timeout is 1.5 s; the answer must not wait for the hung subgraph beyond it.
       expect(elapsed).toBeLessThan(5000);
     } finally {
-      stack.service('inventory').signal('SIGCONT');
+      running.stack.service('inventory').signal('SIGCONT');
     }
   });
 
   it('never crashes on bad input: garbage bodies, unknown fields and wrong types get coded errors', async () => {
-    const url = stack.service('gateway').graphqlUrl;
+    const url = running.stack.service('gateway').graphqlUrl;
     const unknownField = await graphql(url, '{ nope }', { apiKey });
     expect(errorCodes(unknownField)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     const wrongType = await graphql(url, '{ bikesNear(lat: "north", lon: 4, radiusMeters: 10) { edges { cursor } } }', { apiKey });

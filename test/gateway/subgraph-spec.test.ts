@@ -5,20 +5,10 @@ import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-se
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { TestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 
 describeWithPostgres('subgraphs and the federation spec', () => {
-  let stack: TestStack;
-  let clients: ReturnType<TestStack['clients']>;
-
-  beforeAll(async () => {
-    stack = await TestStack.start();
-    clients = stack.clients();
-  });
-  afterAll(async () => {
-    for (const client of Object.values(clients ?? {})) client.close();
-    await stack?.stop();
-  });
+  const running = useTestStack();
 
   it.each([
     ['user', /type User\s+@key\(fields: "id"\)/],
@@ -26,18 +16,18 @@ describeWithPostgres('subgraphs and the federation spec', () => {
     ['ride', /type Ride\s+@key\(fields: "id"\)/],
     ['payment', /type Ride\s+@key\(fields: "id"\)[\s\S]*charge: Charge @requires\(fields: "holdKey"\)/],
   ] as const)('%s answers _service { sdl } with its schema', async (name, expected) => {
-    const result = await graphql(stack.service(name).graphqlUrl, '{ _service { sdl } }');
+    const result = await graphql(running.stack.service(name).graphqlUrl, '{ _service { sdl } }');
     expect(result.data!._service.sdl).toMatch(expected);
   });
 
   it('resolves many entities in one _entities call, in the order asked, across subgraphs', async () => {
-    const { riderId } = await riderWithFunds(clients);
-    const bikes = [await newBike(clients), await newBike(clients)];
-    const { ride } = await clients.ride.startRide({ riderId, bikeId: bikes[0].id, idempotencyKey: randomUUID() });
+    const { riderId } = await riderWithFunds(running.clients);
+    const bikes = [await newBike(running.clients), await newBike(running.clients)];
+    const { ride } = await running.clients.ride.startRide({ riderId, bikeId: bikes[0].id, idempotencyKey: randomUUID() });
     const asRider = { headers: { [RIDER_ID_HEADER]: riderId } };
 
     const bikeEntities = await graphql(
-      stack.service('inventory').graphqlUrl,
+      running.stack.service('inventory').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Bike { id status } } }',
       { variables: { r: [{ __typename: 'Bike', id: bikes[1].id }, { __typename: 'Bike', id: bikes[0].id }] } },
     );
@@ -47,21 +37,21 @@ describeWithPostgres('subgraphs and the federation spec', () => {
     ]);
 
     const userEntities = await graphql(
-      stack.service('user').graphqlUrl,
+      running.stack.service('user').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id verified } } }',
       { variables: { r: [{ __typename: 'User', id: riderId }] } },
     );
     expect(userEntities.data!._entities).toEqual([{ id: riderId, verified: true }]);
 
     const charges = await graphql(
-      stack.service('payment').graphqlUrl,
+      running.stack.service('payment').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Ride { charge { status held { amountMinor } } } ... on User { wallet { held { amountMinor } } } } }',
       { ...asRider, variables: { r: [{ __typename: 'Ride', id: ride!.id, holdKey: ride!.holdKey }, { __typename: 'User', id: riderId }] } },
     );
     expect(charges.data!._entities).toEqual([{ charge: { status: 'HELD', held: { amountMinor: 850 } } }, { wallet: { held: { amountMinor: 850 } } }]);
 
     const rides = await graphql(
-      stack.service('ride').graphqlUrl,
+      running.stack.service('ride').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Ride { id status bike { id } } } }',
       { ...asRider, variables: { r: [{ __typename: 'Ride', id: ride!.id }] } },
     );
@@ -69,9 +59,9 @@ describeWithPostgres('subgraphs and the federation spec', () => {
   });
 
   it('refuses another rider\'s wallet even when asked for the entity directly', async () => {
-    const { riderId } = await riderWithFunds(clients);
+    const { riderId } = await riderWithFunds(running.clients);
     const result = await graphql(
-      stack.service('payment').graphqlUrl,
+      running.stack.service('payment').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { wallet { held { amountMinor } } } } }',
       { headers: { [RIDER_ID_HEADER]: randomUUID() }, variables: { r: [{ __typename: 'User', id: riderId }] } },
     );

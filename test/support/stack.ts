@@ -130,3 +130,22 @@ export class SingleService {
     await this.db.drop();
   }
 }
+
+/**
+ * Starts a TestStack before the enclosing describe's tests and stops it after them. `env` may be a
+ * function, read when the stack starts (after earlier beforeAll hooks, such as starting a receiver).
+ */
+export function useTestStack(
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): { readonly stack: TestStack; readonly clients: ReturnType<TestStack['clients']> } {
+  const running = {} as { stack: TestStack; clients: ReturnType<TestStack['clients']> };
+  beforeAll(async () => {
+    running.stack = await TestStack.start(typeof env === 'function' ? env() : env);
+    running.clients = running.stack.clients();
+  });
+  afterAll(async () => {
+    for (const client of Object.values(running.clients ?? {})) client.close();
+    await running.stack?.stop();
+  });
+  return running;
+}

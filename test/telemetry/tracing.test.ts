@@ -8,7 +8,7 @@ import { newBike, newRider, topUp } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
 import { ancestors, OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { describeWithPostgres } from '../support/postgres';
-import { TestStack } from '../support/stack';
+import { TestStack, useTestStack } from '../support/stack';
 
 const START_RIDE = 'mutation StartRide($b: ID!, $k: String!) { startRide(bikeId: $b, idempotencyKey: $k) { ride { id status } errors { code message } } }';
 const SERVER = 2;
@@ -17,33 +17,27 @@ const ERROR = 2;
 
 describeWithPostgres('tracing through every hop', () => {
   let receiver: OtlpReceiver;
-  let stack: TestStack;
-  let clients: ReturnType<TestStack['clients']>;
-  let apiKey: string;
-
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
-    stack = await TestStack.start({
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    });
-    clients = stack.clients();
-    apiKey = (await clients.user.createApiClient({ name: 'Tracing test app' })).apiKey;
   });
-  afterAll(async () => {
-    for (const client of Object.values(clients ?? {})) client.close();
-    await stack?.stop();
-    await receiver?.close();
+  const running = useTestStack(() => ({
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+  }));
+  let apiKey: string;
+  beforeAll(async () => {
+    apiKey = (await running.clients.user.createApiClient({ name: 'Tracing test app' })).apiKey;
   });
+  afterAll(() => receiver?.close());
 
   const startRideThroughGateway = async (fundsMinor: number) => {
-    const rider = await newRider(clients);
-    if (fundsMinor > 0) await topUp(clients, rider.riderId, fundsMinor);
-    const bike = await newBike(clients);
-    const token = (await clients.user.loginRider({ email: rider.email, password: rider.password })).accessToken;
+    const rider = await newRider(running.clients);
+    if (fundsMinor > 0) await topUp(running.clients, rider.riderId, fundsMinor);
+    const bike = await newBike(running.clients);
+    const token = (await running.clients.user.loginRider({ email: rider.email, password: rider.password })).accessToken;
     const key = randomUUID();
-    const result = await graphql(stack.service('gateway').graphqlUrl, START_RIDE, { apiKey, token, variables: { b: bike.id, k: key } });
+    const result = await graphql(running.stack.service('gateway').graphqlUrl, START_RIDE, { apiKey, token, variables: { b: bike.id, k: key } });
     return { result, key, traceId: result.extensions!.traceId as string };
   };
 
@@ -104,7 +98,7 @@ describeWithPostgres('tracing through every hop', () => {
     );
 
     // The log lines of the request carry its trace id.
-    const rideLog = stack.service('ride').output.filter((line) => line.includes(String(rideId)));
+    const rideLog = running.stack.service('ride').output.filter((line) => line.includes(String(rideId)));
     expect(rideLog.length).toBeGreaterThan(0);
     for (const line of rideLog) expect(JSON.parse(line)).toMatchObject({ trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
   });
@@ -129,11 +123,11 @@ describeWithPostgres('tracing through every hop', () => {
 
   it('serves rate, errors and duration per GraphQL operation and per gRPC method for Prometheus', async () => {
     const metrics = async (url: string) => (await fetch(url)).text();
-    const gatewayMetrics = await metrics(stack.service('gateway').graphqlUrl.replace('/graphql', '/metrics'));
+    const gatewayMetrics = await metrics(running.stack.service('gateway').graphqlUrl.replace('/graphql', '/metrics'));
     expect(gatewayMetrics).toMatch(/graphql_server_request_duration_count\{[^}]*graphql_operation_name="StartRide"[^}]*\} \d+/);
-    const paymentMetrics = await metrics(stack.service('payment').graphqlUrl.replace('/graphql', '/metrics'));
+    const paymentMetrics = await metrics(running.stack.service('payment').graphqlUrl.replace('/graphql', '/metrics'));
     expect(paymentMetrics).toMatch(/rpc_server_duration_count\{[^}]*rpc_method="Authorize"[^}]*rpc_grpc_status_code="9"[^}]*\} \d+/);
-    const rideMetrics = await metrics(stack.service('ride').graphqlUrl.replace('/graphql', '/metrics'));
+    const rideMetrics = await metrics(running.stack.service('ride').graphqlUrl.replace('/graphql', '/metrics'));
     expect(rideMetrics).toMatch(/rpc_client_duration_bucket\{[^}]*rpc_method="ReserveBike"/);
   });
 });

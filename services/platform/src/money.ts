@@ -11,3 +11,10 @@ export function formatMoney({ amountMinor, currency }: Money): string {
   const absolute = Math.abs(amountMinor);
   return `${sign}${Math.floor(absolute / 100)}.${String(absolute % 100).padStart(2, '0')} ${currency}`;
 }
+
+/** Money as the GraphQL schemas show it: minor units, currency, and a display string. */
+export const graphqlMoney = (amountMinor: number, currency: string) => ({
+  amountMinor,
+  currency,
+  formatted: formatMoney({ amountMinor, currency }),
+});

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { idempotencyKeyField, parseRequest } from '../../../platform/src/grpc/validation';
-import { formatMoney } from '../../../platform/src/money';
+import { graphqlMoney } from '../../../platform/src/money';
 import type { Hold, HoldStatus, Wallet } from '../domain/wallet';
 import type { WalletLedger } from '../domain/wallet-ledger';
 
@@ -13,7 +13,7 @@ interface PaymentContext extends RequestContext {
   holds: DataLoader<string, Hold | undefined>;
 }
 
-const money = (amountMinor: number, currency: string) => ({ amountMinor, currency, formatted: formatMoney({ amountMinor, currency }) });
+const money = graphqlMoney;
 
 const toWallet = (wallet: Wallet) => ({
   available: money(wallet.availableMinor, wallet.currency),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { idempotencyKeyField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
-import { formatMoney } from '../../../platform/src/money';
+import { graphqlMoney } from '../../../platform/src/money';
 import type { Pricing } from '../domain/pricing';
 import type { Ride } from '../domain/ride';
 import type { RideFlow, RideStore } from '../domain/ride-flow';
@@ -15,7 +15,7 @@ interface RideContext extends RequestContext {
   rides: DataLoader<string, Ride | undefined>;
 }
 
-const money = (amountMinor: number, currency: string) => ({ amountMinor, currency, formatted: formatMoney({ amountMinor, currency }) });
+const money = graphqlMoney;
 const tariff = (pricing: Pricing) => ({
   unlockFee: money(pricing.unlockFeeMinor, pricing.currency),
   perMinute: money(pricing.perMinuteMinor, pricing.currency),
