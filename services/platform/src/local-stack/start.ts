@@ -37,7 +37,7 @@ async function main(): Promise<void> {
 EcoWheels is running.
   GraphQL API  ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost')}   (send x-api-key on every request)
   gRPC (mTLS)  user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}
-               client certificates for grpcurl: ${dataDir}/mesh-certs (operator.pem may call every method)
+               client certificates for grpcurl: ${LocalStack.meshSettings({ env: { DATA_DIR: dataDir } }, 'operator').certsDir} (operator.pem may call every method)
 
 Demo rider:   ${demo.riderEmail} / ${demo.riderPassword}  (20.00 EUR in the wallet)
 Demo API key: ${demo.apiKey}

@@ -42,7 +42,9 @@ export async function ensureMeshCertificates(dir: string, identities: readonly s
   const notAfter = new Date(Date.now() + VALID_DAYS * 24 * 3600 * 1000);
   const caCertFile = join(dir, 'ca.pem');
   const caKeyFile = join(dir, 'ca-key.pem');
-  if (!existsSync(caCertFile) || !existsSync(caKeyFile)) {
+  // A new CA invalidates every certificate the old one signed: they are all made again.
+  const newCa = !existsSync(caCertFile) || !existsSync(caKeyFile);
+  if (newCa) {
     const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
     const ca = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: Date.now().toString(16),
@@ -63,7 +65,7 @@ export async function ensureMeshCertificates(dir: string, identities: readonly s
   const ca = new x509.X509Certificate(readFileSync(caCertFile, 'utf8'));
   const caKey = await importKey(readFileSync(caKeyFile, 'utf8'));
   for (const identity of identities) {
-    if (existsSync(join(dir, `${identity}.pem`)) && existsSync(join(dir, `${identity}-key.pem`))) continue;
+    if (!newCa && existsSync(join(dir, `${identity}.pem`)) && existsSync(join(dir, `${identity}-key.pem`))) continue;
     const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: `${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`,

@@ -1,7 +1,8 @@
 // Spans and metrics of our own, beside what the instrumentations record: the ride flow's steps,
 // database queries (for both PGlite and PostgreSQL), and per-method gRPC and per-operation GraphQL
 // rate, errors and duration. Without the SDK (unit tests) these are no-ops.
-import { metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 
 const tracer = () => trace.getTracer('ecowheels');
 const meter = () => metrics.getMeter('ecowheels');
@@ -23,6 +24,11 @@ export async function inSpan<T>(
       span.end();
     }
   });
+}
+
+/** Runs fn without recording spans: for background polling that would otherwise flood Jaeger. */
+export function untraced<T>(fn: () => Promise<T>): Promise<T> {
+  return context.with(suppressTracing(context.active()), fn);
 }
 
 export function markFailed(span: Span, error: unknown): void {

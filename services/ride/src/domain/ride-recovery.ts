@@ -2,6 +2,7 @@
 // they needed was down. Runs once at start and then every interval; several replicas may run it,
 // since a ride is claimed (by its lease) before it is touched.
 import type { Logger } from '../../../platform/src/logger';
+import { inSpan, untraced } from '../../../platform/src/telemetry/tracing';
 import type { RideFlow, RideStore } from './ride-flow';
 
 export interface RecoverySettings {
@@ -45,14 +46,17 @@ export class RideRecovery {
   /** One pass: claims the stale flows and drives each to an end. Returns how many it touched. */
   async runOnce(): Promise<number> {
     const now = new Date();
-    const rides = await this.store.claimStale(now, new Date(now.getTime() + this.settings.leaseMs), this.settings.batchSize);
+    // The poll itself is not traced (it runs every few seconds); each ride it recovers is.
+    const rides = await untraced(() => this.store.claimStale(now, new Date(now.getTime() + this.settings.leaseMs), this.settings.batchSize));
     for (const ride of rides) {
-      try {
-        const after = await this.flow.recover(ride);
-        this.logger.info({ rideId: ride.id, from: ride.status, to: after.status }, 'recovered ride flow');
-      } catch (error) {
-        this.logger.warn({ rideId: ride.id, err: error }, 'ride flow still cannot finish; will retry');
-      }
+      await inSpan('ride.recover', { 'ecowheels.ride.id': ride.id, 'ecowheels.ride.status': ride.status }, async () => {
+        try {
+          const after = await this.flow.recover(ride);
+          this.logger.info({ rideId: ride.id, from: ride.status, to: after.status }, 'recovered ride flow');
+        } catch (error) {
+          this.logger.warn({ rideId: ride.id, err: error }, 'ride flow still cannot finish; will retry');
+        }
+      });
     }
     return rides.length;
   }
