@@ -17,9 +17,9 @@ import { INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE } from '../../mesh-config/pol
 const ROOT = join(__dirname, '..', '..');
 const MESH = join(ROOT, 'mesh-config');
 
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 
-const MODELS: Record<string, new (data: any) => { validate(): void }> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
@@ -181,13 +181,13 @@ describe('mesh manifests', () => {
     it('lets only the listed callers reach each method: payment\'s money calls only ride, subgraphs only the gateway', () => {
       const payment = ofKind('AuthorizationPolicy').find((policy) => policy.metadata.name === 'payment')!;
       const callersOf = (path: string) =>
-        payment.spec.rules.filter((rule: any) => rule.to[0].operation.paths?.includes(path)).flatMap((rule: any) => rule.from[0].source.principals); // eslint-disable-line @typescript-eslint/no-explicit-any
+        payment.spec.rules.filter((rule: any) => rule.to[0].operation.paths?.includes(path)).flatMap((rule: any) => rule.from[0].source.principals);
       expect(callersOf('/ecowheels.payment.v1.PaymentService/Authorize').sort()).toEqual([`cluster.local/ns/${NAMESPACE}/sa/operator`, `cluster.local/ns/${NAMESPACE}/sa/ride`]);
       expect(callersOf('/ecowheels.payment.v1.PaymentService/TopUpWallet')).toEqual([`cluster.local/ns/${NAMESPACE}/sa/operator`]);
-      const subgraphRule = payment.spec.rules.find((rule: any) => rule.to[0].operation.ports[0] === '4004'); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const subgraphRule = payment.spec.rules.find((rule: any) => rule.to[0].operation.ports[0] === '4004');
       expect(subgraphRule.from[0].source.principals).toEqual([`cluster.local/ns/${NAMESPACE}/sa/gateway`]);
       const gateway = ofKind('AuthorizationPolicy').find((policy) => policy.metadata.name === 'gateway')!;
-      expect(gateway.spec.rules.map((rule: any) => rule.from[0].source.principals)).toEqual([[INGRESS_PRINCIPAL]]); // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(gateway.spec.rules.map((rule: any) => rule.from[0].source.principals)).toEqual([[INGRESS_PRINCIPAL]]);
     });
 
     it('retries only calls that are safe to repeat, and never the subgraph routes', () => {

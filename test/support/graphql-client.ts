@@ -1,5 +1,5 @@
 // Calls a GraphQL endpoint over HTTP the way a mobile app does, and returns status, headers and body.
-export interface GraphQLResult<Data = Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface GraphQLResult<Data = Record<string, any>> {
   status: number;
   headers: Headers;
   data?: Data | null;
@@ -17,7 +17,7 @@ export interface CallOptions {
   omitQuery?: boolean;
 }
 
-export async function graphql<Data = Record<string, any>>( // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function graphql<Data = Record<string, any>>(
   url: string,
   query: string,
   options: CallOptions = {},

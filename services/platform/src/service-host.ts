@@ -12,7 +12,7 @@ import { startSubgraphServer, type SubgraphDefinition } from './graphql/subgraph
 export interface ServiceParts<S> {
   grpc: GrpcService<S>;
   /** The service's GraphQL subgraph, served over HTTP beside the gRPC server. */
-  graphql: SubgraphDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each service has its own context
+  graphql: SubgraphDefinition<any>; // any: each service has its own context type
   /** Work that runs beside the server (a recovery loop); stopped before the database closes. */
   background?: { stop(): Promise<void> };
 }

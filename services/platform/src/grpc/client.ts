@@ -1,6 +1,7 @@
-// The one place that builds gRPC clients. Every client gets a deadline on every call (the caller
-// may pass a shorter one) and promise-returning methods, so callers await results and catch
-// DomainErrors instead of handling callbacks and status codes.
+// The one place that builds gRPC clients. Every client gets the mesh's transport (mTLS with the
+// workload's certificate, or plaintext under Istio), the mesh policy's timeouts and retries as a
+// gRPC service config, a deadline on every call, metrics per method, and promise-returning methods,
+// so callers await results and catch DomainErrors instead of handling callbacks and status codes.
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -25,7 +26,8 @@ type UnaryMethod<Req, Res> = (
 ) => ClientUnaryCall;
 
 /** A generated client's unary methods as promises. A failed call rejects with a DomainError. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches any request and response type
+// (`any` matches every request and response type.)
+
 export type PromiseClient<C> = {
   [K in keyof C as C[K] extends UnaryMethod<any, any> ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
     ? (request: Req, options?: { deadlineMs?: number }) => Promise<Res>

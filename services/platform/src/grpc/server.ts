@@ -1,6 +1,8 @@
-// The one place that builds a gRPC server. Every service gets the same things here: its handlers
-// wrapped so domain errors become status codes and faults are logged once, the standard health
-// service, server reflection for generic tools (grpcurl, grpcui), and a graceful shutdown.
+// The one place that builds a gRPC server. Every service gets the same things here: the mesh's
+// transport (mTLS demanding a client certificate, or plaintext under Istio) and, without Istio, the
+// mesh policy's check of who may call each method; its handlers wrapped so domain errors become
+// status codes, faults are logged once and each call is measured; the standard health service,
+// server reflection for generic tools (grpcurl, grpcui), and a graceful shutdown.
 import { join } from 'node:path';
 import {
   Server,
@@ -135,7 +137,7 @@ function wrapHandlers<S>(serviceName: string, handlers: AsyncHandlers<S>, logger
         (error: unknown) => {
           const grpcStatus = toGrpcStatus(error);
           done(grpcStatus.code);
-          if (grpcStatus.code === 13 /* INTERNAL */) {
+          if (grpcStatus.code === status.INTERNAL) {
             logger.error({ err: error, method }, 'unexpected error in handler');
           } else {
             logger.debug({ method, code: grpcStatus.code, details: grpcStatus.details }, 'request refused');
