@@ -88,7 +88,14 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(cors({ origin: config.corsOrigins, allowedHeaders: ['content-type', 'x-api-key', 'authorization', 'apollo-require-preflight'] }));
+  app.use(
+    cors({
+      origin: config.corsOrigins,
+      allowedHeaders: ['content-type', 'x-api-key', 'authorization', 'apollo-require-preflight'],
+      // A web app may read the trace id to show it, and when to retry after a 429.
+      exposedHeaders: [TRACE_ID_HEADER, 'retry-after'],
+    }),
+  );
   serveMetrics(app);
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });

@@ -162,6 +162,8 @@ describeWithPostgres('GraphQL API through the gateway', () => {
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
       expect(preflight.headers.get('access-control-allow-headers')).toMatch(/x-api-key/);
+      const answer = await graphql(url, '{ tariff { holdMinutes } }', { apiKey, headers: { origin: 'https://app.ecowheels.example' } });
+      expect(answer.headers.get('access-control-expose-headers')).toBe('x-trace-id,retry-after');
     });
 
     it('refuses a body over the size limit with 413, and bad JSON with 400', async () => {
