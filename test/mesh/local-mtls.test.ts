@@ -3,7 +3,7 @@
 // lists for each method. The ride flow runs over it end to end. Istio mode is plaintext instead.
 import { credentials, status } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
@@ -53,6 +53,7 @@ describeWithPostgres('local mesh mode (mTLS without Istio)', () => {
     const forged = userClient(address, { ...other, client: credentials.createSsl(ca, readFileSync(join(otherDir, 'operator-key.pem')), readFileSync(join(otherDir, 'operator.pem'))) });
     await expectStatus(forged.getRider({ riderId: randomUUID() }), status.UNAVAILABLE);
     forged.close();
+    rmSync(otherDir, { recursive: true, force: true });
   });
 
   it('runs the ride flow end to end over mTLS, ride calling the others as itself', async () => {

@@ -1,6 +1,6 @@
 // Starts real service processes for a test file: each on a free port on loopback, each on a fresh
 // database on the PostgreSQL server (so tests can read what a service stored), stopped at the end.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
@@ -22,6 +22,9 @@ export const TEST_ENV: Record<string, string> = {
   GATEWAY_PORT: '0',
   ...Object.fromEntries(SERVICE_NAMES.flatMap((name) => [[`${name.toUpperCase()}_GRPC_PORT`, '0'], [`${name.toUpperCase()}_HTTP_PORT`, '0']])),
 };
+
+// Under Jest, each test file removes its CA when it is done (the bench imports this file too).
+if (typeof afterAll === 'function') afterAll(() => rmSync(TEST_ENV.MESH_CERTS_DIR, { recursive: true, force: true }));
 
 async function createDatabases(): Promise<Record<ServiceName, TestDatabase>> {
   const created = await Promise.all(SERVICE_NAMES.map((name) => createTestDatabase(name)));
