@@ -14,7 +14,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       ...meshShape,
       USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
       ...Object.fromEntries(
-        SUBGRAPHS.map(({ name, defaultUrl }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.string().url('must be an http(s) URL').default(defaultUrl)]),
+        SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.string().url('must be an http(s) URL').optional()]),
       ),
       // Requests per API key per window; the window in seconds.
       GATEWAY_RATE_LIMIT: positiveInt(600),
@@ -52,10 +52,14 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     port: config.GATEWAY_PORT,
     userServiceAddress: config.USER_SERVICE_ADDR,
     mesh: meshSettings(config, 'gateway'),
-    subgraphUrls: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, config[`${name.toUpperCase()}_SUBGRAPH_URL`] as string])) as Record<
-      SubgraphName,
-      string
-    >,
+    // Unset, each subgraph is on this machine at its default port: over HTTPS in local mesh mode.
+    subgraphUrls: Object.fromEntries(
+      SUBGRAPHS.map(({ name, defaultUrl }) => [
+        name,
+        (config[`${name.toUpperCase()}_SUBGRAPH_URL`] as string | undefined) ??
+          (config.MESH_MODE === 'istio' ? defaultUrl : defaultUrl.replace(/^http:/, 'https:')),
+      ]),
+    ) as Record<SubgraphName, string>,
     rateLimit: { points: config.GATEWAY_RATE_LIMIT, windowSeconds: config.GATEWAY_RATE_LIMIT_WINDOW_SECONDS },
     redisUrl: config.GATEWAY_REDIS_URL,
     limits: { maxDepth: config.GATEWAY_MAX_DEPTH, maxCost: config.GATEWAY_MAX_COST, maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES },

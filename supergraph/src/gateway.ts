@@ -11,11 +11,13 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { context, propagation } from '@opentelemetry/api';
 import cors from 'cors';
+import { fetch as undiciFetch } from 'undici';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLError, GraphQLFormattedError, ValidationContext } from 'graphql';
 import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { telemetryPlugin, TRACE_ID_HEADER } from '../../services/platform/src/graphql/telemetry-plugin';
 import { listen } from '../../services/platform/src/http-listen';
+import { httpDispatcher, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { serveMetrics } from '../../services/platform/src/telemetry/metrics-endpoint';
 import { activeTraceId } from '../../services/platform/src/telemetry/tracing';
 import type { Logger } from '../../services/platform/src/logger';
@@ -33,6 +35,8 @@ export interface GatewayContext {
 }
 
 export interface EdgeChecks {
+  /** How the gateway reaches subgraphs and the user service. */
+  mesh: MeshCredentials;
   apiKeys: ApiKeyCheck;
   riderTokens: RiderTokenCheck;
   rateLimit: ApiKeyRateLimit;
@@ -49,11 +53,13 @@ const COST_MESSAGE = 'Syntax Error: Query Cost limit';
  * with the W3C trace context, so each subgraph's spans join the request's trace. (Node's fetch is
  * not patched by the HTTP instrumentation, so the context is put in the headers here.)
  */
-function subgraphFetcher(timeoutMs: number): Fetcher {
+function subgraphFetcher(timeoutMs: number, mesh: MeshCredentials): Fetcher {
+  // Local mesh mode: mutual TLS with the gateway's certificate; under Istio, plaintext to the sidecar.
+  const dispatcher = httpDispatcher(mesh);
   return (async (url: string, init: RequestInit & { headers?: Record<string, string> }) => {
     const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
     propagation.inject(context.active(), headers);
-    return fetch(url, { ...init, headers, signal: AbortSignal.timeout(timeoutMs) });
+    return undiciFetch(url, { ...(init as object), headers, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
   }) as unknown as Fetcher;
 }
 
@@ -64,7 +70,7 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
     buildService: ({ url }) =>
       new RemoteGraphQLDataSource<GatewayContext>({
         url: urls[url!] ?? url,
-        fetcher: subgraphFetcher(config.subgraphTimeoutMs),
+        fetcher: subgraphFetcher(config.subgraphTimeoutMs, edge.mesh),
         // Only what subgraphs need crosses: the rider the token named. Client headers stay here.
         willSendRequest: ({ request, context }) => {
           if (context.riderId) request.http?.headers.set(RIDER_ID_HEADER, context.riderId);

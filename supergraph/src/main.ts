@@ -21,7 +21,7 @@ runService('gateway', async () => {
   const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeyCacheMs, usage);
   const riderTokens = new RiderTokenCheck(config.userServiceAddress, mesh);
   const rateLimit = new ApiKeyRateLimit({ ...config.rateLimit, redis });
-  const gateway = await startGateway(config, { apiKeys, riderTokens, rateLimit, usage }, logger);
+  const gateway = await startGateway(config, { mesh, apiKeys, riderTokens, rateLimit, usage }, logger);
   announceReady(logger, { graphqlUrl: gateway.url, rateLimitStore: redis ? 'redis' : 'memory', production: config.production });
   return {
     logger,

@@ -2,31 +2,40 @@
 // of a big page: 50 rides with their bikes and charges must take one call per subgraph, counted by
 // a proxy in front of each subgraph.
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { fetch } from 'undici';
+import { readWorkloadCertificate } from '../../services/platform/src/mesh/certificates';
+import { httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
 import { newBike, newRider, topUp } from '../support/fixtures';
 import { errorCodes, graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { useTestStack } from '../support/stack';
+import { TEST_ENV, useTestStack } from '../support/stack';
 import { SUBGRAPHS, type SubgraphName } from '../../supergraph/src/subgraphs';
 
-/** Forwards requests to a subgraph and counts them. */
-async function countingProxy(target: string): Promise<{ url: string; count: number; headerNames: Set<string>; server: Server }> {
+/**
+ * Forwards requests to a subgraph and counts them. In local mesh mode it speaks TLS to the gateway
+ * (with a certificate from the mesh CA) and calls the subgraph with the gateway's certificate.
+ */
+async function countingProxy(target: string, certsDir: string): Promise<{ url: string; count: number; headerNames: Set<string>; server: Server }> {
   const proxy = { url: '', count: 0, headerNames: new Set<string>(), server: undefined as unknown as Server };
-  proxy.server = createServer((req, res) => {
+  const serverCertificate = readWorkloadCertificate(certsDir, 'operator');
+  const asGateway = httpDispatcher(meshCredentials({ mode: 'local', certsDir, identity: 'gateway' }));
+  proxy.server = createHttpsServer({ cert: serverCertificate.cert, key: serverCertificate.key }, (req, res) => {
     proxy.count += 1;
     for (const name of Object.keys(req.headers)) proxy.headerNames.add(name);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name !== 'host' && name !== 'content-length')) as Record<string, string>;
-      const answer = await fetch(target, { method: req.method, headers, body: Buffer.concat(chunks) });
+      const answer = await fetch(target, { method: req.method, headers, body: Buffer.concat(chunks), dispatcher: asGateway });
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
       res.end(Buffer.from(await answer.arrayBuffer()));
     });
   });
   await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
   const address = proxy.server.address() as { port: number };
-  proxy.url = `http://127.0.0.1:${address.port}/graphql`;
+  proxy.url = `https://127.0.0.1:${address.port}/graphql`;
   return proxy;
 }
 
@@ -54,7 +63,7 @@ describeWithPostgres('gateway resilience and batching', () => {
     const rider = await riderWithRides(50);
     const proxies = Object.fromEntries(
       await Promise.all(
-        SUBGRAPHS.map(async ({ name }) => [name, await countingProxy(running.stack.service(name).graphqlUrl)] as const),
+        SUBGRAPHS.map(async ({ name }) => [name, await countingProxy(running.stack.service(name).graphqlUrl, TEST_ENV.MESH_CERTS_DIR)] as const),
       ),
     ) as Record<SubgraphName, Awaited<ReturnType<typeof countingProxy>>>;
     try {

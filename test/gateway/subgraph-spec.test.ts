@@ -16,7 +16,7 @@ describeWithPostgres('subgraphs and the federation spec', () => {
     ['ride', /type Ride\s+@key\(fields: "id"\)/],
     ['payment', /type Ride\s+@key\(fields: "id"\)[\s\S]*charge: Charge @requires\(fields: "holdKey"\)/],
   ] as const)('%s answers _service { sdl } with its schema', async (name, expected) => {
-    const result = await graphql(running.stack.service(name).graphqlUrl, '{ _service { sdl } }');
+    const result = await graphql(running.stack.service(name).graphqlUrl, '{ _service { sdl } }', { dispatcher: running.stack.dispatcherAs('gateway') });
     expect(result.data!._service.sdl).toMatch(expected);
   });
 
@@ -24,12 +24,13 @@ describeWithPostgres('subgraphs and the federation spec', () => {
     const { riderId } = await riderWithFunds(running.clients);
     const bikes = [await newBike(running.clients), await newBike(running.clients)];
     const { ride } = await running.clients.ride.startRide({ riderId, bikeId: bikes[0].id, idempotencyKey: randomUUID() });
-    const asRider = { headers: { [RIDER_ID_HEADER]: riderId } };
+    const dispatcher = running.stack.dispatcherAs('gateway');
+    const asRider = { dispatcher, headers: { [RIDER_ID_HEADER]: riderId } };
 
     const bikeEntities = await graphql(
       running.stack.service('inventory').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Bike { id status } } }',
-      { variables: { r: [{ __typename: 'Bike', id: bikes[1].id }, { __typename: 'Bike', id: bikes[0].id }] } },
+      { dispatcher, variables: { r: [{ __typename: 'Bike', id: bikes[1].id }, { __typename: 'Bike', id: bikes[0].id }] } },
     );
     expect(bikeEntities.data!._entities).toEqual([
       { id: bikes[1].id, status: 'AVAILABLE' },
@@ -39,7 +40,7 @@ describeWithPostgres('subgraphs and the federation spec', () => {
     const userEntities = await graphql(
       running.stack.service('user').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id verified } } }',
-      { variables: { r: [{ __typename: 'User', id: riderId }] } },
+      { dispatcher, variables: { r: [{ __typename: 'User', id: riderId }] } },
     );
     expect(userEntities.data!._entities).toEqual([{ id: riderId, verified: true }]);
 
@@ -58,12 +59,18 @@ describeWithPostgres('subgraphs and the federation spec', () => {
     expect(rides.data!._entities).toEqual([{ id: ride!.id, status: 'ACTIVE', bike: { id: bikes[0].id } }]);
   });
 
+  it('answers only the gateway: another workload, or no certificate at all, is refused', async () => {
+    const asRide = await graphql(running.stack.service('payment').graphqlUrl, '{ _service { sdl } }', { dispatcher: running.stack.dispatcherAs('ride') });
+    expect([asRide.status, asRide.errors![0].extensions!.code, asRide.errors![0].message]).toEqual([403, 'FORBIDDEN', 'ride may not query this subgraph; only the gateway may']);
+    await expect(graphql(running.stack.service('payment').graphqlUrl, '{ _service { sdl } }')).rejects.toThrow();
+  });
+
   it('refuses another rider\'s wallet even when asked for the entity directly', async () => {
     const { riderId } = await riderWithFunds(running.clients);
     const result = await graphql(
       running.stack.service('payment').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { wallet { held { amountMinor } } } } }',
-      { headers: { [RIDER_ID_HEADER]: randomUUID() }, variables: { r: [{ __typename: 'User', id: riderId }] } },
+      { dispatcher: running.stack.dispatcherAs('gateway'), headers: { [RIDER_ID_HEADER]: randomUUID() }, variables: { r: [{ __typename: 'User', id: riderId }] } },
     );
     expect(result.errors![0].extensions!.code).toBe('FORBIDDEN');
   });

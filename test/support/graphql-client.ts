@@ -1,7 +1,10 @@
 // Calls a GraphQL endpoint over HTTP the way a mobile app does, and returns status, headers and body.
+// With a dispatcher it calls over mutual TLS as a mesh workload (a subgraph, in local mesh mode).
+import { fetch, type Dispatcher } from 'undici';
+
 export interface GraphQLResult<Data = Record<string, any>> {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   data?: Data | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } & Record<string, unknown> }[];
   extensions?: Record<string, unknown>;
@@ -15,6 +18,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** Leave the query out (a persisted-query lookup by hash). */
   omitQuery?: boolean;
+  /** Mutual TLS as a mesh workload, for calling a subgraph directly. */
+  dispatcher?: Dispatcher;
 }
 
 export async function graphql<Data = Record<string, any>>(
@@ -24,6 +29,7 @@ export async function graphql<Data = Record<string, any>>(
 ): Promise<GraphQLResult<Data>> {
   const response = await fetch(url, {
     method: 'POST',
+    dispatcher: options.dispatcher,
     headers: {
       'content-type': 'application/json',
       ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}),

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
-import { meshCredentials, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher, meshCredentials, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { dependencyEnv, LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/platform/src/local-stack/service-process';
 import { inventoryClient, paymentClient, rideClient, userClient } from './grpc-clients';
@@ -64,6 +64,11 @@ export class TestStack {
   /** How tests call the services: as `operator`, over the stack's mesh mode. */
   get credentials(): MeshCredentials {
     return this.stack.operatorCredentials();
+  }
+
+  /** An HTTP dispatcher with a workload's certificate, to call subgraphs as that workload. */
+  dispatcherAs(identity: string) {
+    return httpDispatcher(meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity }));
   }
 
   clients() {

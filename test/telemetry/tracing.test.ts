@@ -3,6 +3,7 @@
 // Every process exports to a test OTLP receiver; the trace id in the response is that trace's id;
 // the request's log lines carry it; a failure in payment shows as error spans up the chain.
 import { randomUUID } from 'node:crypto';
+import { fetch } from 'undici';
 import { eventually } from '../support/eventually';
 import { newBike, newRider, topUp } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
@@ -122,7 +123,8 @@ describeWithPostgres('tracing through every hop', () => {
   });
 
   it('serves rate, errors and duration per GraphQL operation and per gRPC method for Prometheus', async () => {
-    const metrics = async (url: string) => (await fetch(url)).text();
+    const dispatcher = running.stack.dispatcherAs('operator');
+    const metrics = async (url: string) => (await fetch(url, { dispatcher })).text();
     const gatewayMetrics = await metrics(running.stack.service('gateway').graphqlUrl.replace('/graphql', '/metrics'));
     expect(gatewayMetrics).toMatch(/graphql_server_request_duration_count\{[^}]*graphql_operation_name="StartRide"[^}]*\} \d+/);
     const paymentMetrics = await metrics(running.stack.service('payment').graphqlUrl.replace('/graphql', '/metrics'));

@@ -1,16 +1,25 @@
-// Starts an Express app on host:port (0 for a free port) and answers the URL it serves GraphQL at.
-import type { Server } from 'node:http';
+// Starts an Express app on host:port (0 for a free port), over HTTPS with client certificates when
+// TLS options are given, and answers the URL it serves GraphQL at.
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import type { Express } from 'express';
 
-export async function listen(app: Express, host: string, port: number): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+export async function listen(
+  app: Express,
+  host: string,
+  port: number,
+  tls?: ServerOptions,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server: Server = tls ? createHttpsServer(tls, app) : createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
   });
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
   return {
     server,
-    url: `http://${host}:${bound}/graphql`,
+    url: `${tls ? 'https' : 'http'}://${host}:${bound}/graphql`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

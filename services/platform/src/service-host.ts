@@ -30,7 +30,7 @@ export async function hostService<S>(options: {
   try {
     const parts = await options.build(db, mesh);
     const server = await startGrpcServer(parts.grpc, { host: basics.host, port: basics.grpcPort, logger, mesh });
-    const subgraph = await startSubgraphServer(parts.graphql, { host: basics.host, port: basics.httpPort, logger }).catch(
+    const subgraph = await startSubgraphServer(parts.graphql, { host: basics.host, port: basics.httpPort, logger, mesh }).catch(
       async (error: unknown) => {
         await server.shutdown(0);
         throw error;

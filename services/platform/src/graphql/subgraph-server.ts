@@ -12,11 +12,16 @@ import { parse } from 'graphql';
 import { serveMetrics } from '../telemetry/metrics-endpoint';
 import { formatSubgraphError, graphqlError } from './errors';
 import { telemetryPlugin } from './telemetry-plugin';
+import type { TLSSocket } from 'node:tls';
 import { listen } from '../http-listen';
+import { httpsServerOptions, identityOf, type MeshCredentials } from '../mesh/credentials';
 import type { Logger } from '../logger';
 
 /** The header in which the gateway names the rider a request is for (after checking their token). */
 export const RIDER_ID_HEADER = 'x-ecowheels-rider-id';
+
+/** The only workload that may query a subgraph (mesh-config/policy.ts says the same for Istio). */
+const SUBGRAPH_CALLER = 'gateway';
 
 export interface RequestContext {
   /** The rider the gateway authenticated, if any. */
@@ -44,7 +49,7 @@ export function requireRider(context: RequestContext): string {
 
 export async function startSubgraphServer<Context extends RequestContext>(
   definition: SubgraphDefinition<Context>,
-  options: { host: string; port: number; logger: Logger },
+  options: { host: string; port: number; logger: Logger; mesh: MeshCredentials },
 ): Promise<RunningSubgraph> {
   const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
   const server = new ApolloServer<Context>({
@@ -59,6 +64,16 @@ export async function startSubgraphServer<Context extends RequestContext>(
   serveMetrics(app);
   app.use(
     '/graphql',
+    // Local mesh mode: HTTPS demands a mesh certificate, and only the gateway may query (as the
+    // AuthorizationPolicy says under Istio), since the rider header is trusted here.
+    (req, res, next) => {
+      if (options.mesh.mode !== 'local') return next();
+      const caller = identityOf((req.socket as TLSSocket).getPeerCertificate?.());
+      if (caller === SUBGRAPH_CALLER) return next();
+      res.status(403).json({
+        errors: [{ message: `${caller ?? 'a caller without a workload identity'} may not query this subgraph; only the gateway may`, extensions: { code: 'FORBIDDEN' } }],
+      });
+    },
     express.json({ limit: '1mb' }),
     expressMiddleware(server, {
       context: async ({ req }) => {
@@ -67,7 +82,7 @@ export async function startSubgraphServer<Context extends RequestContext>(
       },
     }),
   );
-  const http = await listen(app, options.host, options.port);
+  const http = await listen(app, options.host, options.port, httpsServerOptions(options.mesh));
   return {
     url: http.url,
     stop: async () => {

@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { Agent, type Dispatcher } from 'undici';
 import { readWorkloadCertificate } from './certificates';
 
 export type MeshMode = 'local' | 'istio';
@@ -20,6 +21,8 @@ export interface MeshCredentials {
   mode: MeshMode;
   server: ServerCredentials;
   client: ChannelCredentials;
+  /** The PEMs behind the credentials, in local mode, for HTTPS between the gateway and subgraphs. */
+  tls?: { ca: Buffer; cert: Buffer; key: Buffer };
 }
 
 export function meshCredentials(settings: MeshSettings): MeshCredentials {
@@ -31,6 +34,7 @@ export function meshCredentials(settings: MeshSettings): MeshCredentials {
     mode: 'local',
     server: ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true),
     client: credentials.createSsl(ca, key, cert),
+    tls: { ca, cert, key },
   };
 }
 
@@ -46,4 +50,20 @@ export function identityOf(certificate: PeerCertificate | undefined): string | u
 export function channelOptionsFor(mesh: MeshCredentials, address: string): Record<string, string> {
   const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return mesh.mode === 'local' && isIP(host) ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
+}
+
+/**
+ * An HTTP client dispatcher for this identity: mutual TLS in local mode (the gateway calling a
+ * subgraph), nothing special under Istio (undefined: the default agent, plaintext).
+ */
+export function httpDispatcher(mesh: MeshCredentials): Dispatcher | undefined {
+  if (!mesh.tls) return undefined;
+  const { ca, cert, key } = mesh.tls;
+  // Loopback certificates name localhost; TLS never names a server by IP.
+  return new Agent({ connect: { ca, cert, key, servername: 'localhost' } });
+}
+
+/** Options of an HTTPS server that demands a client certificate from the mesh CA (local mode). */
+export function httpsServerOptions(mesh: MeshCredentials): { ca: Buffer; cert: Buffer; key: Buffer; requestCert: true; rejectUnauthorized: true } | undefined {
+  return mesh.tls && { ...mesh.tls, requestCert: true, rejectUnauthorized: true };
 }
