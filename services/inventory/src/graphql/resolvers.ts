@@ -2,7 +2,6 @@
 import type DataLoader from 'dataloader';
 import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
-import { invalidArgument } from '../../../platform/src/errors';
 import type { RequestContext, SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { Bike, Station } from '../domain/bike';
@@ -33,8 +32,8 @@ export function inventorySubgraph(fleet: Fleet): SubgraphDefinition<InventoryCon
     resolvers: {
       Query: {
         bike: async (_parent, args: { id: string }, context) => {
-          if (!uuidField.safeParse(args.id).success) throw invalidArgument('id: must be a bike id (UUID)');
-          return context.bikes.load(args.id);
+          const { id } = parseRequest(z.object({ id: uuidField }), args, 'graphql');
+          return context.bikes.load(id);
         },
         bikesNear: async (_parent, args: z.input<typeof nearArgs>) => {
           const { lat, lon, radiusMeters, first, after } = parseRequest(nearArgs, args, 'graphql');

@@ -88,8 +88,9 @@ export function rideSubgraph(flow: RideFlow, store: RideStore, pricing: Pricing)
         status: (ride: Ride) => ride.status,
         bike: (ride: Ride) => ({ id: ride.bikeId }),
         startedAt: (ride: Ride) => ride.startTime?.toISOString() ?? null,
-        endedAt: (ride: Ride) => (ride.status === 'COMPLETED' || ride.status === 'ENDING' ? ride.endTime?.toISOString() : null) ?? null,
-        endLocation: (ride: Ride) => (ride.status === 'COMPLETED' || ride.status === 'ENDING' ? ride.endLocation : null) ?? null,
+        // The end is recorded only when the ride moves to ENDING, so it is unset before.
+        endedAt: (ride: Ride) => ride.endTime?.toISOString() ?? null,
+        endLocation: (ride: Ride) => ride.endLocation ?? null,
         fare: (ride: Ride) => (ride.fareMinor === undefined ? null : money(ride.fareMinor, ride.pricing.currency)),
         tariff: (ride: Ride) => tariff(ride.pricing),
         failureReason: (ride: Ride) => ride.failureReason || null,
