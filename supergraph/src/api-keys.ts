@@ -11,6 +11,8 @@ import type { UsageCounter } from './usage-counter';
 export interface ApiClientIdentity {
   id: string;
   name: string;
+  /** What the key may do beyond the rider API, for example "ops". */
+  scopes: string[];
 }
 
 export class ApiKeyCheck {
@@ -40,7 +42,7 @@ export class ApiKeyCheck {
     if (cached && cached.until > Date.now()) return cached.client;
     try {
       const { apiClient } = await this.users.validateApiKey({ apiKey });
-      const client = { id: apiClient!.id, name: apiClient!.name };
+      const client = { id: apiClient!.id, name: apiClient!.name, scopes: apiClient!.scopes };
       this.remember(apiKey, client);
       return client;
     } catch (error) {

@@ -14,7 +14,7 @@ import cors from 'cors';
 import { fetch as undiciFetch } from 'undici';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLError, GraphQLFormattedError, ValidationContext } from 'graphql';
-import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
+import { RIDER_ID_HEADER, SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { telemetryPlugin, TRACE_ID_HEADER } from '../../services/platform/src/graphql/telemetry-plugin';
 import { listen } from '../../services/platform/src/http-listen';
 import { httpDispatcher, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
@@ -71,9 +71,11 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
       new RemoteGraphQLDataSource<GatewayContext>({
         url: urls[url!] ?? url,
         fetcher: subgraphFetcher(config.subgraphTimeoutMs, edge.mesh),
-        // Only what subgraphs need crosses: the rider the token named. Client headers stay here.
+        // Only what subgraphs need crosses: the rider the token named and the API key's scopes.
+        // Client headers stay here.
         willSendRequest: ({ request, context }) => {
           if (context.riderId) request.http?.headers.set(RIDER_ID_HEADER, context.riderId);
+          if (context.client?.scopes.length) request.http?.headers.set(SCOPES_HEADER, context.client.scopes.join(','));
         },
       }),
   });

@@ -38,7 +38,7 @@ async function seed(stack: LocalStack): Promise<{ apiKey: string; token: string 
       const started = await ride.startRide({ riderId: rider!.id, bikeId: bike!.id, idempotencyKey: randomUUID() });
       await ride.endRide({ rideId: started.ride!.id, riderId: rider!.id });
     }
-    const { apiKey } = await user.createApiClient({ name: 'Bench' });
+    const { apiKey } = await user.createApiClient({ name: 'Bench', scopes: [] });
     const { accessToken } = await user.loginRider({ email: rider!.email, password });
     return { apiKey, token: accessToken };
   } finally {

@@ -16,7 +16,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
 
   beforeAll(async () => {
     url = running.stack.service('gateway').graphqlUrl;
-    apiKey = (await running.clients.user.createApiClient({ name: 'Gateway test app' })).apiKey;
+    apiKey = (await running.clients.user.createApiClient({ name: 'Gateway test app', scopes: [] })).apiKey;
   });
 
   const login = async (email: string, password: string) => {
@@ -148,7 +148,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
     });
 
     it('counts each API key\'s requests where they can be read', async () => {
-      const { apiKey: freshKey, apiClient } = await running.clients.user.createApiClient({ name: 'Usage test app' });
+      const { apiKey: freshKey, apiClient } = await running.clients.user.createApiClient({ name: 'Usage test app', scopes: [] });
       for (let n = 0; n < 3; n += 1) await graphql(url, '{ tariff { holdMinutes } }', { apiKey: freshKey });
       const response = await fetch(url.replace('/graphql', '/usage'), { headers: { 'x-api-key': freshKey } });
       expect(await response.json()).toEqual({ apiClientId: apiClient!.id, name: 'Usage test app', requests: 4 });

@@ -11,7 +11,7 @@ const CHEAP = '{ tariff { holdMinutes } }';
 
 describeWithPostgres('gateway limits and modes', () => {
   const running = useTestStack();
-  const newKey = async () => (await running.clients.user.createApiClient({ name: 'Limits test app' })).apiKey;
+  const newKey = async () => (await running.clients.user.createApiClient({ name: 'Limits test app', scopes: [] })).apiKey;
 
   it('allows exactly the limit per key, then answers 429 RATE_LIMITED with Retry-After; other keys go on', async () => {
     const gateway = await running.stack.startGateway({ GATEWAY_RATE_LIMIT: '5', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60' });

@@ -44,7 +44,7 @@ describeWithPostgres('gateway resilience and batching', () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    apiKey = (await running.clients.user.createApiClient({ name: 'Resilience test app' })).apiKey;
+    apiKey = (await running.clients.user.createApiClient({ name: 'Resilience test app', scopes: [] })).apiKey;
   });
 
   const riderWithRides = async (count: number) => {

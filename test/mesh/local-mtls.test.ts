@@ -32,7 +32,7 @@ describeWithPostgres('local mesh mode (mTLS without Istio)', () => {
     );
     payment.close();
     const user = userClient(stack.service('user').address, as('ride'));
-    await expectStatus(user.createApiClient({ name: 'sneaky' }), status.PERMISSION_DENIED, /ride may not call/);
+    await expectStatus(user.createApiClient({ name: 'sneaky', scopes: [] }), status.PERMISSION_DENIED, /ride may not call/);
     // ...while a listed caller gets through: ride may ask whether a rider may ride.
     await expectStatus(user.verifyRider({ riderId: randomUUID() }), status.NOT_FOUND);
     user.close();

@@ -141,7 +141,7 @@ describeWithPostgres('UserService contract', () => {
 
   describe('API clients', () => {
     it('shows the key once, stores only its hash, and recognises it afterwards', async () => {
-      const created = await user.createApiClient({ name: 'EcoWheels iOS' });
+      const created = await user.createApiClient({ name: 'EcoWheels iOS', scopes: [] });
       expect(created.apiKey).toMatch(/^ewk_/);
       expect(created.apiClient).toMatchObject({ name: 'EcoWheels iOS', active: true });
       expect(created.apiKey.startsWith(created.apiClient!.keyPrefix)).toBe(true);
@@ -153,14 +153,14 @@ describeWithPostgres('UserService contract', () => {
 
     it('answers UNAUTHENTICATED for an unknown key and for a revoked one', async () => {
       await expectStatus(user.validateApiKey({ apiKey: 'ewk_not-a-real-key' }), status.UNAUTHENTICATED, /not valid or has been revoked/);
-      const created = await user.createApiClient({ name: 'EcoWheels Android' });
+      const created = await user.createApiClient({ name: 'EcoWheels Android', scopes: [] });
       const revoked = await user.revokeApiClient({ apiClientId: created.apiClient!.id });
       expect(revoked.apiClient!.active).toBe(false);
       await expectStatus(user.validateApiKey({ apiKey: created.apiKey }), status.UNAUTHENTICATED);
     });
 
     it('answers INVALID_ARGUMENT for an empty name or key, NOT_FOUND when revoking an unknown client', async () => {
-      await expectStatus(user.createApiClient({ name: '' }), status.INVALID_ARGUMENT, /name: must not be empty/);
+      await expectStatus(user.createApiClient({ name: '', scopes: [] }), status.INVALID_ARGUMENT, /name: must not be empty/);
       await expectStatus(user.validateApiKey({ apiKey: '' }), status.INVALID_ARGUMENT, /api_key: is required/);
       await expectStatus(user.revokeApiClient({ apiClientId: randomUUID() }), status.NOT_FOUND);
     });

@@ -28,7 +28,7 @@ describeWithPostgres('tracing through every hop', () => {
   }));
   let apiKey: string;
   beforeAll(async () => {
-    apiKey = (await running.clients.user.createApiClient({ name: 'Tracing test app' })).apiKey;
+    apiKey = (await running.clients.user.createApiClient({ name: 'Tracing test app', scopes: [] })).apiKey;
   });
   afterAll(() => receiver?.close());
 
@@ -142,7 +142,7 @@ describeWithPostgres('tracing with no endpoint', () => {
     const stack = await TestStack.start();
     try {
       const clients = stack.clients();
-      const apiKey = (await clients.user.createApiClient({ name: 'No export app' })).apiKey;
+      const apiKey = (await clients.user.createApiClient({ name: 'No export app', scopes: [] })).apiKey;
       const result = await graphql(stack.service('gateway').graphqlUrl, '{ tariff { holdMinutes } }', { apiKey });
       expect(result.extensions!.traceId).toMatch(/^[0-9a-f]{32}$/); // spans exist, so ids still flow
       await new Promise((resolve) => setTimeout(resolve, 6000)); // past the batch exporter's 5 s delay

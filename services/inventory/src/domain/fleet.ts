@@ -34,6 +34,16 @@ export interface FleetStore {
   insertStation(station: Station): Promise<void>;
   findStation(id: string): Promise<Station | undefined>;
   listStations(): Promise<Station[]>;
+  /** Applies each report that is newer than the bike's last one; answers how many bikes changed. */
+  recordTelemetry(reports: readonly BikeTelemetry[]): Promise<number>;
+}
+
+/** Where a bike's IoT unit last was and how charged, as the telematics service relays it. */
+export interface BikeTelemetry {
+  bikeId: string;
+  location: GeoPoint;
+  batteryPercent: number;
+  recordedAt: Date;
 }
 
 const NEARBY_POSITION = z.object({ d: z.number(), id: z.string().uuid() });
@@ -72,6 +82,14 @@ export class Fleet {
     const bike = await this.store.findBike(id);
     if (!bike) throw notFound(`bike ${id} does not exist`);
     return bike;
+  }
+
+  /**
+   * The bikes' own reports of where they are: newer than what a bike has, they move it, whatever
+   * its status, so bikesNear shows where bikes really are. Older reports are ignored.
+   */
+  recordTelemetry(reports: readonly BikeTelemetry[]): Promise<number> {
+    return reports.length === 0 ? Promise.resolve(0) : this.store.recordTelemetry(reports);
   }
 
   getBikes(ids: readonly string[]): Promise<Bike[]> {

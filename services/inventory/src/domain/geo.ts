@@ -1,8 +1,10 @@
 // The geometry of "bikes near a point": a cheap latitude/longitude box that the database can use
 // an index for, and the exact great-circle distance (haversine) that orders and filters results.
+import { EARTH_RADIUS_METERS } from '../../../platform/src/geo';
 import type { GeoPoint } from './bike';
 
-export const EARTH_RADIUS_METERS = 6_371_008.8;
+export { distanceMeters, EARTH_RADIUS_METERS } from '../../../platform/src/geo';
+
 const METERS_PER_DEGREE_LATITUDE = (Math.PI * EARTH_RADIUS_METERS) / 180;
 
 export interface BoundingBox {
@@ -26,12 +28,4 @@ export function boundingBox(center: GeoPoint, radiusMeters: number): BoundingBox
     minLongitude: crossesAntimeridian ? -180 : center.longitude - deltaLongitude,
     maxLongitude: crossesAntimeridian ? 180 : center.longitude + deltaLongitude,
   };
-}
-
-export function distanceMeters(a: GeoPoint, b: GeoPoint): number {
-  const radians = (degrees: number) => (degrees * Math.PI) / 180;
-  const dLat = radians(b.latitude - a.latitude);
-  const dLon = radians(b.longitude - a.longitude);
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(radians(a.latitude)) * Math.cos(radians(b.latitude)) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_METERS * Math.asin(Math.min(1, Math.sqrt(h)));
 }

@@ -78,6 +78,18 @@ const schemas = {
     location: geoPointField.optional(),
     batteryPercent: batteryField.optional(),
   }),
+  recordTelemetry: z.object({
+    bikes: z
+      .array(
+        z.object({
+          bikeId: uuidField,
+          location: geoPointField,
+          batteryPercent: batteryField,
+          recordTime: z.date({ error: 'is required' }),
+        }),
+      )
+      .max(500, 'at most 500 bikes per call'),
+  }),
   createStation: z.object({
     name: nameField,
     location: geoPointField,
@@ -121,6 +133,13 @@ export function inventoryHandlers(fleet: Fleet): AsyncHandlers<InventoryServiceS
     },
     async createStation(request) {
       return { station: toProtoStation(await fleet.createStation(parseRequest(schemas.createStation, request))) };
+    },
+    async recordBikeTelemetry(request) {
+      const { bikes } = parseRequest(schemas.recordTelemetry, request);
+      const updatedCount = await fleet.recordTelemetry(
+        bikes.map(({ bikeId, location, batteryPercent, recordTime }) => ({ bikeId, location, batteryPercent, recordedAt: recordTime })),
+      );
+      return { updatedCount };
     },
     async listStations() {
       return { stations: (await fleet.listStations()).map(toProtoStation) };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Database, Sql } from '../../../platform/src/database/database';
 import type { Bike, BikeStatus, Reservation, ReservationStatus, Station } from '../domain/bike';
 import { EARTH_RADIUS_METERS } from '../domain/geo';
-import type { FleetStore, FleetTransaction, NearbyQuery } from '../domain/fleet';
+import type { BikeTelemetry, FleetStore, FleetTransaction, NearbyQuery } from '../domain/fleet';
 
 export const INVENTORY_MIGRATIONS = join(__dirname, 'migrations');
 
@@ -163,6 +163,26 @@ export class FleetStoreSql implements FleetStore {
   async findStation(id: string): Promise<Station | undefined> {
     const rows = await this.db.query<StationRow>('SELECT id, name, latitude, longitude, capacity FROM stations WHERE id = $1', [id]);
     return rows[0] && toStation(rows[0]);
+  }
+
+  async recordTelemetry(reports: readonly BikeTelemetry[]): Promise<number> {
+    // One statement for the batch; the timestamp guard makes a retried or late batch harmless.
+    const rows = await this.db.query(
+      `UPDATE bikes SET latitude = r.latitude, longitude = r.longitude, battery_percent = r.battery_percent,
+         telemetry_at = r.recorded_at, updated_at = now()
+       FROM unnest($1::uuid[], $2::double precision[], $3::double precision[], $4::int[], $5::timestamptz[])
+         AS r(bike_id, latitude, longitude, battery_percent, recorded_at)
+       WHERE bikes.id = r.bike_id AND (bikes.telemetry_at IS NULL OR bikes.telemetry_at < r.recorded_at)
+       RETURNING bikes.id`,
+      [
+        reports.map((report) => report.bikeId),
+        reports.map((report) => report.location.latitude),
+        reports.map((report) => report.location.longitude),
+        reports.map((report) => report.batteryPercent),
+        reports.map((report) => report.recordedAt.toISOString()),
+      ],
+    );
+    return rows.length;
   }
 
   async listStations(): Promise<Station[]> {

@@ -19,6 +19,8 @@ import type { Logger } from '../logger';
 
 /** The header in which the gateway names the rider a request is for (after checking their token). */
 export const RIDER_ID_HEADER = 'x-ecowheels-rider-id';
+/** The header in which the gateway names the scopes of the request's API key, comma-separated. */
+export const SCOPES_HEADER = 'x-ecowheels-scopes';
 
 /** The only workload that may query a subgraph (mesh-config/policy.ts says the same for Istio). */
 const SUBGRAPH_CALLER = 'gateway';
@@ -26,6 +28,8 @@ const SUBGRAPH_CALLER = 'gateway';
 export interface RequestContext {
   /** The rider the gateway authenticated, if any. */
   riderId?: string;
+  /** The scopes of the API key the request came with ("ops"); empty for a rider app. */
+  scopes?: readonly string[];
 }
 
 export interface SubgraphDefinition<Context extends RequestContext> {
@@ -33,12 +37,19 @@ export interface SubgraphDefinition<Context extends RequestContext> {
   schemaFile: string;
   resolvers: GraphQLResolverMap<Context>;
   /** Builds the per-request context (DataLoaders live here, one set per request). */
-  context: (riderId: string | undefined) => Context;
+  context: (riderId: string | undefined, scopes: readonly string[]) => Context;
 }
 
 export interface RunningSubgraph {
   url: string;
   stop(): Promise<void>;
+}
+
+/** Refuses a request whose API key lacks a scope, with a FORBIDDEN error that names it. */
+export function requireScope(context: RequestContext, scope: string): void {
+  if (!context.scopes?.includes(scope)) {
+    throw graphqlError('PERMISSION_DENIED', `this needs an API key with the "${scope}" scope; ask the platform team for one`);
+  }
 }
 
 /** The rider a request is for, or an UNAUTHENTICATED error for the gateway to pass on. */
@@ -78,7 +89,11 @@ export async function startSubgraphServer<Context extends RequestContext>(
     expressMiddleware(server, {
       context: async ({ req }) => {
         const header = req.headers[RIDER_ID_HEADER];
-        return definition.context(typeof header === 'string' && header !== '' ? header : undefined);
+        const scopes = req.headers[SCOPES_HEADER];
+        return definition.context(
+          typeof header === 'string' && header !== '' ? header : undefined,
+          typeof scopes === 'string' && scopes !== '' ? scopes.split(',') : [],
+        );
       },
     }),
   );

@@ -119,7 +119,9 @@ export class RideFlow {
           ...ride,
           status: 'ENDING',
           endTime,
-          endLocation: input.endLocation ?? ride.startLocation,
+          // Unset: the bike's own last report (telematics keeps inventory's position fresh) is
+          // taken when the bike is released.
+          endLocation: input.endLocation,
           endBatteryPercent: input.batteryPercent,
           fareMinor: fare(ride.pricing, ride.startTime ?? endTime, endTime).amountMinor,
           updatedAt: endTime,
@@ -231,9 +233,10 @@ export class RideFlow {
       await this.step(ride, 'capture_payment', () =>
         this.services.capturePayment(ride.holdKey, { amountMinor: ride.fareMinor ?? 0, currency: ride.pricing.currency }),
       );
-      await this.step(ride, 'release_bike', () =>
+      const releasedAt = await this.step(ride, 'release_bike', () =>
         this.services.releaseBike(ride.bikeId, ride.id, { location: ride.endLocation, batteryPercent: ride.endBatteryPercent }),
       );
+      ride = { ...ride, endLocation: ride.endLocation ?? releasedAt ?? ride.startLocation };
     } catch (error) {
       // The ride did happen: it can only go forward. Keep the lease; recovery retries when it expires.
       this.logger.warn({ rideId: ride.id, err: error }, 'ending a ride did not finish; recovery will retry');

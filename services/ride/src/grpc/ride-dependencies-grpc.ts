@@ -52,7 +52,8 @@ export function connectRideDependencies(
       await payment.void({ holdKey, riderId });
     },
     async releaseBike(bikeId, rideId, end) {
-      await inventory.releaseBike({ bikeId, rideId, location: end.location, batteryPercent: end.batteryPercent });
+      const { bike } = await inventory.releaseBike({ bikeId, rideId, location: end.location, batteryPercent: end.batteryPercent });
+      return bike?.location;
     },
     close() {
       user.close();

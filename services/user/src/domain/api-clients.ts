@@ -10,7 +10,13 @@ export interface ApiClient {
   keyPrefix: string;
   active: boolean;
   createdAt: Date;
+  /** What the key may do beyond the rider API (API_CLIENT_SCOPES). */
+  scopes: ApiClientScope[];
 }
+
+/** "ops": fleet-wide figures for operations staff (fleetImpact). */
+export const API_CLIENT_SCOPES = ['ops'] as const;
+export type ApiClientScope = (typeof API_CLIENT_SCOPES)[number];
 
 export interface ApiClientStore {
   insertApiClient(client: ApiClient, keyHash: string): Promise<void>;
@@ -21,9 +27,9 @@ export interface ApiClientStore {
 export class ApiClientRegistry {
   constructor(private readonly store: ApiClientStore) {}
 
-  async register(name: string): Promise<{ client: ApiClient; key: string }> {
+  async register(name: string, scopes: ApiClientScope[] = []): Promise<{ client: ApiClient; key: string }> {
     const { key, prefix, hash } = generateApiKey();
-    const client: ApiClient = { id: randomUUID(), name: name.trim(), keyPrefix: prefix, active: true, createdAt: new Date() };
+    const client: ApiClient = { id: randomUUID(), name: name.trim(), keyPrefix: prefix, active: true, createdAt: new Date(), scopes: [...new Set(scopes)] };
     await this.store.insertApiClient(client, hash);
     return { client, key };
   }

@@ -9,7 +9,7 @@ import {
 import type { AsyncHandlers } from '../../../platform/src/grpc/server';
 import { batchIdsField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { AccessTokenIssuer } from '../domain/access-tokens';
-import type { ApiClient, ApiClientRegistry } from '../domain/api-clients';
+import { API_CLIENT_SCOPES, type ApiClient, type ApiClientRegistry } from '../domain/api-clients';
 import type { Rider } from '../domain/rider';
 import type { RiderAccounts } from '../domain/rider-accounts';
 
@@ -29,6 +29,7 @@ const toProtoApiClient = (client: ApiClient): ProtoApiClient => ({
   keyPrefix: client.keyPrefix,
   active: client.active,
   createTime: client.createdAt,
+  scopes: client.scopes,
 });
 
 const riderIdRequest = z.object({ riderId: uuidField });
@@ -48,7 +49,10 @@ const schemas = {
     reason: z.string().trim().min(1, 'must say why').max(500, 'must be at most 500 characters'),
   }),
   login: z.object({ email: z.string().min(1, 'is required'), password: z.string().min(1, 'is required') }),
-  createApiClient: z.object({ name: displayName }),
+  createApiClient: z.object({
+    name: displayName,
+    scopes: z.array(z.enum(API_CLIENT_SCOPES, { error: `must each be one of: ${API_CLIENT_SCOPES.join(', ')}` })),
+  }),
   validateApiKey: z.object({ apiKey: z.string().min(1, 'is required').max(200, 'is too long to be a key') }),
   revokeApiClient: z.object({ apiClientId: uuidField }),
 };
@@ -94,8 +98,8 @@ export function userHandlers(
       return { jwksJson: JSON.stringify(tokens.jwks()), issuer, audience };
     },
     async createApiClient(request) {
-      const { name } = parseRequest(schemas.createApiClient, request);
-      const { client, key } = await apiClients.register(name);
+      const { name, scopes } = parseRequest(schemas.createApiClient, request);
+      const { client, key } = await apiClients.register(name, scopes);
       return { apiClient: toProtoApiClient(client), apiKey: key };
     },
     async validateApiKey(request) {

@@ -1,7 +1,7 @@
 // The user service's tables: riders, API clients and the token signing key.
 import { join } from 'node:path';
 import type { Sql } from '../../../platform/src/database/database';
-import type { ApiClient, ApiClientStore } from '../domain/api-clients';
+import type { ApiClient, ApiClientScope, ApiClientStore } from '../domain/api-clients';
 import type { RiderStore } from '../domain/rider-accounts';
 import type { Rider, RiderStatus } from '../domain/rider';
 
@@ -36,9 +36,10 @@ interface ApiClientRow {
   key_prefix: string;
   active: boolean;
   created_at: Date;
+  scopes: ApiClientScope[];
 }
 
-const API_CLIENT_COLUMNS = 'id, name, key_prefix, active, created_at';
+const API_CLIENT_COLUMNS = 'id, name, key_prefix, active, created_at, scopes';
 
 const toApiClient = (row: ApiClientRow): ApiClient => ({
   id: row.id,
@@ -46,6 +47,7 @@ const toApiClient = (row: ApiClientRow): ApiClient => ({
   keyPrefix: row.key_prefix,
   active: row.active,
   createdAt: row.created_at,
+  scopes: row.scopes,
 });
 
 export class UserStore implements RiderStore, ApiClientStore {
@@ -99,8 +101,8 @@ export class UserStore implements RiderStore, ApiClientStore {
 
   async insertApiClient(client: ApiClient, keyHash: string): Promise<void> {
     await this.db.query(
-      `INSERT INTO api_clients (id, name, key_prefix, key_hash, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [client.id, client.name, client.keyPrefix, keyHash, client.active, client.createdAt],
+      `INSERT INTO api_clients (id, name, key_prefix, key_hash, active, created_at, scopes) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [client.id, client.name, client.keyPrefix, keyHash, client.active, client.createdAt, client.scopes],
     );
   }
 

@@ -362,6 +362,32 @@ export interface ListStationsResponse {
   stations: Station[];
 }
 
+/** The latest report of one bike's IoT unit. */
+export interface BikeTelemetry {
+  /** The bike (UUID). */
+  bikeId: string;
+  /** Where the unit last was. */
+  location?:
+    | GeoPoint
+    | undefined;
+  /** State of charge reported, 0 to 100 percent. */
+  batteryPercent: number;
+  /** When the unit made the reading. */
+  recordTime?: Date | undefined;
+}
+
+/** Request of RecordBikeTelemetry. */
+export interface RecordBikeTelemetryRequest {
+  /** One entry per bike, at most 500. */
+  bikes: BikeTelemetry[];
+}
+
+/** Response of RecordBikeTelemetry. */
+export interface RecordBikeTelemetryResponse {
+  /** Bikes whose position or charge changed; older reports and unknown bikes are not counted. */
+  updatedCount: number;
+}
+
 function createBaseBike(): Bike {
   return { id: "", model: "", status: 0, batteryPercent: 0, location: undefined, stationId: "", updateTime: undefined };
 }
@@ -2643,6 +2669,279 @@ export const ListStationsResponse: MessageFns<ListStationsResponse> = {
   },
 };
 
+function createBaseBikeTelemetry(): BikeTelemetry {
+  return { bikeId: "", location: undefined, batteryPercent: 0, recordTime: undefined };
+}
+
+export const BikeTelemetry: MessageFns<BikeTelemetry> = {
+  encode(message: BikeTelemetry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bikeId !== "") {
+      writer.uint32(10).string(message.bikeId);
+    }
+    if (message.location !== undefined) {
+      GeoPoint.encode(message.location, writer.uint32(18).fork()).join();
+    }
+    if (message.batteryPercent !== 0) {
+      writer.uint32(24).int32(message.batteryPercent);
+    }
+    if (message.recordTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.recordTime), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BikeTelemetry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBikeTelemetry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bikeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.location = GeoPoint.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.batteryPercent = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.recordTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BikeTelemetry {
+    return {
+      bikeId: isSet(object.bikeId)
+        ? globalThis.String(object.bikeId)
+        : isSet(object.bike_id)
+        ? globalThis.String(object.bike_id)
+        : "",
+      location: isSet(object.location) ? GeoPoint.fromJSON(object.location) : undefined,
+      batteryPercent: isSet(object.batteryPercent)
+        ? globalThis.Number(object.batteryPercent)
+        : isSet(object.battery_percent)
+        ? globalThis.Number(object.battery_percent)
+        : 0,
+      recordTime: isSet(object.recordTime)
+        ? fromJsonTimestamp(object.recordTime)
+        : isSet(object.record_time)
+        ? fromJsonTimestamp(object.record_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: BikeTelemetry): unknown {
+    const obj: any = {};
+    if (message.bikeId !== "") {
+      obj.bikeId = message.bikeId;
+    }
+    if (message.location !== undefined) {
+      obj.location = GeoPoint.toJSON(message.location);
+    }
+    if (message.batteryPercent !== 0) {
+      obj.batteryPercent = Math.round(message.batteryPercent);
+    }
+    if (message.recordTime !== undefined) {
+      obj.recordTime = message.recordTime.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BikeTelemetry>, I>>(base?: I): BikeTelemetry {
+    return BikeTelemetry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BikeTelemetry>, I>>(object: I): BikeTelemetry {
+    const message = createBaseBikeTelemetry();
+    message.bikeId = object.bikeId ?? "";
+    message.location = (object.location !== undefined && object.location !== null)
+      ? GeoPoint.fromPartial(object.location)
+      : undefined;
+    message.batteryPercent = object.batteryPercent ?? 0;
+    message.recordTime = object.recordTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRecordBikeTelemetryRequest(): RecordBikeTelemetryRequest {
+  return { bikes: [] };
+}
+
+export const RecordBikeTelemetryRequest: MessageFns<RecordBikeTelemetryRequest> = {
+  encode(message: RecordBikeTelemetryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.bikes) {
+      BikeTelemetry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordBikeTelemetryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordBikeTelemetryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bikes.push(BikeTelemetry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordBikeTelemetryRequest {
+    return {
+      bikes: globalThis.Array.isArray(object?.bikes) ? object.bikes.map((e: any) => BikeTelemetry.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RecordBikeTelemetryRequest): unknown {
+    const obj: any = {};
+    if (message.bikes?.length) {
+      obj.bikes = message.bikes.map((e) => BikeTelemetry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordBikeTelemetryRequest>, I>>(base?: I): RecordBikeTelemetryRequest {
+    return RecordBikeTelemetryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordBikeTelemetryRequest>, I>>(object: I): RecordBikeTelemetryRequest {
+    const message = createBaseRecordBikeTelemetryRequest();
+    message.bikes = object.bikes?.map((e) => BikeTelemetry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRecordBikeTelemetryResponse(): RecordBikeTelemetryResponse {
+  return { updatedCount: 0 };
+}
+
+export const RecordBikeTelemetryResponse: MessageFns<RecordBikeTelemetryResponse> = {
+  encode(message: RecordBikeTelemetryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.updatedCount !== 0) {
+      writer.uint32(8).uint32(message.updatedCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordBikeTelemetryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordBikeTelemetryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.updatedCount = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordBikeTelemetryResponse {
+    return {
+      updatedCount: isSet(object.updatedCount)
+        ? globalThis.Number(object.updatedCount)
+        : isSet(object.updated_count)
+        ? globalThis.Number(object.updated_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: RecordBikeTelemetryResponse): unknown {
+    const obj: any = {};
+    if (message.updatedCount !== 0) {
+      obj.updatedCount = Math.round(message.updatedCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordBikeTelemetryResponse>, I>>(base?: I): RecordBikeTelemetryResponse {
+    return RecordBikeTelemetryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordBikeTelemetryResponse>, I>>(object: I): RecordBikeTelemetryResponse {
+    const message = createBaseRecordBikeTelemetryResponse();
+    message.updatedCount = object.updatedCount ?? 0;
+    return message;
+  },
+};
+
 /**
  * The inventory service owns the fleet: bikes, where they are, how charged, and who holds them.
  * The ride service reserves a bike for a ride, unlocks it when the ride starts and releases it
@@ -2768,6 +3067,22 @@ export const InventoryServiceService = {
       Buffer.from(ListStationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListStationsResponse => ListStationsResponse.decode(value),
   },
+  /**
+   * Records where bikes are and how charged, as their IoT units last reported (only the telematics
+   * service calls it, throttled). A report older than what the bike already has is ignored, so a
+   * retry or a late batch never moves a bike back in time. Unknown bikes are skipped.
+   */
+  recordBikeTelemetry: {
+    path: "/ecowheels.inventory.v1.InventoryService/RecordBikeTelemetry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordBikeTelemetryRequest): Buffer =>
+      Buffer.from(RecordBikeTelemetryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordBikeTelemetryRequest => RecordBikeTelemetryRequest.decode(value),
+    responseSerialize: (value: RecordBikeTelemetryResponse): Buffer =>
+      Buffer.from(RecordBikeTelemetryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordBikeTelemetryResponse => RecordBikeTelemetryResponse.decode(value),
+  },
 } as const;
 
 export interface InventoryServiceServer extends UntypedServiceImplementation {
@@ -2799,6 +3114,12 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
   createStation: handleUnaryCall<CreateStationRequest, CreateStationResponse>;
   /** Lists every station. */
   listStations: handleUnaryCall<ListStationsRequest, ListStationsResponse>;
+  /**
+   * Records where bikes are and how charged, as their IoT units last reported (only the telematics
+   * service calls it, throttled). A report older than what the bike already has is ignored, so a
+   * retry or a late batch never moves a bike back in time. Unknown bikes are skipped.
+   */
+  recordBikeTelemetry: handleUnaryCall<RecordBikeTelemetryRequest, RecordBikeTelemetryResponse>;
 }
 
 export interface InventoryServiceClient extends Client {
@@ -2969,6 +3290,26 @@ export interface InventoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListStationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Records where bikes are and how charged, as their IoT units last reported (only the telematics
+   * service calls it, throttled). A report older than what the bike already has is ignored, so a
+   * retry or a late batch never moves a bike back in time. Unknown bikes are skipped.
+   */
+  recordBikeTelemetry(
+    request: RecordBikeTelemetryRequest,
+    callback: (error: ServiceError | null, response: RecordBikeTelemetryResponse) => void,
+  ): ClientUnaryCall;
+  recordBikeTelemetry(
+    request: RecordBikeTelemetryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordBikeTelemetryResponse) => void,
+  ): ClientUnaryCall;
+  recordBikeTelemetry(
+    request: RecordBikeTelemetryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordBikeTelemetryResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -98,7 +98,11 @@ export interface ApiClient {
   /** False once the key has been revoked. */
   active: boolean;
   /** When the client was registered. */
-  createTime?: Date | undefined;
+  createTime?:
+    | Date
+    | undefined;
+  /** What the key may do beyond the rider API: "ops" reads fleet-wide figures (fleetImpact). */
+  scopes: string[];
 }
 
 /** Request of CreateRider. */
@@ -219,6 +223,8 @@ export interface GetTokenVerificationKeysResponse {
 export interface CreateApiClientRequest {
   /** Human name of the application, 1 to 100 characters. */
   name: string;
+  /** Scopes granted to the key; the only one so far is "ops". Empty for a rider app. */
+  scopes: string[];
 }
 
 /** Response of CreateApiClient. */
@@ -441,7 +447,7 @@ export const Rider: MessageFns<Rider> = {
 };
 
 function createBaseApiClient(): ApiClient {
-  return { id: "", name: "", keyPrefix: "", active: false, createTime: undefined };
+  return { id: "", name: "", keyPrefix: "", active: false, createTime: undefined, scopes: [] };
 }
 
 export const ApiClient: MessageFns<ApiClient> = {
@@ -460,6 +466,9 @@ export const ApiClient: MessageFns<ApiClient> = {
     }
     if (message.createTime !== undefined) {
       Timestamp.encode(toTimestamp(message.createTime), writer.uint32(42).fork()).join();
+    }
+    for (const v of message.scopes) {
+      writer.uint32(50).string(v!);
     }
     return writer;
   },
@@ -517,6 +526,14 @@ export const ApiClient: MessageFns<ApiClient> = {
             message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -544,6 +561,7 @@ export const ApiClient: MessageFns<ApiClient> = {
         : isSet(object.create_time)
         ? fromJsonTimestamp(object.create_time)
         : undefined,
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -564,6 +582,9 @@ export const ApiClient: MessageFns<ApiClient> = {
     if (message.createTime !== undefined) {
       obj.createTime = message.createTime.toISOString();
     }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
     return obj;
   },
 
@@ -577,6 +598,7 @@ export const ApiClient: MessageFns<ApiClient> = {
     message.keyPrefix = object.keyPrefix ?? "";
     message.active = object.active ?? false;
     message.createTime = object.createTime ?? undefined;
+    message.scopes = object.scopes?.map((e) => e) || [];
     return message;
   },
 };
@@ -1841,13 +1863,16 @@ export const GetTokenVerificationKeysResponse: MessageFns<GetTokenVerificationKe
 };
 
 function createBaseCreateApiClientRequest(): CreateApiClientRequest {
-  return { name: "" };
+  return { name: "", scopes: [] };
 }
 
 export const CreateApiClientRequest: MessageFns<CreateApiClientRequest> = {
   encode(message: CreateApiClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -1873,6 +1898,14 @@ export const CreateApiClientRequest: MessageFns<CreateApiClientRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1886,13 +1919,19 @@ export const CreateApiClientRequest: MessageFns<CreateApiClientRequest> = {
   },
 
   fromJSON(object: any): CreateApiClientRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+    };
   },
 
   toJSON(message: CreateApiClientRequest): unknown {
     const obj: any = {};
     if (message.name !== "") {
       obj.name = message.name;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
     }
     return obj;
   },
@@ -1903,6 +1942,7 @@ export const CreateApiClientRequest: MessageFns<CreateApiClientRequest> = {
   fromPartial<I extends Exact<DeepPartial<CreateApiClientRequest>, I>>(object: I): CreateApiClientRequest {
     const message = createBaseCreateApiClientRequest();
     message.name = object.name ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
     return message;
   },
 };
