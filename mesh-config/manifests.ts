@@ -10,7 +10,14 @@ const seconds = (ms: number) => `${ms / 1000}s`;
 const labels = (name: string) => ({ app: name });
 
 /** Which services each service calls over gRPC, for its *_SERVICE_ADDR variables. */
-const GRPC_DEPENDENCIES: Record<Service | 'gateway', Service[]> = { user: [], inventory: [], payment: [], ride: ['user', 'inventory', 'payment'], gateway: ['user'] };
+const GRPC_DEPENDENCIES: Record<Service | 'gateway', Service[]> = {
+  user: [],
+  inventory: [],
+  payment: [],
+  ride: ['user', 'inventory', 'payment'],
+  telematics: ['inventory', 'ride'],
+  gateway: ['user'],
+};
 
 const securityContext = {
   runAsNonRoot: true,
@@ -98,6 +105,10 @@ function rulesFor(policy: ServicePolicy) {
     })),
     // The subgraph answers only the gateway.
     { from: [{ source: { principals: [principal('gateway')] } }], to: [{ operation: { ports: [String(policy.httpPort)] } }] },
+    // Devices come in through the ingress gateway and prove who they are with their own credential.
+    ...(policy.devicePorts
+      ? [{ from: [{ source: { principals: [INGRESS_PRINCIPAL] } }], to: [{ operation: { ports: policy.devicePorts.map((port) => String(port.port)) } }] }]
+      : []),
   ];
 }
 
@@ -201,6 +212,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
       [
         { name: `grpc-${name}`, containerPort: policy.grpcPort },
         { name: `http-${name}`, containerPort: policy.httpPort },
+        ...(policy.devicePorts ?? []).map((port) => ({ name: port.name, containerPort: port.port })),
       ],
       env,
       { grpc: { port: policy.grpcPort } },
@@ -210,6 +222,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
     files[`${dir}/service.yaml`] = service(name, [
       { name: `grpc-${name}`, port: policy.grpcPort },
       { name: `http-${name}`, port: policy.httpPort },
+      ...(policy.devicePorts ?? []),
     ]);
     files[`${dir}/service-account.yaml`] = serviceAccount(name);
     files[`${dir}/authorization-policy.yaml`] = authorizationPolicy(name, rulesFor(policy));

@@ -4,7 +4,7 @@
 // the services use without Istio (laptop, tests), so the two cannot drift.
 
 /** Workload identities: a Kubernetes ServiceAccount under Istio, a certificate name without it. */
-export type Caller = 'gateway' | 'ride' | 'operator';
+export type Caller = 'gateway' | 'ride' | 'telematics' | 'operator';
 
 /**
  * `on-unavailable`: retried (at most 3 attempts) when the server was unreachable or refused the
@@ -26,6 +26,11 @@ export interface ServicePolicy {
   /** The GraphQL subgraph port; only the gateway may call it. */
   httpPort: number;
   methods: Record<string, MethodPolicy>;
+  /**
+   * Ports that devices outside the mesh reach through the ingress gateway (telematics' MQTT and
+   * HTTPS doors). They authenticate with their own device credentials, not a workload identity.
+   */
+  devicePorts?: { name: string; port: number }[];
 }
 
 // Back-office tools (support, fleet operations, the demo seeding) run as `operator`.
@@ -38,7 +43,7 @@ export const GATEWAY_PORT = 4000;
 /** The identity of Istio's ingress gateway, the only caller of the public GraphQL API. */
 export const INGRESS_PRINCIPAL = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
 
-export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment', ServicePolicy> = {
+export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'telematics', ServicePolicy> = {
   user: {
     grpcService: 'ecowheels.user.v1.UserService',
     grpcPort: 50051,
@@ -72,6 +77,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment', Serv
       ReleaseBike: keyedWrite('ride'),
       CreateStation: creation(),
       ListStations: read(),
+      // The bikes' own position and charge, relayed by telematics; newer reports win, so retries are safe.
+      RecordBikeTelemetry: { callers: ['telematics'], timeoutMs: 2000, retry: 'on-unavailable' },
     },
   },
   ride: {
@@ -83,7 +90,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment', Serv
       StartRide: { callers: ['operator'], timeoutMs: 8000, retry: 'on-unavailable' },
       EndRide: { callers: ['operator'], timeoutMs: 8000, retry: 'on-unavailable' },
       GetRide: read(),
-      BatchGetRides: read(),
+      // Telematics asks which rider each ride belongs to, once per ride, for the rider's impact.
+      BatchGetRides: read('telematics'),
       ListRides: read(),
       GetPricing: read(),
     },
@@ -103,6 +111,22 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment', Serv
       BatchGetHolds: read(),
       ListLedgerEntries: read(),
     },
+  },
+  telematics: {
+    grpcService: 'ecowheels.telematics.v1.TelematicsService',
+    grpcPort: 50055,
+    httpPort: 4005,
+    methods: {
+      // A stream of readings from a back-fill tool; every reading is deduplicated, so a retried
+      // stream is safe, but a stream cannot be replayed by a proxy: never retried in the mesh.
+      Ingest: { callers: ['operator'], timeoutMs: 60_000, retry: 'never' },
+      ProvisionDevice: creation(),
+      GetRideImpact: read(),
+    },
+    devicePorts: [
+      { name: 'mqtt-telematics', port: 1884 },
+      { name: 'http-devices', port: 4080 },
+    ],
   },
 };
 

@@ -9,6 +9,7 @@ export const SUBGRAPHS = [
   { name: 'inventory', schemaFile: join(SERVICES, 'inventory/src/graphql/schema.graphql'), defaultUrl: 'http://127.0.0.1:4002/graphql' },
   { name: 'ride', schemaFile: join(SERVICES, 'ride/src/graphql/schema.graphql'), defaultUrl: 'http://127.0.0.1:4003/graphql' },
   { name: 'payment', schemaFile: join(SERVICES, 'payment/src/graphql/schema.graphql'), defaultUrl: 'http://127.0.0.1:4004/graphql' },
+  { name: 'telematics', schemaFile: join(SERVICES, 'telematics/src/graphql/schema.graphql'), defaultUrl: 'http://127.0.0.1:4005/graphql' },
 ] as const;
 
 export type SubgraphName = (typeof SUBGRAPHS)[number]['name'];

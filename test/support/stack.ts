@@ -20,6 +20,11 @@ export const TEST_ENV: Record<string, string> = {
   RIDE_FLOW_LEASE_MS: '2500',
   RIDE_RECOVERY_INTERVAL_MS: '300',
   GATEWAY_PORT: '0',
+  TELEMATICS_MQTT_PORT: '0',
+  TELEMATICS_DEVICE_HTTP_PORT: '0',
+  // Cleaning runs follow each other closely, so tests see curated data soon.
+  TELEMATICS_CURATE_INTERVAL_MS: '50',
+  TELEMATICS_INVENTORY_RELAY_MS: '200',
   ...Object.fromEntries(SERVICE_NAMES.flatMap((name) => [[`${name.toUpperCase()}_GRPC_PORT`, '0'], [`${name.toUpperCase()}_HTTP_PORT`, '0']])),
 };
 

@@ -15,6 +15,8 @@ export interface ServiceParts<S> {
   graphql: SubgraphDefinition<any>; // any: each service has its own context type
   /** Work that runs beside the server (a recovery loop); stopped before the database closes. */
   background?: { stop(): Promise<void> };
+  /** More addresses for the "ready" line (telematics' device doors). */
+  announce?: Record<string, string>;
 }
 
 export async function hostService<S>(options: {
@@ -37,7 +39,7 @@ export async function hostService<S>(options: {
       },
     );
     // The launcher and the tests wait for this line and read the addresses from it.
-    announceReady(logger, { grpcAddress: server.address, graphqlUrl: subgraph.url, engine: db.engine, meshMode: mesh.mode });
+    announceReady(logger, { grpcAddress: server.address, graphqlUrl: subgraph.url, engine: db.engine, meshMode: mesh.mode, ...parts.announce });
     return {
       stop: async () => {
         await parts.background?.stop();

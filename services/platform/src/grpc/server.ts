@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import {
   Server,
   status,
+  type handleClientStreamingCall,
   type handleUnaryCall,
+  type ServerReadableStream,
   type Metadata,
   type ServerUnaryCall,
   type ServiceDefinition,
@@ -33,11 +35,16 @@ export interface CallContext {
 
 type KnownKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
 
-/** A service's handlers as plain async functions from request to response. */
+/**
+ * A service's handlers as plain async functions from request to response; a client-streaming
+ * method gets its requests as an async iterable and answers once.
+ */
 export type AsyncHandlers<S> = {
   [K in KnownKeys<S>]: S[K] extends handleUnaryCall<infer Req, infer Res>
     ? (request: Req, context: CallContext) => Promise<Res>
-    : never;
+    : S[K] extends handleClientStreamingCall<infer Req, infer Res>
+      ? (requests: AsyncIterable<Req>, context: CallContext) => Promise<Res>
+      : never;
 };
 
 export interface GrpcService<S> {
@@ -72,7 +79,7 @@ export async function startGrpcServer<S>(
 ): Promise<RunningGrpcServer> {
   const { logger } = options;
   const server = new Server();
-  server.addService(service.definition, wrapHandlers(service.name, service.handlers, logger, options.mesh.mode === 'local'));
+  server.addService(service.definition, wrapHandlers(service, logger, options.mesh.mode === 'local'));
 
   const health = new HealthImplementation({ '': 'SERVING', [service.name]: 'SERVING' });
   health.addToServer(server);
@@ -110,12 +117,15 @@ export async function startGrpcServer<S>(
   };
 }
 
-function wrapHandlers<S>(serviceName: string, handlers: AsyncHandlers<S>, logger: Logger, authorize: boolean): UntypedServiceImplementation {
+function wrapHandlers<S>(service: GrpcService<S>, logger: Logger, authorize: boolean): UntypedServiceImplementation {
+  const serviceName = service.name;
   const implementation: UntypedServiceImplementation = {};
-  for (const [method, handler] of Object.entries(handlers) as [string, (r: unknown, c: CallContext) => Promise<unknown>][]) {
+  for (const [method, handler] of Object.entries(service.handlers) as [string, (r: unknown, c: CallContext) => Promise<unknown>][]) {
+    // A client stream hands the handler its requests as an async iterable; the rest is the same.
+    const streaming = Boolean((service.definition as Record<string, { requestStream?: boolean }>)[method]?.requestStream);
     const rpc = { 'rpc.system': 'grpc', 'rpc.service': serviceName, 'rpc.method': method[0].toUpperCase() + method.slice(1) };
     const allowed = (AUTHORIZATION as Record<string, Record<string, string[]>>)[serviceName]?.[rpc['rpc.method']] ?? [];
-    implementation[method] = ((call: ServerUnaryCall<unknown, unknown>, callback) => {
+    implementation[method] = ((call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>, callback) => {
       const started = performance.now();
       const done = (code: number) => recordRpcServerDuration(performance.now() - started, { ...rpc, 'rpc.grpc.status_code': code });
       if (authorize) {
@@ -129,7 +139,8 @@ function wrapHandlers<S>(serviceName: string, handlers: AsyncHandlers<S>, logger
           return;
         }
       }
-      handler(call.request, { metadata: call.metadata, peer: call.getPeer() }).then(
+      const request = streaming ? (call as ServerReadableStream<unknown, unknown>) : (call as ServerUnaryCall<unknown, unknown>).request;
+      handler(request, { metadata: call.metadata, peer: call.getPeer() }).then(
         (response) => {
           done(0);
           callback(null, response);

@@ -72,7 +72,7 @@ export async function seedDemoData(
       save();
     }
     if (!demo.apiKey) {
-      demo.apiKey = (await user.createApiClient({ name: 'EcoWheels demo app' })).apiKey;
+      demo.apiKey = (await user.createApiClient({ name: 'EcoWheels demo app', scopes: [] })).apiKey;
       save();
     }
     if (!demo.fleetSeeded) {

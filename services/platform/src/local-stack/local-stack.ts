@@ -1,5 +1,6 @@
 // Starts the whole system as child processes on loopback: user, inventory and payment first, then
-// ride (told where they listen), then the GraphQL gateway (told where every subgraph is).
+// ride (told where they listen), then telematics (told where inventory and ride are), then the
+// GraphQL gateway (told where every subgraph is).
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../mesh/certificates';
 import { meshCredentials, type MeshCredentials, type MeshSettings } from '../mesh/credentials';
@@ -24,6 +25,9 @@ export function dependencyEnv(name: ProcessName, started: Partial<Processes>): R
       PAYMENT_SERVICE_ADDR: started.payment!.address,
     };
   }
+  if (name === 'telematics') {
+    return { INVENTORY_SERVICE_ADDR: started.inventory!.address, RIDE_SERVICE_ADDR: started.ride!.address };
+  }
   if (name === 'gateway') {
     return {
       USER_SERVICE_ADDR: started.user!.address,
@@ -31,6 +35,7 @@ export function dependencyEnv(name: ProcessName, started: Partial<Processes>): R
       INVENTORY_SUBGRAPH_URL: started.inventory!.graphqlUrl,
       PAYMENT_SUBGRAPH_URL: started.payment!.graphqlUrl,
       RIDE_SUBGRAPH_URL: started.ride!.graphqlUrl,
+      TELEMATICS_SUBGRAPH_URL: started.telematics!.graphqlUrl,
     };
   }
   return {};
@@ -53,6 +58,7 @@ export class LocalStack {
     try {
       await Promise.all([start('user'), start('inventory'), start('payment')]);
       await start('ride');
+      await start('telematics');
       await start('gateway');
       return new LocalStack(started as Processes, options);
     } catch (error) {
@@ -95,6 +101,7 @@ export class LocalStack {
   async stop(): Promise<void> {
     // From the edge inwards, so nothing calls a process that is already gone.
     await this.services.gateway.stop();
+    await this.services.telematics.stop();
     await this.services.ride.stop();
     await Promise.all([this.services.user.stop(), this.services.inventory.stop(), this.services.payment.stop()]);
   }

@@ -3,9 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-export const SERVICE_NAMES = ['user', 'inventory', 'payment', 'ride'] as const;
+export const SERVICE_NAMES = ['user', 'inventory', 'payment', 'ride', 'telematics'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
-/** The four services and the GraphQL gateway in front of them. */
+/** The five services and the GraphQL gateway in front of them. */
 export type ProcessName = ServiceName | 'gateway';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');

@@ -14,8 +14,8 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 export const MESH_NAMESPACE = 'ecowheels';
 export const spiffeIdOf = (workload: string) => `spiffe://cluster.local/ns/${MESH_NAMESPACE}/sa/${workload}`;
 
-/** Every identity local mesh mode knows: the five workloads and the back-office `operator`. */
-export const MESH_IDENTITIES = ['user', 'inventory', 'payment', 'ride', 'gateway', 'operator'] as const;
+/** Every identity local mesh mode knows: the six workloads and the back-office `operator`. */
+export const MESH_IDENTITIES = ['user', 'inventory', 'payment', 'ride', 'telematics', 'gateway', 'operator'] as const;
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const VALID_DAYS = 365;

@@ -1,7 +1,7 @@
 // Spans and metrics of our own, beside what the instrumentations record: the ride flow's steps,
 // database queries (for both PGlite and PostgreSQL), and per-method gRPC and per-operation GraphQL
 // rate, errors and duration. Without the SDK (unit tests) these are no-ops.
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Link, type Span } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 
 const tracer = () => trace.getTracer('ecowheels');
@@ -13,8 +13,10 @@ export async function inSpan<T>(
   attributes: Attributes,
   fn: (span: Span) => Promise<T>,
   kind: SpanKind = SpanKind.INTERNAL,
+  /** Other traces this work belongs to as well (a batch links each sender's trace). */
+  links: Link[] = [],
 ): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes, kind }, async (span) => {
+  return tracer().startActiveSpan(name, { attributes, kind, links }, async (span) => {
     try {
       return await fn(span);
     } catch (error) {
@@ -40,8 +42,17 @@ export function markFailed(span: Span, error: unknown): void {
 /** The trace id of the active span, or undefined outside one. */
 export const activeTraceId = () => trace.getActiveSpan()?.spanContext().traceId;
 
+/** A counter made once per process, on first use, from the global meter provider. */
+export function lazyCounter(name: string, description: string, unit = '1') {
+  let counter: ReturnType<ReturnType<typeof meter>['createCounter']> | undefined;
+  return (value: number, attributes: Attributes = {}) => {
+    counter ??= meter().createCounter(name, { description, unit });
+    counter.add(value, attributes);
+  };
+}
+
 /** Histograms are made once per process, on first use, from the global meter provider. */
-function lazyHistogram(name: string, description: string, unit: string) {
+export function lazyHistogram(name: string, description: string, unit: string) {
   let histogram: ReturnType<ReturnType<typeof meter>['createHistogram']> | undefined;
   return (value: number, attributes: Attributes) => {
     histogram ??= meter().createHistogram(name, { description, unit });

@@ -1,0 +1,180 @@
+// The one ingest pipeline behind every door (MQTT, HTTPS, the gRPC stream, dropped files), and the
+// one place that decides when a reading may be acknowledged. For each input, in order:
+//   1. the per-reading rules (schema and units, ranges, clock) and the device rules (a provisioned
+//      bike, sending as itself);
+//   2. the raw zone gets every input as it arrived, and rejects/ every refusal with its reason;
+//   3. the accepted readings are stored once per (bike, sequence): the rest are duplicates;
+//   4. only then does submit() resolve, and only then does a door acknowledge.
+// Steps 2 and 3 run as a group commit: inputs that arrive while a flush runs share the next one.
+// After a flush the cleaner is told there is work (event-driven: nothing polls while idle).
+import { SpanKind, TraceFlags, type Link } from '@opentelemetry/api';
+import { inSpan } from '../../../platform/src/telemetry/tracing';
+import { GroupCommit } from './group-commit';
+import type { Arrival, Door, Reading, Rejection, Verdict } from './reading';
+import { checkReading, type ReadingLimits } from './reading-rules';
+import type { DeviceRegistry } from './device-registry';
+import type { ZoneLine, ZoneStore } from '../zones/zone-store';
+import type { AcceptedReading } from '../store/telematics-store';
+
+/** What the pipeline counts; the adapter turns these into OpenTelemetry metrics. */
+export interface IngestMetrics {
+  received(door: Door, count: number): void;
+  accepted(door: Door, count: number): void;
+  duplicate(door: Door, count: number): void;
+  rejected(door: Door, rule: string): void;
+  rawBytes(bytes: number): void;
+}
+
+export interface ReadingSink {
+  /** Stores each reading not stored before; answers the keys ("bike:sequence") that were new. */
+  insertReadings(accepted: readonly AcceptedReading[]): Promise<Set<string>>;
+}
+
+export interface IngestPipelineOptions {
+  devices: DeviceRegistry;
+  readings: ReadingSink;
+  zone: ZoneStore;
+  limits: ReadingLimits;
+  metrics: IngestMetrics;
+  /** Called after each flush that stored new readings. */
+  onStored: () => void;
+  now?: () => Date;
+  /** Inputs per flush at most. */
+  maxGroupSize?: number;
+}
+
+/** An input with its verdict so far: a candidate reading or a refusal. */
+interface Checked {
+  arrival: Arrival;
+  reading?: Reading;
+  rejection?: Rejection;
+}
+
+/** The operator identity: the gRPC stream and dropped files may send for any provisioned bike. */
+export const OPERATOR_SENDER = 'operator';
+
+export const readingKey = (reading: Pick<Reading, 'bikeId' | 'sequence'>) => `${reading.bikeId}:${reading.sequence}`;
+
+export class IngestPipeline {
+  private readonly commits: GroupCommit<Checked[], Verdict[]>;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: IngestPipelineOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.commits = new GroupCommit((groups) => this.flush(groups), options.maxGroupSize ?? 10_000);
+  }
+
+  /**
+   * Takes in a batch from one door. Resolves with a verdict per input, in order, once every input
+   * is in the raw zone, every refusal in rejects/, and every accepted reading stored: the door may
+   * acknowledge then, and not before. Rejects if the raw zone or the database failed: nothing of
+   * the batch may then be acknowledged, and the sender retries.
+   */
+  async submit(arrivals: readonly Arrival[]): Promise<Verdict[]> {
+    if (arrivals.length === 0) return [];
+    const now = this.now();
+    const checked: Checked[] = arrivals.map((arrival) => {
+      const result = checkReading(arrival, this.options.limits, now);
+      return 'reading' in result ? { arrival, reading: result.reading } : { arrival, rejection: result.rejection };
+    });
+    await this.checkDevices(checked);
+    return this.commits.add(checked, checked.length);
+  }
+
+  /**
+   * Keeps an input that a door refused before the rules could see it (a publish to another bike's
+   * topic): it still goes to the raw zone and to rejects/, with the door's reason.
+   */
+  async refuse(arrival: Arrival, rejection: Rejection): Promise<void> {
+    await this.commits.add([{ arrival, rejection }], 1);
+  }
+
+  /** Resolves once every batch submitted so far has been flushed. */
+  idle(): Promise<void> {
+    return this.commits.idle();
+  }
+
+  private async checkDevices(checked: Checked[]): Promise<void> {
+    const bikeIds = [...new Set(checked.flatMap((c) => (c.reading ? [c.reading.bikeId] : [])))];
+    const provisioned = await this.options.devices.provisioned(bikeIds);
+    for (const entry of checked) {
+      const reading = entry.reading;
+      if (!reading) continue;
+      const { sender } = entry.arrival;
+      if (sender !== OPERATOR_SENDER && sender !== reading.bikeId) {
+        entry.rejection = { rule: 'device.mismatch', reason: `bike ${sender} may send only its own readings, not bike ${reading.bikeId}'s`, bikeId: reading.bikeId, sequence: reading.sequence };
+      } else if (!provisioned.has(reading.bikeId)) {
+        entry.rejection = { rule: 'device.unknown', reason: `bike ${reading.bikeId} has no device credential; provision it first`, bikeId: reading.bikeId, sequence: reading.sequence };
+      }
+      if (entry.rejection) entry.reading = undefined;
+    }
+  }
+
+  private flush(groups: Checked[][]): Promise<Verdict[][]> {
+    const all = groups.flat();
+    const links = traceLinks(all);
+    return inSpan(
+      'telematics.ingest_batch',
+      { 'ecowheels.telematics.inputs': all.length, 'ecowheels.telematics.batches': groups.length },
+      async (span) => {
+        const lines: ZoneLine[] = [];
+        let bytes = 0;
+        for (const { arrival, rejection } of all) {
+          const raw = JSON.stringify({ ...arrival, receivedAt: arrival.receivedAt.toISOString() });
+          bytes += raw.length + 1;
+          lines.push({ zone: 'raw', at: arrival.receivedAt, line: raw });
+          if (rejection) {
+            const line = JSON.stringify({ ...rejection, receivedAt: arrival.receivedAt.toISOString(), door: arrival.door, sender: arrival.sender, encoding: arrival.encoding, payload: arrival.payload });
+            lines.push({ zone: 'rejects', at: arrival.receivedAt, line });
+          }
+        }
+        await this.options.zone.write(lines);
+        this.options.metrics.rawBytes(bytes);
+
+        const accepted = all.flatMap(({ arrival, reading }) => (reading ? [{ reading, receivedAt: arrival.receivedAt, door: arrival.door }] : []));
+        const fresh = await this.options.readings.insertReadings(accepted);
+        const verdicts = groups.map((group) => group.map((entry) => this.verdictOf(entry, fresh)));
+        const counts = { accepted: 0, duplicate: 0, rejected: 0 };
+        for (const verdict of verdicts.flat()) counts[verdict.kind] += 1;
+        span.setAttributes({
+          'ecowheels.telematics.accepted': counts.accepted,
+          'ecowheels.telematics.duplicates': counts.duplicate,
+          'ecowheels.telematics.rejected': counts.rejected,
+        });
+        if (counts.accepted > 0) this.options.onStored();
+        return verdicts;
+      },
+      SpanKind.INTERNAL,
+      links,
+    );
+  }
+
+  /** `fresh` holds the keys stored by this flush; the first input to claim one is the accepted one. */
+  private verdictOf(entry: Checked, fresh: Set<string>): Verdict {
+    const { metrics } = this.options;
+    const door = entry.arrival.door;
+    metrics.received(door, 1);
+    if (entry.rejection || !entry.reading) {
+      const rejection = entry.rejection ?? { rule: 'schema', reason: 'unreadable' };
+      metrics.rejected(door, rejection.rule);
+      return { kind: 'rejected', rejection };
+    }
+    if (fresh.delete(readingKey(entry.reading))) {
+      metrics.accepted(door, 1);
+      return { kind: 'accepted', reading: entry.reading };
+    }
+    metrics.duplicate(door, 1);
+    return { kind: 'duplicate', reading: entry.reading };
+  }
+}
+
+/** The devices' own trace contexts, as links from the batch's span (at most 32 of them). */
+function traceLinks(entries: Checked[]): Link[] {
+  const links: Link[] = [];
+  for (const { reading } of entries) {
+    const parts = reading?.traceparent?.split('-');
+    if (!parts || links.length >= 32) continue;
+    links.push({ context: { traceId: parts[1], spanId: parts[2], traceFlags: Number.parseInt(parts[3], 16) & TraceFlags.SAMPLED, isRemote: true } });
+  }
+  return links;
+}

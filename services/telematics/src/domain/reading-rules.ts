@@ -1,0 +1,135 @@
+// The first cleaning rules, applied to each input on its own before it is acknowledged: the schema
+// and units, the ranges, and the clock. The payload is a Reading in the proto3 JSON mapping, in
+// protobuf binary, or a CSV row; all three become the same candidate object and meet one schema.
+import { z } from 'zod';
+import { Reading as ProtoReading } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import type { Arrival, Reading, Rejection, RejectRule } from './reading';
+
+export interface ReadingLimits {
+  /** Above this ground speed a reading is refused as impossible for the bike (km/h). */
+  maxSpeedKmh: number;
+  /** How far ahead of our clock a unit's clock may be (ms). */
+  maxClockAheadMs: number;
+  /** How old a reading may be when it arrives (ms): older ones belong to a back-fill by an operator. */
+  maxAgeMs: number;
+}
+
+const UINT64 = z.union([
+  z.number().int('must be a whole number').nonnegative('must not be negative'),
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number),
+]);
+const NUMBER = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'must be a number').transform(Number)]);
+const UUID_OR_EMPTY = z.union([z.literal(''), z.string().uuid('must be a UUID')]);
+
+/**
+ * The proto3 JSON mapping of Reading: lowerCamelCase names (the proto names are accepted too, as
+ * the mapping requires), absent fields take their zero value, unknown fields are refused.
+ */
+const candidateSchema = z.strictObject({
+  bikeId: z.string().uuid('must be the bike\'s UUID'),
+  sequence: UINT64.pipe(z.number().min(1, 'must be 1 or more').max(Number.MAX_SAFE_INTEGER, 'is too large')),
+  recordTime: z.union([z.string(), z.date()]).transform((value, ctx) => {
+    const date = value instanceof Date ? value : new Date(value);
+    if (Number.isNaN(date.getTime())) ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 time such as 2026-11-26T09:30:00Z' });
+    return date;
+  }),
+  latitude: NUMBER.default(0),
+  longitude: NUMBER.default(0),
+  speedKmh: NUMBER.default(0),
+  batteryPercent: NUMBER.default(0),
+  batteryVoltage: NUMBER.default(0),
+  odometerMeters: NUMBER.default(0),
+  assistLevel: UINT64.default(0),
+  faultCodes: z.array(z.string().regex(/^[A-Z0-9-]{1,32}$/, 'must be codes such as E-BAT-TEMP')).max(32, 'at most 32 codes').default([]),
+  rideId: UUID_OR_EMPTY.default(''),
+  traceparent: z
+    .union([z.literal(''), z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'must be a W3C traceparent')])
+    .default(''),
+});
+
+const camelCase = (name: string) => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+
+/** Decodes an arrival's payload into a plain candidate object, or says why it cannot be read. */
+export function decodePayload(arrival: Arrival): { candidate: Record<string, unknown> } | { problem: string } {
+  try {
+    if (arrival.encoding === 'protobuf') {
+      const decoded = ProtoReading.decode(Buffer.from(arrival.payload, 'base64'));
+      return { candidate: { ...decoded, recordTime: decoded.recordTime ?? '' } };
+    }
+    const parsed: unknown = JSON.parse(arrival.payload);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { problem: 'a reading must be a JSON object' };
+    const candidate: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(parsed)) {
+      if (value === null) continue; // proto3 JSON: null means the field's default
+      candidate[camelCase(name)] = value;
+    }
+    if (arrival.encoding === 'csv' && typeof candidate.faultCodes === 'string') {
+      candidate.faultCodes = candidate.faultCodes === '' ? [] : candidate.faultCodes.split(';');
+    }
+    return { candidate };
+  } catch (error) {
+    return { problem: `the payload is not a Reading in ${arrival.encoding === 'protobuf' ? 'protobuf binary' : 'JSON'}: ${(error as Error).message}` };
+  }
+}
+
+const reject = (rule: RejectRule, reason: string, reading?: Partial<Reading>): { rejection: Rejection } => ({
+  rejection: { rule, reason, bikeId: reading?.bikeId, sequence: reading?.sequence },
+});
+
+/** Applies the per-reading rules: schema and units, ranges, and the clock. */
+export function checkReading(arrival: Arrival, limits: ReadingLimits, now: Date): { reading: Reading } | { rejection: Rejection } {
+  const decoded = decodePayload(arrival);
+  if ('problem' in decoded) return reject('schema', decoded.problem);
+  const parsed = candidateSchema.safeParse(decoded.candidate);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const field = issue.path.join('.');
+      return issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : `${field || 'reading'}: ${issue.message}`;
+    });
+    const candidate = decoded.candidate;
+    return reject('schema', problems.join('; '), {
+      bikeId: typeof candidate.bikeId === 'string' ? candidate.bikeId : undefined,
+      sequence: typeof candidate.sequence === 'number' ? candidate.sequence : undefined,
+    });
+  }
+  const value = parsed.data;
+  const reading: Reading = {
+    bikeId: value.bikeId.toLowerCase(),
+    sequence: value.sequence,
+    recordedAt: value.recordTime,
+    latitude: value.latitude,
+    longitude: value.longitude,
+    speedKmh: value.speedKmh,
+    batteryPercent: value.batteryPercent,
+    batteryVoltage: value.batteryVoltage,
+    odometerMeters: value.odometerMeters,
+    assistLevel: value.assistLevel,
+    faultCodes: value.faultCodes,
+    rideId: value.rideId ? value.rideId.toLowerCase() : undefined,
+    traceparent: value.traceparent || undefined,
+  };
+  const range = checkRanges(reading, limits, now);
+  return range ? reject(range.rule, range.reason, reading) : { reading };
+}
+
+function checkRanges(r: Reading, limits: ReadingLimits, now: Date): { rule: RejectRule; reason: string } | undefined {
+  if (!Number.isFinite(r.latitude) || r.latitude < -90 || r.latitude > 90) return { rule: 'range.latitude', reason: `latitude ${r.latitude} must be from -90 to 90 degrees` };
+  if (!Number.isFinite(r.longitude) || r.longitude < -180 || r.longitude > 180) return { rule: 'range.longitude', reason: `longitude ${r.longitude} must be from -180 to 180 degrees` };
+  // 0,0 is where a GNSS receiver without a fix says it is; no bike of ours rides in the Gulf of Guinea.
+  if (r.latitude === 0 && r.longitude === 0) return { rule: 'range.null_island', reason: 'position 0,0 means the unit had no GPS fix' };
+  if (!(r.batteryPercent >= 0 && r.batteryPercent <= 100)) return { rule: 'range.battery', reason: `battery_percent ${r.batteryPercent} must be from 0 to 100` };
+  if (!(r.speedKmh >= 0 && r.speedKmh <= limits.maxSpeedKmh)) {
+    return { rule: 'range.speed', reason: `speed_kmh ${r.speedKmh} must be from 0 to ${limits.maxSpeedKmh}; faster is not possible on this bike` };
+  }
+  if (!(r.batteryVoltage >= 0 && r.batteryVoltage <= 100)) return { rule: 'range.voltage', reason: `battery_voltage ${r.batteryVoltage} must be from 0 to 100 volts` };
+  if (!(r.odometerMeters >= 0 && r.odometerMeters < 1e9)) return { rule: 'range.odometer', reason: `odometer_meters ${r.odometerMeters} must be from 0 to 1,000,000 km` };
+  if (r.assistLevel > 5) return { rule: 'range.assist_level', reason: `assist_level ${r.assistLevel} must be from 0 to 5` };
+  const ahead = r.recordedAt.getTime() - now.getTime();
+  if (ahead > limits.maxClockAheadMs) {
+    return { rule: 'time.future', reason: `record_time ${r.recordedAt.toISOString()} is ${Math.round(ahead / 1000)} s in the future; the unit's clock is wrong` };
+  }
+  if (-ahead > limits.maxAgeMs) {
+    return { rule: 'time.too_old', reason: `record_time ${r.recordedAt.toISOString()} is older than ${Math.round(limits.maxAgeMs / 3_600_000)} h` };
+  }
+  return undefined;
+}

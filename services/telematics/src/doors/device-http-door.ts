@@ -1,0 +1,157 @@
+// The HTTPS door, for devices and partners that cannot speak MQTT (the seed's "API Gateway +
+// Lambda"): POST /v1/readings with a batch as NDJSON, a JSON array, or a protobuf ReadingBatch,
+// and the device key "<bike id>:<secret>" as a bearer token. It answers once the batch is durable:
+//   202 with counts (and a reason per refused line), 400 when nothing in it could be taken in,
+//   401 without a valid key, 403 when a line names another bike, 413 when too large, 415 for an
+//   unknown content type, 429 when the device sends too often (with Retry-After).
+import type { ServerOptions } from 'node:https';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { ReadingBatch, Reading as ProtoReading } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { listen } from '../../../platform/src/http-listen';
+import type { Logger } from '../../../platform/src/logger';
+import { serveMetrics } from '../../../platform/src/telemetry/metrics-endpoint';
+import type { DeviceRegistry } from '../domain/device-registry';
+import type { IngestPipeline } from '../domain/ingest-pipeline';
+import type { Arrival } from '../domain/reading';
+import { IngestSummary } from '../grpc/telematics-handlers';
+import { recordRefusedDevice } from '../telematics-metrics';
+
+const MAX_READINGS = 5000;
+
+class DoorError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Splits a body into one payload per reading, as the raw zone keeps them. */
+function payloadsOf(body: Buffer, contentType: string): Pick<Arrival, 'encoding' | 'payload'>[] {
+  if (contentType === 'application/x-protobuf') {
+    let batch: ReadingBatch;
+    try {
+      batch = ReadingBatch.decode(body);
+    } catch (error) {
+      throw new DoorError(400, 'BAD_REQUEST', `the body is not a protobuf ReadingBatch: ${(error as Error).message}`);
+    }
+    return batch.readings.map((reading) => ({ encoding: 'protobuf', payload: Buffer.from(ProtoReading.encode(reading).finish()).toString('base64') }));
+  }
+  const text = body.toString('utf8');
+  if (contentType === 'application/x-ndjson') {
+    // Every non-empty line is an input: one that is not JSON is refused by the schema rule, with its line kept.
+    return text.split('\n').filter((line) => line.trim() !== '').map((line) => ({ encoding: 'json', payload: line.trim() }));
+  }
+  if (contentType === 'application/json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new DoorError(400, 'BAD_REQUEST', `the body is not JSON: ${(error as Error).message}; send an array of readings, or use application/x-ndjson`);
+    }
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    return list.map((item) => ({ encoding: 'json', payload: JSON.stringify(item) }));
+  }
+  throw new DoorError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/x-ndjson, application/json (an array of readings) or application/x-protobuf (a ReadingBatch)');
+}
+
+export async function startDeviceHttpDoor(options: {
+  host: string;
+  port: number;
+  tls?: ServerOptions;
+  pipeline: IngestPipeline;
+  devices: DeviceRegistry;
+  batchesPerSecond: number;
+  maxBodyBytes: number;
+  logger: Logger;
+}): Promise<{ url: string; stop(): Promise<void> }> {
+  const limiter = new RateLimiterMemory({ points: options.batchesPerSecond, duration: 1 });
+  const app = express();
+  app.disable('x-powered-by');
+  serveMetrics(app);
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  const authenticate = async (req: Request): Promise<string> => {
+    const match = /^Bearer ([0-9a-fA-F-]{36}):(\S+)$/.exec(req.header('authorization') ?? '');
+    if (!match) throw new DoorError(401, 'UNAUTHENTICATED', 'send the device key as "Authorization: Bearer <bike id>:<secret>"', { 'www-authenticate': 'Bearer' });
+    const bikeId = match[1].toLowerCase();
+    if (!(await options.devices.verify(bikeId, match[2]))) {
+      recordRefusedDevice(1, { door: 'http', reason: 'bad_credentials' });
+      throw new DoorError(401, 'UNAUTHENTICATED', 'the device key is not valid (or was rotated)', { 'www-authenticate': 'Bearer' });
+    }
+    try {
+      await limiter.consume(bikeId);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      const retryAfter = String(Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
+      throw new DoorError(429, 'RATE_LIMITED', `at most ${options.batchesPerSecond} batches a second per device; send larger batches`, { 'retry-after': retryAfter });
+    }
+    return bikeId;
+  };
+
+  app.post(
+    '/v1/readings',
+    async (req, res, next) => {
+      try {
+        // The key is checked before the body is read, so an anonymous sender cannot make us buffer it.
+        res.locals.bikeId = await authenticate(req);
+        next();
+      } catch (error) {
+        next(error);
+      }
+    },
+    express.raw({ type: () => true, limit: options.maxBodyBytes }),
+    async (req, res, next) => {
+      try {
+        const contentType = (req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+        const payloads = payloadsOf(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), contentType);
+        if (payloads.length === 0) throw new DoorError(400, 'BAD_REQUEST', 'the batch holds no readings');
+        if (payloads.length > MAX_READINGS) throw new DoorError(413, 'PAYLOAD_TOO_LARGE', `a batch holds at most ${MAX_READINGS} readings; it had ${payloads.length}`);
+        const receivedAt = new Date();
+        const sender = res.locals.bikeId as string;
+        const verdicts = await options.pipeline.submit(payloads.map((payload) => ({ door: 'http', sender, receivedAt, ...payload })));
+        const summary = new IngestSummary();
+        summary.add(verdicts, 0);
+        const posing = summary.rejections.some((rejection) => rejection.rule === 'device.mismatch');
+        if (posing) recordRefusedDevice(1, { door: 'http', reason: 'other_bike' });
+        const status = posing ? 403 : summary.acceptedCount + summary.duplicateCount === 0 ? 400 : 202;
+        res.status(status).json({
+          accepted: summary.acceptedCount,
+          duplicates: summary.duplicateCount,
+          rejected: summary.rejectedCount,
+          rejections: summary.rejections.map(({ index, rule, reason }) => ({ line: index + 1, rule, reason })),
+        });
+      } catch (error) {
+        next(error);
+      }
+    },
+  );
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const type = (error as { type?: string }).type;
+    const refusal =
+      error instanceof DoorError
+        ? error
+        : type === 'entity.too.large'
+          ? new DoorError(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${options.maxBodyBytes} bytes; split the batch`)
+          : type === 'request.aborted' || type === 'entity.verify.failed' || type === 'encoding.unsupported'
+            ? new DoorError(400, 'BAD_REQUEST', (error as Error).message)
+            : undefined;
+    if (refusal) {
+      res.status(refusal.httpStatus).set(refusal.headers).json({ error: { code: refusal.code, message: refusal.message } });
+      return;
+    }
+    // The raw zone or the database failed: nothing of the batch was acknowledged; the device retries.
+    options.logger.error({ err: error }, 'device batch failed before it was durable');
+    res.status(503).set('retry-after', '1').json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the batch was not stored; retry it' } });
+  });
+
+  const http = await listen(app, options.host, options.port, options.tls);
+  return { url: http.url.replace(/\/graphql$/, ''), stop: () => http.close() };
+}

@@ -1,0 +1,50 @@
+// The four doors in front of the one pipeline: MQTT (the embedded broker, or a subscription to an
+// external one), HTTPS for device batches, and the landing folder for files. (The fourth, the gRPC
+// stream, is a method of the service's gRPC server.) TLS guards the device doors beyond loopback.
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../../../platform/src/logger';
+import type { TelematicsConfig } from '../config';
+import type { TelematicsCore } from '../telematics-core';
+import { startDeviceHttpDoor } from './device-http-door';
+import { startEmbeddedMqttBroker } from './embedded-mqtt-broker';
+import { startExternalMqttSubscriber } from './external-mqtt-subscriber';
+import { startLandingFileDoor } from './landing-file-door';
+
+export interface RunningDoors {
+  /** For the "ready" line: where devices connect. */
+  addresses: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startDoors(config: TelematicsConfig, core: TelematicsCore, logger: Logger): Promise<RunningDoors> {
+  const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+  const { pipeline, devices } = core;
+  const stops: (() => Promise<void>)[] = [];
+  const addresses: Record<string, string> = {};
+  try {
+    if (config.mqtt.externalUrl) {
+      const subscriber = await startExternalMqttSubscriber({ ...config.mqtt, url: config.mqtt.externalUrl, pipeline, logger });
+      stops.push(subscriber.stop);
+      addresses.mqttUrl = config.mqtt.externalUrl;
+    } else {
+      const broker = await startEmbeddedMqttBroker({ host: config.host, port: config.mqtt.port, tls, pipeline, devices, logger });
+      stops.push(broker.stop);
+      addresses.mqttUrl = broker.url;
+    }
+    const http = await startDeviceHttpDoor({ host: config.host, tls, pipeline, devices, logger, ...config.deviceHttp });
+    stops.push(http.stop);
+    addresses.deviceUrl = http.url;
+    const files = startLandingFileDoor({ dir: config.landingDir, pipeline, logger });
+    stops.push(files.stop);
+    addresses.landingDir = config.landingDir;
+  } catch (error) {
+    await Promise.all(stops.map((stop) => stop()));
+    throw error;
+  }
+  return {
+    addresses,
+    stop: async () => {
+      await Promise.all(stops.map((stop) => stop()));
+    },
+  };
+}

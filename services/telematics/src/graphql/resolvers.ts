@@ -1,0 +1,85 @@
+// The telematics subgraph: a ride's distance, energy, CO2 and track, a bike's last report, a
+// rider's own impact, and the fleet's impact from the warehouse (ops scope only). Thin calls
+// into the domain, with ride and bike lookups batched per request.
+import type DataLoader from 'dataloader';
+import { z } from 'zod';
+import { batchLoader } from '../../../platform/src/graphql/batch-loader';
+import { graphqlError } from '../../../platform/src/graphql/errors';
+import { requireRider, requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
+import { parseRequest } from '../../../platform/src/grpc/validation';
+import type { RideImpact } from '../domain/ride-impact';
+import type { RideImpacts } from '../domain/ride-impacts';
+import type { TrackPoint } from '../store/telematics-store';
+
+interface TelematicsContext extends RequestContext {
+  impacts: DataLoader<string, RideImpact | undefined>;
+  lastSeen: DataLoader<string, { bikeId: string; at: Date } | undefined>;
+}
+
+export interface TelematicsReads {
+  impacts: RideImpacts;
+  lastSeen(bikeIds: readonly string[]): Promise<Map<string, Date>>;
+  track(rideId: string, limit: number): Promise<TrackPoint[]>;
+}
+
+const DAY_MS = 86_400_000;
+const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-11-26T00:00:00Z' }).transform((value) => new Date(value));
+const fleetArgs = z
+  .object({ from: instant, to: instant, groupBy: z.enum(['DAY', 'HOUR']) })
+  .refine((args) => args.to > args.from, { message: 'to must be after from', path: ['to'] })
+  .refine((args) => args.to.getTime() - args.from.getTime() <= (args.groupBy === 'DAY' ? 366 : 31) * DAY_MS, {
+    message: 'the range may span at most 366 days, or 31 days by hour',
+    path: ['to'],
+  });
+const trackArgs = z.object({ first: z.number().int().min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000') });
+
+export function telematicsSubgraph(reads: TelematicsReads): SubgraphDefinition<TelematicsContext> {
+  const impactOf = (ride: { id: string }, context: TelematicsContext) => context.impacts.load(ride.id.toLowerCase());
+  return {
+    schemaFile: `${__dirname}/schema.graphql`,
+    context: (riderId, scopes) => ({
+      riderId,
+      scopes,
+      impacts: batchLoader((ids) => reads.impacts.rides(ids), (impact) => impact.rideId),
+      lastSeen: batchLoader(
+        async (ids) => [...(await reads.lastSeen(ids)).entries()].map(([bikeId, at]) => ({ bikeId, at })),
+        (entry) => entry.bikeId,
+      ),
+    }),
+    resolvers: {
+      Query: {
+        fleetImpact: async (_parent, args: { from: string; to: string; groupBy: string }, context: TelematicsContext) => {
+          requireScope(context, 'ops');
+          const { from, to, groupBy } = parseRequest(fleetArgs, args, 'graphql');
+          const buckets = await reads.impacts.fleet(from, to, groupBy === 'DAY' ? 'day' : 'hour');
+          return buckets.map((bucket) => ({ ...bucket, start: bucket.start.toISOString() }));
+        },
+      },
+      Ride: {
+        __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
+        distanceMeters: async (ride: { id: string }, _args: unknown, context: TelematicsContext) => (await impactOf(ride, context))?.distanceMeters ?? null,
+        movingSeconds: async (ride: { id: string }, _args: unknown, context: TelematicsContext) => (await impactOf(ride, context))?.movingSeconds ?? null,
+        energyWh: async (ride: { id: string }, _args: unknown, context: TelematicsContext) => (await impactOf(ride, context))?.energyWh ?? null,
+        co2AvoidedGrams: async (ride: { id: string }, _args: unknown, context: TelematicsContext) => (await impactOf(ride, context))?.co2AvoidedGrams ?? null,
+        track: async (ride: { id: string }, args: { first: number }) => {
+          const { first } = parseRequest(trackArgs, args, 'graphql');
+          const points = await reads.track(ride.id.toLowerCase(), first);
+          return points.map((point) => ({ ...point, recordedAt: point.recordedAt.toISOString() }));
+        },
+      },
+      Bike: {
+        __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
+        lastSeenAt: async (bike: { id: string }, _args: unknown, context: TelematicsContext) => {
+          return (await context.lastSeen.load(bike.id.toLowerCase()))?.at.toISOString() ?? null;
+        },
+      },
+      User: {
+        __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
+        impact: (user: { id: string }, _args: unknown, context: TelematicsContext) => {
+          if (user.id !== requireRider(context)) throw graphqlError('PERMISSION_DENIED', 'riders may read only their own impact');
+          return reads.impacts.rider(user.id);
+        },
+      },
+    },
+  };
+}

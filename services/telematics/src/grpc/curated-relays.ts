@@ -1,0 +1,112 @@
+// What the clean track tells other services, sent after each cleaning batch: each bike's latest
+// position and charge to inventory (throttled per bike, newest wins), and, once per ride, the
+// rider the ride belongs to, asked of the ride service, so a rider's impact can be summed. Both
+// work only when a batch brings something: a timer is armed only while there is something to send.
+import { InventoryServiceClient, InventoryServiceService } from '../../../platform/src/generated/ecowheels/inventory/v1/inventory_service';
+import { RideServiceClient, RideServiceService } from '../../../platform/src/generated/ecowheels/ride/v1/ride_service';
+import { createClient } from '../../../platform/src/grpc/client';
+import type { MeshCredentials } from '../../../platform/src/mesh/credentials';
+import type { Logger } from '../../../platform/src/logger';
+import type { TrackState } from '../domain/track-cleaning';
+import { untraced } from '../../../platform/src/telemetry/tracing';
+
+const MAX_PER_CALL = 500;
+
+export interface RiderLookupStore {
+  ridesWithoutRider(limit: number): Promise<string[]>;
+  setRiders(found: { rideId: string; riderId?: string }[]): Promise<void>;
+}
+
+export class CuratedRelays {
+  private readonly inventory;
+  private readonly rides;
+  private readonly latest = new Map<string, TrackState>();
+  private readonly sentAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly options: {
+      inventoryAddress: string;
+      rideAddress: string;
+      mesh: MeshCredentials;
+      deadlineMs: number;
+      /** At most one update per bike per this long (ms). */
+      throttleMs: number;
+      store: RiderLookupStore;
+      logger: Logger;
+    },
+  ) {
+    const common = { mesh: options.mesh, defaultDeadlineMs: options.deadlineMs };
+    this.inventory = createClient(InventoryServiceClient, InventoryServiceService, { ...common, address: options.inventoryAddress, peerName: 'inventory' });
+    this.rides = createClient(RideServiceClient, RideServiceService, { ...common, address: options.rideAddress, peerName: 'ride' });
+  }
+
+  /** Called after each committed cleaning batch. */
+  curated(states: readonly TrackState[], newRides: boolean): void {
+    if (this.stopped) return;
+    for (const state of states) this.latest.set(state.bikeId, state);
+    if (newRides) this.busy = this.busy.then(() => this.lookUpRiders());
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer || this.latest.size === 0 || this.stopped) return;
+    const now = Date.now();
+    const due = Math.min(...[...this.latest.keys()].map((bikeId) => (this.sentAt.get(bikeId) ?? 0) + this.options.throttleMs));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.busy = this.busy.then(() => this.sendPositions()).finally(() => this.arm());
+    }, Math.max(0, due - now));
+  }
+
+  private async sendPositions(): Promise<void> {
+    const now = Date.now();
+    const due = [...this.latest.values()].filter((state) => (this.sentAt.get(state.bikeId) ?? 0) + this.options.throttleMs <= now);
+    for (let start = 0; start < due.length; start += MAX_PER_CALL) {
+      const chunk = due.slice(start, start + MAX_PER_CALL);
+      try {
+        await untraced(() =>
+          this.inventory.recordBikeTelemetry({
+            bikes: chunk.map((state) => ({
+              bikeId: state.bikeId,
+              location: { latitude: state.latitude, longitude: state.longitude },
+              batteryPercent: Math.round(state.batteryPercent),
+              recordTime: state.lastRecordedAt,
+            })),
+          }),
+        );
+        for (const state of chunk) {
+          this.sentAt.set(state.bikeId, now);
+          if (this.latest.get(state.bikeId) === state) this.latest.delete(state.bikeId);
+        }
+      } catch (error) {
+        // Positions are a convenience for bikesNear: the next batch sends newer ones anyway.
+        this.options.logger.warn({ err: error, bikes: chunk.length }, 'could not update bike positions in inventory; will retry with the next batch');
+        for (const state of chunk) this.sentAt.set(state.bikeId, now);
+      }
+    }
+  }
+
+  private async lookUpRiders(): Promise<void> {
+    const rideIds = await this.options.store.ridesWithoutRider(MAX_PER_CALL);
+    if (rideIds.length === 0) return;
+    try {
+      const { rides } = await untraced(() => this.rides.batchGetRides({ rideIds }));
+      const riders = new Map(rides.map((ride) => [ride.id, ride.riderId]));
+      await this.options.store.setRiders(rideIds.map((rideId) => ({ rideId, riderId: riders.get(rideId) })));
+    } catch (error) {
+      // Left PENDING: the next batch that brings a new ride asks again.
+      this.options.logger.warn({ err: error, rides: rideIds.length }, 'could not ask the ride service whose rides these are; will ask again');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.busy;
+    this.inventory.close();
+    this.rides.close();
+  }
+}

@@ -1,0 +1,99 @@
+// TelematicsService over gRPC. Ingest is the stream door: readings in any number of messages,
+// one summary at the end, sent only after every accepted reading is durable (the pipeline says
+// when). ProvisionDevice and GetRideImpact are thin calls into the domain.
+import { z } from 'zod';
+import {
+  Reading as ProtoReading,
+  type IngestRequest,
+  type Rejection as ProtoRejection,
+  type TelematicsServiceServer,
+} from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { invalidArgument, notFound } from '../../../platform/src/errors';
+import type { AsyncHandlers } from '../../../platform/src/grpc/server';
+import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import type { DeviceRegistry } from '../domain/device-registry';
+import { OPERATOR_SENDER, type IngestPipeline } from '../domain/ingest-pipeline';
+import type { Arrival, Verdict } from '../domain/reading';
+import type { RideImpacts } from '../domain/ride-impacts';
+
+/** Readings per stream message at most; a larger message is refused as a whole. */
+const MAX_READINGS_PER_MESSAGE = 5000;
+/** Rejections listed in the summary at most (all are counted, and all are kept under rejects/). */
+const MAX_LISTED_REJECTIONS = 1000;
+
+/** Counts verdicts into the summary every door answers with. */
+export class IngestSummary {
+  acceptedCount = 0;
+  duplicateCount = 0;
+  rejectedCount = 0;
+  readonly rejections: ProtoRejection[] = [];
+
+  add(verdicts: readonly Verdict[], firstIndex: number): void {
+    verdicts.forEach((verdict, offset) => {
+      if (verdict.kind === 'accepted') this.acceptedCount += 1;
+      else if (verdict.kind === 'duplicate') this.duplicateCount += 1;
+      else {
+        this.rejectedCount += 1;
+        if (this.rejections.length < MAX_LISTED_REJECTIONS) {
+          const { rule, reason, bikeId, sequence } = verdict.rejection;
+          this.rejections.push({ index: firstIndex + offset, bikeId: bikeId ?? '', sequence: sequence ?? 0, rule, reason });
+        }
+      }
+    });
+  }
+}
+
+/** A Reading decoded by gRPC, as the raw zone keeps it: its protobuf bytes, exactly as sent. */
+const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
+  door: 'grpc',
+  sender: OPERATOR_SENDER,
+  receivedAt,
+  encoding: 'protobuf',
+  payload: Buffer.from(ProtoReading.encode(reading).finish()).toString('base64'),
+});
+
+export function telematicsHandlers(pipeline: IngestPipeline, devices: DeviceRegistry, impacts: RideImpacts): AsyncHandlers<TelematicsServiceServer> {
+  return {
+    async ingest(requests: AsyncIterable<IngestRequest>) {
+      const summary = new IngestSummary();
+      const submitted: Promise<void>[] = [];
+      let index = 0;
+      // Messages are submitted as they come, so the stream's batches share group commits; the
+      // summary waits for all of them.
+      for await (const message of requests) {
+        if (message.readings.length > MAX_READINGS_PER_MESSAGE) {
+          throw invalidArgument(`a message carries ${message.readings.length} readings; send at most ${MAX_READINGS_PER_MESSAGE} per message`);
+        }
+        const receivedAt = new Date();
+        const first = index;
+        index += message.readings.length;
+        submitted.push(pipeline.submit(message.readings.map((reading) => arrivalOf(reading, receivedAt))).then((verdicts) => summary.add(verdicts, first)));
+      }
+      await Promise.all(submitted);
+      return summary;
+    },
+    async provisionDevice(request) {
+      const { bikeId, rotate } = parseRequest(z.object({ bikeId: uuidField, rotate: z.boolean() }), request);
+      const { secret, createdAt } = await devices.provision(bikeId.toLowerCase(), rotate);
+      return { bikeId: bikeId.toLowerCase(), secret, createTime: createdAt };
+    },
+    async getRideImpact(request) {
+      const { rideId } = parseRequest(z.object({ rideId: uuidField }), request);
+      const [impact] = await impacts.rides([rideId.toLowerCase()]);
+      if (!impact) throw notFound(`no reading has named ride ${rideId}`);
+      return {
+        impact: {
+          rideId: impact.rideId,
+          bikeId: impact.bikeId,
+          distanceMeters: impact.distanceMeters,
+          movingSeconds: impact.movingSeconds,
+          energyWh: impact.energyWh,
+          co2AvoidedGrams: impact.co2AvoidedGrams,
+          readingCount: impact.readingCount,
+          startTime: impact.firstRecordedAt,
+          endTime: impact.lastRecordedAt,
+        },
+      };
+    },
+  };
+}

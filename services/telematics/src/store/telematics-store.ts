@@ -1,0 +1,403 @@
+// The telematics service's tables (see migrations/): device credentials, accepted readings (once
+// each), the cleaner's state, the clean track and per-ride totals. Batches go in as one statement
+// each (unnest of arrays), since readings arrive by the thousand.
+import { join } from 'node:path';
+import type { Database, Sql } from '../../../platform/src/database/database';
+import type { Door, Reading } from '../domain/reading';
+import type { RideTotals } from '../domain/ride-impact';
+import type { CleanPoint, PendingReading, TrackState } from '../domain/track-cleaning';
+
+export const TELEMATICS_MIGRATIONS = join(__dirname, 'migrations');
+
+export interface AcceptedReading {
+  reading: Reading;
+  receivedAt: Date;
+  door: Door;
+}
+
+/** What one cleaning batch changes, committed at once. */
+export interface CurationCommit {
+  batchId: number;
+  decided: { bikeId: string; sequence: number }[];
+  states: TrackState[];
+  points: CleanPoint[];
+  lastSeen: { bikeId: string; at: Date }[];
+}
+
+interface ReadingRow {
+  bike_id: string;
+  sequence: number;
+  recorded_at: Date;
+  received_at: Date;
+  latitude: number;
+  longitude: number;
+  speed_kmh: number;
+  battery_percent: number;
+  battery_voltage: number;
+  odometer_meters: number;
+  assist_level: number;
+  fault_codes: string[];
+  ride_id: string | null;
+}
+
+const READING_COLUMNS =
+  'bike_id, sequence, recorded_at, received_at, latitude, longitude, speed_kmh, battery_percent, battery_voltage, odometer_meters, assist_level, fault_codes, ride_id';
+
+const toPending = (row: ReadingRow): PendingReading => ({
+  receivedAt: row.received_at,
+  reading: {
+    bikeId: row.bike_id,
+    sequence: row.sequence,
+    recordedAt: row.recorded_at,
+    latitude: row.latitude,
+    longitude: row.longitude,
+    speedKmh: row.speed_kmh,
+    batteryPercent: row.battery_percent,
+    batteryVoltage: row.battery_voltage,
+    odometerMeters: row.odometer_meters,
+    assistLevel: row.assist_level,
+    faultCodes: row.fault_codes,
+    rideId: row.ride_id ?? undefined,
+  },
+});
+
+interface TrackRow {
+  bike_id: string;
+  last_sequence: number;
+  last_recorded_at: Date;
+  latitude: number;
+  longitude: number;
+  battery_percent: number;
+  ride_id: string | null;
+}
+
+interface TotalsRow {
+  ride_id: string;
+  bike_id: string;
+  rider_id: string | null;
+  distance_meters: number;
+  moving_seconds: number;
+  energy_wh: number;
+  reading_count: number;
+  filled_count: number;
+  first_recorded_at: Date;
+  last_recorded_at: Date;
+}
+
+const TOTALS_COLUMNS = 'ride_id, bike_id, rider_id, distance_meters, moving_seconds, energy_wh, reading_count, filled_count, first_recorded_at, last_recorded_at';
+
+const toTotals = (row: TotalsRow): RideTotals => ({
+  rideId: row.ride_id,
+  bikeId: row.bike_id,
+  riderId: row.rider_id ?? undefined,
+  distanceMeters: row.distance_meters,
+  movingSeconds: row.moving_seconds,
+  energyWh: row.energy_wh,
+  readingCount: row.reading_count,
+  filledCount: row.filled_count,
+  firstRecordedAt: row.first_recorded_at,
+  lastRecordedAt: row.last_recorded_at,
+});
+
+export interface TrackPoint {
+  sequence: number;
+  recordedAt: Date;
+  latitude: number;
+  longitude: number;
+  speedKmh: number;
+  batteryPercent: number;
+  filled: boolean;
+}
+
+const iso = (date: Date) => date.toISOString();
+
+export class TelematicsStore {
+  constructor(private readonly db: Database) {}
+
+  // --- devices ---
+
+  /** Stores a credential; with `replace`, over an existing one. False when one exists and may not be replaced. */
+  async saveDevice(bikeId: string, secretHash: string, replace: boolean): Promise<{ saved: boolean; createdAt: Date }> {
+    const rows = await this.db.query<{ created_at: Date }>(
+      `INSERT INTO devices (bike_id, secret_hash, created_at) VALUES ($1, $2, now())
+       ON CONFLICT (bike_id) DO ${replace ? 'UPDATE SET secret_hash = EXCLUDED.secret_hash, created_at = EXCLUDED.created_at' : 'NOTHING'}
+       RETURNING created_at`,
+      [bikeId, secretHash],
+    );
+    return rows[0] ? { saved: true, createdAt: rows[0].created_at } : { saved: false, createdAt: new Date() };
+  }
+
+  async deviceSecretHashes(bikeIds: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.db.query<{ bike_id: string; secret_hash: string }>(
+      'SELECT bike_id, secret_hash FROM devices WHERE bike_id = ANY($1::uuid[])',
+      [bikeIds],
+    );
+    return new Map(rows.map((row) => [row.bike_id, row.secret_hash]));
+  }
+
+  // --- readings ---
+
+  /** Inserts each reading not stored before; answers the keys ("bike:sequence") that were new. */
+  async insertReadings(accepted: readonly AcceptedReading[]): Promise<Set<string>> {
+    if (accepted.length === 0) return new Set();
+    const column = <T>(pick: (item: AcceptedReading) => T) => accepted.map(pick);
+    const rows = await this.db.query<{ bike_id: string; sequence: number }>(
+      `INSERT INTO readings (bike_id, sequence, recorded_at, received_at, door, latitude, longitude, speed_kmh, battery_percent,
+                             battery_voltage, odometer_meters, assist_level, fault_codes, ride_id)
+       SELECT r.bike_id, r.sequence, r.recorded_at, r.received_at, r.door, r.latitude, r.longitude, r.speed_kmh, r.battery_percent,
+              r.battery_voltage, r.odometer_meters, r.assist_level,
+              CASE WHEN r.fault_codes = '' THEN '{}'::text[] ELSE string_to_array(r.fault_codes, ',') END, r.ride_id
+       FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::double precision[],
+                   $7::double precision[], $8::double precision[], $9::double precision[], $10::double precision[],
+                   $11::double precision[], $12::int[], $13::text[], $14::uuid[])
+         AS r(bike_id, sequence, recorded_at, received_at, door, latitude, longitude, speed_kmh, battery_percent,
+              battery_voltage, odometer_meters, assist_level, fault_codes, ride_id)
+       ON CONFLICT (bike_id, sequence) DO NOTHING
+       RETURNING bike_id, sequence`,
+      [
+        column((a) => a.reading.bikeId),
+        column((a) => a.reading.sequence),
+        column((a) => iso(a.reading.recordedAt)),
+        column((a) => iso(a.receivedAt)),
+        column((a) => a.door),
+        column((a) => a.reading.latitude),
+        column((a) => a.reading.longitude),
+        column((a) => a.reading.speedKmh),
+        column((a) => a.reading.batteryPercent),
+        column((a) => a.reading.batteryVoltage),
+        column((a) => a.reading.odometerMeters),
+        column((a) => a.reading.assistLevel),
+        // Fault codes are [A-Z0-9-], so a comma joins them safely into one text per row.
+        column((a) => a.reading.faultCodes.join(',')),
+        column((a) => a.reading.rideId ?? null),
+      ],
+    );
+    return new Set(rows.map((row) => `${row.bike_id}:${row.sequence}`));
+  }
+
+  /** Readings the cleaner has not decided yet, oldest bikes' first, at most `limit`. */
+  async waitingReadings(limit: number): Promise<PendingReading[]> {
+    const rows = await this.db.query<ReadingRow>(
+      `SELECT ${READING_COLUMNS} FROM readings WHERE curation_batch IS NULL ORDER BY bike_id, sequence LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toPending);
+  }
+
+  async trackStates(bikeIds: readonly string[]): Promise<Map<string, TrackState>> {
+    const rows = await this.db.query<TrackRow>(
+      'SELECT bike_id, last_sequence, last_recorded_at, latitude, longitude, battery_percent, ride_id FROM bike_tracks WHERE bike_id = ANY($1::uuid[])',
+      [bikeIds],
+    );
+    return new Map(
+      rows.map((row) => [
+        row.bike_id,
+        {
+          bikeId: row.bike_id,
+          lastSequence: row.last_sequence,
+          lastRecordedAt: row.last_recorded_at,
+          latitude: row.latitude,
+          longitude: row.longitude,
+          batteryPercent: row.battery_percent,
+          rideId: row.ride_id ?? undefined,
+        },
+      ]),
+    );
+  }
+
+  async lastBatchId(): Promise<number> {
+    const rows = await this.db.query<{ id: number | null }>('SELECT max(id) AS id FROM curation_batches');
+    return rows[0]?.id ?? 0;
+  }
+
+  /** Commits one cleaning batch: its readings decided, the bikes' states, the track and the ride totals. */
+  async commitCuration(commit: CurationCommit): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO curation_batches (id, reading_count) VALUES ($1, $2)', [commit.batchId, commit.decided.length]);
+      if (commit.decided.length > 0) {
+        await tx.query(
+          `UPDATE readings SET curation_batch = $3 FROM unnest($1::uuid[], $2::bigint[]) AS d(bike_id, sequence)
+           WHERE readings.bike_id = d.bike_id AND readings.sequence = d.sequence`,
+          [commit.decided.map((d) => d.bikeId), commit.decided.map((d) => d.sequence), commit.batchId],
+        );
+      }
+      await this.saveStates(tx, commit.states, commit.lastSeen);
+      await this.saveTrack(tx, commit.points);
+      await this.addRideTotals(tx, commit.points);
+    });
+  }
+
+  private async saveStates(tx: Sql, states: TrackState[], lastSeen: { bikeId: string; at: Date }[]): Promise<void> {
+    if (states.length === 0) return;
+    const seen = new Map(lastSeen.map((entry) => [entry.bikeId, entry.at]));
+    await tx.query(
+      `INSERT INTO bike_tracks (bike_id, last_sequence, last_recorded_at, latitude, longitude, battery_percent, ride_id, last_seen_at)
+       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::double precision[], $5::double precision[],
+                            $6::double precision[], $7::uuid[], $8::timestamptz[])
+       ON CONFLICT (bike_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence, last_recorded_at = EXCLUDED.last_recorded_at,
+         latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, battery_percent = EXCLUDED.battery_percent,
+         ride_id = EXCLUDED.ride_id, last_seen_at = greatest(bike_tracks.last_seen_at, EXCLUDED.last_seen_at)`,
+      [
+        states.map((s) => s.bikeId),
+        states.map((s) => s.lastSequence),
+        states.map((s) => iso(s.lastRecordedAt)),
+        states.map((s) => s.latitude),
+        states.map((s) => s.longitude),
+        states.map((s) => s.batteryPercent),
+        states.map((s) => s.rideId ?? null),
+        states.map((s) => iso(seen.get(s.bikeId) ?? s.lastRecordedAt)),
+      ],
+    );
+  }
+
+  private async saveTrack(tx: Sql, points: CleanPoint[]): Promise<void> {
+    const inRides = points.filter((point) => point.reading.rideId);
+    if (inRides.length === 0) return;
+    await tx.query(
+      `INSERT INTO track_points (ride_id, sequence, recorded_at, latitude, longitude, speed_kmh, battery_percent, filled)
+       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::double precision[], $5::double precision[],
+                            $6::double precision[], $7::double precision[], $8::boolean[])
+       ON CONFLICT (ride_id, sequence) DO NOTHING`,
+      [
+        inRides.map((p) => p.reading.rideId),
+        inRides.map((p) => p.reading.sequence),
+        inRides.map((p) => iso(p.reading.recordedAt)),
+        inRides.map((p) => p.reading.latitude),
+        inRides.map((p) => p.reading.longitude),
+        inRides.map((p) => p.reading.speedKmh),
+        inRides.map((p) => p.reading.batteryPercent),
+        inRides.map((p) => p.filled),
+      ],
+    );
+  }
+
+  private async addRideTotals(tx: Sql, points: CleanPoint[]): Promise<void> {
+    const totals = new Map<string, RideTotals>();
+    for (const point of points) {
+      const { rideId, bikeId, recordedAt } = point.reading;
+      if (!rideId) continue;
+      const sum = totals.get(rideId) ?? {
+        rideId,
+        bikeId,
+        distanceMeters: 0,
+        movingSeconds: 0,
+        energyWh: 0,
+        readingCount: 0,
+        filledCount: 0,
+        firstRecordedAt: recordedAt,
+        lastRecordedAt: recordedAt,
+      };
+      sum.distanceMeters += point.segmentMeters;
+      sum.movingSeconds += point.segmentMovingSeconds;
+      sum.energyWh += point.segmentWh;
+      sum.readingCount += point.filled ? 0 : 1;
+      sum.filledCount += point.filled ? 1 : 0;
+      if (recordedAt < sum.firstRecordedAt) sum.firstRecordedAt = recordedAt;
+      if (recordedAt > sum.lastRecordedAt) sum.lastRecordedAt = recordedAt;
+      totals.set(rideId, sum);
+    }
+    if (totals.size === 0) return;
+    const list = [...totals.values()];
+    await tx.query(
+      `INSERT INTO ride_totals (ride_id, bike_id, distance_meters, moving_seconds, energy_wh, reading_count, filled_count, first_recorded_at, last_recorded_at)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::double precision[], $4::double precision[], $5::double precision[],
+                            $6::int[], $7::int[], $8::timestamptz[], $9::timestamptz[])
+       ON CONFLICT (ride_id) DO UPDATE SET
+         distance_meters = ride_totals.distance_meters + EXCLUDED.distance_meters,
+         moving_seconds = ride_totals.moving_seconds + EXCLUDED.moving_seconds,
+         energy_wh = ride_totals.energy_wh + EXCLUDED.energy_wh,
+         reading_count = ride_totals.reading_count + EXCLUDED.reading_count,
+         filled_count = ride_totals.filled_count + EXCLUDED.filled_count,
+         first_recorded_at = least(ride_totals.first_recorded_at, EXCLUDED.first_recorded_at),
+         last_recorded_at = greatest(ride_totals.last_recorded_at, EXCLUDED.last_recorded_at)`,
+      [
+        list.map((t) => t.rideId),
+        list.map((t) => t.bikeId),
+        list.map((t) => t.distanceMeters),
+        list.map((t) => t.movingSeconds),
+        list.map((t) => t.energyWh),
+        list.map((t) => t.readingCount),
+        list.map((t) => t.filledCount),
+        list.map((t) => iso(t.firstRecordedAt)),
+        list.map((t) => iso(t.lastRecordedAt)),
+      ],
+    );
+  }
+
+  // --- reads for the API ---
+
+  async rideTotals(rideIds: readonly string[]): Promise<RideTotals[]> {
+    const rows = await this.db.query<TotalsRow>(`SELECT ${TOTALS_COLUMNS} FROM ride_totals WHERE ride_id = ANY($1::uuid[])`, [rideIds]);
+    return rows.map(toTotals);
+  }
+
+  async riderTotals(riderId: string): Promise<{ rides: number; distanceMeters: number; movingSeconds: number; energyWh: number }> {
+    const rows = await this.db.query<{ rides: number; distance_meters: number | null; moving_seconds: number | null; energy_wh: number | null }>(
+      `SELECT count(*)::int AS rides, sum(distance_meters) AS distance_meters, sum(moving_seconds) AS moving_seconds, sum(energy_wh) AS energy_wh
+       FROM ride_totals WHERE rider_id = $1`,
+      [riderId],
+    );
+    const row = rows[0];
+    return { rides: row?.rides ?? 0, distanceMeters: row?.distance_meters ?? 0, movingSeconds: row?.moving_seconds ?? 0, energyWh: row?.energy_wh ?? 0 };
+  }
+
+  async track(rideId: string, limit: number): Promise<TrackPoint[]> {
+    const rows = await this.db.query<{
+      sequence: number;
+      recorded_at: Date;
+      latitude: number;
+      longitude: number;
+      speed_kmh: number;
+      battery_percent: number;
+      filled: boolean;
+    }>(
+      `SELECT sequence, recorded_at, latitude, longitude, speed_kmh, battery_percent, filled
+       FROM track_points WHERE ride_id = $1 ORDER BY sequence LIMIT $2`,
+      [rideId, limit],
+    );
+    return rows.map((row) => ({
+      sequence: row.sequence,
+      recordedAt: row.recorded_at,
+      latitude: row.latitude,
+      longitude: row.longitude,
+      speedKmh: row.speed_kmh,
+      batteryPercent: row.battery_percent,
+      filled: row.filled,
+    }));
+  }
+
+  async lastSeen(bikeIds: readonly string[]): Promise<Map<string, Date>> {
+    const rows = await this.db.query<{ bike_id: string; last_seen_at: Date }>(
+      'SELECT bike_id, last_seen_at FROM bike_tracks WHERE bike_id = ANY($1::uuid[])',
+      [bikeIds],
+    );
+    return new Map(rows.map((row) => [row.bike_id, row.last_seen_at]));
+  }
+
+  // --- riders of rides ---
+
+  async ridesWithoutRider(limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ ride_id: string }>(`SELECT ride_id FROM ride_totals WHERE rider_lookup = 'PENDING' LIMIT $1`, [limit]);
+    return rows.map((row) => row.ride_id);
+  }
+
+  async setRiders(found: { rideId: string; riderId?: string }[]): Promise<void> {
+    if (found.length === 0) return;
+    await this.db.query(
+      `UPDATE ride_totals SET rider_id = f.rider_id, rider_lookup = CASE WHEN f.rider_id IS NULL THEN 'UNKNOWN' ELSE 'FOUND' END
+       FROM unnest($1::uuid[], $2::uuid[]) AS f(ride_id, rider_id) WHERE ride_totals.ride_id = f.ride_id`,
+      [found.map((f) => f.rideId), found.map((f) => f.riderId ?? null)],
+    );
+  }
+
+  // --- replay ---
+
+  /** Forgets everything derived from the raw zone (devices stay), before a replay rebuilds it. */
+  async forgetDerived(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      for (const table of ['readings', 'curation_batches', 'bike_tracks', 'track_points', 'ride_totals']) {
+        await tx.query(`DELETE FROM ${table}`);
+      }
+    });
+  }
+}

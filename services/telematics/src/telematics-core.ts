@@ -1,0 +1,93 @@
+// The telematics service's parts that do not face the network, wired once: the store, the raw
+// zone (a folder, or S3), the warehouse, device credentials, the ingest pipeline and the cleaner.
+// The service's main puts the doors in front of it; the replay tool drives it directly.
+import { hostname } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import type { Database } from '../../platform/src/database/database';
+import type { Logger } from '../../platform/src/logger';
+import type { TelematicsConfig } from './config';
+import { Curation, type CuratedListener } from './domain/curation';
+import { DeviceRegistry } from './domain/device-registry';
+import { IngestPipeline } from './domain/ingest-pipeline';
+import { RideImpacts } from './domain/ride-impacts';
+import { TelematicsStore } from './store/telematics-store';
+import { curationMetrics, ingestMetrics } from './telematics-metrics';
+import { CuratedWarehouse } from './warehouse/curated-warehouse';
+import { FileZoneStore } from './zones/file-zone-store';
+import { S3ZoneStore } from './zones/s3-zone-store';
+import type { ZoneStore } from './zones/zone-store';
+
+/** How long a device credential is trusted from the cache before it is read again (a rotation elsewhere). */
+const DEVICE_CACHE_MS = 60_000;
+/** Readings per cleaning batch at most. */
+const CURATION_BATCH = 20_000;
+
+export interface TelematicsCore {
+  store: TelematicsStore;
+  zone: ZoneStore;
+  warehouse: CuratedWarehouse;
+  devices: DeviceRegistry;
+  pipeline: IngestPipeline;
+  curation: Curation;
+  impacts: RideImpacts;
+  /** Adds a listener told of every committed cleaning batch. */
+  onCurated(listener: CuratedListener): void;
+  /** Cleans up after a crash and cleans whatever waits. */
+  start(): Promise<void>;
+  /** Flushes what is in flight, finishes the cleaning run in progress, closes the zone and warehouse. */
+  stop(): Promise<void>;
+}
+
+export function openZoneStore(config: Pick<TelematicsConfig, 'rawZone'>): ZoneStore {
+  const writerId = `${hostname()}-${process.pid}-${Date.now()}`;
+  const { url, s3Endpoint, s3Region } = config.rawZone;
+  if (url.startsWith('s3://')) return new S3ZoneStore({ url, endpoint: s3Endpoint, region: s3Region, writerId });
+  return new FileZoneStore(isAbsolute(url) ? url : resolve(url), writerId);
+}
+
+export async function openTelematics(config: TelematicsConfig, db: Database, logger: Logger): Promise<TelematicsCore> {
+  const store = new TelematicsStore(db);
+  const zone = openZoneStore(config);
+  const warehouse = await CuratedWarehouse.open(config.lakeDir);
+  const devices = new DeviceRegistry(store, DEVICE_CACHE_MS);
+  const listeners: CuratedListener[] = [];
+  const curation = new Curation({
+    store,
+    sink: warehouse,
+    rejects: zone,
+    settings: config.cleaning,
+    metrics: curationMetrics,
+    logger,
+    minIntervalMs: config.curateIntervalMs,
+    batchLimit: CURATION_BATCH,
+    onCurated: (batch) => {
+      for (const listener of listeners) listener(batch);
+    },
+  });
+  const pipeline = new IngestPipeline({
+    devices,
+    readings: store,
+    zone,
+    limits: config.limits,
+    metrics: ingestMetrics,
+    onStored: () => curation.poke(),
+  });
+  logger.info({ rawZone: zone.location, warehouse: warehouse.curatedDir }, 'telematics lake open');
+  return {
+    store,
+    zone,
+    warehouse,
+    devices,
+    pipeline,
+    curation,
+    impacts: new RideImpacts(store, warehouse, config.impact),
+    onCurated: (listener) => listeners.push(listener),
+    start: () => curation.start(),
+    stop: async () => {
+      await pipeline.idle();
+      await curation.stop();
+      warehouse.close();
+      await zone.close();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// The telematics service's metrics, as OpenTelemetry instruments (scraped at /metrics): readings
+// received, accepted, duplicate and rejected by door and rule, what the track rules dropped and
+// flagged, bytes written to the raw zone, refused device logins and publishes, and ingest lag.
+import { lazyCounter, lazyHistogram } from '../../platform/src/telemetry/tracing';
+import type { CurationMetrics } from './domain/curation';
+import type { IngestMetrics } from './domain/ingest-pipeline';
+
+const received = lazyCounter('telematics.readings.received', 'Inputs received, by door');
+const accepted = lazyCounter('telematics.readings.accepted', 'Readings taken in for the first time, by door');
+const duplicate = lazyCounter('telematics.readings.duplicate', 'Readings received again, counted once, by door');
+const rejected = lazyCounter('telematics.readings.rejected', 'Inputs refused, by door and rule');
+const dropped = lazyCounter('telematics.readings.dropped', 'Accepted readings the track rules kept out of the clean track, by rule');
+const curated = lazyCounter('telematics.readings.curated', 'Points written to the curated zone, measured or filled');
+const flagged = lazyCounter('telematics.readings.flagged', 'Curated points carrying a flag, by flag');
+const rawBytes = lazyCounter('telematics.raw_zone.bytes', 'Bytes appended to the raw zone', 'By');
+const lag = lazyHistogram('telematics.ingest.lag', 'From a reading being recorded on the bike to its being curated', 's');
+export const recordRefusedDevice = lazyCounter('telematics.devices.refused', 'Device logins and publishes refused, by door and reason');
+
+export const ingestMetrics: IngestMetrics = {
+  received: (door, count) => received(count, { door }),
+  accepted: (door, count) => accepted(count, { door }),
+  duplicate: (door, count) => duplicate(count, { door }),
+  rejected: (door, rule) => rejected(1, { door, rule }),
+  rawBytes: (bytes) => rawBytes(bytes),
+};
+
+export const curationMetrics: CurationMetrics = {
+  curated(points, now) {
+    for (const point of points) {
+      curated(1, { filled: point.filled });
+      for (const flag of point.flags) flagged(1, { flag });
+      if (!point.filled) lag((now.getTime() - point.reading.recordedAt.getTime()) / 1000, {});
+    }
+  },
+  dropped: (rule) => dropped(1, { rule }),
+};

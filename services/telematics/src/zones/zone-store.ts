@@ -1,0 +1,50 @@
+// The raw zone: the record of everything that arrived (raw/) and of everything refused, with the
+// reason (rejects/). Append-only, partitioned by the hour the input arrived in:
+// <zone>/dt=YYYY-MM-DD/hour=HH/<object>.ndjson. Locally it is a folder; in production any
+// S3-compatible store. Both adapters promise the same thing: when write() resolves, the lines are durable.
+
+export type ZoneName = 'raw' | 'rejects';
+
+export interface ZoneLine {
+  zone: ZoneName;
+  /** Picks the partition (the hour it arrived, in UTC). */
+  at: Date;
+  /** One JSON document, without its newline. */
+  line: string;
+}
+
+export interface ZoneStore {
+  /** Durably stores the lines; resolves only once they would survive a crash. */
+  write(lines: readonly ZoneLine[]): Promise<void>;
+  /** The objects of a zone whose partition hour is within [from, to), in time order. */
+  list(zone: ZoneName, from: Date, to: Date): Promise<string[]>;
+  /** The lines of one object listed by list(). */
+  read(key: string): Promise<string[]>;
+  /** Where it is, for logs ("/data/telematics" or "s3://bucket/prefix"). */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+/** "raw/dt=2026-11-26/hour=09" */
+export function partitionOf(zone: ZoneName, at: Date): string {
+  const iso = at.toISOString();
+  return `${zone}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+}
+
+/** The hour a partition path names, or undefined when the path is not a partition. */
+export function hourOfPartition(path: string): Date | undefined {
+  const match = /dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})/.exec(path);
+  return match ? new Date(`${match[1]}T${match[2]}:00:00Z`) : undefined;
+}
+
+/** Groups lines by zone partition, keeping their order. */
+export function byPartition(lines: readonly ZoneLine[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const { zone, at, line } of lines) {
+    const partition = partitionOf(zone, at);
+    const group = groups.get(partition);
+    if (group) group.push(line);
+    else groups.set(partition, [line]);
+  }
+  return groups;
+}
