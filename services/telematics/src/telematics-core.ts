@@ -45,7 +45,11 @@ export function openZoneStore(config: Pick<TelematicsConfig, 'rawZone'>): ZoneSt
   return new FileZoneStore(isAbsolute(url) ? url : resolve(url), writerId);
 }
 
-export async function openTelematics(config: TelematicsConfig, db: Database, logger: Logger): Promise<TelematicsCore> {
+/**
+ * `live: false` (the replay): stored readings do not wake the cleaner, and the raw zone is only
+ * read, never written: the caller drives both.
+ */
+export async function openTelematics(config: TelematicsConfig, db: Database, logger: Logger, options: { live: boolean } = { live: true }): Promise<TelematicsCore> {
   const store = new TelematicsStore(db);
   const zone = openZoneStore(config);
   const warehouse = await CuratedWarehouse.open(config.lakeDir);
@@ -67,10 +71,10 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
   const pipeline = new IngestPipeline({
     devices,
     readings: store,
-    zone,
+    zone: options.live ? zone : { write: (lines) => zone.write(lines.filter((line) => line.zone !== 'raw')) },
     limits: config.limits,
     metrics: ingestMetrics,
-    onStored: () => curation.poke(),
+    onStored: () => (options.live ? curation.poke() : undefined),
   });
   logger.info({ rawZone: zone.location, warehouse: warehouse.curatedDir }, 'telematics lake open');
   return {

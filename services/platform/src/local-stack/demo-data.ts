@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InventoryServiceClient, InventoryServiceService } from '../generated/ecowheels/inventory/v1/inventory_service';
 import { PaymentServiceClient, PaymentServiceService } from '../generated/ecowheels/payment/v1/payment_service';
+import { TelematicsServiceClient, TelematicsServiceService } from '../generated/ecowheels/telematics/v1/telematics_service';
 import { UserServiceClient, UserServiceService } from '../generated/ecowheels/user/v1/user_service';
 import { DomainError } from '../errors';
 import { createClient } from '../grpc/client';
@@ -27,13 +28,17 @@ export interface DemoCredentials {
   riderPassword: string;
   riderId?: string;
   apiKey?: string;
+  /** A key with the "ops" scope, for fleet-wide figures (fleetImpact). */
+  opsApiKey?: string;
   fleetSeeded?: boolean;
+  /** Each demo bike's device secret, so the walkthrough can send readings as the bike would. */
+  devices?: Record<string, string>;
   walletToppedUp?: boolean;
 }
 
 export async function seedDemoData(
   dataDir: string,
-  addresses: { user: string; inventory: string; payment: string },
+  addresses: { user: string; inventory: string; payment: string; telematics: string },
   mesh: MeshCredentials,
 ): Promise<DemoCredentials> {
   const file = join(dataDir, 'demo-credentials.json');
@@ -47,6 +52,7 @@ export async function seedDemoData(
   const user = createClient(UserServiceClient, UserServiceService, { ...options, address: addresses.user, peerName: 'user' });
   const inventory = createClient(InventoryServiceClient, InventoryServiceService, { ...options, address: addresses.inventory, peerName: 'inventory' });
   const payment = createClient(PaymentServiceClient, PaymentServiceService, { ...options, address: addresses.payment, peerName: 'payment' });
+  const telematics = createClient(TelematicsServiceClient, TelematicsServiceService, { ...options, address: addresses.telematics, peerName: 'telematics' });
   try {
     if (!demo.riderId) {
       const { rider } = await user
@@ -75,6 +81,10 @@ export async function seedDemoData(
       demo.apiKey = (await user.createApiClient({ name: 'EcoWheels demo app', scopes: [] })).apiKey;
       save();
     }
+    if (!demo.opsApiKey) {
+      demo.opsApiKey = (await user.createApiClient({ name: 'EcoWheels operations dashboard', scopes: ['ops'] })).apiKey;
+      save();
+    }
     if (!demo.fleetSeeded) {
       for (const [index, station] of STATIONS.entries()) {
         const location = { latitude: station.latitude, longitude: station.longitude };
@@ -93,10 +103,21 @@ export async function seedDemoData(
       demo.fleetSeeded = true;
       save();
     }
+    if (!demo.devices) {
+      // Every demo bike's IoT unit gets its credential, as a bike does when it joins the fleet.
+      const { bikes } = await inventory.listAvailableBikesNear({ center: CITY_CENTRE, radiusMeters: 5000, pageSize: 100, pageToken: '' });
+      const devices: Record<string, string> = {};
+      for (const { bike } of bikes) {
+        devices[bike!.id] = (await telematics.provisionDevice({ bikeId: bike!.id, rotate: true })).secret;
+      }
+      demo.devices = devices;
+      save();
+    }
     return demo;
   } finally {
     user.close();
     inventory.close();
     payment.close();
+    telematics.close();
   }
 }

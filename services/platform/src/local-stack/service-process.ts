@@ -24,6 +24,8 @@ export class ServiceProcess {
     private readonly exited: Promise<number | null>,
     /** Every line the process wrote, stdout and stderr, for diagnosing a failed test. */
     readonly output: string[],
+    /** Everything the "ready" line said (telematics adds its device doors' addresses). */
+    readonly ready: Record<string, unknown>,
   ) {}
 
   static start(
@@ -47,9 +49,9 @@ export class ServiceProcess {
         output.push(line);
         options.echo?.(line);
         if (ready || !line.includes('"msg":"ready"')) return;
-        const { grpcAddress, graphqlUrl } = JSON.parse(line) as { grpcAddress?: string; graphqlUrl: string };
+        const announced = JSON.parse(line) as { grpcAddress?: string; graphqlUrl: string };
         clearTimeout(timer);
-        ready = new ServiceProcess(name, child, grpcAddress ?? '', graphqlUrl, exited, output);
+        ready = new ServiceProcess(name, child, announced.grpcAddress ?? '', announced.graphqlUrl, exited, output, announced);
         resolve(ready);
       };
       const collect = (stream: NodeJS.ReadableStream) => {

@@ -1,8 +1,11 @@
 // `npm start`: the whole system on loopback on the embedded default. Each service gets its own
 // PGlite database under the data folder (DATA_DIR, default .data), demo data is made on the first
-// start, and what to try next is printed. Ctrl-C stops everything.
+// start, a small simulated fleet rides around the city publishing telematics over MQTT, and what
+// to try next is printed. Ctrl-C stops everything.
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { startFleet, type RunningFleet } from '../../../telematics/src/tools/fleet-simulator';
+import { provisionSimulatedFleet } from '../../../telematics/src/tools/fleet-provisioning';
 import { LocalStack } from './local-stack';
 import { seedDemoData } from './demo-data';
 import { curlWalkthrough } from './walkthrough';
@@ -17,34 +20,53 @@ async function main(): Promise<void> {
     echo: verbose ? (line) => console.log(line) : undefined,
   });
   let stopping = false;
+  let fleet: RunningFleet | undefined;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping ...');
-    stack.stop().then(() => process.exit(0));
+    (fleet?.stop() ?? Promise.resolve()).then(() => stack.stop()).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const { user, inventory, payment, ride, gateway } = stack.services;
-  const demo = await seedDemoData(dataDir, { user: user.address, inventory: inventory.address, payment: payment.address }, stack.operatorCredentials()).catch(
-    async (error: unknown) => {
-      await stack.stop();
-      throw error;
-    },
-  );
+  const { user, inventory, payment, ride, telematics, gateway } = stack.services;
+  const addresses = { user: user.address, inventory: inventory.address, payment: payment.address, telematics: telematics.address };
+  const simulatedBikes = Number(process.env.SIMULATED_BIKES ?? 6);
+  const { demo, devices } = await (async () => {
+    const seeded = await seedDemoData(dataDir, addresses, stack.operatorCredentials());
+    const simulated = await provisionSimulatedFleet({
+      file: join(dataDir, 'simulated-fleet.json'),
+      count: simulatedBikes,
+      inventoryAddress: inventory.address,
+      telematicsAddress: telematics.address,
+      mesh: stack.operatorCredentials(),
+    });
+    return { demo: seeded, devices: simulated };
+  })().catch(async (error: unknown) => {
+    await stack.stop();
+    throw error;
+  });
+  const mqttUrl = telematics.ready.mqttUrl as string;
+  const deviceUrl = (telematics.ready.deviceUrl as string).replace('127.0.0.1', 'localhost');
+  if (devices.length > 0) fleet = await startFleet({ mqttUrl, devices, rate: 1, junkRatio: 0.02 });
   console.log(`
 EcoWheels is running.
   GraphQL API  ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost')}   (send x-api-key on every request)
-  gRPC (mTLS)  user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}
+  gRPC (mTLS)  user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}, telematics ${telematics.address}
                client certificates for grpcurl: ${LocalStack.meshSettings({ env: { DATA_DIR: dataDir } }, 'operator').certsDir} (operator.pem may call every method)
 
 Demo rider:   ${demo.riderEmail} / ${demo.riderPassword}  (20.00 EUR in the wallet)
-Demo API key: ${demo.apiKey}
-(kept in ${dataDir}/demo-credentials.json)
+Demo API key: ${demo.apiKey}   Ops API key (fleetImpact): ${demo.opsApiKey}
+(kept in ${dataDir}/demo-credentials.json, with each demo bike's device key)
+
+Telematics   bikes publish over MQTT to ${mqttUrl} (topic ecowheels/v1/bikes/<bike id>/readings, QoS 1),
+             or POST batches to ${deviceUrl}/v1/readings; files dropped into ${telematics.ready.landingDir as string} are imported.
+             ${devices.length} simulated bikes are riding around Westerpark now (SIMULATED_BIKES=0 turns them off;
+             \`npm run simulate -- --bikes 200 --rate 1\` adds more). Raw zone and curated Parquet: ${join(dataDir, 'telematics-lake')}
 
 A whole ride from a shell: log in, find a bike, start, end, see the charge and the wallet:
-${curlWalkthrough(gateway.graphqlUrl.replace('127.0.0.1', 'localhost'), demo)}
+${curlWalkthrough(gateway.graphqlUrl.replace('127.0.0.1', 'localhost'), demo, { deviceUrl, credentialsFile: join(dataDir, 'demo-credentials.json') })}
 Logs: set LOG_STACK=1 to see every process's JSON log lines. Ctrl-C stops everything.`);
 }
 

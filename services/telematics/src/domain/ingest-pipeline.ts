@@ -33,12 +33,11 @@ export interface ReadingSink {
 export interface IngestPipelineOptions {
   devices: DeviceRegistry;
   readings: ReadingSink;
-  zone: ZoneStore;
+  zone: Pick<ZoneStore, 'write'>;
   limits: ReadingLimits;
   metrics: IngestMetrics;
   /** Called after each flush that stored new readings. */
   onStored: () => void;
-  now?: () => Date;
   /** Inputs per flush at most. */
   maxGroupSize?: number;
 }
@@ -57,10 +56,8 @@ export const readingKey = (reading: Pick<Reading, 'bikeId' | 'sequence'>) => `${
 
 export class IngestPipeline {
   private readonly commits: GroupCommit<Checked[], Verdict[]>;
-  private readonly now: () => Date;
 
   constructor(private readonly options: IngestPipelineOptions) {
-    this.now = options.now ?? (() => new Date());
     this.commits = new GroupCommit((groups) => this.flush(groups), options.maxGroupSize ?? 10_000);
   }
 
@@ -72,9 +69,9 @@ export class IngestPipeline {
    */
   async submit(arrivals: readonly Arrival[]): Promise<Verdict[]> {
     if (arrivals.length === 0) return [];
-    const now = this.now();
+    // The clock rules compare a reading with when it arrived, so a replay judges it as it was judged.
     const checked: Checked[] = arrivals.map((arrival) => {
-      const result = checkReading(arrival, this.options.limits, now);
+      const result = checkReading(arrival, this.options.limits, arrival.receivedAt);
       return 'reading' in result ? { arrival, reading: result.reading } : { arrival, rejection: result.rejection };
     });
     await this.checkDevices(checked);

@@ -1,7 +1,7 @@
 // The raw zone in a local folder. Each process appends to its own file per partition hour (so
 // replicas never interleave writes), and every write() ends with fdatasync: when it resolves, the
 // lines are on disk, not only in the page cache.
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { byPartition, hourOfPartition, type ZoneLine, type ZoneName, type ZoneStore } from './zone-store';
@@ -66,6 +66,12 @@ export class FileZoneStore implements ZoneStore {
     const lines = text.split('\n');
     lines.pop();
     return lines.filter((line) => line.length > 0);
+  }
+
+  async clear(zone: 'rejects', from: Date, to: Date): Promise<number> {
+    const keys = await this.list(zone, from, to);
+    for (const key of keys) rmSync(join(this.root, key), { force: true });
+    return keys.length;
   }
 
   async close(): Promise<void> {

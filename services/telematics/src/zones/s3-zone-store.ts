@@ -1,7 +1,7 @@
 // The raw zone in an S3-compatible object store (AWS S3, MinIO, Ceph, R2...). Objects cannot be
 // appended to, so each write() becomes one object; S3 answers a PUT only once the object is
 // stored durably, which is the acknowledgement we wait for.
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { byPartition, hourOfPartition, type ZoneLine, type ZoneName, type ZoneStore } from './zone-store';
 
 export interface S3ZoneSettings {
@@ -67,6 +67,15 @@ export class S3ZoneStore implements ZoneStore {
     const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     const text = (await object.Body?.transformToString('utf8')) ?? '';
     return text.split('\n').filter((line) => line.length > 0);
+  }
+
+  async clear(zone: 'rejects', from: Date, to: Date): Promise<number> {
+    const keys = await this.list(zone, from, to);
+    for (let start = 0; start < keys.length; start += 1000) {
+      const chunk = keys.slice(start, start + 1000);
+      await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })) } }));
+    }
+    return keys.length;
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,8 @@ export interface ZoneStore {
   list(zone: ZoneName, from: Date, to: Date): Promise<string[]>;
   /** The lines of one object listed by list(). */
   read(key: string): Promise<string[]>;
+  /** Removes a zone's partitions within [from, to): only derived zones (rejects/), before a replay remakes them. */
+  clear(zone: 'rejects', from: Date, to: Date): Promise<number>;
   /** Where it is, for logs ("/data/telematics" or "s3://bucket/prefix"). */
   readonly location: string;
   close(): Promise<void>;

@@ -1,0 +1,81 @@
+// `npm run telematics:replay -- --from 2026-11-20T00 --to 2026-11-27T00`: rebuilds the curated
+// data from the raw zone, so a fixed cleaning rule applies to the past. Run it with the service
+// stopped and the same environment as the service (DATA_DIR, TELEMATICS_DATABASE_URL,
+// TELEMATICS_RAW_ZONE_URL...). It forgets everything derived (accepted readings, the clean track,
+// ride totals, curated Parquet, and the rejects of the range), then sends every raw input of the
+// range through the same pipeline and cleaner again, in the order it arrived, with the clock of
+// its arrival: the rules decide as they would have live. Device credentials are kept.
+// Without --from and --to it replays everything; with them, readings that arrived outside the
+// range are not in the rebuilt data (keep the range to the whole history unless it was archived).
+import { parseArgs } from 'node:util';
+import { openServiceDatabase } from '../../../platform/src/database/migrations';
+import { createLogger } from '../../../platform/src/logger';
+import { readTelematicsConfig } from '../config';
+import type { Arrival } from '../domain/reading';
+import { TELEMATICS_MIGRATIONS } from '../store/telematics-store';
+import { openTelematics } from '../telematics-core';
+
+const CHUNK = 5000;
+
+function hourArg(value: string | undefined, fallback: Date): Date {
+  if (!value) return fallback;
+  const date = new Date(/^\d{4}-\d{2}-\d{2}T\d{2}$/.test(value) ? `${value}:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) throw new Error(`"${value}" is not a time; use for example 2026-11-26T09 (an hour, UTC)`);
+  return date;
+}
+
+export async function replay(range: { from: Date; to: Date }, env: NodeJS.ProcessEnv = process.env): Promise<{ inputs: number; decided: number }> {
+  const config = readTelematicsConfig(env);
+  const logger = createLogger('telematics-replay', env.LOG_LEVEL ?? 'warn');
+  const { db } = await openServiceDatabase({ ...config.database, migrations: TELEMATICS_MIGRATIONS });
+  const core = await openTelematics(config, db, logger, { live: false });
+  try {
+    await core.store.forgetDerived();
+    core.warehouse.clear();
+    await core.zone.clear('rejects', range.from, range.to);
+    let inputs = 0;
+    let decided = 0;
+    let clock = range.from;
+    for (const key of await core.zone.list('raw', range.from, range.to)) {
+      const arrivals: Arrival[] = (await core.zone.read(key)).map((line) => {
+        const raw = JSON.parse(line) as Arrival & { receivedAt: string };
+        return { ...raw, receivedAt: new Date(raw.receivedAt) };
+      });
+      for (let start = 0; start < arrivals.length; start += CHUNK) {
+        const chunk = arrivals.slice(start, start + CHUNK);
+        await core.pipeline.submit(chunk);
+        inputs += chunk.length;
+        clock = chunk[chunk.length - 1].receivedAt;
+        // The cleaner runs as the inputs' own clock moves on, as it did live.
+        decided += await cleanUntilIdle(core, clock);
+      }
+    }
+    // The end of the range: every window has closed.
+    decided += await cleanUntilIdle(core, new Date(Math.max(clock.getTime(), Date.now()) + 3_600_000));
+    return { inputs, decided };
+  } finally {
+    await core.stop();
+    await db.close();
+  }
+}
+
+async function cleanUntilIdle(core: Awaited<ReturnType<typeof openTelematics>>, now: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { decided, more } = await core.curation.runOnce(now);
+    total += decided;
+    if (!more || decided === 0) return total;
+  }
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } } });
+  const range = { from: hourArg(values.from, new Date(0)), to: hourArg(values.to, new Date('9999-01-01T00:00:00Z')) };
+  replay(range).then(
+    ({ inputs, decided }) => console.log(`replayed ${inputs} raw inputs from ${range.from.toISOString()} to ${range.to.toISOString()}; ${decided} readings cleaned again`),
+    (error: unknown) => {
+      console.error('replay failed:', error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
