@@ -4,6 +4,7 @@ import { Metadata, status, type ChannelCredentials, type Client, type ServiceDef
 import { InventoryServiceClient, InventoryServiceService } from '../../services/platform/src/generated/ecowheels/inventory/v1/inventory_service';
 import { PaymentServiceClient, PaymentServiceService } from '../../services/platform/src/generated/ecowheels/payment/v1/payment_service';
 import { RideServiceClient, RideServiceService } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
+import { TelematicsServiceClient, TelematicsServiceService } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import type { PromiseClient } from '../../services/platform/src/grpc/client';
 import { channelOptionsFor, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
@@ -16,6 +17,7 @@ function connect<C extends Client>(Ctor: Constructor<C>, definition: ServiceDefi
   const client = new Ctor(address, mesh.client, channelOptionsFor(mesh, address));
   const promised: Record<string, unknown> = { raw: client, close: () => client.close() };
   for (const name of Object.keys(definition)) {
+    if ((definition[name] as { requestStream?: boolean }).requestStream) continue; // streams: use `raw`
     promised[name] = (request: unknown) =>
       new Promise((resolve, reject) => {
         const method = (client as unknown as Record<string, Function>)[name].bind(client);
@@ -32,6 +34,7 @@ export const userClient = (address: string, mesh: MeshCredentials) => connect(Us
 export const inventoryClient = (address: string, mesh: MeshCredentials) => connect(InventoryServiceClient, InventoryServiceService, address, mesh);
 export const paymentClient = (address: string, mesh: MeshCredentials) => connect(PaymentServiceClient, PaymentServiceService, address, mesh);
 export const rideClient = (address: string, mesh: MeshCredentials) => connect(RideServiceClient, RideServiceService, address, mesh);
+export const telematicsClient = (address: string, mesh: MeshCredentials) => connect(TelematicsServiceClient, TelematicsServiceService, address, mesh);
 
 /** Asserts that a call failed with the given status, and a message matching `message`. */
 export async function expectStatus(call: Promise<unknown>, code: status, message?: RegExp): Promise<ServiceError> {
