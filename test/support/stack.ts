@@ -131,10 +131,10 @@ export class SingleService {
     return meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'operator' });
   }
 
-  /** Stops the process and starts it again on the same database (and a new port). */
-  async restart(): Promise<ServiceProcess> {
+  /** Stops the process and starts it again on the same database (and a new port, unless `env` names one). */
+  async restart(env: Record<string, string> = {}): Promise<ServiceProcess> {
     await this.process.stop();
-    this.process = await ServiceProcess.start(this.name, this.env);
+    this.process = await ServiceProcess.start(this.name, { ...this.env, ...env });
     return this.process;
   }
 

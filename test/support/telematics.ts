@@ -33,7 +33,7 @@ export function readingJson(bikeId: string, sequence: number, overrides: Record<
 }
 
 export class TelematicsUnderTest {
-  readonly client: TestClient<TelematicsServiceClient>;
+  client: TestClient<TelematicsServiceClient>;
   private readonly clients: MqttClient[] = [];
 
   private constructor(
@@ -59,6 +59,18 @@ export class TelematicsUnderTest {
 
   get ready(): Record<string, string> {
     return this.service.process.ready as Record<string, string>;
+  }
+
+  /** Starts the process again (after a crash or a stop) on the same ports, database and lake. */
+  async restart(): Promise<void> {
+    const port = (url: string) => new URL(url).port;
+    await this.service.restart({
+      TELEMATICS_GRPC_PORT: this.service.address.split(':')[1],
+      TELEMATICS_DEVICE_HTTP_PORT: port(this.ready.deviceUrl),
+      TELEMATICS_MQTT_PORT: port(this.ready.mqttUrl.replace(/^mqtts?/, 'http')),
+    });
+    this.client.close();
+    this.client = telematicsClient(this.service.address, this.service.credentials);
   }
 
   async provision(bikeId = randomUUID()): Promise<{ bikeId: string; secret: string; deviceKey: string }> {
