@@ -22,6 +22,10 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_MQTT_CLIENT_ID: z.string().min(1).optional(),
       TELEMATICS_MQTT_USERNAME: z.string().min(1).optional(),
       TELEMATICS_MQTT_PASSWORD: z.string().min(1).optional(),
+      // The shared subscription's group ($share/<group>/...): one per deployment.
+      TELEMATICS_MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -').default('telematics'),
+      // Connections each replica opens in the shared subscription (each takes one message at a time).
+      TELEMATICS_MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
       // The device HTTPS door: POST /v1/readings.
       TELEMATICS_DEVICE_HTTP_PORT: port(4080),
       // Certificate and key (PEM files) for the device doors; required when they listen beyond loopback.
@@ -88,6 +92,8 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       clientId: own.TELEMATICS_MQTT_CLIENT_ID,
       username: own.TELEMATICS_MQTT_USERNAME,
       password: own.TELEMATICS_MQTT_PASSWORD,
+      connections: own.TELEMATICS_MQTT_CONNECTIONS,
+      shareGroup: own.TELEMATICS_MQTT_SHARE_GROUP,
     },
     deviceHttp: {
       port: own.TELEMATICS_DEVICE_HTTP_PORT,

@@ -12,7 +12,7 @@ export const readingsTopic = (bikeId: string) => `${TOPIC_PREFIX}${bikeId}/readi
 export const bikeOfTopic = (topic: string) => TOPIC.exec(topic)?.[1]?.toLowerCase();
 
 /** The shared subscription every replica joins, so the broker splits the bikes' messages between them. */
-export const SHARED_SUBSCRIPTION = `$share/telematics/${TOPIC_PREFIX}+/readings`;
+export const sharedSubscription = (group: string) => `$share/${group}/${TOPIC_PREFIX}+/readings`;
 
 export function arrivalOf(payload: Buffer, sender: string, receivedAt: Date): Arrival {
   const json = payload.length > 0 && payload[0] === 0x7b; // "{"
