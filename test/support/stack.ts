@@ -7,7 +7,7 @@ import { ensureMeshCertificates } from '../../services/platform/src/mesh/certifi
 import { httpDispatcher, meshCredentials, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { dependencyEnv, LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/platform/src/local-stack/service-process';
-import { inventoryClient, paymentClient, rideClient, userClient } from './grpc-clients';
+import { inventoryClient, paymentClient, rideClient, telematicsClient, userClient } from './grpc-clients';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 /** Short timings, so failure and recovery paths finish quickly in tests. */
@@ -42,17 +42,21 @@ export class TestStack {
   private constructor(
     readonly stack: LocalStack,
     readonly db: Record<ServiceName, TestDatabase>,
+    /** The stack's data folder (telematics keeps its lake there). */
+    readonly dataDir: string,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<TestStack> {
     const db = await createDatabases();
+    const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-test-data-'));
     const options: StackOptions = {
-      env: { ...TEST_ENV, ...env },
+      env: { ...TEST_ENV, DATA_DIR: dataDir, ...env },
       serviceEnv: Object.fromEntries(SERVICE_NAMES.map((name) => [name, { [`${name.toUpperCase()}_DATABASE_URL`]: db[name].url }])),
     };
     try {
-      return new TestStack(await LocalStack.start(options), db);
+      return new TestStack(await LocalStack.start(options), db, dataDir);
     } catch (error) {
+      rmSync(dataDir, { recursive: true, force: true });
       await Promise.all(Object.values(db).map((database) => database.drop()));
       throw error;
     }
@@ -77,13 +81,14 @@ export class TestStack {
   }
 
   clients() {
-    const { user, inventory, payment, ride } = this.stack.services;
+    const { user, inventory, payment, ride, telematics } = this.stack.services;
     const mesh = this.credentials;
     return {
       user: userClient(user.address, mesh),
       inventory: inventoryClient(inventory.address, mesh),
       payment: paymentClient(payment.address, mesh),
       ride: rideClient(ride.address, mesh),
+      telematics: telematicsClient(telematics.address, mesh),
     };
   }
 
@@ -98,6 +103,7 @@ export class TestStack {
     await Promise.all(this.extraGateways.map((gateway) => gateway.stop()));
     await this.stack.stop();
     await Promise.all(Object.values(this.db).map((database) => database.drop()));
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
