@@ -19,6 +19,13 @@ const GRPC_DEPENDENCIES: Record<Service | 'gateway', Service[]> = {
   gateway: ['user'],
 };
 
+/** Settings a workload needs beyond its ports and dependencies. */
+const WORKLOAD_ENV: Partial<Record<Service, Record<string, string>>> = {
+  // The root filesystem is read-only: the lake (curated Parquet, landing folder) lives on the
+  // pod's scratch volume, and the raw zone in object storage (the production overlay sets it).
+  telematics: { DATA_DIR: '/tmp/ecowheels' },
+};
+
 const securityContext = {
   runAsNonRoot: true,
   runAsUser: 10001,
@@ -205,6 +212,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
       [`${prefix}_HTTP_PORT`]: String(policy.httpPort),
       OTEL_SERVICE_NAME: name,
       ...Object.fromEntries(GRPC_DEPENDENCIES[name].map((dependency) => [`${dependency.toUpperCase()}_SERVICE_ADDR`, `${dependency}:${MESH_POLICY[dependency].grpcPort}`])),
+      ...WORKLOAD_ENV[name],
     };
     const dir = `mesh-config/base/${name}`;
     files[`${dir}/deployment.yaml`] = deployment(

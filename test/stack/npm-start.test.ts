@@ -1,6 +1,7 @@
-// The README's main command, on the embedded default: four services on PGlite, demo data, and a
-// whole ride through the printed addresses with the printed rider. Then a stop and a second start
-// on the same data folder, which must keep the data and not seed it twice.
+// The README's main command, on the embedded default: five services on PGlite, demo data, a small
+// simulated fleet publishing telematics, and a whole ride through the printed addresses with the
+// printed rider, with the bike's own report of the trip and the ride's impact. Then a stop and a
+// second start on the same data folder, which must keep the data and not seed it twice.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,7 +37,7 @@ function startMainCommand(dataDir: string): Promise<Started> {
       if (!output.includes('Ctrl-C stops everything')) return;
       clearTimeout(timer);
       const addresses = Object.fromEntries(
-        [...output.matchAll(/(user|inventory|payment|ride) (127\.0\.0\.1:\d+)/g)].map((match) => [match[1], match[2]]),
+        [...output.matchAll(/(user|inventory|payment|ride|telematics) (127\.0\.0\.1:\d+)/g)].map((match) => [match[1], match[2]]),
       );
       addresses.gateway = /GraphQL API +(\S+)/.exec(output)![1].replace('localhost', '127.0.0.1').replace('/graphql', '');
       resolve({ child, output, addresses });
@@ -68,12 +69,12 @@ describe('npm start (embedded default)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-start-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('starts four services on PGlite with demo data, takes a ride, and keeps its data across a restart', async () => {
+  it('starts five services on PGlite with demo data and a simulated fleet, takes a ride, and keeps its data across a restart', async () => {
     const first = await startMainCommand(dataDir);
     const demo = JSON.parse(readFileSync(join(dataDir, 'demo-credentials.json'), 'utf8')) as { riderId: string; apiKey: string; riderPassword: string };
     expect(first.output).toContain(demo.riderPassword);
     expect(first.output).toContain(demo.apiKey);
-    expect(Object.keys(first.addresses).sort()).toEqual(['gateway', 'inventory', 'payment', 'ride', 'user']);
+    expect(Object.keys(first.addresses).sort()).toEqual(['gateway', 'inventory', 'payment', 'ride', 'telematics', 'user']);
 
     const mesh = meshCredentials(LocalStack.meshSettings({ env: { ...TEST_ENV, DATA_DIR: dataDir } }, 'operator'));
     const inventory = inventoryClient(first.addresses.inventory, mesh);
@@ -99,6 +100,11 @@ describe('npm start (embedded default)', () => {
     const shell = spawnSync('bash', ['-c', walkthrough], { encoding: 'utf8', timeout: 60_000 });
     expect(shell.stdout).toMatch(/"endRide":\{"ride":\{"status":"COMPLETED","fare":\{"formatted":"1.25 EUR"\}\},"errors":\[\]\}/);
     expect(shell.stdout).toMatch(/"charge":\{"status":"CAPTURED"/);
+    // The bike's report of the trip was taken in, and the ride and the rider have their impact.
+    expect(shell.stdout).toContain('{"accepted":5,"duplicates":0,"rejected":0,"rejections":[]}');
+    expect(shell.stdout).toMatch(/"distanceMeters":8\d\d\.\d+,"energyWh":5,"co2AvoidedGrams":1\d\d\.\d+/);
+    expect(shell.stdout).toMatch(/"me":\{"impact":\{"rides":1,"distanceMeters":8\d\d/);
+    expect(shell.stdout).toMatch(/"fleetImpact":\[\{"start":/);
 
     expect(await stopMainCommand(first)).toBe(0);
     for (const address of Object.values(first.addresses)) expect(await portIsClosed(address)).toBe(true);
@@ -108,7 +114,7 @@ describe('npm start (embedded default)', () => {
     const rideAgain = rideClient(second.addresses.ride, mesh);
     try {
       const { bikes } = await inventoryAgain.listAvailableBikesNear({ center: CENTRE, radiusMeters: 10_000, pageSize: 100, pageToken: '' });
-      expect(bikes).toHaveLength(18); // seeded once, not twice
+      expect(bikes).toHaveLength(18 + 6); // seeded once, not twice: the demo fleet and the simulated one
       const { rides } = await rideAgain.listRides({ riderId: demo.riderId, pageSize: 10, pageToken: '' });
       expect(rides.map((r) => r.status)).toEqual([RideStatus.RIDE_STATUS_COMPLETED, RideStatus.RIDE_STATUS_COMPLETED]);
     } finally {

@@ -1,0 +1,244 @@
+// `npm run bench` (telematics part): how fast readings go in through each door, and what it costs.
+// Each door's figure is measured beside its reference in the same run, a bare peer that does no
+// work behind the transport (bare-peers.ts), and printed with the ratio between them:
+//   gRPC stream   readings/s over 4 streams of 500-reading messages       (target ≥ 20,000/s)
+//   MQTT QoS 1    1,000 bikes, each waiting for its PUBACK                  (target ≥ 10,000/s)
+//   HTTPS         NDJSON batches of 100 from 16 connections                 (target ≥ 10,000/s)
+//   ingest-to-queryable: a probe reading during the MQTT load, polled through GetRideImpact (p99 ≤ 2 s)
+//   RSS of the telematics process under load (≤ 250 MB), and its CPU while idle (about 0%)
+// on the embedded default (PGlite) and on the PostgreSQL server. `-- --quick` runs a short smoke.
+import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import mqtt from 'mqtt';
+import { Agent, request } from 'undici';
+import { Reading, TelematicsServiceClient, type IngestResponse } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
+import { channelOptionsFor, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { ServiceProcess } from '../../services/platform/src/local-stack/service-process';
+import { telematicsClient } from '../support/grpc-clients';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { TEST_ENV } from '../support/stack';
+
+const QUICK = process.argv.includes('--quick');
+const BIKES = 1000;
+const GRPC_PER_BIKE = QUICK ? 20 : 100;
+const MQTT_PER_BIKE = QUICK ? 5 : 20;
+const HTTP_BATCHES = QUICK ? 200 : 1000;
+const HTTP_BATCH = 100;
+const HTTP_CONNECTIONS = 16;
+
+interface Target {
+  mqttUrl: string;
+  grpcAddress: string;
+  deviceUrl: string;
+}
+
+const operator = () => meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'operator' });
+const sequenceBase = Math.floor(Date.now() / 100);
+const reading = (bikeId: string, sequence: number) => ({
+  bikeId,
+  sequence: sequenceBase + sequence,
+  recordTime: new Date().toISOString(),
+  latitude: 52.37 + (sequence % 100) * 0.00002,
+  longitude: 4.9,
+  speedKmh: 18,
+  batteryPercent: 80,
+  batteryVoltage: 40,
+  odometerMeters: 1000 + sequence * 5,
+  assistLevel: 2,
+  faultCodes: [],
+});
+
+async function grpcLoad(target: Target, bikes: string[], offset: number): Promise<number> {
+  const mesh = operator();
+  const client = new TelematicsServiceClient(target.grpcAddress, mesh.client, channelOptionsFor(mesh, target.grpcAddress));
+  const all = bikes.flatMap((bikeId) => Array.from({ length: GRPC_PER_BIKE }, (_, n) => Reading.fromJSON(reading(bikeId, offset + n))));
+  const streams = 4;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: streams }, (_, s) =>
+      new Promise<IngestResponse>((resolve, reject) => {
+        const call = client.ingest(new Metadata(), { deadline: Date.now() + 600_000 }, (error: ServiceError | null, response: IngestResponse) => (error ? reject(error) : resolve(response)));
+        const mine = all.filter((_, index) => index % streams === s);
+        let index = 0;
+        const pump = () => {
+          while (index < mine.length) {
+            const ok = call.write({ readings: mine.slice(index, index + 500) });
+            index += 500;
+            if (!ok) return void call.once('drain', pump);
+          }
+          call.end();
+        };
+        pump();
+      }),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  client.close();
+  return all.length / seconds;
+}
+
+async function mqttLoad(target: Target, devices: { bikeId: string; secret: string }[], offset: number, during?: () => Promise<void>): Promise<number> {
+  const clients = await Promise.all(
+    devices.map((device) => mqtt.connectAsync(target.mqttUrl, { protocolVersion: 4, username: device.bikeId, password: device.secret, reconnectPeriod: 0 })),
+  );
+  const started = performance.now();
+  const probes = during?.();
+  await Promise.all(
+    clients.map(async (client, index) => {
+      const bikeId = devices[index].bikeId;
+      for (let n = 0; n < MQTT_PER_BIKE; n += 1) {
+        await client.publishAsync(`ecowheels/v1/bikes/${bikeId}/readings`, JSON.stringify(reading(bikeId, offset + n)), { qos: 1 });
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await probes;
+  await Promise.all(clients.map((client) => client.endAsync()));
+  return (devices.length * MQTT_PER_BIKE) / seconds;
+}
+
+async function httpLoad(target: Target, devices: { bikeId: string; secret: string }[], offset: number): Promise<number> {
+  const agent = new Agent({ connections: HTTP_CONNECTIONS, pipelining: 1 });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: HTTP_CONNECTIONS }, async () => {
+      while (next < HTTP_BATCHES) {
+        const batch = next++;
+        const device = devices[batch % devices.length];
+        const round = Math.floor(batch / devices.length);
+        const body = Array.from({ length: HTTP_BATCH }, (_, n) => JSON.stringify(reading(device.bikeId, offset + round * HTTP_BATCH + n))).join('\n');
+        const response = await request(`${target.deviceUrl}/v1/readings`, {
+          method: 'POST',
+          dispatcher: agent,
+          body,
+          headers: { authorization: `Bearer ${device.bikeId}:${device.secret}`, 'content-type': 'application/x-ndjson' },
+        });
+        await response.body.text();
+        if (response.statusCode !== 202) throw new Error(`HTTP ${response.statusCode}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await agent.close();
+  return (HTTP_BATCHES * HTTP_BATCH) / seconds;
+}
+
+/** Probe readings with a ride of their own, each polled through GetRideImpact until it is there. */
+async function probeLatency(target: Target, device: { bikeId: string; secret: string }, count: number): Promise<number[]> {
+  const client = telematicsClient(target.grpcAddress, operator());
+  const publisher = await mqtt.connectAsync(target.mqttUrl, { protocolVersion: 4, username: device.bikeId, password: device.secret });
+  const latencies: number[] = [];
+  for (let n = 0; n < count; n += 1) {
+    const rideId = randomUUID();
+    const sent = performance.now();
+    await publisher.publishAsync(`ecowheels/v1/bikes/${device.bikeId}/readings`, JSON.stringify({ ...reading(device.bikeId, 5_000_000 + n), rideId }), { qos: 1 });
+    for (;;) {
+      const found = await client.getRideImpact({ rideId }).then(() => true, () => false);
+      if (found) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    latencies.push(performance.now() - sent);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await publisher.endAsync();
+  client.close();
+  return latencies;
+}
+
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const cpuTicks = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 a second)
+};
+
+async function startPeers(): Promise<{ target: Target; stop(): void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'bare-peers.ts')], { env: { ...process.env, ...TEST_ENV }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+  return { target: JSON.parse(line) as Target, stop: () => child.kill('SIGTERM') };
+}
+
+async function measureEngine(engine: 'pglite' | 'postgres', peers: Target) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-bench-telematics-'));
+  let db: TestDatabase | undefined;
+  if (engine === 'postgres') db = await createTestDatabase('bench_telematics');
+  const service = await ServiceProcess.start('telematics', {
+    ...TEST_ENV,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    INVENTORY_SERVICE_ADDR: '127.0.0.1:9',
+    RIDE_SERVICE_ADDR: '127.0.0.1:9',
+    TELEMATICS_HTTP_BATCHES_PER_SECOND: '100000',
+    TELEMATICS_CURATE_INTERVAL_MS: '250',
+    ...(db ? { TELEMATICS_DATABASE_URL: db.url } : {}),
+  });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(service.pid))), 200);
+  try {
+    const target = { mqttUrl: service.ready.mqttUrl as string, grpcAddress: service.address, deviceUrl: service.ready.deviceUrl as string };
+    const client = telematicsClient(service.address, operator());
+    const devices: { bikeId: string; secret: string }[] = [];
+    for (let n = 0; n < BIKES + 1; n += 1) {
+      const bikeId = randomUUID();
+      devices.push({ bikeId, secret: (await client.provisionDevice({ bikeId, rotate: false })).secret });
+    }
+    client.close();
+    const probe = devices.pop()!;
+    const bikes = devices.map((device) => device.bikeId);
+    const idleRss = rssMb(service.pid);
+    const grpc = { ours: await grpcLoad(target, bikes, 0), bare: await grpcLoad(peers, bikes, 0) };
+    let latencies: number[] = [];
+    const mqttOurs = await mqttLoad(target, devices, 100_000, async () => {
+      latencies = await probeLatency(target, probe, QUICK ? 10 : 30);
+    });
+    const mqttFigures = { ours: mqttOurs, bare: await mqttLoad(peers, devices, 100_000) };
+    const http = { ours: await httpLoad(target, devices, 200_000), bare: await httpLoad(peers, devices, 200_000) };
+    // Idle: nothing arrives; the process should sleep (no polling loops).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const before = cpuTicks(service.pid);
+    await new Promise((resolve) => setTimeout(resolve, QUICK ? 5000 : 10_000));
+    const idleCpuPercent = (cpuTicks(service.pid) - before) / (QUICK ? 5 : 10);
+    return { engine, grpc, mqtt: mqttFigures, http, latencies, peakRss, idleRss, idleCpuPercent };
+  } finally {
+    clearInterval(sampler);
+    await service.stop();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  await ensureMeshCertificates(TEST_ENV.MESH_CERTS_DIR);
+  const peers = await startPeers();
+  try {
+    console.log(`telematics ingest${QUICK ? ' (quick)' : ''}: ${BIKES} bikes; gRPC ${BIKES * GRPC_PER_BIKE}, MQTT ${BIKES * MQTT_PER_BIKE}, HTTPS ${HTTP_BATCHES * HTTP_BATCH} readings`);
+    for (const engine of ['pglite', 'postgres'] as const) {
+      const r = await measureEngine(engine, peers.target);
+      const rate = (name: string, figure: { ours: number; bare: number }, target: number) =>
+        `  ${name.padEnd(14)} ${figure.ours.toFixed(0).padStart(7)} readings/s   bare peer ${figure.bare.toFixed(0).padStart(7)}/s   ratio ${(figure.ours / figure.bare).toFixed(2)}   target ≥ ${target}  ${figure.ours >= target ? 'met' : 'NOT met'}`;
+      console.log(`\n${engine}:`);
+      console.log(rate('gRPC stream', r.grpc, 20_000));
+      console.log(rate('MQTT QoS 1', r.mqtt, 10_000));
+      console.log(rate('HTTPS batches', r.http, 10_000));
+      const p50 = percentile(r.latencies, 50);
+      const p99 = percentile(r.latencies, 99);
+      console.log(`  ingest-to-queryable under MQTT load: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${r.latencies.length} probes)   target p99 ≤ 2000 ms  ${p99 <= 2000 ? 'met' : 'NOT met'}`);
+      console.log(`  RSS: idle ${r.idleRss.toFixed(0)} MB, peak under load ${r.peakRss.toFixed(0)} MB   target ≤ 250 MB  ${r.peakRss <= 250 ? 'met' : 'NOT met'}`);
+      console.log(`  CPU while idle: ${r.idleCpuPercent.toFixed(2)}% of a core`);
+    }
+  } finally {
+    peers.stop();
+    rmSync(TEST_ENV.MESH_CERTS_DIR, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
