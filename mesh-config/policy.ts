@@ -124,7 +124,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
       GetRideImpact: read(),
     },
     devicePorts: [
-      { name: 'mqtt-telematics', port: 1884 },
+      // Istio reads a port's protocol from its name; MQTT is plain TCP to it.
+      { name: 'tcp-mqtt', port: 1884 },
       { name: 'http-devices', port: 4080 },
     ],
   },

@@ -58,6 +58,7 @@ describeWithPostgres('ride impact from the bike’s own readings', () => {
     await eventually(async () => {
       const { bike: seen } = await clients.inventory.getBike({ bikeId: bike.id });
       expect(seen!.location!.latitude).toBeCloseTo(last.latitude, 5);
+      expect(seen!.location!.longitude).toBeCloseTo(last.longitude, 5);
     }, { what: 'inventory learning the bike’s position' });
     // Ended without a place from the app: the ride records where the bike reported it was.
     const { ride: ended } = await clients.ride.endRide({ rideId, riderId: rider.riderId });
