@@ -58,7 +58,9 @@ export class IngestPipeline {
   private readonly commits: GroupCommit<Checked[], Verdict[]>;
 
   constructor(private readonly options: IngestPipelineOptions) {
-    this.commits = new GroupCommit((groups) => this.flush(groups), options.maxGroupSize ?? 10_000);
+    // Two flushes at once: one's raw-zone fsync overlaps the other's database insert. A reading
+    // that arrives twice in both is still claimed by exactly one insert; the other is a duplicate.
+    this.commits = new GroupCommit((groups) => this.flush(groups), options.maxGroupSize ?? 10_000, 2);
   }
 
   /**

@@ -4,12 +4,12 @@
 // Each cleaning batch writes its own files, named by the batch id, before the batch commits in the
 // database; at start, files of batches that never committed (a crash in between) are removed, so
 // no reading is counted twice.
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { CleanPoint } from '../domain/track-cleaning';
 
-/** The columns of a curated Parquet file, in order, with DuckDB types. */
+/** The columns of a curated Parquet file, in order, with DuckDB types (appendRow writes them in this order). */
 const COLUMNS: Record<string, string> = {
   bike_id: 'VARCHAR',
   sequence: 'BIGINT',
@@ -55,7 +55,10 @@ export class CuratedWarehouse {
   static async open(root: string): Promise<CuratedWarehouse> {
     mkdirSync(join(root, 'curated'), { recursive: true });
     const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    return new CuratedWarehouse(root, instance, await instance.connect());
+    const connection = await instance.connect();
+    const columns = Object.entries(COLUMNS).map(([column, type]) => `${column} ${type}`).join(', ');
+    await connection.run(`CREATE TABLE staging (${columns})`);
+    return new CuratedWarehouse(root, instance, connection);
   }
 
   get curatedDir(): string {
@@ -68,26 +71,24 @@ export class CuratedWarehouse {
     for (const point of points) {
       const iso = point.reading.recordedAt.toISOString();
       const partition = `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
-      byHour.set(partition, [...(byHour.get(partition) ?? []), point]);
+      const group = byHour.get(partition);
+      if (group) group.push(point);
+      else byHour.set(partition, [point]);
     }
-    let files = 0;
     for (const [partition, group] of byHour) {
       const dir = join(this.curatedDir, partition);
       mkdirSync(dir, { recursive: true });
       const name = `batch-${String(batchId).padStart(12, '0')}.parquet`;
-      const staging = join(dir, `.${name}.ndjson`);
-      writeFileSync(staging, group.map((point) => JSON.stringify(rowOf(point, batchId))).join('\n'));
-      const columns = Object.entries(COLUMNS).map(([column, type]) => `${column}: ${sqlString(type)}`).join(', ');
-      // Written under a temporary name and renamed: a reader never sees half a file.
-      await this.connection.run(
-        `COPY (SELECT * FROM read_json(${sqlString(staging)}, format = 'newline_delimited', columns = {${columns}}))
-         TO ${sqlString(join(dir, `.${name}`))} (FORMAT parquet, COMPRESSION zstd)`,
-      );
+      // Rows go in through DuckDB's appender (no text round trip), then out as one Parquet file,
+      // written under a temporary name and renamed: a reader never sees half a file.
+      const appender = await this.connection.createAppender('staging');
+      for (const point of group) appendRow(appender, point, batchId);
+      appender.closeSync();
+      await this.connection.run(`COPY staging TO ${sqlString(join(dir, `.${name}`))} (FORMAT parquet, COMPRESSION zstd)`);
+      await this.connection.run('DELETE FROM staging');
       renameSync(join(dir, `.${name}`), join(dir, name));
-      rmSync(staging, { force: true });
-      files += 1;
     }
-    return files;
+    return byHour.size;
   }
 
   /** Removes the files of batches after `lastCommitted`: written by a run that crashed before committing. */
@@ -164,28 +165,31 @@ export class CuratedWarehouse {
   }
 }
 
-function rowOf(point: CleanPoint, batchId: number) {
+const VARCHAR_LIST = LIST(VARCHAR);
+
+/** One curated point as a row of COLUMNS, in their order. */
+function appendRow(appender: DuckDBAppender, point: CleanPoint, batchId: number): void {
   const r = point.reading;
-  return {
-    bike_id: r.bikeId,
-    sequence: r.sequence,
-    recorded_at: r.recordedAt.toISOString(),
-    latitude: r.latitude,
-    longitude: r.longitude,
-    speed_kmh: r.speedKmh,
-    battery_percent: r.batteryPercent,
-    battery_voltage: r.batteryVoltage,
-    odometer_meters: r.odometerMeters,
-    assist_level: r.assistLevel,
-    fault_codes: r.faultCodes,
-    ride_id: r.rideId ?? null,
-    filled: point.filled,
-    flags: point.flags,
-    segment_meters: point.segmentMeters,
-    segment_moving_seconds: point.segmentMovingSeconds,
-    segment_wh: point.segmentWh,
-    curation_batch: batchId,
-  };
+  appender.appendVarchar(r.bikeId);
+  appender.appendBigInt(BigInt(r.sequence));
+  appender.appendTimestampTZ(timestampTZValue(BigInt(r.recordedAt.getTime()) * 1000n));
+  appender.appendDouble(r.latitude);
+  appender.appendDouble(r.longitude);
+  appender.appendDouble(r.speedKmh);
+  appender.appendDouble(r.batteryPercent);
+  appender.appendDouble(r.batteryVoltage);
+  appender.appendDouble(r.odometerMeters);
+  appender.appendInteger(r.assistLevel);
+  appender.appendList(listValue(r.faultCodes), VARCHAR_LIST);
+  if (r.rideId) appender.appendVarchar(r.rideId);
+  else appender.appendNull();
+  appender.appendBoolean(point.filled);
+  appender.appendList(listValue(point.flags), VARCHAR_LIST);
+  appender.appendDouble(point.segmentMeters);
+  appender.appendDouble(point.segmentMovingSeconds);
+  appender.appendDouble(point.segmentWh);
+  appender.appendBigInt(BigInt(batchId));
+  appender.endRow();
 }
 
 function safeReaddir(dir: string) {

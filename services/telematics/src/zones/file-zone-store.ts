@@ -1,13 +1,15 @@
 // The raw zone in a local folder. Each process appends to its own file per partition hour (so
 // replicas never interleave writes), and every write() ends with fdatasync: when it resolves, the
-// lines are on disk, not only in the page cache.
+// lines are on disk, not only in the page cache. Writes to one file take turns, so two flushes in
+// flight never interleave their lines.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { byPartition, hourOfPartition, type ZoneLine, type ZoneName, type ZoneStore } from './zone-store';
 
 export class FileZoneStore implements ZoneStore {
-  private readonly files = new Map<string, FileHandle>();
+  /** Open files by partition; each entry's `turn` is the last write queued on it. */
+  private readonly files = new Map<string, { handle: Promise<FileHandle>; turn: Promise<void> }>();
 
   constructor(
     private readonly root: string,
@@ -20,29 +22,36 @@ export class FileZoneStore implements ZoneStore {
   }
 
   async write(lines: readonly ZoneLine[]): Promise<void> {
-    // One after another: a write that crosses an hour closes the earlier hour's file.
-    for (const [partition, group] of byPartition(lines)) {
-      const file = await this.fileFor(partition);
-      await file.appendFile(`${group.join('\n')}\n`);
-      await file.datasync();
-    }
+    await Promise.all(
+      [...byPartition(lines)].map(([partition, group]) => {
+        const file = this.fileFor(partition);
+        const write = file.turn.then(async () => {
+          const handle = await file.handle;
+          await handle.appendFile(`${group.join('\n')}\n`);
+          await handle.datasync();
+        });
+        file.turn = write.catch(() => undefined); // a failed write must not block the next one
+        return write;
+      }),
+    );
   }
 
-  private async fileFor(partition: string): Promise<FileHandle> {
+  private fileFor(partition: string): { handle: Promise<FileHandle>; turn: Promise<void> } {
     const existing = this.files.get(partition);
     if (existing) return existing;
-    // A new hour: the zone's earlier hours will not be written again by this process.
-    for (const [old, handle] of this.files) {
+    // A new hour: the zone's earlier hours will not be written again by this process; their files
+    // are closed once their last write is done.
+    for (const [old, file] of this.files) {
       if (old.split('/')[0] === partition.split('/')[0] && old < partition) {
         this.files.delete(old);
-        await handle.close();
+        void file.turn.then(() => file.handle).then((handle) => handle.close()).catch(() => undefined);
       }
     }
     const dir = join(this.root, partition);
     mkdirSync(dir, { recursive: true });
-    const handle = await open(join(dir, `${this.writerId}.ndjson`), 'a');
-    this.files.set(partition, handle);
-    return handle;
+    const file = { handle: open(join(dir, `${this.writerId}.ndjson`), 'a'), turn: Promise.resolve() };
+    this.files.set(partition, file);
+    return file;
   }
 
   async list(zone: ZoneName, from: Date, to: Date): Promise<string[]> {
@@ -75,9 +84,12 @@ export class FileZoneStore implements ZoneStore {
   }
 
   async close(): Promise<void> {
-    const handles = [...this.files.values()];
+    const files = [...this.files.values()];
     this.files.clear();
-    await Promise.all(handles.map((handle) => handle.close()));
+    await Promise.all(files.map(async (file) => {
+      await file.turn;
+      await (await file.handle).close();
+    }));
   }
 }
 
