@@ -14,13 +14,12 @@ import { TelematicsStore } from './store/telematics-store';
 import { curationMetrics, ingestMetrics } from './telematics-metrics';
 import { CuratedWarehouse } from './warehouse/curated-warehouse';
 import { FileZoneStore } from './zones/file-zone-store';
-import { S3ZoneStore } from './zones/s3-zone-store';
 import type { ZoneStore } from './zones/zone-store';
 
 /** How long a device credential is trusted from the cache before it is read again (a rotation elsewhere). */
 const DEVICE_CACHE_MS = 60_000;
 /** Readings per cleaning batch at most. */
-const CURATION_BATCH = 20_000;
+const CURATION_BATCH = 5_000;
 
 export interface TelematicsCore {
   store: TelematicsStore;
@@ -41,7 +40,11 @@ export interface TelematicsCore {
 export function openZoneStore(config: Pick<TelematicsConfig, 'rawZone'>): ZoneStore {
   const writerId = `${hostname()}-${process.pid}-${Date.now()}`;
   const { url, s3Endpoint, s3Region } = config.rawZone;
-  if (url.startsWith('s3://')) return new S3ZoneStore({ url, endpoint: s3Endpoint, region: s3Region, writerId });
+  if (url.startsWith('s3://')) {
+    // Loaded only when used: the AWS SDK is large, and a laptop never needs it.
+    const { S3ZoneStore } = require('./zones/s3-zone-store') as typeof import('./zones/s3-zone-store');
+    return new S3ZoneStore({ url, endpoint: s3Endpoint, region: s3Region, writerId });
+  }
   return new FileZoneStore(isAbsolute(url) ? url : resolve(url), writerId);
 }
 

@@ -54,7 +54,9 @@ export class CuratedWarehouse {
   /** `root` is the telematics data folder; the files go under root/curated. */
   static async open(root: string): Promise<CuratedWarehouse> {
     mkdirSync(join(root, 'curated'), { recursive: true });
-    const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+    // One thread and a small memory budget: the warehouse only stages a batch at a time here, and
+    // the service's footprint matters more than DuckDB's speed on large scans.
+    const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '64MB' });
     const connection = await instance.connect();
     const columns = Object.entries(COLUMNS).map(([column, type]) => `${column} ${type}`).join(', ');
     await connection.run(`CREATE TABLE staging (${columns})`);
