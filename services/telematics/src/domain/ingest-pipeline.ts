@@ -119,7 +119,8 @@ export class IngestPipeline {
         const lines: ZoneLine[] = [];
         let bytes = 0;
         for (const { arrival, rejection } of all) {
-          const raw = JSON.stringify({ ...arrival, receivedAt: arrival.receivedAt.toISOString() });
+          const { decoded: _decoded, ...kept } = arrival;
+          const raw = JSON.stringify({ ...kept, receivedAt: arrival.receivedAt.toISOString() });
           bytes += raw.length + 1;
           lines.push({ zone: 'raw', at: arrival.receivedAt, line: raw });
           if (rejection) {

@@ -47,14 +47,17 @@ const candidateSchema = z.strictObject({
     .default(''),
 });
 
+/** A decoded protobuf Reading as a candidate for the schema (an unset time is refused there). */
+export const candidateOfProto = (reading: ProtoReading): Record<string, unknown> => ({ ...reading, recordTime: reading.recordTime ?? '' });
+
 const camelCase = (name: string) => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
 
 /** Decodes an arrival's payload into a plain candidate object, or says why it cannot be read. */
 export function decodePayload(arrival: Arrival): { candidate: Record<string, unknown> } | { problem: string } {
   try {
+    if (arrival.decoded) return { candidate: arrival.decoded };
     if (arrival.encoding === 'protobuf') {
-      const decoded = ProtoReading.decode(Buffer.from(arrival.payload, 'base64'));
-      return { candidate: { ...decoded, recordTime: decoded.recordTime ?? '' } };
+      return { candidate: candidateOfProto(ProtoReading.decode(Buffer.from(arrival.payload, 'base64'))) };
     }
     const parsed: unknown = JSON.parse(arrival.payload);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { problem: 'a reading must be a JSON object' };

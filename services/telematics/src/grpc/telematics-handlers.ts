@@ -14,6 +14,7 @@ import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { DeviceRegistry } from '../domain/device-registry';
 import { OPERATOR_SENDER, type IngestPipeline } from '../domain/ingest-pipeline';
 import type { Arrival, Verdict } from '../domain/reading';
+import { candidateOfProto } from '../domain/reading-rules';
 import type { RideImpacts } from '../domain/ride-impacts';
 
 /** Readings per stream message at most; a larger message is refused as a whole. */
@@ -43,13 +44,14 @@ export class IngestSummary {
   }
 }
 
-/** A Reading decoded by gRPC, as the raw zone keeps it: its protobuf bytes, exactly as sent. */
+/** A Reading decoded by gRPC, as the raw zone keeps it (its protobuf bytes), and as decoded. */
 const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
   door: 'grpc',
   sender: OPERATOR_SENDER,
   receivedAt,
   encoding: 'protobuf',
   payload: Buffer.from(ProtoReading.encode(reading).finish()).toString('base64'),
+  decoded: candidateOfProto(reading),
 });
 
 export function telematicsHandlers(pipeline: IngestPipeline, devices: DeviceRegistry, impacts: RideImpacts): AsyncHandlers<TelematicsServiceServer> {
