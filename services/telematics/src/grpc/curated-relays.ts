@@ -77,14 +77,14 @@ export class CuratedRelays {
             })),
           }),
         );
-        for (const state of chunk) {
-          this.sentAt.set(state.bikeId, now);
-          if (this.latest.get(state.bikeId) === state) this.latest.delete(state.bikeId);
-        }
       } catch (error) {
-        // Positions are a convenience for bikesNear: the next batch sends newer ones anyway.
-        this.options.logger.warn({ err: error, bikes: chunk.length }, 'could not update bike positions in inventory; will retry with the next batch');
-        for (const state of chunk) this.sentAt.set(state.bikeId, now);
+        // Positions are a convenience for bikesNear, and the next reading of each bike brings a
+        // newer one: these are let go rather than retried on a timer (no loop while inventory is down).
+        this.options.logger.warn({ err: error, bikes: chunk.length }, 'could not update bike positions in inventory; the next readings will');
+      }
+      for (const state of chunk) {
+        this.sentAt.set(state.bikeId, now);
+        if (this.latest.get(state.bikeId) === state) this.latest.delete(state.bikeId);
       }
     }
   }
