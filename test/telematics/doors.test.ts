@@ -6,12 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import mqtt from 'mqtt';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { Reading, ReadingBatch } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { eventually } from '../support/eventually';
 import { expectStatus } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
 import { readingJson, readingsTopic, TelematicsUnderTest } from '../support/telematics';
 import { ingestAs } from '../support/telematics-as';
+import { TEST_ENV } from '../support/stack';
 
 const ndjson = (readings: Record<string, unknown>[]) => readings.map((reading) => JSON.stringify(reading)).join('\n');
 const asProto = (reading: Record<string, unknown>) => Reading.fromJSON(reading);
@@ -218,5 +221,43 @@ describeWithPostgres('telematics doors', () => {
     expect(http.body).toMatchObject({ accepted: 0, duplicates: 1 });
     expect(grpc).toMatchObject({ acceptedCount: 0, duplicateCount: 1 });
     expect(await telematics.storedReadings(bikeId)).toHaveLength(1);
+  });
+
+  describe('with TLS (TELEMATICS_TLS_CERT_FILE and _KEY_FILE)', () => {
+    let secure: TelematicsUnderTest;
+    const certs = TEST_ENV.MESH_CERTS_DIR;
+    beforeAll(async () => {
+      secure = await TelematicsUnderTest.start({ TELEMATICS_TLS_CERT_FILE: join(certs, 'telematics.pem'), TELEMATICS_TLS_KEY_FILE: join(certs, 'telematics-key.pem') });
+    });
+    afterAll(async () => {
+      await secure?.stop();
+    });
+
+    it('serves MQTT over TLS (mqtts) and the HTTPS door over TLS', async () => {
+      expect(secure.ready.mqttUrl).toMatch(/^mqtts:\/\//);
+      expect(secure.ready.deviceUrl).toMatch(/^https:\/\//);
+      const { bikeId, secret, deviceKey } = await secure.provision();
+      const ca = readFileSync(join(certs, 'ca.pem'));
+      const device = await mqtt.connectAsync(secure.ready.mqttUrl, { protocolVersion: 4, username: bikeId, password: secret, ca, servername: 'localhost', reconnectPeriod: 0 });
+      await device.publishAsync(readingsTopic(bikeId), JSON.stringify(readingJson(bikeId, 1)), { qos: 1 });
+      await device.endAsync();
+      const answer = await undiciFetch(`${secure.ready.deviceUrl}/v1/readings`, {
+        method: 'POST',
+        body: JSON.stringify(readingJson(bikeId, 2)),
+        headers: { authorization: `Bearer ${deviceKey}`, 'content-type': 'application/x-ndjson' },
+        dispatcher: new Agent({ connect: { ca, servername: 'localhost' } }),
+      });
+      expect(answer.status).toBe(202);
+      expect((await secure.storedReadings(bikeId)).map((r) => r.sequence)).toEqual([1, 2]);
+      // Plain MQTT on the TLS port gets nowhere: the connection closes without a CONNACK.
+      const plain = mqtt.connect(secure.ready.mqttUrl.replace('mqtts', 'mqtt'), { protocolVersion: 4, username: bikeId, password: secret, reconnectPeriod: 0, connectTimeout: 5000 });
+      plain.on('error', () => undefined);
+      const outcome = await new Promise<string>((resolve) => {
+        plain.once('connect', () => resolve('connected'));
+        plain.once('close', () => resolve('closed'));
+      });
+      plain.end(true);
+      expect(outcome).toBe('closed');
+    });
   });
 });

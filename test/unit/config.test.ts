@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError } from '../../services/platform/src/config';
 import { readRideConfig } from '../../services/ride/src/config';
+import { readTelematicsConfig } from '../../services/telematics/src/config';
 
 describe('service configuration', () => {
   it('has working defaults: no variable is required to run on a laptop', () => {
@@ -44,5 +45,16 @@ describe('service configuration', () => {
     expect(run.status).toBe(78);
     expect(run.stderr).toMatch(/inventory: invalid configuration:\n {2}INVENTORY_MIN_BATTERY_PERCENT="150"/);
     expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('keeps the telematics lake beside its database, never inside it', () => {
+    const config = readTelematicsConfig({ DATA_DIR: '/data' });
+    expect(config).toMatchObject({ database: { dataDir: '/data/telematics' }, lakeDir: '/data/telematics-lake', rawZone: { url: '/data/telematics-lake' } });
+  });
+
+  it('refuses device doors beyond loopback without TLS, and accepts them with it or under Istio', () => {
+    expect(() => readTelematicsConfig({ LISTEN_HOST: '0.0.0.0' })).toThrow(/device doors .* need TLS: set TELEMATICS_TLS_CERT_FILE/);
+    expect(readTelematicsConfig({ LISTEN_HOST: '0.0.0.0', TELEMATICS_TLS_CERT_FILE: 'c.pem', TELEMATICS_TLS_KEY_FILE: 'k.pem' }).tls).toEqual({ certFile: 'c.pem', keyFile: 'k.pem' });
+    expect(readTelematicsConfig({ LISTEN_HOST: '0.0.0.0', MESH_MODE: 'istio' }).tls).toBeUndefined();
   });
 });
