@@ -14,7 +14,7 @@ import { serveMetrics } from '../../../platform/src/telemetry/metrics-endpoint';
 import type { DeviceRegistry } from '../domain/device-registry';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
 import type { Arrival } from '../domain/reading';
-import { IngestSummary } from '../grpc/telematics-handlers';
+import { IngestSummary } from '../domain/ingest-summary';
 import { recordRefusedDevice } from '../telematics-metrics';
 
 const MAX_READINGS = 5000;

@@ -12,7 +12,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import type { Logger } from '../../../platform/src/logger';
 import { OPERATOR_SENDER, type IngestPipeline } from '../domain/ingest-pipeline';
 import type { Arrival } from '../domain/reading';
-import { IngestSummary } from '../grpc/telematics-handlers';
+import { IngestSummary } from '../domain/ingest-summary';
 
 const IMPORTABLE = /^[^.].*\.(ndjson|csv)$/i;
 const CHUNK = 5000;

@@ -2,47 +2,19 @@
 // one summary at the end, sent only after every accepted reading is durable (the pipeline says
 // when). ProvisionDevice and GetRideImpact are thin calls into the domain.
 import { z } from 'zod';
-import {
-  Reading as ProtoReading,
-  type IngestRequest,
-  type Rejection as ProtoRejection,
-  type TelematicsServiceServer,
-} from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { Reading as ProtoReading, type IngestRequest, type TelematicsServiceServer } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { invalidArgument, notFound } from '../../../platform/src/errors';
 import type { AsyncHandlers } from '../../../platform/src/grpc/server';
 import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { DeviceRegistry } from '../domain/device-registry';
 import { OPERATOR_SENDER, type IngestPipeline } from '../domain/ingest-pipeline';
-import type { Arrival, Verdict } from '../domain/reading';
+import { IngestSummary } from '../domain/ingest-summary';
+import type { Arrival } from '../domain/reading';
 import { candidateOfProto } from '../domain/reading-rules';
 import type { RideImpacts } from '../domain/ride-impacts';
 
 /** Readings per stream message at most; a larger message is refused as a whole. */
 const MAX_READINGS_PER_MESSAGE = 5000;
-/** Rejections listed in the summary at most (all are counted, and all are kept under rejects/). */
-const MAX_LISTED_REJECTIONS = 1000;
-
-/** Counts verdicts into the summary every door answers with. */
-export class IngestSummary {
-  acceptedCount = 0;
-  duplicateCount = 0;
-  rejectedCount = 0;
-  readonly rejections: ProtoRejection[] = [];
-
-  add(verdicts: readonly Verdict[], firstIndex: number): void {
-    verdicts.forEach((verdict, offset) => {
-      if (verdict.kind === 'accepted') this.acceptedCount += 1;
-      else if (verdict.kind === 'duplicate') this.duplicateCount += 1;
-      else {
-        this.rejectedCount += 1;
-        if (this.rejections.length < MAX_LISTED_REJECTIONS) {
-          const { rule, reason, bikeId, sequence } = verdict.rejection;
-          this.rejections.push({ index: firstIndex + offset, bikeId: bikeId ?? '', sequence: sequence ?? 0, rule, reason });
-        }
-      }
-    });
-  }
-}
 
 /** A Reading decoded by gRPC, as the raw zone keeps it (its protobuf bytes), and as decoded. */
 const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
