@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import mqtt, { type MqttClient } from 'mqtt';
+import { fetch as undiciFetch } from 'undici';
+import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import type { IngestResponse, Reading, TelematicsServiceClient } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { telematicsClient, type TestClient } from './grpc-clients';
 import { SingleService } from './stack';
@@ -83,6 +85,13 @@ export class TelematicsUnderTest {
     const client = await mqtt.connectAsync(this.ready.mqttUrl, { protocolVersion: 4, username, password, reconnectPeriod: 0, connectTimeout: 5000 });
     this.clients.push(client);
     return client;
+  }
+
+  /** The process's metrics, from its subgraph port, as the mesh's operator. */
+  async metrics(): Promise<string> {
+    const dispatcher = httpDispatcher(this.service.credentials);
+    const response = await undiciFetch(this.service.process.graphqlUrl.replace(/\/graphql$/, '/metrics'), { dispatcher });
+    return response.text();
   }
 
   /** POSTs a batch to the device door; answers the status, headers and JSON body. */

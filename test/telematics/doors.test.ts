@@ -95,7 +95,7 @@ describeWithPostgres('telematics doors', () => {
       expect(await telematics.storedReadings(b.bikeId)).toEqual([]);
       const rejected = telematics.zoneLines('rejects').filter((line) => line.sender === a.bikeId);
       expect(rejected).toEqual([expect.objectContaining({ rule: 'device.mismatch', reason: expect.stringContaining(`may publish only to ecowheels/v1/bikes/${a.bikeId}/readings`) })]);
-      const metrics = await (await fetch(`${telematics.ready.deviceUrl}/metrics`)).text();
+      const metrics = await telematics.metrics();
       expect(metrics).toMatch(/telematics_devices_refused_total\{[^}]*reason="other_topic"[^}]*\} 1/);
     });
   });

@@ -76,7 +76,7 @@ describeWithPostgres('telematics with bad input and crashes', () => {
     // Still healthy: a good reading goes through.
     const good = await telematics.post(JSON.stringify(readingJson(bikeId, 1)), { authorization: `Bearer ${deviceKey}`, 'content-type': 'application/x-ndjson' });
     expect(good).toMatchObject({ status: 202, body: { accepted: 1 } });
-    const metrics = await (await fetch(`${telematics.ready.deviceUrl}/metrics`)).text();
+    const metrics = await telematics.metrics();
     expect(metrics).toMatch(/telematics_readings_rejected_total\{[^}]*door="file"[^}]*rule="range\.battery"[^}]*\} 6/);
   });
 

@@ -10,7 +10,6 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ReadingBatch, Reading as ProtoReading } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { listen } from '../../../platform/src/http-listen';
 import type { Logger } from '../../../platform/src/logger';
-import { serveMetrics } from '../../../platform/src/telemetry/metrics-endpoint';
 import type { DeviceRegistry } from '../domain/device-registry';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
 import type { Arrival } from '../domain/reading';
@@ -72,7 +71,7 @@ export async function startDeviceHttpDoor(options: {
   const limiter = new RateLimiterMemory({ points: options.batchesPerSecond, duration: 1 });
   const app = express();
   app.disable('x-powered-by');
-  serveMetrics(app);
+  // No /metrics here: devices reach this port from outside; metrics are on the subgraph's port.
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -5,7 +5,7 @@
 // down, or cut short by a crash, is not forgotten: re-importing is safe, since duplicates count once.
 // After its readings are durable, a file moves to imported/ with a summary beside it. A file that
 // cannot be read at all moves to failed/ with the reason; it is never deleted.
-import { mkdirSync, readdirSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -65,8 +65,9 @@ export function startLandingFileDoor(options: { dir: string; pipeline: IngestPip
       payloads = payloadsOf(name, text);
     } catch (error) {
       const reason = `the file cannot be read as ${name.split('.').pop()}: ${(error as Error).message}`;
-      renameSync(path, join(dir, 'failed', name));
-      writeFileSync(join(dir, 'failed', `${name}.reason.txt`), `${reason}\n`);
+      const kept = existsSync(join(dir, 'failed', name)) ? `${Date.now()}-${name}` : name;
+      renameSync(path, join(dir, 'failed', kept));
+      writeFileSync(join(dir, 'failed', `${kept}.reason.txt`), `${reason}\n`);
       logger.warn({ file: name, reason }, 'landing file could not be read; moved to failed/');
       return;
     }
@@ -76,9 +77,11 @@ export function startLandingFileDoor(options: { dir: string; pipeline: IngestPip
       const chunk = payloads.slice(start, start + CHUNK);
       summary.add(await pipeline.submit(chunk.map((payload) => ({ door: 'file', sender: OPERATOR_SENDER, receivedAt, ...payload }))), start);
     }
-    // Only now, with every reading durable, does the file leave the landing folder.
-    renameSync(path, join(dir, 'imported', name));
-    writeFileSync(join(dir, 'imported', `${name}.result.json`), `${JSON.stringify(summary, null, 2)}\n`);
+    // Only now, with every reading durable, does the file leave the landing folder. A file of the
+    // same name imported earlier is kept: this one gets the time in its name.
+    const kept = existsSync(join(dir, 'imported', name)) ? `${Date.now()}-${name}` : name;
+    renameSync(path, join(dir, 'imported', kept));
+    writeFileSync(join(dir, 'imported', `${kept}.result.json`), `${JSON.stringify(summary, null, 2)}\n`);
     logger.info({ file: name, accepted: summary.acceptedCount, duplicates: summary.duplicateCount, rejected: summary.rejectedCount }, 'landing file imported');
   };
 

@@ -33,15 +33,21 @@ export function telematicsHandlers(pipeline: IngestPipeline, devices: DeviceRegi
       const submitted: Promise<void>[] = [];
       let index = 0;
       // Messages are submitted as they come, so the stream's batches share group commits; the
-      // summary waits for all of them.
-      for await (const message of requests) {
-        if (message.readings.length > MAX_READINGS_PER_MESSAGE) {
-          throw invalidArgument(`a message carries ${message.readings.length} readings; send at most ${MAX_READINGS_PER_MESSAGE} per message`);
+      // summary waits for all of them. If the stream fails half-way, what was submitted is still
+      // waited for (and is durable or not, as a retry of the stream will find out) before the error.
+      try {
+        for await (const message of requests) {
+          if (message.readings.length > MAX_READINGS_PER_MESSAGE) {
+            throw invalidArgument(`a message carries ${message.readings.length} readings; send at most ${MAX_READINGS_PER_MESSAGE} per message`);
+          }
+          const receivedAt = new Date();
+          const first = index;
+          index += message.readings.length;
+          submitted.push(pipeline.submit(message.readings.map((reading) => arrivalOf(reading, receivedAt))).then((verdicts) => summary.add(verdicts, first)));
         }
-        const receivedAt = new Date();
-        const first = index;
-        index += message.readings.length;
-        submitted.push(pipeline.submit(message.readings.map((reading) => arrivalOf(reading, receivedAt))).then((verdicts) => summary.add(verdicts, first)));
+      } catch (error) {
+        await Promise.allSettled(submitted);
+        throw error;
       }
       await Promise.all(submitted);
       return summary;
