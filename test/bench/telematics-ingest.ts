@@ -175,7 +175,6 @@ async function measureEngine(engine: 'pglite' | 'postgres', peers: Target) {
     INVENTORY_SERVICE_ADDR: '127.0.0.1:9',
     RIDE_SERVICE_ADDR: '127.0.0.1:9',
     TELEMATICS_HTTP_BATCHES_PER_SECOND: '100000',
-    TELEMATICS_CURATE_INTERVAL_MS: '250',
     ...(db ? { TELEMATICS_DATABASE_URL: db.url } : {}),
   });
   let peakRss = 0;

@@ -61,7 +61,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       // At most one position update per bike per this long reaches inventory.
       TELEMATICS_INVENTORY_RELAY_MS: milliseconds(5000),
       // The least time between two cleaning runs: fewer, larger Parquet files under load.
-      TELEMATICS_CURATE_INTERVAL_MS: milliseconds(250),
+      TELEMATICS_CURATE_INTERVAL_MS: milliseconds(500),
       // Per device and second, on the HTTPS door.
       TELEMATICS_HTTP_BATCHES_PER_SECOND: z.coerce.number().int().positive().default(20),
       TELEMATICS_HTTP_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),

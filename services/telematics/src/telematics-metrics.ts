@@ -20,17 +20,22 @@ export const ingestMetrics: IngestMetrics = {
   received: (door, count) => received(count, { door }),
   accepted: (door, count) => accepted(count, { door }),
   duplicate: (door, count) => duplicate(count, { door }),
-  rejected: (door, rule) => rejected(1, { door, rule }),
+  rejected: (door, rule, count) => rejected(count, { door, rule }),
   rawBytes: (bytes) => rawBytes(bytes),
 };
 
 export const curationMetrics: CurationMetrics = {
   curated(points, now) {
+    let filled = 0;
+    const flags = new Map<string, number>();
     for (const point of points) {
-      curated(1, { filled: point.filled });
-      for (const flag of point.flags) flagged(1, { flag });
-      if (!point.filled) lag((now.getTime() - point.reading.recordedAt.getTime()) / 1000, {});
+      if (point.filled) filled += 1;
+      else lag((now.getTime() - point.reading.recordedAt.getTime()) / 1000, {});
+      for (const flag of point.flags) flags.set(flag, (flags.get(flag) ?? 0) + 1);
     }
+    if (points.length > filled) curated(points.length - filled, { filled: false });
+    if (filled) curated(filled, { filled: true });
+    for (const [flag, n] of flags) flagged(n, { flag });
   },
   dropped: (rule) => dropped(1, { rule }),
 };

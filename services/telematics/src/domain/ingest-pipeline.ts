@@ -21,7 +21,7 @@ export interface IngestMetrics {
   received(door: Door, count: number): void;
   accepted(door: Door, count: number): void;
   duplicate(door: Door, count: number): void;
-  rejected(door: Door, rule: string): void;
+  rejected(door: Door, rule: string, count: number): void;
   rawBytes(bytes: number): void;
 }
 
@@ -134,8 +134,7 @@ export class IngestPipeline {
         const accepted = all.flatMap(({ arrival, reading }) => (reading ? [{ reading, receivedAt: arrival.receivedAt, door: arrival.door }] : []));
         const fresh = await this.options.readings.insertReadings(accepted);
         const verdicts = groups.map((group) => group.map((entry) => this.verdictOf(entry, fresh)));
-        const counts = { accepted: 0, duplicate: 0, rejected: 0 };
-        for (const verdict of verdicts.flat()) counts[verdict.kind] += 1;
+        const counts = this.count(groups, verdicts);
         span.setAttributes({
           'ecowheels.telematics.accepted': counts.accepted,
           'ecowheels.telematics.duplicates': counts.duplicate,
@@ -151,20 +150,35 @@ export class IngestPipeline {
 
   /** `fresh` holds the keys stored by this flush; the first input to claim one is the accepted one. */
   private verdictOf(entry: Checked, fresh: Set<string>): Verdict {
-    const { metrics } = this.options;
-    const door = entry.arrival.door;
-    metrics.received(door, 1);
-    if (entry.rejection || !entry.reading) {
-      const rejection = entry.rejection ?? { rule: 'schema', reason: 'unreadable' };
-      metrics.rejected(door, rejection.rule);
-      return { kind: 'rejected', rejection };
-    }
-    if (fresh.delete(readingKey(entry.reading))) {
-      metrics.accepted(door, 1);
-      return { kind: 'accepted', reading: entry.reading };
-    }
-    metrics.duplicate(door, 1);
+    if (entry.rejection || !entry.reading) return { kind: 'rejected', rejection: entry.rejection ?? { rule: 'schema', reason: 'unreadable' } };
+    if (fresh.delete(readingKey(entry.reading))) return { kind: 'accepted', reading: entry.reading };
     return { kind: 'duplicate', reading: entry.reading };
+  }
+
+  /** Counts a flush's verdicts once per door and outcome, not once per reading. */
+  private count(groups: Checked[][], verdicts: Verdict[][]): { accepted: number; duplicate: number; rejected: number } {
+    const { metrics } = this.options;
+    const totals = { accepted: 0, duplicate: 0, rejected: 0 };
+    const byDoor = new Map<Door, { received: number; accepted: number; duplicate: number; rules: Map<string, number> }>();
+    groups.forEach((group, g) =>
+      group.forEach((entry, i) => {
+        const verdict = verdicts[g][i];
+        const door = entry.arrival.door;
+        const tally = byDoor.get(door) ?? { received: 0, accepted: 0, duplicate: 0, rules: new Map<string, number>() };
+        byDoor.set(door, tally);
+        tally.received += 1;
+        totals[verdict.kind] += 1;
+        if (verdict.kind === 'rejected') tally.rules.set(verdict.rejection.rule, (tally.rules.get(verdict.rejection.rule) ?? 0) + 1);
+        else tally[verdict.kind] += 1;
+      }),
+    );
+    for (const [door, tally] of byDoor) {
+      metrics.received(door, tally.received);
+      if (tally.accepted) metrics.accepted(door, tally.accepted);
+      if (tally.duplicate) metrics.duplicate(door, tally.duplicate);
+      for (const [rule, n] of tally.rules) metrics.rejected(door, rule, n);
+    }
+    return totals;
   }
 }
 
