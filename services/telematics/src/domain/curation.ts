@@ -111,7 +111,11 @@ export class Curation {
     if (waiting.length === 0) return { decided: 0, more: false };
     return inSpan('telematics.curate_batch', { 'ecowheels.telematics.waiting': waiting.length }, async (span) => {
       const byBike = new Map<string, PendingReading[]>();
-      for (const pending of waiting) byBike.set(pending.reading.bikeId, [...(byBike.get(pending.reading.bikeId) ?? []), pending]);
+      for (const pending of waiting) {
+        const list = byBike.get(pending.reading.bikeId);
+        if (list) list.push(pending);
+        else byBike.set(pending.reading.bikeId, [pending]);
+      }
       const states = await store.trackStates([...byBike.keys()]);
 
       const commit: CurationCommit = { batchId: this.lastBatchId + 1, decided: [], states: [], points: [], lastSeen: [] };
@@ -125,7 +129,8 @@ export class Curation {
         dropped.push(...cleaned.dropped.map(({ reading, rejection }) => ({ receivedAt: arrivedAt.get(reading.sequence) ?? now, rejection: { ...rejection, reading } })));
         if (cleaned.state && cleaned.state !== states.get(bikeId)) commit.states.push(cleaned.state);
         if (cleaned.decided.length > 0) {
-          commit.lastSeen.push({ bikeId, at: new Date(Math.max(...cleaned.decided.map((reading) => reading.recordedAt.getTime()))) });
+          const latest = cleaned.decided.reduce((max, reading) => Math.max(max, reading.recordedAt.getTime()), 0);
+          commit.lastSeen.push({ bikeId, at: new Date(latest) });
         }
         if (cleaned.wakeAt && (!wakeAt || cleaned.wakeAt < wakeAt)) wakeAt = cleaned.wakeAt;
       }

@@ -121,7 +121,7 @@ export class IngestPipeline {
         for (const { arrival, rejection } of all) {
           const { decoded: _decoded, ...kept } = arrival;
           const raw = JSON.stringify({ ...kept, receivedAt: arrival.receivedAt.toISOString() });
-          bytes += raw.length + 1;
+          bytes += Buffer.byteLength(raw) + 1;
           lines.push({ zone: 'raw', at: arrival.receivedAt, line: raw });
           if (rejection) {
             const line = JSON.stringify({ ...rejection, receivedAt: arrival.receivedAt.toISOString(), door: arrival.door, sender: arrival.sender, encoding: arrival.encoding, payload: arrival.payload });

@@ -98,7 +98,7 @@ export function cleanBikeTrack(state: TrackState | undefined, pending: PendingRe
     if (gapBefore && waitedMs < settings.reorderWindowMs) {
       // A predecessor may still be on its way: hold this reading and everything after it.
       result.held = sorted.slice(index);
-      const closes = Math.min(...result.held.map((held) => held.receivedAt.getTime())) + settings.reorderWindowMs;
+      const closes = result.held.reduce((min, held) => Math.min(min, held.receivedAt.getTime()), Number.POSITIVE_INFINITY) + settings.reorderWindowMs;
       result.wakeAt = new Date(closes);
       break;
     }

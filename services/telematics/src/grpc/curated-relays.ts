@@ -54,7 +54,8 @@ export class CuratedRelays {
   private arm(): void {
     if (this.timer || this.latest.size === 0 || this.stopped) return;
     const now = Date.now();
-    const due = Math.min(...[...this.latest.keys()].map((bikeId) => (this.sentAt.get(bikeId) ?? 0) + this.options.throttleMs));
+    let due = Number.POSITIVE_INFINITY;
+    for (const bikeId of this.latest.keys()) due = Math.min(due, (this.sentAt.get(bikeId) ?? 0) + this.options.throttleMs);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.busy = this.busy.then(() => this.sendPositions()).finally(() => this.arm());
