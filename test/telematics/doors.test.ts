@@ -3,7 +3,7 @@
 // what is durable, counts a reading once however often and through whichever door it comes, and
 // refuses devices without a valid credential or posing as another bike.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import mqtt from 'mqtt';
@@ -209,6 +209,23 @@ describeWithPostgres('telematics doors', () => {
       const ndjsonResult = await eventually(async () => JSON.parse(readFileSync(join(landing, 'imported', 'more.ndjson.result.json'), 'utf8')));
       expect(ndjsonResult).toMatchObject({ acceptedCount: 1, duplicateCount: 1 });
     });
+  });
+
+  it('keeps both files when a file of the same name is dropped twice, and counts its readings once', async () => {
+    const { bikeId } = await telematics.provision();
+    const landing = telematics.ready.landingDir;
+    const drop = () => {
+      writeFileSync(join(landing, '.again.part'), JSON.stringify(readingJson(bikeId, 9)));
+      renameSync(join(landing, '.again.part'), join(landing, 'again.ndjson'));
+    };
+    drop();
+    await eventually(async () => expect(readdirSync(join(landing, 'imported')).filter((name) => name.endsWith('again.ndjson'))).toHaveLength(1));
+    drop();
+    await eventually(async () => expect(readdirSync(join(landing, 'imported')).filter((name) => name.endsWith('again.ndjson'))).toHaveLength(2));
+    const results = readdirSync(join(landing, 'imported')).filter((name) => name.endsWith('again.ndjson.result.json'));
+    const summaries = results.map((name) => JSON.parse(readFileSync(join(landing, 'imported', name), 'utf8')) as { acceptedCount: number; duplicateCount: number });
+    expect(summaries.map((summary) => [summary.acceptedCount, summary.duplicateCount]).sort()).toEqual([[0, 1], [1, 0]]);
+    expect(await telematics.storedReadings(bikeId)).toHaveLength(1);
   });
 
   it('counts a reading sent through two doors once', async () => {
