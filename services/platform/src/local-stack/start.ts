@@ -33,6 +33,10 @@ async function main(): Promise<void> {
   const { user, inventory, payment, ride, telematics, gateway } = stack.services;
   const addresses = { user: user.address, inventory: inventory.address, payment: payment.address, telematics: telematics.address };
   const simulatedBikes = Number(process.env.SIMULATED_BIKES ?? 6);
+  if (!Number.isInteger(simulatedBikes) || simulatedBikes < 0 || simulatedBikes > 1000) {
+    await stack.stop();
+    throw new Error(`SIMULATED_BIKES=${JSON.stringify(process.env.SIMULATED_BIKES)} must be a whole number from 0 to 1000`);
+  }
   const { demo, devices } = await (async () => {
     const seeded = await seedDemoData(dataDir, addresses, stack.operatorCredentials());
     const simulated = await provisionSimulatedFleet({
@@ -65,7 +69,8 @@ Telematics   bikes publish over MQTT to ${mqttUrl} (topic ecowheels/v1/bikes/<bi
              ${devices.length} simulated bikes are riding around Westerpark now (SIMULATED_BIKES=0 turns them off;
              \`npm run simulate -- --bikes 200 --rate 1\` adds more). Raw zone and curated Parquet: ${join(dataDir, 'telematics-lake')}
 
-A whole ride from a shell: log in, find a bike, start, end, see the charge and the wallet:
+A whole ride from a shell: log in, find a bike, start, let the bike report its trip, end, then see
+the charge, the ride's distance and CO2 avoided, your impact, the wallet, and the fleet's day:
 ${curlWalkthrough(gateway.graphqlUrl.replace('127.0.0.1', 'localhost'), demo, { deviceUrl, credentialsFile: join(dataDir, 'demo-credentials.json') })}
 Logs: set LOG_STACK=1 to see every process's JSON log lines. Ctrl-C stops everything.`);
 }

@@ -2,6 +2,7 @@
 // readings over MQTT (QoS 1, MQTT 3.1.1) with their own device credentials, in real time. About
 // 2% of what it sends is junk, as real units send: out of range, duplicated, out of order, GPS
 // jumps and malformed payloads. `npm run simulate` and `npm start` use it.
+import { setMaxListeners } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { readingsTopic } from '../doors/mqtt-topics';
 import { parkedReading, rideTrip, seededRandom, type BikeUnit, type LatLon, type SimulatedReading } from './simulated-ride';
@@ -50,6 +51,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /** Starts every bike riding; stop() ends the trips, disconnects and resolves. */
 export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
   const abort = new AbortController();
+  // Every bike waits on this one signal: many listeners is the design, not a leak.
+  setMaxListeners(0, abort.signal);
   const counts: Record<string, number> = { reading: 0 };
   const count = (kind: 'reading' | JunkKind) => {
     counts[kind] = (counts[kind] ?? 0) + 1;

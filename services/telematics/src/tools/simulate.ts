@@ -1,6 +1,7 @@
 // `npm run simulate -- --bikes 200 --rate 1`: a simulated fleet riding around the demo city and
 // publishing over MQTT to a running system (`npm start` in another terminal). The bikes are made
-// on first use and kept in <DATA_DIR>/simulated-fleet.json. Ctrl-C stops it.
+// on first use and kept in <DATA_DIR>/simulator-fleet.json (apart from the six that npm start
+// rides itself, so no bike is driven twice). Ctrl-C stops it.
 //   --bikes N      how many bikes (default 20)
 //   --rate R       readings per second per riding bike (default 1)
 //   --junk F       share of junk (default 0.02)
@@ -24,9 +25,9 @@ async function main(): Promise<void> {
   if (!(junkRatio >= 0 && junkRatio < 1)) throw new Error('--junk must be from 0 to below 1');
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
   const mesh = meshCredentials({ mode: process.env.MESH_MODE === 'istio' ? 'istio' : 'local', certsDir: process.env.MESH_CERTS_DIR ?? join(dataDir, 'mesh-certs'), identity: 'operator' });
-  console.log(`Provisioning ${bikes} simulated bikes (kept in ${join(dataDir, 'simulated-fleet.json')}) ...`);
+  console.log(`Provisioning ${bikes} simulated bikes (kept in ${join(dataDir, 'simulator-fleet.json')}) ...`);
   const devices = await provisionSimulatedFleet({
-    file: join(dataDir, 'simulated-fleet.json'),
+    file: join(dataDir, 'simulator-fleet.json'),
     count: bikes,
     inventoryAddress: process.env.INVENTORY_SERVICE_ADDR ?? '127.0.0.1:50052',
     telematicsAddress: process.env.TELEMATICS_SERVICE_ADDR ?? '127.0.0.1:50055',
