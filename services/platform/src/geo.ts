@@ -7,6 +7,8 @@ export interface LatLon {
 }
 
 export const EARTH_RADIUS_METERS = 6_371_008.8;
+/** The length of one degree of latitude (and of longitude at the equator). */
+export const METERS_PER_DEGREE_LATITUDE = (Math.PI * EARTH_RADIUS_METERS) / 180;
 
 export function distanceMeters(a: LatLon, b: LatLon): number {
   const radians = (degrees: number) => (degrees * Math.PI) / 180;

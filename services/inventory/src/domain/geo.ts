@@ -1,11 +1,9 @@
 // The geometry of "bikes near a point": a cheap latitude/longitude box that the database can use
 // an index for, and the exact great-circle distance (haversine) that orders and filters results.
-import { EARTH_RADIUS_METERS } from '../../../platform/src/geo';
+import { METERS_PER_DEGREE_LATITUDE } from '../../../platform/src/geo';
 import type { GeoPoint } from './bike';
 
 export { distanceMeters, EARTH_RADIUS_METERS } from '../../../platform/src/geo';
-
-const METERS_PER_DEGREE_LATITUDE = (Math.PI * EARTH_RADIUS_METERS) / 180;
 
 export interface BoundingBox {
   minLatitude: number;

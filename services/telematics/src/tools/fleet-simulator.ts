@@ -5,7 +5,8 @@
 import { setMaxListeners } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { readingsTopic } from '../doors/mqtt-topics';
-import { parkedReading, rideTrip, seededRandom, type BikeUnit, type LatLon, type SimulatedReading } from './simulated-ride';
+import type { LatLon } from '../../../platform/src/geo';
+import { parkedReading, rideTrip, seededRandom, type BikeUnit, type SimulatedReading } from './simulated-ride';
 
 export interface SimulatedDevice {
   bikeId: string;

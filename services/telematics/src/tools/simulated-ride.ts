@@ -3,12 +3,8 @@
 // battery draining as an e-bike's does (about 10 Wh per km on a 500 Wh pack). Each ride knows its
 // own ground truth: the length of the path actually ridden.
 import { randomUUID } from 'node:crypto';
-import { distanceMeters } from '../../../platform/src/geo';
+import { METERS_PER_DEGREE_LATITUDE, type LatLon } from '../../../platform/src/geo';
 
-export interface LatLon {
-  latitude: number;
-  longitude: number;
-}
 
 /** One reading a simulated unit would make, in the proto3 JSON mapping. */
 export interface SimulatedReading {
@@ -35,7 +31,6 @@ export interface SimulatedRide {
   truthBatteryDrop: number;
 }
 
-const METERS_PER_DEGREE_LATITUDE = 111_195;
 
 /** A small deterministic random source, so a seeded simulation is repeatable. */
 export function seededRandom(seed: number): () => number {
@@ -134,6 +129,3 @@ function readingOf(unit: BikeUnit, speedKmh: number, rideId: string | undefined)
     ...(rideId ? { rideId } : {}),
   };
 }
-
-/** The length of a track, for comparing with the truth. */
-export const trackMeters = (points: LatLon[]) => points.slice(1).reduce((sum, point, index) => sum + distanceMeters(points[index], point), 0);
