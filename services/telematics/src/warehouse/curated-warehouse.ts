@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { CleanPoint } from '../domain/track-cleaning';
+import { hourPartition } from '../zones/zone-store';
 
 /** The columns of a curated Parquet file, in order, with DuckDB types (appendRow writes them in this order). */
 const COLUMNS: Record<string, string> = {
@@ -71,8 +72,7 @@ export class CuratedWarehouse {
   async writeBatch(batchId: number, points: readonly CleanPoint[]): Promise<number> {
     const byHour = new Map<string, CleanPoint[]>();
     for (const point of points) {
-      const iso = point.reading.recordedAt.toISOString();
-      const partition = `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+      const partition = hourPartition(point.reading.recordedAt);
       const group = byHour.get(partition);
       if (group) group.push(point);
       else byHour.set(partition, [point]);
@@ -125,14 +125,19 @@ export class CuratedWarehouse {
     return found;
   }
 
-  /** Runs a query over every curated reading, as the view `curated`. */
+  /** Runs a query over every curated reading, as the view `curated`; none yet answers no rows. */
   async query(sql: string): Promise<Record<string, unknown>[]> {
-    if (this.files().length === 0) return [];
-    const glob = sqlString(join(this.curatedDir, '*', '*', '*.parquet'));
-    const reader = await this.connection.runAndReadAll(
-      `WITH curated AS (SELECT * FROM read_parquet(${glob}, hive_partitioning = true, union_by_name = true)) ${sql}`,
-    );
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
+    const glob = join(this.curatedDir, '*', '*', '*.parquet');
+    try {
+      const reader = await this.connection.runAndReadAll(
+        `WITH curated AS (SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = true)) ${sql}`,
+      );
+      return reader.getRowObjectsJS() as Record<string, unknown>[];
+    } catch (error) {
+      // DuckDB's answer before the first batch is written; asked instead of walking the folders on every query.
+      if (error instanceof Error && error.message.includes('No files found that match the pattern')) return [];
+      throw error;
+    }
   }
 
   /** The fleet's totals per day or hour (UTC) in [from, to), from the curated files. */

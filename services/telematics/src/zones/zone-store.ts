@@ -27,11 +27,14 @@ export interface ZoneStore {
   close(): Promise<void>;
 }
 
-/** "raw/dt=2026-11-26/hour=09" */
-export function partitionOf(zone: ZoneName, at: Date): string {
+/** "dt=2026-11-26/hour=09": the hour partition (UTC) of the lake's zones and curated files. */
+export function hourPartition(at: Date): string {
   const iso = at.toISOString();
-  return `${zone}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+  return `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
 }
+
+/** "raw/dt=2026-11-26/hour=09" */
+export const partitionOf = (zone: ZoneName, at: Date): string => `${zone}/${hourPartition(at)}`;
 
 /** The hour a partition path names, or undefined when the path is not a partition. */
 export function hourOfPartition(path: string): Date | undefined {
