@@ -2,19 +2,31 @@
 // folder, its device doors on free ports, with helpers to provision bikes, make readings, send
 // them through each door, and read what was kept (the database, the raw zone, the Parquet files).
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import mqtt, { type MqttClient } from 'mqtt';
 import { fetch as undiciFetch } from 'undici';
-import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
-import type { IngestResponse, Reading, TelematicsServiceClient } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { TelematicsServiceClient, type IngestResponse, type Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { channelOptionsFor, httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { FileZoneStore } from '../../services/telematics/src/zones/file-zone-store';
 import { telematicsClient, type TestClient } from './grpc-clients';
-import { SingleService } from './stack';
+import { SingleService, TEST_ENV } from './stack';
 
-export const readingsTopic = (bikeId: string) => `ecowheels/v1/bikes/${bikeId}/readings`;
+export { readingsTopic } from '../../services/telematics/src/doors/mqtt-topics';
+
+/** Streams the messages over Ingest and answers its summary. */
+function streamIngest(client: TelematicsServiceClient, messages: Reading[][], deadlineMs = 30_000): Promise<IngestResponse> {
+  return new Promise((resolve, reject) => {
+    const call = client.ingest(new Metadata(), { deadline: Date.now() + deadlineMs }, (error: ServiceError | null, response: IngestResponse) =>
+      error ? reject(error) : resolve(response),
+    );
+    for (const readings of messages) call.write({ readings });
+    call.end();
+  });
+}
 
 /** A valid reading in the proto3 JSON mapping, near Amsterdam Centraal, recorded just now. */
 export function readingJson(bikeId: string, sequence: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -100,15 +112,20 @@ export class TelematicsUnderTest {
     return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
   }
 
-  /** Streams the messages over Ingest and answers its summary. */
-  ingest(messages: Reading[][], metadata = new Metadata()): Promise<IngestResponse> {
-    return new Promise((resolve, reject) => {
-      const call = this.client.raw.ingest(metadata, { deadline: Date.now() + 30_000 }, (error: ServiceError | null, response: IngestResponse) =>
-        error ? reject(error) : resolve(response),
-      );
-      for (const readings of messages) call.write({ readings });
-      call.end();
-    });
+  /** Streams the messages over Ingest, as the mesh's operator, and answers its summary. */
+  ingest(messages: Reading[][]): Promise<IngestResponse> {
+    return streamIngest(this.client.raw, messages);
+  }
+
+  /** Streams one empty message over Ingest as another workload of the mesh (to show the policy refuse it). */
+  async ingestAs(identity: string): Promise<IngestResponse> {
+    const mesh = meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
+    const client = new TelematicsServiceClient(this.service.address, mesh.client, channelOptionsFor(mesh, this.service.address));
+    try {
+      return await streamIngest(client, [[]], 10_000);
+    } finally {
+      client.close();
+    }
   }
 
   /** The readings the service stored (once each), by bike. */
@@ -120,18 +137,12 @@ export class TelematicsUnderTest {
     return rows.map((row) => ({ sequence: Number(row.sequence), curated: row.curation_batch !== null }));
   }
 
-  /** Every line of a zone (raw or rejects), parsed. */
-  zoneLines(zone: 'raw' | 'rejects'): Record<string, unknown>[] {
-    const lines: Record<string, unknown>[] = [];
-    const walk = (dir: string) => {
-      for (const name of safeReaddir(dir)) {
-        const path = join(dir, name);
-        if (statSync(path).isDirectory()) walk(path);
-        else if (name.endsWith('.ndjson')) lines.push(...readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>));
-      }
-    };
-    walk(join(this.lakeDir, zone));
-    return lines;
+  /** Every line of a zone (raw or rejects), parsed, read as a replay reads it. */
+  async zoneLines(zone: 'raw' | 'rejects'): Promise<Record<string, unknown>[]> {
+    const store = new FileZoneStore(this.lakeDir, 'test-reader');
+    const keys = await store.list(zone, new Date(0), new Date('9999-01-01T00:00:00Z'));
+    const lines = (await Promise.all(keys.map((key) => store.read(key)))).flat();
+    return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 
   /** Runs SQL over the curated Parquet files, as a data engineer would, with DuckDB. */
@@ -153,13 +164,5 @@ export class TelematicsUnderTest {
     this.client.close();
     await this.service.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
   }
 }

@@ -13,7 +13,6 @@ import { eventually } from '../support/eventually';
 import { expectStatus } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
 import { readingJson, readingsTopic, TelematicsUnderTest } from '../support/telematics';
-import { ingestAs } from '../support/telematics-as';
 import { TEST_ENV } from '../support/stack';
 
 const ndjson = (readings: Record<string, unknown>[]) => readings.map((reading) => JSON.stringify(reading)).join('\n');
@@ -56,7 +55,7 @@ describeWithPostgres('telematics doors', () => {
       await device.publishAsync(readingsTopic(bikeId), JSON.stringify(readingJson(bikeId, 1)), { qos: 1 });
       // The PUBACK came after the raw zone and the database had it: no waiting needed.
       expect(await telematics.storedReadings(bikeId)).toEqual([{ sequence: 1, curated: expect.any(Boolean) }]);
-      expect(telematics.zoneLines('raw').filter((line) => line.sender === bikeId && line.door === 'mqtt')).toHaveLength(1);
+      expect((await telematics.zoneLines('raw')).filter((line) => line.sender === bikeId && line.door === 'mqtt')).toHaveLength(1);
     });
 
     it('takes a reading in protobuf binary on the same topic', async () => {
@@ -73,7 +72,7 @@ describeWithPostgres('telematics doors', () => {
       await device.publishAsync(readingsTopic(bikeId), payload, { qos: 1 });
       await device.publishAsync(readingsTopic(bikeId), payload, { qos: 1, dup: true });
       expect(await telematics.storedReadings(bikeId)).toHaveLength(1);
-      expect(telematics.zoneLines('raw').filter((line) => line.sender === bikeId)).toHaveLength(2); // the raw zone keeps what arrived
+      expect((await telematics.zoneLines('raw')).filter((line) => line.sender === bikeId)).toHaveLength(2); // the raw zone keeps what arrived
     });
 
     it('refuses a connection without credentials', async () => {
@@ -93,7 +92,7 @@ describeWithPostgres('telematics doors', () => {
       device.publish(readingsTopic(b.bikeId), JSON.stringify(readingJson(b.bikeId, 1)), { qos: 1 });
       await closed; // MQTT 3.1.1 has no negative PUBACK: the broker closes the connection
       expect(await telematics.storedReadings(b.bikeId)).toEqual([]);
-      const rejected = telematics.zoneLines('rejects').filter((line) => line.sender === a.bikeId);
+      const rejected = (await telematics.zoneLines('rejects')).filter((line) => line.sender === a.bikeId);
       expect(rejected).toEqual([expect.objectContaining({ rule: 'device.mismatch', reason: expect.stringContaining(`may publish only to ecowheels/v1/bikes/${a.bikeId}/readings`) })]);
       const metrics = await telematics.metrics();
       expect(metrics).toMatch(/telematics_devices_refused_total\{[^}]*reason="other_topic"[^}]*\} 1/);
@@ -184,7 +183,7 @@ describeWithPostgres('telematics doors', () => {
     });
 
     it('is open only to the operator identity of the mesh', async () => {
-      await expect(ingestAs(telematics, 'ride')).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+      await expect(telematics.ingestAs('ride')).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     });
   });
 

@@ -55,7 +55,7 @@ describeWithPostgres('telematics on external services', () => {
         }
         await bike.publishAsync(readingsTopic(bikeId), JSON.stringify(readingJson(bikeId, 20)), { qos: 1 }); // a redelivery
         await eventually(async () => expect((await telematics.storedReadings(bikeId)).map((r) => r.sequence)).toEqual(Array.from({ length: 20 }, (_, n) => n + 1)));
-        await eventually(async () => expect(telematics.zoneLines('raw').filter((line) => line.sender === bikeId)).toHaveLength(21));
+        await eventually(async () => expect((await telematics.zoneLines('raw')).filter((line) => line.sender === bikeId)).toHaveLength(21));
       } finally {
         await bike.endAsync();
       }

@@ -70,7 +70,7 @@ describeWithPostgres('telematics with bad input and crashes', () => {
     for (const rejection of result.rejections) expect(rejection.reason.length).toBeGreaterThan(10);
     // Each line is kept under rejects/ as it arrived, with its rule and reason.
     const payloads = new Set(corpus.map((entry) => entry.line));
-    const kept = telematics.zoneLines('rejects').filter((line) => line.door === 'file' && payloads.has(line.payload as string));
+    const kept = (await telematics.zoneLines('rejects')).filter((line) => line.door === 'file' && payloads.has(line.payload as string));
     expect(kept.map((line) => line.rule).sort()).toEqual(corpus.map((entry) => entry.rule).sort());
     expect(kept.every((line) => typeof line.reason === 'string' && line.reason.length > 10)).toBe(true);
     // Still healthy: a good reading goes through.
@@ -102,7 +102,7 @@ describeWithPostgres('telematics with bad input and crashes', () => {
     expect(acknowledged).toHaveLength(500);
 
     // The raw zone had every acknowledged input before the acknowledgement.
-    const raw = telematics.zoneLines('raw').filter((line) => line.sender === bikeId && line.door === 'http');
+    const raw = (await telematics.zoneLines('raw')).filter((line) => line.sender === bikeId && line.door === 'http');
     expect(new Set(raw.map((line) => JSON.parse(line.payload as string).sequence)).size).toBe(500);
 
     await telematics.restart();
