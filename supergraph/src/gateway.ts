@@ -147,7 +147,7 @@ export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logg
 
   const http = await listen(app, config.host, config.port);
   return {
-    url: http.url,
+    url: `${http.origin}/graphql`,
     stop: async () => {
       await server.stop();
       await http.close();

@@ -1,5 +1,5 @@
-// Starts an Express app on host:port (0 for a free port), over HTTPS with client certificates when
-// TLS options are given, and answers the URL it serves GraphQL at.
+// Starts an Express app on host:port (0 for a free port), over HTTPS when TLS options are given, and
+// answers its origin ("https://127.0.0.1:4001"); callers add the path they serve.
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { Express } from 'express';
@@ -9,7 +9,7 @@ export async function listen(
   host: string,
   port: number,
   tls?: ServerOptions,
-): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+): Promise<{ server: Server; origin: string; close(): Promise<void> }> {
   const server: Server = tls ? createHttpsServer(tls, app) : createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -19,7 +19,7 @@ export async function listen(
   const bound = typeof address === 'object' && address ? address.port : port;
   return {
     server,
-    url: `${tls ? 'https' : 'http'}://${host}:${bound}/graphql`,
+    origin: `${tls ? 'https' : 'http'}://${host}:${bound}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

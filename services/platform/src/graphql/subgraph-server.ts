@@ -99,7 +99,7 @@ export async function startSubgraphServer<Context extends RequestContext>(
   );
   const http = await listen(app, options.host, options.port, httpsServerOptions(options.mesh));
   return {
-    url: http.url,
+    url: `${http.origin}/graphql`,
     stop: async () => {
       await server.stop();
       await http.close();

@@ -152,5 +152,5 @@ export async function startDeviceHttpDoor(options: {
   });
 
   const http = await listen(app, options.host, options.port, options.tls);
-  return { url: http.url.replace(/\/graphql$/, ''), stop: () => http.close() };
+  return { url: http.origin, stop: () => http.close() };
 }
