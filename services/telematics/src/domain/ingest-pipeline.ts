@@ -38,16 +38,13 @@ export interface IngestPipelineOptions {
   metrics: IngestMetrics;
   /** Called after each flush that stored new readings. */
   onStored: () => void;
-  /** Inputs per flush at most. */
-  maxGroupSize?: number;
 }
 
-/** An input with its verdict so far: a candidate reading or a refusal. */
-interface Checked {
-  arrival: Arrival;
-  reading?: Reading;
-  rejection?: Rejection;
-}
+/** Inputs per flush at most, so a backlog is flushed in bounded steps. */
+const MAX_GROUP_SIZE = 10_000;
+
+/** An input with its verdict so far: a candidate reading, or a refusal. */
+type Checked = { arrival: Arrival; reading: Reading; rejection?: undefined } | { arrival: Arrival; reading?: undefined; rejection: Rejection };
 
 /** The operator identity: the gRPC stream and dropped files may send for any provisioned bike. */
 export const OPERATOR_SENDER = 'operator';
@@ -60,7 +57,7 @@ export class IngestPipeline {
   constructor(private readonly options: IngestPipelineOptions) {
     // Two flushes at once: one's raw-zone fsync overlaps the other's database insert. A reading
     // that arrives twice in both is still claimed by exactly one insert; the other is a duplicate.
-    this.commits = new GroupCommit((groups) => this.flush(groups), options.maxGroupSize ?? 10_000, 2);
+    this.commits = new GroupCommit((groups) => this.flush(groups), MAX_GROUP_SIZE, 2);
   }
 
   /**
@@ -76,8 +73,7 @@ export class IngestPipeline {
       const result = checkReading(arrival, this.options.limits, arrival.receivedAt);
       return 'reading' in result ? { arrival, reading: result.reading } : { arrival, rejection: result.rejection };
     });
-    await this.checkDevices(checked);
-    return this.commits.add(checked, checked.length);
+    return this.commits.add(await this.checkDevices(checked), checked.length);
   }
 
   /**
@@ -93,20 +89,20 @@ export class IngestPipeline {
     return this.commits.idle();
   }
 
-  private async checkDevices(checked: Checked[]): Promise<void> {
+  /** The device rules: a provisioned bike, sending as itself (the operator may send for any). */
+  private async checkDevices(checked: Checked[]): Promise<Checked[]> {
     const bikeIds = [...new Set(checked.flatMap((c) => (c.reading ? [c.reading.bikeId] : [])))];
     const provisioned = await this.options.devices.provisioned(bikeIds);
-    for (const entry of checked) {
-      const reading = entry.reading;
-      if (!reading) continue;
-      const { sender } = entry.arrival;
-      if (sender !== OPERATOR_SENDER && sender !== reading.bikeId) {
-        entry.rejection = { rule: 'device.mismatch', reason: `bike ${sender} may send only its own readings, not bike ${reading.bikeId}'s`, bikeId: reading.bikeId, sequence: reading.sequence };
-      } else if (!provisioned.has(reading.bikeId)) {
-        entry.rejection = { rule: 'device.unknown', reason: `bike ${reading.bikeId} has no device credential; provision it first`, bikeId: reading.bikeId, sequence: reading.sequence };
+    return checked.map((entry): Checked => {
+      const { arrival, reading } = entry;
+      if (!reading) return entry;
+      const refuse = (rule: Rejection['rule'], reason: string): Checked => ({ arrival, rejection: { rule, reason, bikeId: reading.bikeId, sequence: reading.sequence } });
+      if (arrival.sender !== OPERATOR_SENDER && arrival.sender !== reading.bikeId) {
+        return refuse('device.mismatch', `bike ${arrival.sender} may send only its own readings, not bike ${reading.bikeId}'s`);
       }
-      if (entry.rejection) entry.reading = undefined;
-    }
+      if (!provisioned.has(reading.bikeId)) return refuse('device.unknown', `bike ${reading.bikeId} has no device credential; provision it first`);
+      return entry;
+    });
   }
 
   private flush(groups: Checked[][]): Promise<Verdict[][]> {
@@ -150,7 +146,7 @@ export class IngestPipeline {
 
   /** `fresh` holds the keys stored by this flush; the first input to claim one is the accepted one. */
   private verdictOf(entry: Checked, fresh: Set<string>): Verdict {
-    if (entry.rejection || !entry.reading) return { kind: 'rejected', rejection: entry.rejection ?? { rule: 'schema', reason: 'unreadable' } };
+    if (entry.rejection) return { kind: 'rejected', rejection: entry.rejection };
     if (fresh.delete(readingKey(entry.reading))) return { kind: 'accepted', reading: entry.reading };
     return { kind: 'duplicate', reading: entry.reading };
   }
