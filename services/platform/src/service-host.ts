@@ -19,12 +19,16 @@ export interface ServiceParts<S> {
   announce?: Record<string, string>;
 }
 
-export async function hostService<S>(options: {
-  basics: ServiceBasics;
+/**
+ * What a service is made of, apart from where it runs: its migrations and how to build its parts on
+ * an open database. main.ts hosts it as a process; the benchmark's monolith builds several in one.
+ */
+export interface ServiceRecipe<S> {
   migrations: string;
-  logger: Logger;
   build: (db: Database, mesh: MeshCredentials) => Promise<ServiceParts<S>>;
-}): Promise<StartedService> {
+}
+
+export async function hostService<S>(options: ServiceRecipe<S> & { basics: ServiceBasics; logger: Logger }): Promise<StartedService> {
   const { basics, logger } = options;
   const mesh = meshCredentials(basics.mesh);
   const { db, applied } = await openServiceDatabase({ ...basics.database, migrations: options.migrations });

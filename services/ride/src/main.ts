@@ -1,51 +1,13 @@
-// Composition root of the ride service: config, store, clients of the other services, the ride
-// flow and its recovery loop, gRPC server. Nothing else.
+// Composition root of the ride service: config, logger, and the service hosted as a process.
 import '../../platform/src/bootstrap';
-import { RideServiceService } from '../../platform/src/generated/ecowheels/ride/v1/ride_service';
 import { createLogger } from '../../platform/src/logger';
 import { hostService } from '../../platform/src/service-host';
 import { runService } from '../../platform/src/service-process';
 import { readRideConfig } from './config';
-import { RideFlow } from './domain/ride-flow';
-import { RideRecovery } from './domain/ride-recovery';
-import { connectRideDependencies } from './grpc/ride-dependencies-grpc';
-import { rideSubgraph } from './graphql/resolvers';
-import { rideHandlers } from './grpc/ride-handlers';
-import { RIDE_MIGRATIONS, RideStoreSql } from './store/ride-store';
+import { rideService } from './ride-service';
 
 runService('ride', async () => {
   const config = readRideConfig();
   const logger = createLogger('ride');
-  const service = await hostService({
-    basics: config,
-    migrations: RIDE_MIGRATIONS,
-    logger,
-    build: async (db, mesh) => {
-      const store = new RideStoreSql(db);
-      const dependencies = connectRideDependencies(config.dependencies, config.callDeadlineMs, mesh);
-      const flow = new RideFlow(store, dependencies, {
-        pricing: config.pricing,
-        leaseMs: config.recovery.leaseMs,
-        busyWaitMs: 2 * config.callDeadlineMs,
-      }, logger);
-      const recovery = new RideRecovery(store, flow, config.recovery, logger);
-      recovery.start();
-      return {
-        grpc: {
-          definition: RideServiceService,
-          name: 'ecowheels.ride.v1.RideService',
-          protoFile: 'ecowheels/ride/v1/ride_service.proto',
-          handlers: rideHandlers(flow, store, config.pricing),
-        },
-        graphql: rideSubgraph(flow, store, config.pricing),
-        background: {
-          stop: async () => {
-            await recovery.stop();
-            dependencies.close();
-          },
-        },
-      };
-    },
-  });
-  return { service, logger };
+  return { service: await hostService({ basics: config, logger, ...rideService(config, logger) }), logger };
 });

@@ -1,0 +1,28 @@
+// The payment service's parts: ledger, card provider, and what serves them.
+import { PaymentServiceService, type PaymentServiceServer } from '../../platform/src/generated/ecowheels/payment/v1/payment_service';
+import type { ServiceRecipe } from '../../platform/src/service-host';
+import type { readPaymentConfig } from './config';
+import { WalletLedger } from './domain/wallet-ledger';
+import { paymentSubgraph } from './graphql/resolvers';
+import { paymentHandlers } from './grpc/payment-handlers';
+import { SandboxCardProvider } from './providers/sandbox-card-provider';
+import { LedgerStoreSql, PAYMENT_MIGRATIONS } from './store/ledger-store';
+
+export function paymentService(config: ReturnType<typeof readPaymentConfig>): ServiceRecipe<PaymentServiceServer> {
+  return {
+    migrations: PAYMENT_MIGRATIONS,
+    build: async (db) => {
+      const store = new LedgerStoreSql(db);
+      const ledger = new WalletLedger(store, new SandboxCardProvider(store), config.ledger);
+      return {
+        grpc: {
+          definition: PaymentServiceService,
+          name: 'ecowheels.payment.v1.PaymentService',
+          protoFile: 'ecowheels/payment/v1/payment_service.proto',
+          handlers: paymentHandlers(ledger),
+        },
+        graphql: paymentSubgraph(ledger),
+      };
+    },
+  };
+}

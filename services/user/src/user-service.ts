@@ -1,0 +1,31 @@
+// The user service's parts: store, token issuer, rider accounts, API clients, and what serves them.
+import { UserServiceService, type UserServiceServer } from '../../platform/src/generated/ecowheels/user/v1/user_service';
+import type { ServiceRecipe } from '../../platform/src/service-host';
+import type { readUserConfig } from './config';
+import { AccessTokenIssuer, generateSigningKeyPem } from './domain/access-tokens';
+import { ApiClientRegistry } from './domain/api-clients';
+import { RiderAccounts } from './domain/rider-accounts';
+import { userSubgraph } from './graphql/resolvers';
+import { userHandlers } from './grpc/user-handlers';
+import { USER_MIGRATIONS, UserStore } from './store/user-store';
+
+export function userService(config: ReturnType<typeof readUserConfig>): ServiceRecipe<UserServiceServer> {
+  return {
+    migrations: USER_MIGRATIONS,
+    build: async (db) => {
+      const store = new UserStore(db);
+      const pem = config.token.privateKeyPem ?? (await store.loadOrCreateSigningKey(generateSigningKeyPem));
+      const tokens = await AccessTokenIssuer.fromPem(pem, config.token);
+      const accounts = new RiderAccounts(store, tokens);
+      return {
+        grpc: {
+          definition: UserServiceService,
+          name: 'ecowheels.user.v1.UserService',
+          protoFile: 'ecowheels/user/v1/user_service.proto',
+          handlers: userHandlers(accounts, new ApiClientRegistry(store), tokens),
+        },
+        graphql: userSubgraph(accounts),
+      };
+    },
+  };
+}
