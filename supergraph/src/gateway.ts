@@ -2,7 +2,7 @@
 // mobile apps rely on: API key, rider token, rate limit per key, body size, CORS, depth and cost
 // limits, automatic persisted queries, and error codes that never leak internals in production.
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -63,11 +63,21 @@ function subgraphFetcher(timeoutMs: number, mesh: MeshCredentials): Fetcher {
   }) as unknown as Fetcher;
 }
 
-export async function startGateway(config: GatewayConfig, edge: EdgeChecks, logger: Logger) {
+/**
+ * Serves the supergraph. `inProcess` may answer some subgraphs in this process instead of over HTTP
+ * (the benchmark's monolith does, to measure what the hops to the subgraphs cost).
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  edge: EdgeChecks,
+  logger: Logger,
+  inProcess: Partial<Record<string, GraphQLDataSource<GatewayContext>>> = {},
+) {
   const urls = Object.fromEntries(SUBGRAPHS.map(({ defaultUrl, name }) => [defaultUrl, config.subgraphUrls[name]]));
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
-    buildService: ({ url }) =>
+    buildService: ({ name, url }) =>
+      inProcess[name] ??
       new RemoteGraphQLDataSource<GatewayContext>({
         url: urls[url!] ?? url,
         fetcher: subgraphFetcher(config.subgraphTimeoutMs, edge.mesh),

@@ -1,6 +1,6 @@
 // `npm run bench` (telematics part): how fast readings go in through each door, and what it costs.
 // Each door's figure is measured beside its reference in the same run, a bare peer that does no
-// work behind the transport (bare-peers.ts), and printed with the ratio between them:
+// work behind the transport (peers/telematics-peers.ts), and printed with the ratio between them:
 //   gRPC stream   readings/s over 4 streams of 500-reading messages       (target ≥ 20,000/s)
 //   MQTT QoS 1    1,000 bikes, each waiting for its PUBACK                  (target ≥ 10,000/s)
 //   HTTPS         NDJSON batches of 100 from 16 connections                 (target ≥ 10,000/s)
@@ -9,8 +9,7 @@
 //   RSS of the telematics process under load (≤ 250 MB), and its CPU while idle (about 0%)
 // on the embedded default (PGlite) and on the PostgreSQL server. `-- --quick` runs a short smoke.
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
@@ -23,6 +22,8 @@ import { ServiceProcess } from '../../services/platform/src/local-stack/service-
 import { telematicsClient } from '../support/grpc-clients';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { TEST_ENV } from '../support/stack';
+import { percentile } from './lib/load';
+import { cpuSeconds, rssMb, startPeer } from './lib/peer';
 
 const QUICK = process.argv.includes('--quick');
 const BIKES = 1000;
@@ -168,18 +169,7 @@ async function drainSeconds(graphqlUrl: string): Promise<number> {
   }
 }
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-const cpuTicks = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 a second)
-};
-
-async function startPeers(): Promise<{ target: Target; stop(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'bare-peers.ts')], { env: { ...process.env, ...TEST_ENV }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString())));
-  return { target: JSON.parse(line) as Target, stop: () => child.kill('SIGTERM') };
-}
+const startPeers = () => startPeer<Target>(join(__dirname, 'peers', 'telematics-peers.ts'), [], TEST_ENV);
 
 async function measureEngine(engine: 'pglite' | 'postgres', peers: Target) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-bench-telematics-'));
@@ -219,9 +209,9 @@ async function measureEngine(engine: 'pglite' | 'postgres', peers: Target) {
     http.bare = await httpLoad(peers, devices, 200_000);
     // Idle: nothing arrives; the process should sleep (no polling loops).
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const before = cpuTicks(service.pid);
+    const before = cpuSeconds(service.pid);
     await new Promise((resolve) => setTimeout(resolve, QUICK ? 5000 : 10_000));
-    const idleCpuPercent = (cpuTicks(service.pid) - before) / (QUICK ? 5 : 10);
+    const idleCpuPercent = (100 * (cpuSeconds(service.pid) - before)) / (QUICK ? 5 : 10);
     return { engine, grpc, mqtt: mqttFigures, http, latencies, peakRss, idleRss, idleCpuPercent, backlogSeconds };
   } finally {
     clearInterval(sampler);
@@ -237,22 +227,23 @@ async function main(): Promise<void> {
   try {
     console.log(`telematics ingest${QUICK ? ' (quick)' : ''}: ${BIKES} bikes; gRPC ${BIKES * GRPC_PER_BIKE}, MQTT ${BIKES * MQTT_PER_BIKE}, HTTPS ${HTTP_BATCHES * HTTP_BATCH} readings`);
     for (const engine of ['pglite', 'postgres'] as const) {
-      const r = await measureEngine(engine, peers.target);
+      const r = await measureEngine(engine, peers.ready);
       const rate = (name: string, figure: { ours: number; bare: number }, target: number) =>
         `  ${name.padEnd(14)} ${figure.ours.toFixed(0).padStart(7)} readings/s   bare peer ${figure.bare.toFixed(0).padStart(7)}/s   ratio ${(figure.ours / figure.bare).toFixed(2)}   target ≥ ${target}  ${figure.ours >= target ? 'met' : 'NOT met'}`;
       console.log(`\n${engine}:`);
       console.log(rate('gRPC stream', r.grpc, 20_000));
       console.log(rate('MQTT QoS 1', r.mqtt, 10_000));
       console.log(rate('HTTPS batches', r.http, 10_000));
-      const p50 = percentile(r.latencies, 50);
-      const p99 = percentile(r.latencies, 99);
+      const sorted = [...r.latencies].sort((a, b) => a - b);
+      const p50 = percentile(sorted, 50);
+      const p99 = percentile(sorted, 99);
       console.log(`  ingest-to-queryable under MQTT load: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${r.latencies.length} probes)   target p99 ≤ 2000 ms  ${p99 <= 2000 ? 'met' : 'NOT met'}`);
       console.log(`  cleaning backlog after the HTTPS load: ${r.backlogSeconds.toFixed(1)} s until every accepted reading was curated`);
       console.log(`  RSS: idle ${r.idleRss.toFixed(0)} MB, peak under load ${r.peakRss.toFixed(0)} MB   target ≤ 250 MB  ${r.peakRss <= 250 ? 'met' : 'NOT met'}`);
       console.log(`  CPU while idle: ${r.idleCpuPercent.toFixed(2)}% of a core`);
     }
   } finally {
-    peers.stop();
+    await peers.stop();
     rmSync(TEST_ENV.MESH_CERTS_DIR, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express from 'express';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import { serveMetrics } from '../telemetry/metrics-endpoint';
 import { formatSubgraphError, graphqlError } from './errors';
 import { telemetryPlugin } from './telemetry-plugin';
@@ -58,13 +58,18 @@ export function requireRider(context: RequestContext): string {
   return context.riderId;
 }
 
+/** The subgraph's executable schema: its schema file with its resolvers. */
+export function subgraphSchema(definition: SubgraphDefinition<any>): GraphQLSchema { // any: each service has its own context type
+  const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
+  return buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+}
+
 export async function startSubgraphServer<Context extends RequestContext>(
   definition: SubgraphDefinition<Context>,
   options: { host: string; port: number; logger: Logger; mesh: MeshCredentials },
 ): Promise<RunningSubgraph> {
-  const typeDefs = parse(readFileSync(definition.schemaFile, 'utf8'));
   const server = new ApolloServer<Context>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
+    schema: subgraphSchema(definition),
     includeStacktraceInErrorResponses: false,
     formatError: formatSubgraphError(options.logger),
     // Apollo's inline tracing (for its hosted Studio) is off: traces go to OpenTelemetry instead.

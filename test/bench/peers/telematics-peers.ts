@@ -7,8 +7,8 @@
 import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { Server, type ServerReadableStream } from '@grpc/grpc-js';
-import { TelematicsServiceService, type IngestRequest, type IngestResponse } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
-import { meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { TelematicsServiceService, type IngestRequest, type IngestResponse } from '../../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { meshCredentials } from '../../../services/platform/src/mesh/credentials';
 
 async function main(): Promise<void> {
   const { Aedes } = await import('aedes');

@@ -1,0 +1,84 @@
+// The whole system as the benchmark runs it: real processes on loopback with production timings
+// (not the tests' short ones), on PGlite or on the PostgreSQL server, with its start timed and its
+// idle memory read per process.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureMeshCertificates } from '../../../services/platform/src/mesh/certificates';
+import { meshCredentials, type MeshCredentials } from '../../../services/platform/src/mesh/credentials';
+import { LocalStack } from '../../../services/platform/src/local-stack/local-stack';
+import { SERVICE_NAMES, type ProcessName } from '../../../services/platform/src/local-stack/service-process';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { rssMb } from './peer';
+
+export type Engine = 'pglite' | 'postgres';
+
+// The suite makes one development CA per run; its peer processes are told where it is.
+const CERTS_DIR = process.env.BENCH_CERTS_DIR ?? mkdtempSync(join(tmpdir(), 'ecowheels-bench-certs-'));
+
+/** Every process on a free loopback port, quiet logs, rate limits out of the way of the load. */
+export const BENCH_ENV: Record<string, string> = {
+  LISTEN_HOST: '127.0.0.1',
+  MESH_CERTS_DIR: CERTS_DIR,
+  BENCH_CERTS_DIR: CERTS_DIR,
+  LOG_LEVEL: 'warn',
+  GATEWAY_PORT: '0',
+  GATEWAY_RATE_LIMIT: '1000000000',
+  TELEMATICS_MQTT_PORT: '0',
+  TELEMATICS_DEVICE_HTTP_PORT: '0',
+  // Flows need money: a rider's wallet is topped up once with enough for thousands of rides.
+  PAYMENT_MAX_TOP_UP_MINOR: '100000000',
+  ...Object.fromEntries(SERVICE_NAMES.flatMap((name) => [[`${name.toUpperCase()}_GRPC_PORT`, '0'], [`${name.toUpperCase()}_HTTP_PORT`, '0']])),
+};
+
+/** How the bench calls the services and subgraphs, as a workload of the mesh. */
+export function benchCredentials(identity: string): MeshCredentials {
+  return meshCredentials({ mode: 'local', certsDir: CERTS_DIR, identity });
+}
+
+export const prepareCertificates = () => ensureMeshCertificates(CERTS_DIR);
+export const removeCertificates = () => rmSync(CERTS_DIR, { recursive: true, force: true });
+
+/** Where one configuration of the system keeps its data, so it can be started cold and then warm. */
+export class BenchData {
+  private constructor(
+    readonly engine: Engine,
+    readonly dataDir: string,
+    readonly databases: Partial<Record<ProcessName, TestDatabase>>,
+  ) {}
+
+  static async create(engine: Engine): Promise<BenchData> {
+    const dataDir = mkdtempSync(join(tmpdir(), `ecowheels-bench-${engine}-`));
+    const databases: Partial<Record<ProcessName, TestDatabase>> = {};
+    if (engine === 'postgres') {
+      for (const name of SERVICE_NAMES) databases[name] = await createTestDatabase(`bench_${name}`);
+    }
+    return new BenchData(engine, dataDir, databases);
+  }
+
+  serviceEnv(): Partial<Record<ProcessName, Record<string, string>>> {
+    return Object.fromEntries(Object.entries(this.databases).map(([name, db]) => [name, { [`${name.toUpperCase()}_DATABASE_URL`]: db.url }]));
+  }
+
+  async remove(): Promise<void> {
+    await Promise.all(Object.values(this.databases).map((db) => db.drop()));
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface StartedBench {
+  stack: LocalStack;
+  /** From the first spawn until every process has said it is ready. */
+  startSeconds: number;
+  /** Resident memory of each process after it has settled, in MB. */
+  idleRss: Record<ProcessName, number>;
+}
+
+export async function startBenchStack(data: BenchData, env: Record<string, string> = {}): Promise<StartedBench> {
+  const started = performance.now();
+  const stack = await LocalStack.start({ env: { ...BENCH_ENV, DATA_DIR: data.dataDir, ...env }, serviceEnv: data.serviceEnv() });
+  const startSeconds = (performance.now() - started) / 1000;
+  await new Promise((resolve) => setTimeout(resolve, 2000)); // let start-up garbage be collected
+  const idleRss = Object.fromEntries(Object.entries(stack.services).map(([name, process]) => [name, rssMb(process.pid)])) as Record<ProcessName, number>;
+  return { stack, startSeconds, idleRss };
+}

@@ -1,0 +1,48 @@
+// Starts a reference peer of the benchmark (bare servers, another gateway, the monolith) as a
+// process of its own, as our services are, and waits for the one JSON line it prints when ready.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface Peer<Ready> {
+  ready: Ready;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startPeer<Ready>(file: string, args: string[], env: Record<string, string>): Promise<Peer<Ready>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const line = buffered.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (!line) return;
+      child.stdout!.off('data', onData);
+      child.stdout!.resume(); // keep draining, so a chatty peer never blocks on a full pipe
+      resolve(JSON.parse(line) as Ready);
+    };
+    child.stdout!.on('data', onData);
+    void exited.then(() => reject(new Error(`${file} exited before it was ready`)));
+  });
+  return {
+    ready,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resident memory of a process, in MB. */
+export const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/** CPU time a process has used so far, in seconds (user plus system). */
+export const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 a second
+};

@@ -1,0 +1,227 @@
+// `npm run bench`: the whole system measured beside its references, in one run, as one table
+// (printed, and written under bench/results/). `-- --quick` makes every load short, for a smoke run.
+//   P1 federation  home screen and myRides through our gateway | Hive Gateway | the monolith
+//   P2 ride flow   StartRide + EndRide on PGlite and PostgreSQL | the bare chain (no work behind mTLS)
+//   P3 east-west   GetBike | a bare grpc-js echo with the same credentials
+//   P4 tracing     exporting | SDK on without exporter | OTEL_SDK_DISABLED=true
+//   P5, P6         idle memory per process, cold and warm start | bare Node processes
+// The README explains how to read it. Telematics' ingest figures have their own run
+// (`npm run bench:telematics`); its process is part of P5 and P6 here. `--only=embedded` or
+// `--only=postgres` runs one half.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { dependencyEnv } from '../../services/platform/src/local-stack/local-stack';
+import type { ProcessName } from '../../services/platform/src/local-stack/service-process';
+import { inventoryClient } from '../support/grpc-clients';
+import { OtlpReceiver } from '../support/otlp-receiver';
+import { BENCH_ENV, BenchData, benchCredentials, prepareCertificates, removeCertificates, startBenchStack, type StartedBench } from './lib/bench-stack';
+import { checkGraphql, closedLoop, httpLoad, type LoadResult } from './lib/load';
+import { rssMb, startPeer, type Peer } from './lib/peer';
+import { rate, Report, type Figure } from './lib/report';
+import { createAppCaller, createRiders, graphqlRequest, HOME_QUERY, MY_RIDES_QUERY, rideFlows, type AppCaller, type Rider } from './lib/workloads';
+
+const QUICK = process.argv.includes('--quick');
+/** `--only=embedded` or `--only=postgres` runs one half (while working on it). */
+const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 10));
+const CLIENTS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const WARMUP_SECONDS = QUICK ? 1 : 3;
+const PEERS = join(__dirname, 'peers');
+const PROCESSES: ProcessName[] = ['user', 'inventory', 'payment', 'ride', 'telematics', 'gateway'];
+
+const report = new Report({ quick: QUICK, secondsPerLoad: SECONDS, clients: CLIENTS, node: process.version });
+
+const met = (value: boolean, text: string) => ({ text, met: value });
+
+/** An HTTP load after a warm-up, once the request is known to be answered with data. */
+async function graphqlLoad(url: string, caller: AppCaller, query: string): Promise<LoadResult> {
+  const spec = graphqlRequest(url, caller, query);
+  await checkGraphql(spec);
+  await httpLoad(spec, { connections: CLIENTS, seconds: WARMUP_SECONDS });
+  return httpLoad(spec, { connections: CLIENTS, seconds: SECONDS });
+}
+
+async function grpcLoad(call: (client: number) => Promise<unknown>): Promise<LoadResult> {
+  await call(0); // fails the run at once if the call itself is wrong
+  await closedLoop({ clients: CLIENTS, seconds: WARMUP_SECONDS, call });
+  return closedLoop({ clients: CLIENTS, seconds: SECONDS, call });
+}
+
+/** The bare chain of P2 and the bare echo of P3: two processes, as the ride service and its peers. */
+async function startBareChain(): Promise<{ deps: Peer<Record<string, string>>; ride: Peer<Record<string, string>> }> {
+  const deps = await startPeer<Record<string, string>>(join(PEERS, 'bare-chain.ts'), ['deps'], BENCH_ENV);
+  const ride = await startPeer<Record<string, string>>(join(PEERS, 'bare-chain.ts'), ['ride', JSON.stringify(deps.ready)], BENCH_ENV);
+  return { deps, ride };
+}
+
+/** The reference of P5 and P6: six Node processes that load nothing, started the way ours are. */
+async function bareProcesses(): Promise<{ startSeconds: number; rssMb: number }> {
+  const started = performance.now();
+  const children = await Promise.all(
+    PROCESSES.map(
+      () =>
+        new Promise<ReturnType<typeof spawn>>((resolve) => {
+          const child = spawn(process.execPath, ['-e', 'console.log("ready"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+          child.stdout!.once('data', () => resolve(child));
+        }),
+    ),
+  );
+  const startSeconds = (performance.now() - started) / 1000;
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const total = children.reduce((sum, child) => sum + rssMb(child.pid!), 0);
+  for (const child of children) child.kill('SIGKILL');
+  return { startSeconds, rssMb: total };
+}
+
+async function flowsOn(bench: StartedBench, riders: Rider[]): Promise<LoadResult> {
+  const flows = rideFlows(bench.stack.services.ride.address, riders, bench.stack.operatorCredentials());
+  try {
+    return await grpcLoad(flows.flow);
+  } finally {
+    flows.close();
+  }
+}
+
+async function getBikeOn(address: string, bikeId: string): Promise<LoadResult> {
+  const client = inventoryClient(address, benchCredentials('operator'));
+  try {
+    return await grpcLoad(() => client.getBike({ bikeId }));
+  } finally {
+    client.close();
+  }
+}
+
+function footprintRows(engine: string, cold: StartedBench, warmSeconds: number, bare: { startSeconds: number; rssMb: number }, embedded: boolean): void {
+  const startRef = { name: 'six bare Node processes', figure: { value: bare.startSeconds, unit: 's' } satisfies Figure };
+  report.add({ part: 'P6', what: `cold start, ${engine} (fresh data)`, ours: { value: cold.startSeconds, unit: 's' }, reference: startRef, target: embedded ? met(cold.startSeconds <= 8, '≤ 8 s') : undefined });
+  report.add({ part: 'P6', what: `warm start, ${engine}`, ours: { value: warmSeconds, unit: 's' }, reference: startRef, target: embedded ? met(warmSeconds <= 3, '≤ 3 s') : undefined });
+  const perBare = bare.rssMb / PROCESSES.length;
+  for (const name of PROCESSES) {
+    report.add({ part: 'P5', what: `idle RSS, ${name}, ${engine}`, ours: { value: cold.idleRss[name], unit: 'MB' }, reference: { name: 'a bare Node process', figure: { value: perBare, unit: 'MB' } } });
+  }
+  const total = PROCESSES.reduce((sum, name) => sum + cold.idleRss[name], 0);
+  report.add({ part: 'P5', what: `idle RSS, all six processes, ${engine}`, ours: { value: total, unit: 'MB' }, reference: { name: 'six bare Node processes', figure: { value: bare.rssMb, unit: 'MB' } }, target: embedded ? met(total <= 1024, '≤ 1,024 MB') : undefined });
+}
+
+/** P1, P2 and P3 on the PostgreSQL server, where the monolith can share the services' databases. */
+async function onPostgres(bare: { startSeconds: number; rssMb: number }, chain: Awaited<ReturnType<typeof startBareChain>>): Promise<void> {
+  const data = await BenchData.create('postgres');
+  try {
+    const cold = await startBenchStack(data);
+    const services = cold.stack.services;
+    try {
+      const caller = await createAppCaller(cold.stack);
+      const gatewayEnv = { ...BENCH_ENV, ...dependencyEnv('gateway', services) };
+      const hive = await startPeer<{ graphqlUrl: string }>(join(PEERS, 'hive-gateway.ts'), [], gatewayEnv);
+      const monolith = await startPeer<{ graphqlUrl: string }>(join(PEERS, 'monolith.ts'), [], {
+        ...gatewayEnv,
+        ...dependencyEnv('ride', services),
+        DATA_DIR: data.dataDir,
+        ...Object.assign({}, ...Object.values(data.serviceEnv())),
+      });
+      try {
+        for (const [what, query] of [['home screen', HOME_QUERY], ['myRides', MY_RIDES_QUERY]] as const) {
+          const ours = await graphqlLoad(services.gateway.graphqlUrl, caller, query);
+          const hiveLoad = await graphqlLoad(hive.ready.graphqlUrl, caller, query);
+          const monolithLoad = await graphqlLoad(monolith.ready.graphqlUrl, caller, query);
+          report.add({ part: 'P1', what: `${what}, our gateway vs Hive Gateway`, ours: rate(ours, 'req/s'), reference: { name: 'Hive Gateway', figure: rate(hiveLoad, 'req/s') }, target: met(ours.rate >= hiveLoad.rate, 'ratio ≥ 1') });
+          report.add({
+            part: 'P1',
+            what: `${what}, our gateway vs the monolith`,
+            ours: rate(ours, 'req/s'),
+            reference: { name: 'monolith', figure: rate(monolithLoad, 'req/s') },
+            target: what === 'myRides' ? met(ours.rate >= 0.5 * monolithLoad.rate, 'ratio ≥ 0.5') : undefined,
+          });
+        }
+      } finally {
+        await hive.stop();
+        await monolith.stop();
+      }
+      const riders = await createRiders(cold.stack, CLIENTS);
+      const flows = await flowsOn(cold, riders);
+      const bareFlows = await grpcLoad(rideFlows(chain.ride.ready.ride, riders, benchCredentials('operator')).flow);
+      report.add({ part: 'P2', what: 'ride flows, PostgreSQL', ours: rate(flows, 'flows/s'), reference: { name: 'bare chain', figure: rate(bareFlows, 'flows/s') } });
+      const getBike = await getBikeOn(services.inventory.address, riders[0].bikeId);
+      const echo = await getBikeOn(chain.deps.ready.inventory, riders[0].bikeId);
+      report.add({ part: 'P3', what: 'GetBike, PostgreSQL', ours: rate(getBike, 'calls/s'), reference: { name: 'bare echo', figure: rate(echo, 'calls/s') } });
+    } finally {
+      await cold.stack.stop();
+    }
+    const warm = await startBenchStack(data);
+    await warm.stack.stop();
+    footprintRows('PostgreSQL', cold, warm.startSeconds, bare, false);
+  } finally {
+    await data.remove();
+  }
+}
+
+/** P2, P3, P4, P5 and P6 on the embedded default, started cold once and warm twice more. */
+async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: Awaited<ReturnType<typeof startBareChain>>): Promise<void> {
+  const data = await BenchData.create('pglite');
+  const sink = await OtlpReceiver.start();
+  try {
+    const tracing: Record<string, { home: LoadResult; flows: LoadResult }> = {};
+    const cold = await startBenchStack(data);
+    let caller: AppCaller;
+    let riders: Rider[];
+    try {
+      caller = await createAppCaller(cold.stack);
+      riders = await createRiders(cold.stack, CLIENTS);
+      const flows = await flowsOn(cold, riders);
+      const bareFlows = await grpcLoad(rideFlows(chain.ride.ready.ride, riders, benchCredentials('operator')).flow);
+      const embeddedOk = flows.rate >= 300 && flows.p99Ms <= 50 && flows.rate >= 0.5 * bareFlows.rate;
+      report.add({ part: 'P2', what: 'ride flows, PGlite (the embedded default)', ours: rate(flows, 'flows/s'), reference: { name: 'bare chain', figure: rate(bareFlows, 'flows/s') }, target: met(embeddedOk, '≥ 300/s, p99 ≤ 50 ms, ratio ≥ 0.5') });
+      const getBike = await getBikeOn(cold.stack.services.inventory.address, riders[0].bikeId);
+      const echo = await getBikeOn(chain.deps.ready.inventory, riders[0].bikeId);
+      report.add({ part: 'P3', what: 'GetBike, PGlite', ours: rate(getBike, 'calls/s'), reference: { name: 'bare echo', figure: rate(echo, 'calls/s') }, target: met(getBike.rate >= 0.7 * echo.rate, 'ratio ≥ 0.7') });
+      tracing.noExporter = { home: await graphqlLoad(cold.stack.services.gateway.graphqlUrl, caller, HOME_QUERY), flows };
+    } finally {
+      await cold.stack.stop();
+    }
+    let warmSeconds = 0;
+    for (const [mode, env] of [
+      ['exporting', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }],
+      ['disabled', { OTEL_SDK_DISABLED: 'true' }],
+    ] as const) {
+      const warm = await startBenchStack(data, env);
+      warmSeconds ||= warm.startSeconds;
+      try {
+        tracing[mode] = { home: await graphqlLoad(warm.stack.services.gateway.graphqlUrl, caller, HOME_QUERY), flows: await flowsOn(warm, riders) };
+      } finally {
+        await warm.stack.stop();
+      }
+    }
+    for (const [what, key, unit] of [['home screen', 'home', 'req/s'], ['ride flows', 'flows', 'flows/s']] as const) {
+      const disabled = { name: 'OTEL_SDK_DISABLED', figure: rate(tracing.disabled[key], unit) };
+      report.add({ part: 'P4', what: `${what}, tracing exporting`, ours: rate(tracing.exporting[key], unit), reference: disabled, target: met(tracing.exporting[key].rate >= 0.85 * tracing.disabled[key].rate, 'ratio ≥ 0.85') });
+      report.add({ part: 'P4', what: `${what}, SDK on, no exporter`, ours: rate(tracing.noExporter[key], unit), reference: disabled });
+    }
+    console.log(`  (spans received by the OTLP sink while exporting: ${sink.spans.length})`);
+    footprintRows('PGlite', cold, warmSeconds, bare, true);
+  } finally {
+    await sink.close();
+    await data.remove();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`benchmark suite${QUICK ? ' (quick)' : ''}: ${CLIENTS} concurrent clients, ${SECONDS} s per load after a ${WARMUP_SECONDS} s warm-up`);
+  await prepareCertificates();
+  const chain = await startBareChain();
+  try {
+    const bare = await bareProcesses();
+    if (ONLY !== 'postgres') await onEmbedded(bare, chain);
+    if (ONLY !== 'embedded') await onPostgres(bare, chain);
+  } finally {
+    await chain.ride.stop();
+    await chain.deps.stop();
+    removeCertificates();
+  }
+  const written = report.write(join(__dirname, '..', '..', 'bench', 'results'));
+  console.log(`\n${report.markdown()}\n\nwritten to ${written} (and latest.json)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
