@@ -18,13 +18,15 @@ import { BENCH_ENV, BenchData, benchCredentials, prepareCertificates, removeCert
 import { checkGraphql, closedLoop, httpLoad, type LoadResult } from './lib/load';
 import { rssMb, startPeer, type Peer } from './lib/peer';
 import { rate, Report, type Figure } from './lib/report';
-import { createAppCaller, createRiders, graphqlRequest, HOME_QUERY, MY_RIDES_QUERY, rideFlows, type AppCaller, type Rider } from './lib/workloads';
+import { createAppCallers, createRiders, graphqlRequest, HOME_QUERY, MY_RIDES_QUERY, rideFlows, type AppCallers, type Rider } from './lib/workloads';
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=embedded` or `--only=postgres` runs one half (while working on it). */
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 10));
 const CLIENTS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+/** Riders the GraphQL loads take in turn: twice the connections, so requests in flight are for different riders. */
+const APP_RIDERS = 2 * CLIENTS;
 const WARMUP_SECONDS = QUICK ? 1 : 3;
 const PEERS = join(__dirname, 'peers');
 const PROCESSES: ProcessName[] = ['user', 'inventory', 'payment', 'ride', 'telematics', 'gateway'];
@@ -34,8 +36,8 @@ const report = new Report({ quick: QUICK, secondsPerLoad: SECONDS, clients: CLIE
 const met = (value: boolean, text: string) => ({ text, met: value });
 
 /** An HTTP load after a warm-up, once the request is known to be answered with data. */
-async function graphqlLoad(url: string, caller: AppCaller, query: string): Promise<LoadResult> {
-  const spec = graphqlRequest(url, caller, query);
+async function graphqlLoad(url: string, callers: AppCallers, query: string): Promise<LoadResult> {
+  const spec = graphqlRequest(url, callers, query);
   await checkGraphql(spec);
   await httpLoad(spec, { connections: CLIENTS, seconds: WARMUP_SECONDS });
   return httpLoad(spec, { connections: CLIENTS, seconds: SECONDS });
@@ -110,7 +112,7 @@ async function onPostgres(bare: { startSeconds: number; rssMb: number }, chain: 
     const cold = await startBenchStack(data);
     const services = cold.stack.services;
     try {
-      const caller = await createAppCaller(cold.stack);
+      const callers = await createAppCallers(cold.stack, APP_RIDERS);
       const gatewayEnv = { ...BENCH_ENV, ...dependencyEnv('gateway', services) };
       const hive = await startPeer<{ graphqlUrl: string }>(join(PEERS, 'hive-gateway.ts'), [], gatewayEnv);
       const monolith = await startPeer<{ graphqlUrl: string }>(join(PEERS, 'monolith.ts'), [], {
@@ -121,9 +123,9 @@ async function onPostgres(bare: { startSeconds: number; rssMb: number }, chain: 
       });
       try {
         for (const [what, query] of [['home screen', HOME_QUERY], ['myRides', MY_RIDES_QUERY]] as const) {
-          const ours = await graphqlLoad(services.gateway.graphqlUrl, caller, query);
-          const hiveLoad = await graphqlLoad(hive.ready.graphqlUrl, caller, query);
-          const monolithLoad = await graphqlLoad(monolith.ready.graphqlUrl, caller, query);
+          const ours = await graphqlLoad(services.gateway.graphqlUrl, callers, query);
+          const hiveLoad = await graphqlLoad(hive.ready.graphqlUrl, callers, query);
+          const monolithLoad = await graphqlLoad(monolith.ready.graphqlUrl, callers, query);
           report.add({ part: 'P1', what: `${what}, our gateway vs Hive Gateway`, ours: rate(ours, 'req/s'), reference: { name: 'Hive Gateway', figure: rate(hiveLoad, 'req/s') }, target: met(ours.rate >= hiveLoad.rate, 'ratio ≥ 1') });
           report.add({
             part: 'P1',
@@ -162,10 +164,10 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
   try {
     const tracing: Record<string, { home: LoadResult; flows: LoadResult }> = {};
     const cold = await startBenchStack(data);
-    let caller: AppCaller;
+    let callers: AppCallers;
     let riders: Rider[];
     try {
-      caller = await createAppCaller(cold.stack);
+      callers = await createAppCallers(cold.stack, APP_RIDERS);
       riders = await createRiders(cold.stack, CLIENTS);
       const flows = await flowsOn(cold, riders);
       const bareFlows = await grpcLoad(rideFlows(chain.ride.ready.ride, riders, benchCredentials('operator')).flow);
@@ -174,7 +176,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       const getBike = await getBikeOn(cold.stack.services.inventory.address, riders[0].bikeId);
       const echo = await getBikeOn(chain.deps.ready.inventory, riders[0].bikeId);
       report.add({ part: 'P3', what: 'GetBike, PGlite', ours: rate(getBike, 'calls/s'), reference: { name: 'bare echo', figure: rate(echo, 'calls/s') }, target: met(getBike.rate >= 0.7 * echo.rate, 'ratio ≥ 0.7') });
-      tracing.noExporter = { home: await graphqlLoad(cold.stack.services.gateway.graphqlUrl, caller, HOME_QUERY), flows };
+      tracing.noExporter = { home: await graphqlLoad(cold.stack.services.gateway.graphqlUrl, callers, HOME_QUERY), flows };
     } finally {
       await cold.stack.stop();
     }
@@ -186,7 +188,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       const warm = await startBenchStack(data, env);
       warmSeconds ||= warm.startSeconds;
       try {
-        tracing[mode] = { home: await graphqlLoad(warm.stack.services.gateway.graphqlUrl, caller, HOME_QUERY), flows: await flowsOn(warm, riders) };
+        tracing[mode] = { home: await graphqlLoad(warm.stack.services.gateway.graphqlUrl, callers, HOME_QUERY), flows: await flowsOn(warm, riders) };
       } finally {
         await warm.stack.stop();
       }

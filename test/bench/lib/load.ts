@@ -42,19 +42,25 @@ export async function closedLoop(options: { clients: number; seconds: number; ca
 
 export interface HttpRequestSpec {
   url: string;
-  headers: Record<string, string>;
+  /** One set of headers per caller; the load takes them in turn, request by request. */
+  headers: Record<string, string>[];
   body: string;
 }
 
-/** POSTs one request from `connections` connections for `seconds`. */
+/** POSTs one request from `connections` connections for `seconds`, each time as the next caller. */
 export async function httpLoad(spec: HttpRequestSpec, options: { connections: number; seconds: number }): Promise<LoadResult> {
+  let next = 0;
   const result = await autocannon({
     url: spec.url,
-    method: 'POST',
     connections: options.connections,
     duration: options.seconds,
-    headers: spec.headers,
-    body: spec.body,
+    requests: [
+      {
+        method: 'POST',
+        body: spec.body,
+        setupRequest: (request) => ({ ...request, headers: spec.headers[next++ % spec.headers.length] }),
+      },
+    ],
   });
   return {
     rate: result.requests.average,
@@ -69,7 +75,7 @@ export async function httpLoad(spec: HttpRequestSpec, options: { connections: nu
  * never measures how fast something refuses.
  */
 export async function checkGraphql(spec: HttpRequestSpec): Promise<void> {
-  const response = await fetch(spec.url, { method: 'POST', headers: spec.headers, body: spec.body });
+  const response = await fetch(spec.url, { method: 'POST', headers: spec.headers[0], body: spec.body });
   const answer = (await response.json()) as { data?: unknown; errors?: unknown[] };
   if (!response.ok || answer.errors?.length || !answer.data) {
     throw new Error(`${spec.url} answered ${response.status}: ${JSON.stringify(answer).slice(0, 500)}`);

@@ -17,16 +17,21 @@ export interface Rider {
   bikeId: string;
 }
 
-export interface AppCaller {
+/**
+ * The rider app's callers: one API key, many riders. Requests go out as each rider in turn, as
+ * real traffic would, so no gateway can answer several clients with one subgraph request (Hive
+ * Gateway merges identical subgraph queries in flight, which one rider repeating the same query
+ * from every connection would reward).
+ */
+export interface AppCallers {
   apiKey: string;
-  token: string;
-  riderId: string;
+  tokens: string[];
 }
 
-export function graphqlRequest(url: string, caller: AppCaller, query: string): HttpRequestSpec {
+export function graphqlRequest(url: string, callers: AppCallers, query: string): HttpRequestSpec {
   return {
     url,
-    headers: { 'content-type': 'application/json', 'x-api-key': caller.apiKey, authorization: `Bearer ${caller.token}` },
+    headers: callers.tokens.map((token) => ({ 'content-type': 'application/json', 'x-api-key': callers.apiKey, authorization: `Bearer ${token}` })),
     body: JSON.stringify({ query }),
   };
 }
@@ -68,19 +73,23 @@ export async function createRiders(stack: LocalStack, count: number, password = 
   }
 }
 
-/** A rider app's caller: a rider with five finished rides, an API key and a fresh token. */
-export async function createAppCaller(stack: LocalStack): Promise<AppCaller> {
+/** The rider app's callers: `count` riders with five finished rides each, an API key, fresh tokens. */
+export async function createAppCallers(stack: LocalStack, count: number): Promise<AppCallers> {
   const password = 'bench rider password';
-  const [rider] = await createRiders(stack, 1, password);
+  const riders = await createRiders(stack, count, password);
   const clients = clientsOf(stack);
   try {
-    for (let n = 0; n < 5; n += 1) {
-      const started = await clients.ride.startRide({ riderId: rider.riderId, bikeId: rider.bikeId, idempotencyKey: randomUUID() });
-      await clients.ride.endRide({ rideId: started.ride!.id, riderId: rider.riderId });
-    }
+    const tokens = await Promise.all(
+      riders.map(async (rider) => {
+        for (let n = 0; n < 5; n += 1) {
+          const started = await clients.ride.startRide({ riderId: rider.riderId, bikeId: rider.bikeId, idempotencyKey: randomUUID() });
+          await clients.ride.endRide({ rideId: started.ride!.id, riderId: rider.riderId });
+        }
+        return (await clients.user.loginRider({ email: rider.email, password })).accessToken;
+      }),
+    );
     const { apiKey } = await clients.user.createApiClient({ name: 'Bench', scopes: [] });
-    const { accessToken } = await clients.user.loginRider({ email: rider.email, password });
-    return { apiKey, token: accessToken, riderId: rider.riderId };
+    return { apiKey, tokens };
   } finally {
     clients.close();
   }
