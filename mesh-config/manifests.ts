@@ -76,7 +76,7 @@ function deployment(
               readinessProbe: { ...probe, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 3 },
               securityContext,
-              // tsx compiles to a cache under /tmp; the root filesystem stays read-only.
+              // Scratch space (tsx's cache in development); the root filesystem stays read-only.
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },
           ],

@@ -8,9 +8,21 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 /** The five services and the GraphQL gateway in front of them. */
 export type ProcessName = ServiceName | 'gateway';
 
-const ROOT = join(__dirname, '..', '..', '..', '..');
-const mainOf = (name: ProcessName) =>
-  name === 'gateway' ? join(ROOT, 'supergraph', 'src', 'main.ts') : join(ROOT, 'services', name, 'src', 'main.ts');
+/**
+ * How a process runs: `compiled`, the JavaScript that `npm run build` writes under dist/ (what
+ * `npm start` and the images run), or `source`, the TypeScript through tsx (tests, development).
+ */
+export type Runtime = 'compiled' | 'source';
+
+const COMPILED = __filename.endsWith('.js'); // this very file runs from dist/
+const REPOSITORY = join(__dirname, '..', '..', '..', '..', ...(COMPILED ? ['..'] : []));
+/** A launcher runs its processes the way it runs itself, unless told otherwise. */
+export const OWN_RUNTIME: Runtime = COMPILED ? 'compiled' : 'source';
+
+function commandOf(name: ProcessName, runtime: Runtime): string[] {
+  const main = name === 'gateway' ? ['supergraph', 'src', 'main'] : ['services', name, 'src', 'main'];
+  return runtime === 'compiled' ? [`${join(REPOSITORY, 'dist', ...main)}.js`] : ['--import', 'tsx', `${join(REPOSITORY, ...main)}.ts`];
+}
 const READY_TIMEOUT_MS = 60_000;
 
 export class ServiceProcess {
@@ -31,9 +43,9 @@ export class ServiceProcess {
   static start(
     name: ProcessName,
     env: Record<string, string>,
-    options: { echo?: (line: string) => void } = {},
+    options: { echo?: (line: string) => void; runtime?: Runtime } = {},
   ): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', mainOf(name)], {
+    const child = spawn(process.execPath, commandOf(name, options.runtime ?? OWN_RUNTIME), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
