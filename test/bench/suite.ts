@@ -10,6 +10,7 @@
 // `--only=postgres` runs one half.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { buildDist } from '../../services/platform/src/local-stack/build';
 import { dependencyEnv } from '../../services/platform/src/local-stack/local-stack';
 import type { ProcessName } from '../../services/platform/src/local-stack/service-process';
 import { inventoryClient } from '../support/grpc-clients';
@@ -209,6 +210,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
 async function main(): Promise<void> {
   console.log(`benchmark suite${QUICK ? ' (quick)' : ''}: ${CLIENTS} concurrent clients, ${SECONDS} s per load after a ${WARMUP_SECONDS} s warm-up`);
   await prepareCertificates();
+  await buildDist();
   const chain = await startBareChain();
   try {
     const bare = await bareProcesses();

@@ -1,11 +1,11 @@
 // The payment service's configuration, from the environment (see the README's table).
 import { z } from 'zod';
-import { readServiceConfig } from '../../platform/src/config';
+import { DEFAULT_PORTS, readServiceConfig } from '../../platform/src/config';
 
 export function readPaymentConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'payment',
-    { grpc: 50054, http: 4004 },
+    DEFAULT_PORTS.payment,
     {
       // Every wallet is kept in this ISO 4217 currency.
       PAYMENT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),

@@ -60,6 +60,15 @@ export interface ServiceBasics {
   mesh: MeshSettings;
 }
 
+/** Where each service listens unless told otherwise; the services' defaults point at each other. */
+export const DEFAULT_PORTS = {
+  user: { grpc: 50051, http: 4001 },
+  inventory: { grpc: 50052, http: 4002 },
+  ride: { grpc: 50053, http: 4003 },
+  payment: { grpc: 50054, http: 4004 },
+  telematics: { grpc: 50055, http: 4005 },
+} as const;
+
 /**
  * Reads a service's whole configuration in one pass: the shared part, named with the service's
  * prefix (RIDE_GRPC_PORT, RIDE_HTTP_PORT, RIDE_DATABASE_URL; LISTEN_HOST and DATA_DIR are shared), plus the

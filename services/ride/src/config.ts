@@ -1,11 +1,11 @@
 // The ride service's configuration, from the environment (see the README's table).
 import { z } from 'zod';
-import { ConfigError, milliseconds, readServiceConfig, serviceAddress } from '../../platform/src/config';
+import { DEFAULT_PORTS, ConfigError, milliseconds, readServiceConfig, serviceAddress } from '../../platform/src/config';
 
 export function readRideConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'ride',
-    { grpc: 50053, http: 4003 },
+    DEFAULT_PORTS.ride,
     {
       USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
       INVENTORY_SERVICE_ADDR: serviceAddress('127.0.0.1:50052'),

@@ -2,7 +2,7 @@
 // cleaning default says why it is what it is; the README cites the impact factors' sources.
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, milliseconds, port, readServiceConfig, serviceAddress } from '../../platform/src/config';
+import { DEFAULT_PORTS, ConfigError, milliseconds, port, readServiceConfig, serviceAddress } from '../../platform/src/config';
 
 const positive = (fallback: number) => z.coerce.number().positive().default(fallback);
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
@@ -10,7 +10,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
 export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'telematics',
-    { grpc: 50055, http: 4005 },
+    DEFAULT_PORTS.telematics,
     {
       INVENTORY_SERVICE_ADDR: serviceAddress('127.0.0.1:50052'),
       RIDE_SERVICE_ADDR: serviceAddress('127.0.0.1:50053'),

@@ -1,11 +1,11 @@
 // The user service's configuration, from the environment (see the README's table).
 import { z } from 'zod';
-import { readServiceConfig } from '../../platform/src/config';
+import { DEFAULT_PORTS, readServiceConfig } from '../../platform/src/config';
 
 export function readUserConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'user',
-    { grpc: 50051, http: 4001 },
+    DEFAULT_PORTS.user,
     {
       // PKCS#8 PEM of an Ed25519 key. Unset: a key is made at first start and kept in the database.
       USER_TOKEN_PRIVATE_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),

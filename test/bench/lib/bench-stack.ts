@@ -1,7 +1,8 @@
-// The whole system as the benchmark runs it: real processes on loopback with production timings
-// (not the tests' short ones), on PGlite or on the PostgreSQL server, with its start timed and its
-// idle memory read per process.
+// The whole system as the benchmark runs it: as `npm start` runs it (compiled, all processes at
+// once), with production timings (not the tests' short ones), on PGlite or on the PostgreSQL
+// server, with its start timed and its idle memory read per process.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../../services/platform/src/mesh/certificates';
@@ -74,9 +75,27 @@ export interface StartedBench {
   idleRss: Record<ProcessName, number>;
 }
 
+/** Free loopback ports, found by binding port 0, so the stack starts as `npm start` does: all at once. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<Server>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/** Starts the compiled system (`npm run build` first, as `npm start` does) on fresh free ports. */
 export async function startBenchStack(data: BenchData, env: Record<string, string> = {}): Promise<StartedBench> {
+  const ports = await freePorts(2 * SERVICE_NAMES.length);
+  const portEnv = Object.fromEntries(
+    SERVICE_NAMES.flatMap((name, index) => [[`${name.toUpperCase()}_GRPC_PORT`, String(ports[2 * index])], [`${name.toUpperCase()}_HTTP_PORT`, String(ports[2 * index + 1])]]),
+  );
   const started = performance.now();
-  const stack = await LocalStack.start({ env: { ...BENCH_ENV, DATA_DIR: data.dataDir, ...env }, serviceEnv: data.serviceEnv() });
+  const stack = await LocalStack.start({ env: { ...BENCH_ENV, ...portEnv, DATA_DIR: data.dataDir, ...env }, serviceEnv: data.serviceEnv(), runtime: 'compiled' });
   const startSeconds = (performance.now() - started) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 2000)); // let start-up garbage be collected
   const idleRss = Object.fromEntries(Object.entries(stack.services).map(([name, process]) => [name, rssMb(process.pid)])) as Record<ProcessName, number>;

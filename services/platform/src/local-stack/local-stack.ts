@@ -1,10 +1,12 @@
-// Starts the whole system as child processes on loopback: user, inventory and payment first, then
-// ride (told where they listen), then telematics (told where inventory and ride are), then the
-// GraphQL gateway (told where every subgraph is).
+// Starts the whole system as child processes on loopback. When every port is known beforehand (the
+// defaults of `npm start`, or ports set in the environment), all six start at once, each told where
+// the others listen. When some port is 0 (the tests), in tiers: user, inventory and payment first,
+// then ride (told where they listen), then telematics, then the gateway (told where every subgraph is).
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../mesh/certificates';
 import { meshCredentials, type MeshCredentials, type MeshSettings } from '../mesh/credentials';
-import { ServiceProcess, type ProcessName } from './service-process';
+import { DEFAULT_PORTS } from '../config';
+import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime } from './service-process';
 
 export interface StackOptions {
   /** Environment for every process (DATA_DIR, LISTEN_HOST, ...). */
@@ -12,12 +14,16 @@ export interface StackOptions {
   /** Environment for one process only (its port, database URL, ...). */
   serviceEnv?: Partial<Record<ProcessName, Record<string, string>>>;
   echo?: (line: string) => void;
+  /** Compiled JavaScript or the TypeScript sources; by default, the way this launcher runs. */
+  runtime?: Runtime;
 }
 
 type Processes = Record<ProcessName, ServiceProcess>;
+/** Where a process listens: its gRPC address (empty for the gateway) and its GraphQL endpoint. */
+type Addresses = Pick<ServiceProcess, 'address' | 'graphqlUrl'>;
 
-/** What a process must know of the ones started before it. */
-export function dependencyEnv(name: ProcessName, started: Partial<Processes>): Record<string, string> {
+/** What a process must know of the others: where they listen. */
+export function dependencyEnv(name: ProcessName, started: Partial<Record<ProcessName, Addresses>>): Record<string, string> {
   if (name === 'ride') {
     return {
       USER_SERVICE_ADDR: started.user!.address,
@@ -52,19 +58,48 @@ export class LocalStack {
     // Local mesh mode: the development CA and every workload's certificate, made when missing.
     if (mesh.mode === 'local') await ensureMeshCertificates(mesh.certsDir);
     const started: Partial<Processes> = {};
+    const planned = LocalStack.plannedAddresses(options);
     const start = async (name: ProcessName) => {
-      started[name] = await ServiceProcess.start(name, LocalStack.envFor(name, options, started), { echo: options.echo });
+      started[name] = await ServiceProcess.start(name, LocalStack.envFor(name, options, planned ?? started), { echo: options.echo, runtime: options.runtime });
     };
     try {
-      await Promise.all([start('user'), start('inventory'), start('payment')]);
-      await start('ride');
-      await start('telematics');
-      await start('gateway');
+      if (planned) {
+        // Every port is known before any process starts: all six start at once. Clients connect
+        // lazily and retry, so none of them needs another to be up first.
+        await Promise.all([...SERVICE_NAMES, 'gateway' as const].map(start));
+      } else {
+        // Some process takes a free port (0): each tier learns the addresses of the one before.
+        await Promise.all([start('user'), start('inventory'), start('payment')]);
+        await start('ride');
+        await start('telematics');
+        await start('gateway');
+      }
       return new LocalStack(started as Processes, options);
     } catch (error) {
       await Promise.all(Object.values(started).map((process) => process.stop()));
       throw error;
     }
+  }
+
+  /**
+   * Where every service will listen, when no port is left to the system (0): the ports set in the
+   * environment, or the services' defaults, on LISTEN_HOST. Undefined when some port is 0.
+   */
+  private static plannedAddresses(options: StackOptions): Partial<Record<ProcessName, Addresses>> | undefined {
+    const setting = (process: ProcessName, name: string) => options.serviceEnv?.[process]?.[name] ?? options.env[name] ?? globalThis.process.env[name];
+    const mesh = LocalStack.meshSettings(options, 'operator');
+    const planned: Partial<Record<ProcessName, Addresses>> = {};
+    for (const name of SERVICE_NAMES) {
+      const prefix = name.toUpperCase();
+      const grpc = setting(name, `${prefix}_GRPC_PORT`) ?? String(DEFAULT_PORTS[name].grpc);
+      const http = setting(name, `${prefix}_HTTP_PORT`) ?? String(DEFAULT_PORTS[name].http);
+      if (grpc === '0' || http === '0') return undefined;
+      // A service listening on every interface is reached on loopback.
+      const listen = setting(name, 'LISTEN_HOST') ?? '127.0.0.1';
+      const host = listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen;
+      planned[name] = { address: `${host}:${grpc}`, graphqlUrl: `${mesh.mode === 'local' ? 'https' : 'http'}://${host}:${http}/graphql` };
+    }
+    return planned;
   }
 
   /** How the stack's processes talk gRPC, as seen by `identity` (tools and tests are `operator`). */
@@ -82,7 +117,7 @@ export class LocalStack {
     return meshCredentials(LocalStack.meshSettings(this.options, 'operator'));
   }
 
-  private static envFor(name: ProcessName, options: StackOptions, started: Partial<Processes>): Record<string, string> {
+  private static envFor(name: ProcessName, options: StackOptions, started: Partial<Record<ProcessName, Addresses>>): Record<string, string> {
     return { ...options.env, ...options.serviceEnv?.[name], ...dependencyEnv(name, started) };
   }
 
@@ -94,7 +129,7 @@ export class LocalStack {
     const prefix = name.toUpperCase();
     if (previous.address) env[`${prefix}_GRPC_PORT`] = previous.address.split(':')[1];
     env[name === 'gateway' ? 'GATEWAY_PORT' : `${prefix}_HTTP_PORT`] = new URL(previous.graphqlUrl).port;
-    this.services[name] = await ServiceProcess.start(name, env, { echo: this.options.echo });
+    this.services[name] = await ServiceProcess.start(name, env, { echo: this.options.echo, runtime: this.options.runtime });
     return this.services[name];
   }
 
