@@ -1,10 +1,11 @@
-// The README's main command, on the embedded default: five services on PGlite, demo data, a small
+// The README's main command, on the embedded default: five services on one embedded PostgreSQL
+// server (a database each), demo data, a small
 // simulated fleet publishing telematics, and a whole ride through the printed addresses with the
 // printed rider, with the bike's own report of the trip and the ride's impact. Then a stop and a
 // second start on the same data folder, which must keep the data and not seed it twice.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ describe('npm start (embedded default)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-start-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('starts five services on PGlite with demo data and a simulated fleet, takes a ride, and keeps its data across a restart', async () => {
+  it('starts five services on the embedded PostgreSQL server with demo data and a simulated fleet, takes a ride, and keeps its data across a restart', async () => {
     const first = await startMainCommand(dataDir);
     const demo = JSON.parse(readFileSync(join(dataDir, 'demo-credentials.json'), 'utf8')) as { riderId: string; apiKey: string; riderPassword: string };
     expect(first.output).toContain(demo.riderPassword);
@@ -106,8 +107,14 @@ describe('npm start (embedded default)', () => {
     expect(shell.stdout).toMatch(/"me":\{"impact":\{"rides":1,"distanceMeters":8\d\d/);
     expect(shell.stdout).toMatch(/"fleetImpact":\[\{"start":/);
 
+    // One PostgreSQL cluster under the data folder holds every service's data (no PGlite folders).
+    expect(existsSync(join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+    expect(existsSync(join(dataDir, 'user'))).toBe(false);
+
     expect(await stopMainCommand(first)).toBe(0);
     for (const address of Object.values(first.addresses)) expect(await portIsClosed(address)).toBe(true);
+    // The server went down with the services, cleanly (it removes its pid file last).
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
 
     const second = await startMainCommand(dataDir);
     const inventoryAgain = inventoryClient(second.addresses.inventory, mesh);

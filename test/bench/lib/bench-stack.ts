@@ -2,17 +2,18 @@
 // once), with production timings (not the tests' short ones), on PGlite or on the PostgreSQL
 // server, with its start timed and its idle memory read per process.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../../services/platform/src/mesh/certificates';
 import { meshCredentials, type MeshCredentials } from '../../../services/platform/src/mesh/credentials';
+import { freePorts } from '../../../services/platform/src/local-stack/free-ports';
 import { LocalStack } from '../../../services/platform/src/local-stack/local-stack';
 import { SERVICE_NAMES, type ProcessName } from '../../../services/platform/src/local-stack/service-process';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
-import { rssMb } from './peer';
+import { rssMb, treePssMb } from './peer';
 
-export type Engine = 'pglite' | 'postgres';
+/** `embedded`: the default of `npm start` (one embedded PostgreSQL server); `pglite`: a PGlite engine per service; `postgres`: the machine's PostgreSQL server. */
+export type Engine = 'embedded' | 'pglite' | 'postgres';
 
 // The suite makes one development CA per run; its peer processes are told where it is.
 const CERTS_DIR = process.env.BENCH_CERTS_DIR ?? mkdtempSync(join(tmpdir(), 'ecowheels-bench-certs-'));
@@ -57,6 +58,12 @@ export class BenchData {
     return new BenchData(engine, dataDir, databases);
   }
 
+  /** What the launcher is told about the databases. */
+  env(): Record<string, string> {
+    if (this.engine === 'embedded') return { EMBEDDED_POSTGRES_PORT: '0' };
+    return this.engine === 'pglite' ? { EMBEDDED_DATABASE: 'pglite' } : {};
+  }
+
   serviceEnv(): Partial<Record<ProcessName, Record<string, string>>> {
     return Object.fromEntries(Object.entries(this.databases).map(([name, db]) => [name, { [`${name.toUpperCase()}_DATABASE_URL`]: db.url }]));
   }
@@ -71,33 +78,24 @@ export interface StartedBench {
   stack: LocalStack;
   /** From the first spawn until every process has said it is ready. */
   startSeconds: number;
-  /** Resident memory of each process after it has settled, in MB. */
-  idleRss: Record<ProcessName, number>;
+  /**
+   * Memory of each process after it has settled, in MB: RSS; for the embedded PostgreSQL server
+   * (`database`), the PSS of its processes together, since they share their buffers.
+   */
+  idleRss: Record<ProcessName, number> & { database?: number };
 }
 
-/** Free loopback ports, found by binding port 0, so the stack starts as `npm start` does: all at once. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<Server>((resolve) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-/** Starts the compiled system (`npm run build` first, as `npm start` does) on fresh free ports. */
+/** Starts the compiled system (`npm run build` first, as `npm start` does) on free ports, all at once. */
 export async function startBenchStack(data: BenchData, env: Record<string, string> = {}): Promise<StartedBench> {
   const ports = await freePorts(2 * SERVICE_NAMES.length);
   const portEnv = Object.fromEntries(
     SERVICE_NAMES.flatMap((name, index) => [[`${name.toUpperCase()}_GRPC_PORT`, String(ports[2 * index])], [`${name.toUpperCase()}_HTTP_PORT`, String(ports[2 * index + 1])]]),
   );
   const started = performance.now();
-  const stack = await LocalStack.start({ env: { ...BENCH_ENV, ...portEnv, DATA_DIR: data.dataDir, ...env }, serviceEnv: data.serviceEnv(), runtime: 'compiled' });
+  const stack = await LocalStack.start({ env: { ...BENCH_ENV, ...portEnv, DATA_DIR: data.dataDir, ...data.env(), ...env }, serviceEnv: data.serviceEnv(), runtime: 'compiled' });
   const startSeconds = (performance.now() - started) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 2000)); // let start-up garbage be collected
-  const idleRss = Object.fromEntries(Object.entries(stack.services).map(([name, process]) => [name, rssMb(process.pid)])) as Record<ProcessName, number>;
+  const idleRss: StartedBench['idleRss'] = Object.fromEntries(Object.entries(stack.services).map(([name, process]) => [name, rssMb(process.pid)])) as Record<ProcessName, number>;
+  if (stack.embeddedDatabasePid) idleRss.database = treePssMb(stack.embeddedDatabasePid);
   return { stack, startSeconds, idleRss };
 }

@@ -1,7 +1,7 @@
 // Starts a reference peer of the benchmark (bare servers, another gateway, the monolith) as a
 // process of its own, as our services are, and waits for the one JSON line it prints when ready.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Peer<Ready> {
   ready: Ready;
@@ -40,6 +40,23 @@ export async function startPeer<Ready>(file: string, args: string[], env: Record
 
 /** Resident memory of a process, in MB. */
 export const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/** Proportional memory of a process and all its children, in MB (shared pages counted once in all). */
+export function treePssMb(pid: number): number {
+  try {
+    return ownAndChildrenPss(pid);
+  } catch {
+    return 0; // it ended while being read
+  }
+}
+
+function ownAndChildrenPss(pid: number): number {
+  const children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+  );
+  const own = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
+  return own + children.reduce((sum, child) => sum + treePssMb(child), 0);
+}
 
 /** CPU time a process has used so far, in seconds (user plus system). */
 export const cpuSeconds = (pid: number): number => {

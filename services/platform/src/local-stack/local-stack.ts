@@ -2,11 +2,13 @@
 // defaults of `npm start`, or ports set in the environment), all six start at once, each told where
 // the others listen. When some port is 0 (the tests), in tiers: user, inventory and payment first,
 // then ride (told where they listen), then telematics, then the gateway (told where every subgraph is).
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensureMeshCertificates } from '../mesh/certificates';
 import { meshCredentials, type MeshCredentials, type MeshSettings } from '../mesh/credentials';
 import { DEFAULT_PORTS } from '../config';
-import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime } from './service-process';
+import { EmbeddedPostgres } from '../database/embedded-postgres';
+import { freePorts } from './free-ports';
+import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime, type ServiceName } from './service-process';
 
 export interface StackOptions {
   /** Environment for every process (DATA_DIR, LISTEN_HOST, ...). */
@@ -51,12 +53,14 @@ export class LocalStack {
   private constructor(
     readonly services: Processes,
     private readonly options: StackOptions,
+    private readonly database?: EmbeddedPostgres,
   ) {}
 
-  static async start(options: StackOptions): Promise<LocalStack> {
-    const mesh = LocalStack.meshSettings(options, 'operator');
+  static async start(given: StackOptions): Promise<LocalStack> {
+    const mesh = LocalStack.meshSettings(given, 'operator');
     // Local mesh mode: the development CA and every workload's certificate, made when missing.
     if (mesh.mode === 'local') await ensureMeshCertificates(mesh.certsDir);
+    const { options, database } = await LocalStack.withEmbeddedDatabase(given);
     const started: Partial<Processes> = {};
     const planned = LocalStack.plannedAddresses(options);
     const start = async (name: ProcessName) => {
@@ -74,9 +78,35 @@ export class LocalStack {
         await start('telematics');
         await start('gateway');
       }
-      return new LocalStack(started as Processes, options);
+      return new LocalStack(started as Processes, options, database);
     } catch (error) {
       await Promise.all(Object.values(started).map((process) => process.stop()));
+      await database?.stop();
+      throw error;
+    }
+  }
+
+  /**
+   * The embedded default: services given no database URL get one on an embedded PostgreSQL server
+   * under the data folder (EMBEDDED_DATABASE=postgres, the default; EMBEDDED_POSTGRES_PORT, 54320, or 0
+   * for any free one),
+   * or, with EMBEDDED_DATABASE=pglite, keep a PGlite engine each.
+   */
+  private static async withEmbeddedDatabase(options: StackOptions): Promise<{ options: StackOptions; database?: EmbeddedPostgres }> {
+    const setting = (name: string) => options.env[name] ?? process.env[name];
+    const engine = setting('EMBEDDED_DATABASE') ?? 'postgres';
+    if (engine !== 'postgres' && engine !== 'pglite') throw new Error(`EMBEDDED_DATABASE=${engine} must be "postgres" or "pglite"`);
+    const variable = (name: ServiceName) => `${name.toUpperCase()}_DATABASE_URL`;
+    const without = SERVICE_NAMES.filter((name) => !(options.serviceEnv?.[name]?.[variable(name)] ?? setting(variable(name))));
+    if (engine === 'pglite' || without.length === 0) return { options };
+    const port = Number(setting('EMBEDDED_POSTGRES_PORT') ?? 54320) || (await freePorts(1))[0]; // 0: any free port
+    const database = await EmbeddedPostgres.start(resolve(setting('DATA_DIR') ?? '.data'), port);
+    try {
+      const serviceEnv = { ...options.serviceEnv };
+      for (const name of without) serviceEnv[name] = { ...serviceEnv[name], [variable(name)]: await database.databaseUrl(name) };
+      return { options: { ...options, serviceEnv }, database };
+    } catch (error) {
+      await database.stop();
       throw error;
     }
   }
@@ -100,6 +130,11 @@ export class LocalStack {
       planned[name] = { address: `${host}:${grpc}`, graphqlUrl: `${mesh.mode === 'local' ? 'https' : 'http'}://${host}:${http}/graphql` };
     }
     return planned;
+  }
+
+  /** The embedded PostgreSQL server's main process, when the stack runs one. */
+  get embeddedDatabasePid(): number | undefined {
+    return this.database?.pid;
   }
 
   /** How the stack's processes talk gRPC, as seen by `identity` (tools and tests are `operator`). */
@@ -139,5 +174,6 @@ export class LocalStack {
     await this.services.telematics.stop();
     await this.services.ride.stop();
     await Promise.all([this.services.user.stop(), this.services.inventory.stop(), this.services.payment.stop()]);
+    await this.database?.stop();
   }
 }

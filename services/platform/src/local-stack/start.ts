@@ -1,5 +1,6 @@
 // `npm start`: the whole system on loopback on the embedded default. Each service gets its own
-// PGlite database under the data folder (DATA_DIR, default .data), demo data is made on the first
+// database on one embedded PostgreSQL server under the data folder (DATA_DIR, default .data; or a
+// PGlite engine each with EMBEDDED_DATABASE=pglite), demo data is made on the first
 // start, a small simulated fleet rides around the city publishing telematics over MQTT, and what
 // to try next is printed. Ctrl-C stops everything.
 import { mkdirSync } from 'node:fs';
