@@ -1,5 +1,6 @@
 // A stand-in for Jaeger's OTLP/HTTP endpoint inside the test: it accepts what the exporters send
-// (as JSON, with OTEL_EXPORTER_OTLP_PROTOCOL=http/json) and decodes it into flat spans.
+// (as JSON, with OTEL_EXPORTER_OTLP_PROTOCOL=http/json) and decodes it into flat spans. Protobuf,
+// OTLP's default, it accepts and counts without decoding.
 import { createServer, type Server } from 'node:http';
 
 export interface ReceivedSpan {
@@ -33,6 +34,8 @@ const attributesOf = (attributes: OtlpAttribute[] = []) => Object.fromEntries(at
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   requests = 0;
+  /** Bytes of every export received, decoded or not. */
+  bytes = 0;
   private constructor(
     private readonly server: Server,
     readonly url: string,
@@ -45,7 +48,16 @@ export class OtlpReceiver {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         receiver!.requests += 1;
-        if (req.url === '/v1/traces' && (req.headers['content-type'] ?? '').includes('json')) receiver!.accept(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        const body = Buffer.concat(chunks);
+        receiver!.bytes += body.length;
+        if (!(req.headers['content-type'] ?? '').includes('json')) {
+          // OTLP's default protobuf: counted, not decoded (the benchmark exports this way); an
+          // empty ExportTraceServiceResponse is zero bytes.
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+          res.end();
+          return;
+        }
+        if (req.url === '/v1/traces') receiver!.accept(JSON.parse(body.toString('utf8')));
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{}');
       });
