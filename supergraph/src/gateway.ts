@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
@@ -95,7 +95,8 @@ export async function startGateway(
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     // The default landing page loads Apollo's CDN in the browser; this API offers none.
-    plugins: [ApolloServerPluginLandingPageDisabled(), telemetryPlugin({ exposeTraceId: true })],
+    // No cache control: answers are per rider, and the subgraphs compute no hints to merge.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), telemetryPlugin({ exposeTraceId: true })],
     validationRules: [
       maxDepthRule({ n: config.limits.maxDepth, exposeLimits: true, ...reportRejection }),
       costLimitRule({ maxCost: config.limits.maxCost, exposeLimits: true, ...reportRejection }),

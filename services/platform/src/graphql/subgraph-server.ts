@@ -3,7 +3,7 @@
 // key and the rider's token, and passes the rider's id in a header.
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -73,7 +73,14 @@ export async function startSubgraphServer<Context extends RequestContext>(
     includeStacktraceInErrorResponses: false,
     formatError: formatSubgraphError(options.logger),
     // Apollo's inline tracing (for its hosted Studio) is off: traces go to OpenTelemetry instead.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), telemetryPlugin({ exposeTraceId: false })],
+    // So is cache control, which wraps every field's resolver to compute HTTP cache hints that
+    // nothing here uses (answers are per rider and never cached).
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      telemetryPlugin({ exposeTraceId: false }),
+    ],
   });
   await server.start();
   const app = express();
