@@ -46,6 +46,22 @@ async function graphqlLoad(url: string, callers: AppCallers, query: string): Pro
   return httpLoad(spec, { connections: CLIENTS, seconds: SECONDS });
 }
 
+/**
+ * The same load on several GraphQL endpoints, twice, the second round in reverse order, keeping each
+ * endpoint's better round: on this shared machine a neighbour's burst can halve one 10 s load, and
+ * whichever runs first or last would otherwise carry it.
+ */
+async function bestOfTwoRounds(urls: string[], callers: AppCallers, query: string): Promise<LoadResult[]> {
+  const best: LoadResult[] = [];
+  for (const order of [urls.map((_, index) => index), urls.map((_, index) => urls.length - 1 - index)]) {
+    for (const index of order) {
+      const load = await graphqlLoad(urls[index], callers, query);
+      if (!best[index] || load.rate > best[index].rate) best[index] = load;
+    }
+  }
+  return best;
+}
+
 async function grpcLoad(call: (client: number) => Promise<unknown>): Promise<LoadResult> {
   await call(0); // fails the run at once if the call itself is wrong
   await closedLoop({ clients: CLIENTS, seconds: WARMUP_SECONDS, call });
@@ -131,9 +147,7 @@ async function onPostgres(bare: { startSeconds: number; rssMb: number }, chain: 
       });
       try {
         for (const [what, query] of [['home screen', HOME_QUERY], ['myRides', MY_RIDES_QUERY]] as const) {
-          const ours = await graphqlLoad(services.gateway.graphqlUrl, callers, query);
-          const hiveLoad = await graphqlLoad(hive.ready.graphqlUrl, callers, query);
-          const monolithLoad = await graphqlLoad(monolith.ready.graphqlUrl, callers, query);
+          const [ours, hiveLoad, monolithLoad] = await bestOfTwoRounds([services.gateway.graphqlUrl, hive.ready.graphqlUrl, monolith.ready.graphqlUrl], callers, query);
           report.add({ part: 'P1', what: `${what}, our gateway vs Hive Gateway`, ours: rate(ours, 'req/s'), reference: { name: 'Hive Gateway', figure: rate(hiveLoad, 'req/s') }, target: met(ours.rate >= hiveLoad.rate, 'ratio ≥ 1') });
           report.add({
             part: 'P1',
@@ -165,7 +179,7 @@ async function onPostgres(bare: { startSeconds: number; rssMb: number }, chain: 
   }
 }
 
-/** P2, P3, P4, P5 and P6 on the embedded default, started cold once and warm twice more. */
+/** P2, P3, P4, P5 and P6 on the embedded default, started cold once and warm three times more. */
 async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: Awaited<ReturnType<typeof startBareChain>>): Promise<void> {
   const data = await BenchData.create('embedded');
   const sink = await OtlpReceiver.start();
@@ -184,12 +198,13 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       const getBike = await getBikeOn(cold.stack.services.inventory.address, riders[0].bikeId);
       const echo = await getBikeOn(chain.deps.ready.inventory, riders[0].bikeId);
       report.add({ part: 'P3', what: `GetBike, ${EMBEDDED}`, ours: rate(getBike, 'calls/s'), reference: { name: 'bare echo', figure: rate(echo, 'calls/s') }, target: met(getBike.rate >= 0.7 * echo.rate, 'ratio ≥ 0.7') });
-      tracing.noExporter = { home: await graphqlLoad(cold.stack.services.gateway.graphqlUrl, callers, HOME_QUERY), flows };
     } finally {
       await cold.stack.stop();
     }
+    // The three tracing modes, each on a warm start of the same data, in the same state.
     let warmSeconds = 0;
     for (const [mode, env] of [
+      ['noExporter', {}],
       // OTLP over HTTP with protobuf, the exporters' default and what Jaeger takes on 4318.
       ['exporting', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }],
       ['disabled', { OTEL_SDK_DISABLED: 'true' }],
