@@ -94,8 +94,9 @@ async function bareProcesses(): Promise<{ startSeconds: number; rssMb: number }>
   return { startSeconds, rssMb: total };
 }
 
-async function flowsOn(bench: StartedBench, riders: Rider[]): Promise<LoadResult> {
-  const flows = rideFlows(bench.stack.services.ride.address, riders, bench.stack.operatorCredentials());
+/** Ride flows against a ride service: the stack's, or the bare chain's. */
+async function flowsAt(rideAddress: string, riders: Rider[]): Promise<LoadResult> {
+  const flows = rideFlows(rideAddress, riders, benchCredentials('operator'));
   try {
     return await grpcLoad(flows.flow);
   } finally {
@@ -162,8 +163,8 @@ async function onPostgres(bare: { startSeconds: number; rssMb: number }, chain: 
         await monolith.stop();
       }
       const riders = await createRiders(cold.stack, CLIENTS);
-      const flows = await flowsOn(cold, riders);
-      const bareFlows = await grpcLoad(rideFlows(chain.ride.ready.ride, riders, benchCredentials('operator')).flow);
+      const flows = await flowsAt(cold.stack.services.ride.address, riders);
+      const bareFlows = await flowsAt(chain.ride.ready.ride, riders);
       report.add({ part: 'P2', what: 'ride flows, PostgreSQL', ours: rate(flows, 'flows/s'), reference: { name: 'bare chain', figure: rate(bareFlows, 'flows/s') } });
       const getBike = await getBikeOn(services.inventory.address, riders[0].bikeId);
       const echo = await getBikeOn(chain.deps.ready.inventory, riders[0].bikeId);
@@ -191,8 +192,8 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
     try {
       callers = await createAppCallers(cold.stack, APP_RIDERS);
       riders = await createRiders(cold.stack, CLIENTS);
-      const flows = await flowsOn(cold, riders);
-      const bareFlows = await grpcLoad(rideFlows(chain.ride.ready.ride, riders, benchCredentials('operator')).flow);
+      const flows = await flowsAt(cold.stack.services.ride.address, riders);
+      const bareFlows = await flowsAt(chain.ride.ready.ride, riders);
       const embeddedOk = flows.rate >= 300 && flows.p99Ms <= 50 && flows.rate >= 0.5 * bareFlows.rate;
       report.add({ part: 'P2', what: `ride flows, ${EMBEDDED} (the embedded default)`, ours: rate(flows, 'flows/s'), reference: { name: 'bare chain', figure: rate(bareFlows, 'flows/s') }, target: met(embeddedOk, '≥ 300/s, p99 ≤ 50 ms, ratio ≥ 0.5') });
       const getBike = await getBikeOn(cold.stack.services.inventory.address, riders[0].bikeId);
@@ -212,7 +213,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       const warm = await startBenchStack(data, env);
       warmSeconds ||= warm.startSeconds;
       try {
-        tracing[mode] = { home: await graphqlLoad(warm.stack.services.gateway.graphqlUrl, callers, HOME_QUERY), flows: await flowsOn(warm, riders) };
+        tracing[mode] = { home: await graphqlLoad(warm.stack.services.gateway.graphqlUrl, callers, HOME_QUERY), flows: await flowsAt(warm.stack.services.ride.address, riders) };
       } finally {
         await warm.stack.stop();
       }
@@ -237,8 +238,8 @@ async function onPglite(bare: { startSeconds: number; rssMb: number }, chain: Aw
     const cold = await startBenchStack(data);
     try {
       const riders = await createRiders(cold.stack, CLIENTS);
-      const flows = await flowsOn(cold, riders);
-      const bareFlows = await grpcLoad(rideFlows(chain.ride.ready.ride, riders, benchCredentials('operator')).flow);
+      const flows = await flowsAt(cold.stack.services.ride.address, riders);
+      const bareFlows = await flowsAt(chain.ride.ready.ride, riders);
       report.add({ part: 'P2', what: 'ride flows, PGlite', ours: rate(flows, 'flows/s'), reference: { name: 'bare chain', figure: rate(bareFlows, 'flows/s') } });
     } finally {
       await cold.stack.stop();

@@ -88,9 +88,8 @@ export class LocalStack {
 
   /**
    * The embedded default: services given no database URL get one on an embedded PostgreSQL server
-   * under the data folder (EMBEDDED_DATABASE=postgres, the default; EMBEDDED_POSTGRES_PORT, 54320, or 0
-   * for any free one),
-   * or, with EMBEDDED_DATABASE=pglite, keep a PGlite engine each.
+   * under the data folder (EMBEDDED_DATABASE=postgres, the default, on EMBEDDED_POSTGRES_PORT: 54320,
+   * or 0 for any free port), or, with EMBEDDED_DATABASE=pglite, keep a PGlite engine each.
    */
   private static async withEmbeddedDatabase(options: StackOptions): Promise<{ options: StackOptions; database?: EmbeddedPostgres }> {
     const setting = (name: string) => options.env[name] ?? process.env[name];
