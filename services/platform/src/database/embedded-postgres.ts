@@ -11,7 +11,7 @@
 // missing), which must be able to reach the data folder.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,6 +63,7 @@ export class EmbeddedPostgres {
       ['-D', cluster, '-p', String(port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
       { detached: true, stdio: ['ignore', log, log], ...owner },
     );
+    closeSync(log); // the server has its own copy
     const server = new EmbeddedPostgres(child, port, passwords, passwordFile);
     await server.waitUntilReady(join(dataDir, 'postgres.log'));
     return server;
