@@ -42,20 +42,26 @@ function spanProcessors(): SpanProcessor[] {
   return exporters.flatMap((name): SpanProcessor[] => {
     if (name === 'none') return [];
     if (name === 'console') return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
-    if (name !== 'otlp') throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported here; use otlp, console or none`);
-    return [new BatchSpanProcessor(otlpExporter())];
+    if (name === 'otlp') {
+      const exporter = otlpExporter();
+      return exporter ? [new BatchSpanProcessor(exporter)] : [];
+    }
+    // As the OpenTelemetry SDK does: a wrong setting costs the traces, never the service.
+    console.error(JSON.stringify({ level: 40, msg: `OTEL_TRACES_EXPORTER=${name} is not supported; use otlp, console or none. No traces are exported.` }));
+    return [];
   });
 }
 
 /** The OTLP trace exporter for the protocol asked for (http/protobuf unless told otherwise). */
-function otlpExporter(): SpanExporter {
+function otlpExporter(): SpanExporter | undefined {
   const protocol = process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when this protocol is used */
   if (protocol === 'http/protobuf') return new (require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
   if (protocol === 'http/json') return new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
   if (protocol === 'grpc') return new (require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
   /* eslint-enable @typescript-eslint/no-require-imports */
-  throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} must be http/protobuf, http/json or grpc`);
+  console.error(JSON.stringify({ level: 40, msg: `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported; use http/protobuf, http/json or grpc. No traces are exported.` }));
+  return undefined;
 }
 
 export interface Telemetry {
