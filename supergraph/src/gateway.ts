@@ -94,6 +94,8 @@ export async function startGateway(
     gateway,
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
+    // main.ts stops the server itself; Apollo's own signal handler would race that stop.
+    stopOnTerminationSignals: false,
     // The default landing page loads Apollo's CDN in the browser; this API offers none.
     // No cache control: answers are per rider, and the subgraphs compute no hints to merge.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), telemetryPlugin({ exposeTraceId: true })],

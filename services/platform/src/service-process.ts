@@ -1,6 +1,8 @@
-// Runs one service process: starts it, stops it gracefully on SIGTERM or SIGINT, and turns a bad
-// configuration into one clear message and exit code 78 (EX_CONFIG) instead of a stack trace.
+// Runs one service process: starts it, stops it gracefully on SIGTERM, SIGINT or SIGHUP (flushing its
+// spans last), and turns a bad configuration into one clear message and exit code 78 (EX_CONFIG)
+// instead of a stack trace.
 import { ConfigError } from './config';
+import { shutdownTelemetry } from './telemetry/sdk';
 import type { Logger } from './logger';
 
 export interface StartedService {
@@ -15,16 +17,18 @@ export function runService(name: string, start: () => Promise<{ service: Started
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'stopping');
-        service.stop().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            logger.error({ err: error }, 'error while stopping');
-            process.exit(1);
-          },
-        );
+        service
+          .stop()
+          .then(() => shutdownTelemetry()) // the last spans, then out
+          .then(
+            () => process.exit(0),
+            (error: unknown) => {
+              logger.error({ err: error }, 'error while stopping');
+              process.exit(1);
+            },
+          );
       };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
     },
     (error: unknown) => {
       if (error instanceof ConfigError) {

@@ -71,6 +71,9 @@ export async function startSubgraphServer<Context extends RequestContext>(
   const server = new ApolloServer<Context>({
     schema: subgraphSchema(definition),
     includeStacktraceInErrorResponses: false,
+    // The process stops the server itself (service-process.ts); Apollo's own signal handler would
+    // race that stop and keep it from ever finishing.
+    stopOnTerminationSignals: false,
     formatError: formatSubgraphError(options.logger),
     // Apollo's inline tracing (for its hosted Studio) is off: traces go to OpenTelemetry instead.
     // So is cache control, which wraps every field's resolver to compute HTTP cache hints that

@@ -70,7 +70,25 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+let started: Telemetry | undefined;
+
+/** Flushes this process's spans and stops telemetry, giving up after `timeoutMs` (an exporter may be unreachable). */
+export async function shutdownTelemetry(timeoutMs = 2000): Promise<void> {
+  if (!started) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    started.shutdown().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+}
+
 export function startTelemetry(): Telemetry {
+  started = startProviders();
+  return started;
+}
+
+function startProviders(): Telemetry {
   process.env.OTEL_SERVICE_NAME ??= processName();
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   // Found by the HTTP servers that serve /metrics (see metrics-endpoint.ts).
