@@ -3,7 +3,7 @@
 // OpenTelemetry SDK, which patches those modules as they load.
 import { startTelemetry } from './telemetry/sdk';
 
-export const telemetry = startTelemetry();
+startTelemetry();
 
 process.on('unhandledRejection', (reason) => {
   // A promise nobody awaited has failed: a bug. Crash loudly rather than run on in a bad state;

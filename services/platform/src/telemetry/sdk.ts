@@ -64,36 +64,26 @@ function otlpExporter(): SpanExporter | undefined {
   return undefined;
 }
 
-export interface Telemetry {
-  prometheus: PrometheusExporter;
-  /** Exports the spans still buffered and stops; a process calls it last. */
-  shutdown(): Promise<void>;
-}
-
-let started: Telemetry | undefined;
+/** What stops this process's providers once started; undefined before, or when the SDK is disabled. */
+let stopProviders: (() => Promise<void>) | undefined;
 
 /** Flushes this process's spans and stops telemetry, giving up after `timeoutMs` (an exporter may be unreachable). */
 export async function shutdownTelemetry(timeoutMs = 2000): Promise<void> {
-  if (!started) return;
+  if (!stopProviders) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    started.shutdown().catch(() => undefined),
+    stopProviders().catch(() => undefined),
     new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
   ]);
   clearTimeout(timer);
 }
 
-export function startTelemetry(): Telemetry {
-  started = startProviders();
-  return started;
-}
-
-function startProviders(): Telemetry {
+export function startTelemetry(): void {
   process.env.OTEL_SERVICE_NAME ??= processName();
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   // Found by the HTTP servers that serve /metrics (see metrics-endpoint.ts).
   (globalThis as Record<symbol, unknown>)[PROMETHEUS] = prometheus;
-  if (process.env.OTEL_SDK_DISABLED === 'true') return { prometheus, shutdown: async () => undefined };
+  if (process.env.OTEL_SDK_DISABLED === 'true') return;
 
   // Service name and version from the OTEL_* variables, plus host, OS and process; no cloud
   // detectors, which probe metadata endpoints that do not exist on a laptop.
@@ -117,10 +107,7 @@ function startProviders(): Telemetry {
       new PinoInstrumentation(),
     ],
   });
-  return {
-    prometheus,
-    shutdown: async () => {
-      await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
-    },
+  stopProviders = async () => {
+    await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
   };
 }
