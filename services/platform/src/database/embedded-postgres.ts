@@ -69,26 +69,30 @@ export class EmbeddedPostgres {
     return server;
   }
 
-  /** The URL of `service`'s own database, made (with its role) on first use. */
-  async databaseUrl(service: string): Promise<string> {
-    if (!/^[a-z][a-z0-9_]*$/.test(service)) throw new Error(`${service} cannot name a database`);
+  /** The URL of each service's own database, made (with its role) on first use; one session for all. */
+  async databaseUrls<Name extends string>(services: readonly Name[]): Promise<Record<Name, string>> {
     const client = new pg.Client(this.url(SUPERUSER, SUPERUSER));
     await client.connect();
     try {
-      if (!this.passwords[service]) {
-        this.passwords[service] = randomBytes(24).toString('base64url');
-        writeFileSync(this.passwordFile, JSON.stringify(this.passwords), { mode: 0o600 });
+      const urls = {} as Record<Name, string>;
+      for (const service of services) {
+        if (!/^[a-z][a-z0-9_]*$/.test(service)) throw new Error(`${service} cannot name a database`);
+        if (!this.passwords[service]) {
+          this.passwords[service] = randomBytes(24).toString('base64url');
+          writeFileSync(this.passwordFile, JSON.stringify(this.passwords), { mode: 0o600 });
+        }
+        const password = client.escapeLiteral(this.passwords[service]);
+        const name = client.escapeIdentifier(service); // "user" is a reserved word
+        const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [service]);
+        await client.query(`${role.rowCount ? 'ALTER' : 'CREATE'} ROLE ${name} LOGIN PASSWORD ${password}`);
+        const database = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [service]);
+        if (!database.rowCount) await client.query(`CREATE DATABASE ${name} OWNER ${name}`);
+        urls[service] = this.url(service, service);
       }
-      const password = client.escapeLiteral(this.passwords[service]);
-      const name = client.escapeIdentifier(service); // "user" is a reserved word
-      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [service]);
-      await client.query(`${role.rowCount ? 'ALTER' : 'CREATE'} ROLE ${name} LOGIN PASSWORD ${password}`);
-      const database = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [service]);
-      if (!database.rowCount) await client.query(`CREATE DATABASE ${name} OWNER ${name}`);
+      return urls;
     } finally {
       await client.end();
     }
-    return this.url(service, service);
   }
 
   /** The server's main process (each session is a child of it). */

@@ -92,17 +92,18 @@ export class LocalStack {
    * or 0 for any free port), or, with EMBEDDED_DATABASE=pglite, keep a PGlite engine each.
    */
   private static async withEmbeddedDatabase(options: StackOptions): Promise<{ options: StackOptions; database?: EmbeddedPostgres }> {
-    const setting = (name: string) => options.env[name] ?? process.env[name];
+    const setting = (name: string) => LocalStack.setting(options, name);
     const engine = setting('EMBEDDED_DATABASE') ?? 'postgres';
     if (engine !== 'postgres' && engine !== 'pglite') throw new Error(`EMBEDDED_DATABASE=${engine} must be "postgres" or "pglite"`);
     const variable = (name: ServiceName) => `${name.toUpperCase()}_DATABASE_URL`;
-    const without = SERVICE_NAMES.filter((name) => !(options.serviceEnv?.[name]?.[variable(name)] ?? setting(variable(name))));
+    const without = SERVICE_NAMES.filter((name) => !LocalStack.setting(options, variable(name), name));
     if (engine === 'pglite' || without.length === 0) return { options };
     const port = Number(setting('EMBEDDED_POSTGRES_PORT') ?? 54320) || (await freePorts(1))[0]; // 0: any free port
     const database = await EmbeddedPostgres.start(resolve(setting('DATA_DIR') ?? '.data'), port);
     try {
+      const urls = await database.databaseUrls(without);
       const serviceEnv = { ...options.serviceEnv };
-      for (const name of without) serviceEnv[name] = { ...serviceEnv[name], [variable(name)]: await database.databaseUrl(name) };
+      for (const name of without) serviceEnv[name] = { ...serviceEnv[name], [variable(name)]: urls[name] };
       return { options: { ...options, serviceEnv }, database };
     } catch (error) {
       await database.stop();
@@ -115,16 +116,15 @@ export class LocalStack {
    * environment, or the services' defaults, on LISTEN_HOST. Undefined when some port is 0.
    */
   private static plannedAddresses(options: StackOptions): Partial<Record<ProcessName, Addresses>> | undefined {
-    const setting = (process: ProcessName, name: string) => options.serviceEnv?.[process]?.[name] ?? options.env[name] ?? globalThis.process.env[name];
     const mesh = LocalStack.meshSettings(options, 'operator');
     const planned: Partial<Record<ProcessName, Addresses>> = {};
     for (const name of SERVICE_NAMES) {
       const prefix = name.toUpperCase();
-      const grpc = setting(name, `${prefix}_GRPC_PORT`) ?? String(DEFAULT_PORTS[name].grpc);
-      const http = setting(name, `${prefix}_HTTP_PORT`) ?? String(DEFAULT_PORTS[name].http);
+      const grpc = LocalStack.setting(options, `${prefix}_GRPC_PORT`, name) ?? String(DEFAULT_PORTS[name].grpc);
+      const http = LocalStack.setting(options, `${prefix}_HTTP_PORT`, name) ?? String(DEFAULT_PORTS[name].http);
       if (grpc === '0' || http === '0') return undefined;
       // A service listening on every interface is reached on loopback.
-      const listen = setting(name, 'LISTEN_HOST') ?? '127.0.0.1';
+      const listen = LocalStack.setting(options, 'LISTEN_HOST', name) ?? '127.0.0.1';
       const host = listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen;
       planned[name] = { address: `${host}:${grpc}`, graphqlUrl: `${mesh.mode === 'local' ? 'https' : 'http'}://${host}:${http}/graphql` };
     }
@@ -136,9 +136,14 @@ export class LocalStack {
     return this.database?.pid;
   }
 
+  /** A variable as `process` (or every process) is given it: its own environment, the stack's, or the launcher's. */
+  private static setting(options: StackOptions, name: string, process?: ProcessName): string | undefined {
+    return (process && options.serviceEnv?.[process]?.[name]) ?? options.env[name] ?? globalThis.process.env[name];
+  }
+
   /** How the stack's processes talk gRPC, as seen by `identity` (tools and tests are `operator`). */
   static meshSettings(options: StackOptions, identity: string): MeshSettings {
-    const setting = (name: string) => options.env[name] ?? process.env[name];
+    const setting = (name: string) => LocalStack.setting(options, name);
     return {
       mode: setting('MESH_MODE') === 'istio' ? 'istio' : 'local',
       certsDir: setting('MESH_CERTS_DIR') ?? join(setting('DATA_DIR') ?? '.data', 'mesh-certs'),
