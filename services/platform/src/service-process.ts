@@ -10,12 +10,22 @@ export interface StartedService {
 }
 
 export function runService(name: string, start: () => Promise<{ service: StartedService; logger: Logger }>): void {
-  start().then(
-    ({ service, logger }) => {
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
+  const running = start();
+  // The handlers are in place before start() has finished: the "ready" line is written inside it,
+  // and a signal that followed that line at once must not meet Node's default (death by signal).
+  // A stop asked for during start waits for start to finish, for 5 s at most (a start that hangs on
+  // an unreachable database must not keep the process from stopping).
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const giveUp = setTimeout(() => {
+      console.error(`${name}: ${signal} before it had started; stopping now`);
+      process.exit(1);
+    }, 5000);
+    running.then(
+      ({ service, logger }) => {
+        clearTimeout(giveUp);
         logger.info({ signal }, 'stopping');
         service
           .stop()
@@ -27,18 +37,19 @@ export function runService(name: string, start: () => Promise<{ service: Started
               process.exit(1);
             },
           );
-      };
-      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
-    },
-    (error: unknown) => {
-      if (error instanceof ConfigError) {
-        console.error(`${name}: ${error.message}`);
-        process.exit(78);
-      }
-      console.error(`${name}: failed to start:`, error);
-      process.exit(1);
-    },
-  );
+      },
+      () => undefined, // a failed start exits below
+    );
+  };
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  running.catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(`${name}: ${error.message}`);
+      process.exit(78);
+    }
+    console.error(`${name}: failed to start:`, error);
+    process.exit(1);
+  });
 }
 
 /**
