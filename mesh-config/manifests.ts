@@ -1,6 +1,7 @@
 // Builds the mesh's generated files from the policy: one folder per workload, with its
 // Deployment, Service, ServiceAccount, AuthorizationPolicy, VirtualService and DestinationRule,
 // and the gRPC service config for running without Istio.
+import { STOP_GRACE_MS } from '../services/platform/src/run-service';
 import { GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
 
 type Service = keyof typeof MESH_POLICY;
@@ -8,6 +9,16 @@ const SERVICES = Object.keys(MESH_POLICY) as Service[];
 const principal = (caller: Caller) => `cluster.local/ns/${NAMESPACE}/sa/${caller}`;
 const seconds = (ms: number) => `${ms / 1000}s`;
 const labels = (name: string) => ({ app: name });
+
+/**
+ * Stopping a pod: the preStop pause lets the endpoints controller and every caller's sidecar take
+ * the pod out of their load balancing before the process is told to stop, so no new call arrives
+ * while it drains; then the process has its own grace (STOP_GRACE_MS); Kubernetes kills only past
+ * both, with a margin. The sidecar keeps proxying while that goes on (terminationDrainDuration).
+ */
+export const PRE_STOP_SECONDS = 3;
+export const TERMINATION_GRACE_SECONDS = 15;
+const SIDECAR_DRAIN_SECONDS = PRE_STOP_SECONDS + STOP_GRACE_MS / 1000 + 1;
 
 /** Which services each service calls over gRPC, for its *_SERVICE_ADDR variables. */
 const GRPC_DEPENDENCIES: Record<Service | 'gateway', Service[]> = {
@@ -55,10 +66,16 @@ function deployment(
           labels: { ...labels(name), version: 'v1' },
           // Istio's metrics merging scrapes /metrics through the sidecar agent, past the
           // AuthorizationPolicy, and serves it with the proxy's own metrics.
-          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' },
+          annotations: {
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(metricsPort),
+            'prometheus.io/path': '/metrics',
+            'proxy.istio.io/config': JSON.stringify({ terminationDrainDuration: `${SIDECAR_DRAIN_SECONDS}s` }),
+          },
         },
         spec: {
           serviceAccountName: name,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
           securityContext: { runAsNonRoot: true, fsGroup: 10001 },
           containers: [
             {
@@ -75,6 +92,7 @@ function deployment(
               resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
               readinessProbe: { ...probe, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 3 },
+              lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
               securityContext,
               // Scratch space (tsx's cache in development); the root filesystem stays read-only.
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],

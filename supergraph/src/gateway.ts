@@ -161,9 +161,10 @@ export async function startGateway(
   const http = await listen(app, config.host, config.port);
   return {
     url: `${http.origin}/graphql`,
+    // The listener first, so requests in flight finish while no new one is taken; then Apollo.
     stop: async () => {
-      await server.stop();
       await http.close();
+      await server.stop();
     },
   };
 }

@@ -3,7 +3,7 @@ import '../../services/platform/src/bootstrap';
 import Redis from 'ioredis';
 import { createLogger } from '../../services/platform/src/logger';
 import { meshCredentials } from '../../services/platform/src/mesh/credentials';
-import { announceReady, runService } from '../../services/platform/src/service-process';
+import { announceReady, runService } from '../../services/platform/src/run-service';
 import { ApiKeyCheck } from './api-keys';
 import { readGatewayConfig } from './config';
 import { startGateway } from './gateway';

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildDist } from '../../services/platform/src/local-stack/build';
 import { dependencyEnv } from '../../services/platform/src/local-stack/local-stack';
-import type { ProcessName } from '../../services/platform/src/local-stack/service-process';
+import type { ProcessName } from '../../services/platform/src/local-stack/launched-service';
 import { inventoryClient } from '../support/grpc-clients';
 import { OtlpReceiver } from '../support/otlp-receiver';
 import { BENCH_ENV, BenchData, benchCredentials, prepareCertificates, removeCertificates, startBenchStack, type StartedBench } from './lib/bench-stack';

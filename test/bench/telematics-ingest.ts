@@ -18,7 +18,7 @@ import { Agent, fetch as undiciFetch, request } from 'undici';
 import { Reading, TelematicsServiceClient, type IngestResponse } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
 import { channelOptionsFor, httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
-import { ServiceProcess } from '../../services/platform/src/local-stack/service-process';
+import { ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
 import { telematicsClient } from '../support/grpc-clients';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { TEST_ENV } from '../support/stack';

@@ -2,6 +2,7 @@
 // parses and validates against the Kubernetes and Istio schemas, both overlays render with
 // `kubectl kustomize`, every workload has probes, limits and a service account, names, ports,
 // selectors and identities refer to things that exist, and the generated files match the policy.
+import { STOP_GRACE_MS } from '../../services/platform/src/run-service';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -128,6 +129,19 @@ describe('mesh manifests', () => {
       for (const name of Object.keys(MESH_POLICY)) {
         const probe = ofKind('Deployment').find((deployment) => deployment.metadata.name === name)!.spec.template.spec.containers[0].readinessProbe;
         expect(probe.grpc.port).toBe(MESH_POLICY[name as keyof typeof MESH_POLICY].grpcPort);
+      }
+    });
+
+    it('gives every workload time to stop: a preStop pause, then its own grace, both within Kubernetes\' grace, with the sidecar proxying throughout', () => {
+      for (const deployment of ofKind('Deployment').filter((deployment) => deployment.metadata.name in MESH_POLICY || deployment.metadata.name === 'gateway')) {
+        const pod = deployment.spec.template.spec;
+        const preStop = pod.containers[0].lifecycle.preStop.sleep.seconds as number;
+        expect(preStop).toBeGreaterThan(0);
+        expect(preStop + STOP_GRACE_MS / 1000).toBeLessThan(pod.terminationGracePeriodSeconds);
+        const sidecar = JSON.parse(deployment.spec.template.metadata.annotations['proxy.istio.io/config']) as { terminationDrainDuration: string };
+        const drain = Number.parseFloat(sidecar.terminationDrainDuration);
+        expect(drain).toBeGreaterThanOrEqual(preStop + STOP_GRACE_MS / 1000);
+        expect(drain).toBeLessThan(pod.terminationGracePeriodSeconds);
       }
     });
 

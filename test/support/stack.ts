@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
 import { httpDispatcher, meshCredentials, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { dependencyEnv, LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
-import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/platform/src/local-stack/service-process';
+import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/platform/src/local-stack/launched-service';
 import { inventoryClient, paymentClient, rideClient, telematicsClient, userClient } from './grpc-clients';
 import { createTestDatabase, type TestDatabase } from './postgres';
 

@@ -1,15 +1,16 @@
 // Starts an Express app on host:port (0 for a free port), over HTTPS when TLS options are given, and
-// answers its origin ("https://127.0.0.1:4001"); callers add the path they serve.
+// answers its origin ("https://127.0.0.1:4001"); callers add the path they serve. Closing it drains.
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { Express } from 'express';
+import { DRAIN_MS } from './run-service';
 
 export async function listen(
   app: Express,
   host: string,
   port: number,
   tls?: ServerOptions,
-): Promise<{ server: Server; origin: string; close(): Promise<void> }> {
+): Promise<{ server: Server; origin: string; close(drainMs?: number): Promise<void> }> {
   const server: Server = tls ? createHttpsServer(tls, app) : createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -20,6 +21,16 @@ export async function listen(
   return {
     server,
     origin: `${tls ? 'https' : 'http'}://${host}:${bound}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Takes no new connection, lets the requests in flight finish (up to drainMs), then cuts what
+    // is left; idle keep-alive connections close at once.
+    close: (drainMs = DRAIN_MS) =>
+      new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
   };
 }

@@ -6,14 +6,17 @@ import type { ServiceBasics } from './config';
 import { meshCredentials, type MeshCredentials } from './mesh/credentials';
 import { startGrpcServer, type GrpcService } from './grpc/server';
 import type { Logger } from './logger';
-import { announceReady, type StartedService } from './service-process';
+import { announceReady, type StartedService } from './run-service';
 import { startSubgraphServer, type SubgraphDefinition } from './graphql/subgraph-server';
 
 export interface ServiceParts<S> {
   grpc: GrpcService<S>;
   /** The service's GraphQL subgraph, served over HTTP beside the gRPC server. */
   graphql: SubgraphDefinition<any>; // any: each service has its own context type
-  /** Work that runs beside the server (a recovery loop); stopped before the database closes. */
+  /**
+   * Work that runs beside the server (a recovery loop) and what it holds (clients of other
+   * services); stopped once the servers have drained, before the database closes.
+   */
   background?: { stop(): Promise<void> };
   /** More addresses for the "ready" line (telematics' device doors). */
   announce?: Record<string, string>;
@@ -45,9 +48,10 @@ export async function hostService<S>(options: ServiceRecipe<S> & { basics: Servi
     // The launcher and the tests wait for this line and read the addresses from it.
     announceReady(logger, { grpcAddress: server.address, graphqlUrl: subgraph.url, engine: db.engine, meshMode: mesh.mode, ...parts.announce });
     return {
+      // Calls in flight still need the clients and the database: they finish first.
       stop: async () => {
-        await parts.background?.stop();
         await Promise.all([server.shutdown(), subgraph.stop()]);
+        await parts.background?.stop();
         await db.close();
       },
     };

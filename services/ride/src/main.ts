@@ -2,7 +2,7 @@
 import '../../platform/src/bootstrap';
 import { createLogger } from '../../platform/src/logger';
 import { hostService } from '../../platform/src/service-host';
-import { runService } from '../../platform/src/service-process';
+import { runService } from '../../platform/src/run-service';
 import { readRideConfig } from './config';
 import { rideService } from './ride-service';
 

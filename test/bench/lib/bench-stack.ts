@@ -8,7 +8,7 @@ import { ensureMeshCertificates } from '../../../services/platform/src/mesh/cert
 import { meshCredentials, type MeshCredentials } from '../../../services/platform/src/mesh/credentials';
 import { freePorts } from '../../../services/platform/src/local-stack/free-ports';
 import { LocalStack } from '../../../services/platform/src/local-stack/local-stack';
-import { SERVICE_NAMES, type ProcessName } from '../../../services/platform/src/local-stack/service-process';
+import { SERVICE_NAMES, type ProcessName } from '../../../services/platform/src/local-stack/launched-service';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 import { rssMb, treePssMb } from './peer';
 

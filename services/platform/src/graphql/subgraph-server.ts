@@ -71,7 +71,7 @@ export async function startSubgraphServer<Context extends RequestContext>(
   const server = new ApolloServer<Context>({
     schema: subgraphSchema(definition),
     includeStacktraceInErrorResponses: false,
-    // The process stops the server itself (service-process.ts); Apollo's own signal handler would
+    // The process stops the server itself (run-service.ts); Apollo's own signal handler would
     // race that stop and keep it from ever finishing.
     stopOnTerminationSignals: false,
     formatError: formatSubgraphError(options.logger),
@@ -115,9 +115,10 @@ export async function startSubgraphServer<Context extends RequestContext>(
   const http = await listen(app, options.host, options.port, httpsServerOptions(options.mesh));
   return {
     url: `${http.origin}/graphql`,
+    // The listener first, so requests in flight finish while no new one is taken; then Apollo.
     stop: async () => {
-      await server.stop();
       await http.close();
+      await server.stop();
     },
   };
 }

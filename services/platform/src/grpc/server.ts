@@ -21,6 +21,7 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import type { Logger } from '../logger';
 import { recordRpcServerDuration } from '../telemetry/tracing';
 import { toGrpcStatus } from './status';
+import { DRAIN_MS } from '../run-service';
 import AUTHORIZATION from '../mesh/authorization.generated.json';
 import { identityOf, type MeshCredentials } from '../mesh/credentials';
 
@@ -100,7 +101,7 @@ export async function startGrpcServer<S>(
   return {
     address,
     port,
-    shutdown: async (graceMs = 5000) => {
+    shutdown: async (graceMs = DRAIN_MS) => {
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(service.name, 'NOT_SERVING');
       await new Promise<void>((resolve) => {

@@ -7,8 +7,10 @@ import { ensureMeshCertificates } from '../mesh/certificates';
 import { meshCredentials, type MeshCredentials, type MeshSettings } from '../mesh/credentials';
 import { DEFAULT_PORTS } from '../config';
 import { EmbeddedPostgres } from '../database/embedded-postgres';
+import { STOP_GRACE_MS } from '../run-service';
 import { freePorts } from './free-ports';
-import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime, type ServiceName } from './service-process';
+import { RestartPolicy, type SupervisionEvent } from './supervision';
+import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime, type ServiceName } from './launched-service';
 
 export interface StackOptions {
   /** Environment for every process (DATA_DIR, LISTEN_HOST, ...). */
@@ -160,7 +162,7 @@ export class LocalStack {
     return { ...options.env, ...options.serviceEnv?.[name], ...dependencyEnv(name, started) };
   }
 
-  /** Starts one process again (after a crash in a test), on the ports it had. */
+  /** Starts one process again (after a crash), on the ports it had. */
   async restart(name: ProcessName): Promise<ServiceProcess> {
     const previous = this.services[name];
     await previous.stop();
@@ -168,16 +170,81 @@ export class LocalStack {
     const prefix = name.toUpperCase();
     if (previous.address) env[`${prefix}_GRPC_PORT`] = previous.address.split(':')[1];
     env[name === 'gateway' ? 'GATEWAY_PORT' : `${prefix}_HTTP_PORT`] = new URL(previous.graphqlUrl).port;
-    this.services[name] = await ServiceProcess.start(name, env, { echo: this.options.echo, runtime: this.options.runtime });
-    return this.services[name];
+    // Telematics' device doors too, where the bikes know to find them.
+    if (typeof previous.ready.mqttUrl === 'string') env.TELEMATICS_MQTT_PORT = new URL(previous.ready.mqttUrl).port;
+    if (typeof previous.ready.deviceUrl === 'string') env.TELEMATICS_DEVICE_HTTP_PORT = new URL(previous.ready.deviceUrl).port;
+    const started = await ServiceProcess.start(name, env, { echo: this.options.echo, runtime: this.options.runtime });
+    this.services[name] = started;
+    if (this.supervisor) this.watch(name);
+    return started;
   }
 
+  private supervisor?: { report: (event: SupervisionEvent) => void; policies: Map<ProcessName, RestartPolicy> };
+  private stopping = false;
+
+  /**
+   * Watches every process from now on, as `npm start` does: one that ends without being asked is
+   * reported at once and started again on its ports after a backoff (0.5 s, doubling to 8 s). One
+   * that keeps dying (a sixth time within a minute) is given up on: `report` hears "gave-up", and the
+   * caller stops the stack. Meanwhile the others carry on: their clients retry, health checks tell
+   * the mesh, and the ride service's recovery sweep settles the rides that were in flight.
+   */
+  supervise(report: (event: SupervisionEvent) => void): void {
+    this.supervisor = { report, policies: new Map() };
+    for (const name of Object.keys(this.services) as ProcessName[]) this.watch(name);
+  }
+
+  private watch(name: ProcessName): void {
+    const watched = this.services[name];
+    void watched.waitForExit().then(() => {
+      if (this.stopping || watched.stopRequested || this.services[name] !== watched) return;
+      return this.recover(name, watched.ending!, watched.output.slice(-5));
+    });
+  }
+
+  /** Starts a process that died again, after its backoff, until it stays up or is given up on. */
+  private async recover(name: ProcessName, ending: string, lastLines: string[]): Promise<void> {
+    const supervisor = this.supervisor!;
+    const policy = supervisor.policies.get(name) ?? new RestartPolicy();
+    supervisor.policies.set(name, policy);
+    for (;;) {
+      const delayMs = policy.crashed(Date.now());
+      if (delayMs === undefined) {
+        supervisor.report({ kind: 'gave-up', name, ending, crashes: policy.recentCrashes, lastLines });
+        return;
+      }
+      supervisor.report({ kind: 'died', name, ending, restartInMs: delayMs, lastLines });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (this.stopping) return;
+      try {
+        const started = await this.restart(name); // watched again from here
+        supervisor.report({ kind: 'restarted', name, pid: started.pid });
+        return;
+      } catch (error) {
+        // It died again before it was ready: the same rules once more.
+        const [first, ...rest] = (error instanceof Error ? error.message : String(error)).split('\n');
+        [ending, lastLines] = [first, rest.slice(-5)];
+      }
+    }
+  }
+
+  /**
+   * From the edge inwards, so nothing calls a process that is already gone: the gateway, then
+   * telematics, then ride, then the rest. Each tier is given the time left of one grace period
+   * (5 s) for the whole stack; past that, the tiers still running are told to stop all at once,
+   * each within its own grace, instead of one after the other.
+   */
   async stop(): Promise<void> {
-    // From the edge inwards, so nothing calls a process that is already gone.
-    await this.services.gateway.stop();
-    await this.services.telematics.stop();
-    await this.services.ride.stop();
-    await Promise.all([this.services.user.stop(), this.services.inventory.stop(), this.services.payment.stop()]);
+    this.stopping = true;
+    const deadline = Date.now() + STOP_GRACE_MS;
+    const tiers: ProcessName[][] = [['gateway'], ['telematics'], ['ride'], ['user', 'inventory', 'payment']];
+    for (const tier of tiers) {
+      const stopped = Promise.all(tier.map((name) => this.services[name].stop()));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    }
+    await Promise.all(Object.values(this.services).map((service) => service.stop()));
     await this.database?.stop();
   }
 }

@@ -2,14 +2,29 @@
 // database on one embedded PostgreSQL server under the data folder (DATA_DIR, default .data; or a
 // PGlite engine each with EMBEDDED_DATABASE=pglite), demo data is made on the first
 // start, a small simulated fleet rides around the city publishing telematics over MQTT, and what
-// to try next is printed. Ctrl-C stops everything.
+// to try next is printed. The launcher watches its processes and starts one that dies again. Ctrl-C
+// (or SIGTERM, SIGHUP, or a closed output: `npm start | head -1`) stops everything.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startFleet, type RunningFleet } from '../../../telematics/src/tools/fleet-simulator';
 import { provisionSimulatedFleet } from '../../../telematics/src/tools/fleet-provisioning';
+import { processOutput } from '../logger';
 import { LocalStack } from './local-stack';
+import { describeSupervisionEvent } from './supervision';
 import { seedDemoData } from './demo-data';
 import { curlWalkthrough } from './walkthrough';
+
+// A stop can be asked for at any moment: by a signal, or by the first write that finds nobody
+// reading our output any more (`npm start | head -1`), which would otherwise kill the launcher with
+// EPIPE and leave its services behind. Before the stack is up, the stop waits for it.
+let stopAsked: number | undefined;
+let stopStack: ((exitCode: number) => void) | undefined;
+const askStop = (exitCode: number) => {
+  stopAsked ??= exitCode;
+  stopStack?.(exitCode);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => askStop(0));
+processOutput.on('closed', () => askStop(0));
 
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
@@ -20,16 +35,21 @@ async function main(): Promise<void> {
     env: { DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
     echo: verbose ? (line) => console.log(line) : undefined,
   });
-  let stopping = false;
   let fleet: RunningFleet | undefined;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nStopping ...');
-    (fleet?.stop() ?? Promise.resolve()).then(() => stack.stop()).then(() => process.exit(0));
+  let stopping: Promise<never> | undefined;
+  stopStack = (exitCode: number) => {
+    stopping ??= (async () => {
+      console.log('\nStopping ...');
+      await fleet?.stop();
+      await stack.stop();
+      process.exit(exitCode);
+    })();
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  if (stopAsked !== undefined) return stopStack(stopAsked);
+  stack.supervise((event) => {
+    console.log(describeSupervisionEvent(event));
+    if (event.kind === 'gave-up') stopStack!(1);
+  });
 
   const { user, inventory, payment, ride, telematics, gateway } = stack.services;
   const addresses = { user: user.address, inventory: inventory.address, payment: payment.address, telematics: telematics.address };
@@ -49,6 +69,7 @@ async function main(): Promise<void> {
     });
     return { demo: seeded, devices: simulated };
   })().catch(async (error: unknown) => {
+    if (stopping) return new Promise<never>(() => undefined); // stopped meanwhile: not a failure
     await stack.stop();
     throw error;
   });
@@ -73,7 +94,8 @@ Telematics   bikes publish over MQTT to ${mqttUrl} (topic ecowheels/v1/bikes/<bi
 A whole ride from a shell: log in, find a bike, start, let the bike report its trip, end, then see
 the charge, the ride's distance and CO2 avoided, your impact, the wallet, and the fleet's day:
 ${curlWalkthrough(gateway.graphqlUrl.replace('127.0.0.1', 'localhost'), demo, { deviceUrl, credentialsFile: join(dataDir, 'demo-credentials.json') })}
-Logs: set LOG_STACK=1 to see every process's JSON log lines. Ctrl-C stops everything.`);
+Logs: set LOG_STACK=1 to see every process's JSON log lines. A process that dies is started again.
+Ctrl-C stops everything.`);
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,9 @@
 // Starts one service as a child process and waits until it says it is ready (the "ready" log line
-// with its gRPC address). Used by `npm start` and by the tests, which run real processes.
+// with its gRPC address). Used by `npm start` and by the tests, which run real processes. Each child
+// keeps an IPC channel open to its launcher, only so that it notices when the launcher is gone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { STOP_GRACE_MS } from '../run-service';
 
 export const SERVICE_NAMES = ['user', 'inventory', 'payment', 'ride', 'telematics'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -47,8 +49,9 @@ export class ServiceProcess {
   ): Promise<ServiceProcess> {
     const child = spawn(process.execPath, commandOf(name, options.runtime ?? OWN_RUNTIME), {
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    child.channel?.unref(); // the channel alone must not keep the launcher running
     const output: string[] = [];
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     return new Promise((resolve, reject) => {
@@ -94,15 +97,39 @@ export class ServiceProcess {
     this.child.kill(signal);
   }
 
-  /** Stops the process gracefully, or kills it after graceMs. Resolves with its exit code. */
-  async stop(graceMs = 10_000): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.child.kill('SIGCONT'); // a frozen process cannot handle SIGTERM
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    const code = await this.exited;
-    clearTimeout(timer);
-    return code;
+  /** Stops reading the process's stdout and closes our end, as a reader that went away would. */
+  closeOutput(): void {
+    this.child.stdout?.destroy();
+  }
+
+  /** How the process ended: its exit code, or the signal that killed it; undefined while it runs. */
+  get ending(): string | undefined {
+    if (this.child.signalCode) return `killed by ${this.child.signalCode}`;
+    return this.child.exitCode === null ? undefined : `exit code ${this.child.exitCode}`;
+  }
+
+  /** True once stop() was called: an exit after it was asked for. */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  private stopping?: Promise<number | null>;
+
+  /**
+   * Stops the process gracefully, or kills it when it overruns its grace (5 s, and a second for
+   * the operating system). Resolves with its exit code; calling it again waits for the same stop.
+   */
+  stop(graceMs = STOP_GRACE_MS + 1000): Promise<number | null> {
+    this.stopping ??= (async () => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+      this.child.kill('SIGCONT'); // a frozen process cannot handle SIGTERM
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      const code = await this.exited;
+      clearTimeout(timer);
+      return code;
+    })();
+    return this.stopping;
   }
 
   /** Resolves when the process has exited, however it ended. */
