@@ -2,7 +2,7 @@
 // Deployment, Service, ServiceAccount, AuthorizationPolicy, VirtualService and DestinationRule,
 // and the gRPC service config for running without Istio.
 import { STOP_GRACE_MS } from '../services/platform/src/run-service';
-import { GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
+import { GATEWAY_METRICS_PORT, GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
 
 type Service = keyof typeof MESH_POLICY;
 const SERVICES = Object.keys(MESH_POLICY) as Service[];
@@ -260,11 +260,23 @@ export function meshFiles(): Record<string, object | object[] | string> {
     LISTEN_HOST: '0.0.0.0',
     MESH_MODE: 'istio',
     GATEWAY_PORT: String(GATEWAY_PORT),
+    GATEWAY_METRICS_PORT: String(GATEWAY_METRICS_PORT),
+    // Istio's ingress gateway appends the client's address to X-Forwarded-For (login throttling).
+    GATEWAY_TRUST_PROXY_HOPS: '1',
     OTEL_SERVICE_NAME: 'gateway',
     USER_SERVICE_ADDR: `user:${MESH_POLICY.user.grpcPort}`,
     ...Object.fromEntries(SERVICES.map((name) => [`${name.toUpperCase()}_SUBGRAPH_URL`, `http://${name}:${MESH_POLICY[name].httpPort}/graphql`])),
   };
-  files['mesh-config/base/gateway/deployment.yaml'] = deployment('gateway', [{ name: 'http-gateway', containerPort: GATEWAY_PORT }], gatewayEnv, { httpGet: { path: '/health', port: GATEWAY_PORT } }, {}, GATEWAY_PORT);
+  // The metrics port is in no Service and no AuthorizationPolicy: only the sidecar agent, inside the
+  // pod, scrapes it.
+  files['mesh-config/base/gateway/deployment.yaml'] = deployment(
+    'gateway',
+    [{ name: 'http-gateway', containerPort: GATEWAY_PORT }, { name: 'http-metrics', containerPort: GATEWAY_METRICS_PORT }],
+    gatewayEnv,
+    { httpGet: { path: '/health', port: GATEWAY_PORT } },
+    {},
+    GATEWAY_METRICS_PORT,
+  );
   files['mesh-config/base/gateway/service.yaml'] = service('gateway', [{ name: 'http-gateway', port: GATEWAY_PORT }]);
   files['mesh-config/base/gateway/service-account.yaml'] = serviceAccount('gateway');
   files['mesh-config/base/gateway/authorization-policy.yaml'] = authorizationPolicy('gateway', [

@@ -40,6 +40,8 @@ const creation = (): MethodPolicy => ({ callers: ['operator'], timeoutMs: 2000, 
 
 export const NAMESPACE = 'ecowheels';
 export const GATEWAY_PORT = 4000;
+/** The gateway's Prometheus endpoint, apart from the public port. */
+export const GATEWAY_METRICS_PORT = 9464;
 /** The identity of Istio's ingress gateway, the only caller of the public GraphQL API. */
 export const INGRESS_PRINCIPAL = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
 

@@ -11,6 +11,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       NODE_ENV: z.string().default('development'),
       LISTEN_HOST: listenHost,
       GATEWAY_PORT: port(4000),
+      // Prometheus' /metrics, on a port of its own: the public port never shows the process's innards.
+      GATEWAY_METRICS_PORT: port(9464),
       ...meshShape,
       USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
       ...Object.fromEntries(
@@ -25,16 +27,22 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       // graphql-armor cost: 2 per object, 1 per scalar, times 1.5 per level of depth.
       GATEWAY_MAX_COST: positiveInt(10_000),
       GATEWAY_MAX_BODY_BYTES: positiveInt(64 * 1024),
+      GATEWAY_MAX_ALIASES: positiveInt(15),
+      // How many proxies in front of the gateway append to X-Forwarded-For (1 behind Istio's ingress).
+      GATEWAY_TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),
       // Comma-separated origins allowed by CORS; "*" allows any.
       GATEWAY_CORS_ORIGINS: z.string().default('*'),
       GATEWAY_SUBGRAPH_TIMEOUT_MS: milliseconds(3000),
       GATEWAY_API_KEY_CACHE_MS: milliseconds(30_000),
+      // Unknown API keys one client address may try per minute; past that, 429 at the edge.
+      GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: positiveInt(30),
     }),
     env,
   ) as Record<string, unknown> & {
     NODE_ENV: string;
     LISTEN_HOST: string;
     GATEWAY_PORT: number;
+    GATEWAY_METRICS_PORT: number;
     USER_SERVICE_ADDR: string;
     GATEWAY_RATE_LIMIT: number;
     GATEWAY_RATE_LIMIT_WINDOW_SECONDS: number;
@@ -42,14 +50,18 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     GATEWAY_MAX_DEPTH: number;
     GATEWAY_MAX_COST: number;
     GATEWAY_MAX_BODY_BYTES: number;
+    GATEWAY_MAX_ALIASES: number;
+    GATEWAY_TRUST_PROXY_HOPS: number;
     GATEWAY_CORS_ORIGINS: string;
     GATEWAY_SUBGRAPH_TIMEOUT_MS: number;
     GATEWAY_API_KEY_CACHE_MS: number;
+    GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: number;
   };
   return {
     production: config.NODE_ENV === 'production',
     host: config.LISTEN_HOST,
     port: config.GATEWAY_PORT,
+    metricsPort: config.GATEWAY_METRICS_PORT,
     userServiceAddress: config.USER_SERVICE_ADDR,
     mesh: meshSettings(config, 'gateway'),
     // Unset, each subgraph is on this machine at its default port: over HTTPS in local mesh mode.
@@ -62,10 +74,16 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     ) as Record<SubgraphName, string>,
     rateLimit: { points: config.GATEWAY_RATE_LIMIT, windowSeconds: config.GATEWAY_RATE_LIMIT_WINDOW_SECONDS },
     redisUrl: config.GATEWAY_REDIS_URL,
-    limits: { maxDepth: config.GATEWAY_MAX_DEPTH, maxCost: config.GATEWAY_MAX_COST, maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES },
+    limits: {
+      maxDepth: config.GATEWAY_MAX_DEPTH,
+      maxCost: config.GATEWAY_MAX_COST,
+      maxAliases: config.GATEWAY_MAX_ALIASES,
+      maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
+    },
     corsOrigins: config.GATEWAY_CORS_ORIGINS === '*' ? '*' : config.GATEWAY_CORS_ORIGINS.split(',').map((origin) => origin.trim()),
     subgraphTimeoutMs: config.GATEWAY_SUBGRAPH_TIMEOUT_MS,
-    apiKeyCacheMs: config.GATEWAY_API_KEY_CACHE_MS,
+    apiKeys: { cacheMs: config.GATEWAY_API_KEY_CACHE_MS, unknownKeysPerMinute: config.GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE },
+    trustProxyHops: config.GATEWAY_TRUST_PROXY_HOPS,
   };
 }
 

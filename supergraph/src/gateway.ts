@@ -6,15 +6,12 @@ import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource } from '
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
-import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { context, propagation } from '@opentelemetry/api';
 import cors from 'cors';
 import { fetch as undiciFetch } from 'undici';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { GraphQLError, GraphQLFormattedError, ValidationContext } from 'graphql';
-import { RIDER_ID_HEADER, SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
+import { CLIENT_ADDRESS_HEADER, RIDER_ID_HEADER, SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { telemetryPlugin, TRACE_ID_HEADER } from '../../services/platform/src/graphql/telemetry-plugin';
 import { listen } from '../../services/platform/src/http-listen';
 import { httpDispatcher, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
@@ -23,8 +20,9 @@ import { activeTraceId } from '../../services/platform/src/telemetry/tracing';
 import type { Logger } from '../../services/platform/src/logger';
 import type { ApiClientIdentity, ApiKeyCheck } from './api-keys';
 import type { GatewayConfig } from './config';
-import { EdgeError } from './edge-error';
+import { edgeErrorOf, persistedQueryCheck, utf8Only, formatGatewayError, gatewayErrorsPlugin, subgraphUnavailable } from './gateway-errors';
 import type { ApiKeyRateLimit } from './rate-limit';
+import { queryLimitRules } from './query-limits';
 import type { RiderTokenCheck } from './rider-tokens';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs';
 import type { UsageCounter } from './usage-counter';
@@ -32,6 +30,8 @@ import type { UsageCounter } from './usage-counter';
 export interface GatewayContext {
   client: ApiClientIdentity;
   riderId?: string;
+  /** Where the request came from (behind GATEWAY_TRUST_PROXY_HOPS proxies), for login throttling. */
+  clientAddress?: string;
 }
 
 export interface EdgeChecks {
@@ -43,23 +43,20 @@ export interface EdgeChecks {
   usage: UsageCounter;
 }
 
-// graphql-armor's rejections, reported as validation errors (not thrown) and given their own codes.
-const reportRejection = { propagateOnRejection: false, onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)] };
-const DEPTH_MESSAGE = 'Syntax Error: Query depth limit';
-const COST_MESSAGE = 'Syntax Error: Query Cost limit';
-
 /**
  * Subgraph calls with a timeout, so a slow subgraph costs a bounded wait and a partial answer, and
  * with the W3C trace context, so each subgraph's spans join the request's trace. (Node's fetch is
  * not patched by the HTTP instrumentation, so the context is put in the headers here.)
  */
-function subgraphFetcher(timeoutMs: number, mesh: MeshCredentials): Fetcher {
-  // Local mesh mode: mutual TLS with the gateway's certificate; under Istio, plaintext to the sidecar.
-  const dispatcher = httpDispatcher(mesh);
+function subgraphFetcher(subgraph: string, timeoutMs: number, dispatcher: ReturnType<typeof httpDispatcher>): Fetcher {
   return (async (url: string, init: RequestInit & { headers?: Record<string, string> }) => {
     const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
     propagation.inject(context.active(), headers);
-    return undiciFetch(url, { ...(init as object), headers, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+    try {
+      return await undiciFetch(url, { ...(init as object), headers, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      throw subgraphUnavailable(subgraph, error); // refused, reset or timed out: named, not addressed
+    }
   }) as unknown as Fetcher;
 }
 
@@ -74,18 +71,21 @@ export async function startGateway(
   inProcess: Partial<Record<string, GraphQLDataSource<GatewayContext>>> = {},
 ) {
   const urls = Object.fromEntries(SUBGRAPHS.map(({ defaultUrl, name }) => [defaultUrl, config.subgraphUrls[name]]));
+  // Local mesh mode: mutual TLS with the gateway's certificate; under Istio, plaintext to the sidecar.
+  const dispatcher = httpDispatcher(edge.mesh);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
     buildService: ({ name, url }) =>
       inProcess[name] ??
       new RemoteGraphQLDataSource<GatewayContext>({
         url: urls[url!] ?? url,
-        fetcher: subgraphFetcher(config.subgraphTimeoutMs, edge.mesh),
+        fetcher: subgraphFetcher(name, config.subgraphTimeoutMs, dispatcher),
         // Only what subgraphs need crosses: the rider the token named and the API key's scopes.
         // Client headers stay here.
         willSendRequest: ({ request, context }) => {
           if (context.riderId) request.http?.headers.set(RIDER_ID_HEADER, context.riderId);
           if (context.client?.scopes.length) request.http?.headers.set(SCOPES_HEADER, context.client.scopes.join(','));
+          if (context.clientAddress) request.http?.headers.set(CLIENT_ADDRESS_HEADER, context.clientAddress);
         },
       }),
   });
@@ -98,17 +98,16 @@ export async function startGateway(
     stopOnTerminationSignals: false,
     // The default landing page loads Apollo's CDN in the browser; this API offers none.
     // No cache control: answers are per rider, and the subgraphs compute no hints to merge.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), telemetryPlugin({ exposeTraceId: true })],
-    validationRules: [
-      maxDepthRule({ n: config.limits.maxDepth, exposeLimits: true, ...reportRejection }),
-      costLimitRule({ maxCost: config.limits.maxCost, exposeLimits: true, ...reportRejection }),
-    ],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), telemetryPlugin({ exposeTraceId: true }), gatewayErrorsPlugin],
+    validationRules: queryLimitRules(config.limits),
     formatError: formatGatewayError(config.production, logger),
   });
   await server.start();
 
   const app = express();
   app.disable('x-powered-by');
+  // Behind the mesh's ingress, the client's address is the last one its proxies appended.
+  app.set('trust proxy', config.trustProxyHops);
   app.use(
     cors({
       origin: config.corsOrigins,
@@ -117,14 +116,13 @@ export async function startGateway(
       exposedHeaders: [TRACE_ID_HEADER, 'retry-after'],
     }),
   );
-  serveMetrics(app);
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
   // How many requests this API key has made (counted by every gateway replica when Redis is set).
   app.get('/usage', async (req, res, next) => {
     try {
-      const client = await edge.apiKeys.identify(req.header('x-api-key'));
+      const client = await edge.apiKeys.identify(req.header('x-api-key'), req.ip);
       res.json({ apiClientId: client.id, name: client.name, requests: await edge.usage.read(client.id) });
     } catch (error) {
       next(error);
@@ -141,57 +139,40 @@ export async function startGateway(
     },
     async (req, res, next) => {
       try {
-        const client = await edge.apiKeys.identify(req.header('x-api-key'));
+        const client = await edge.apiKeys.identify(req.header('x-api-key'), req.ip);
         await edge.rateLimit.consume(client.id);
-        res.locals.context = { client, riderId: await edge.riderTokens.riderOf(req.header('authorization')) } satisfies GatewayContext;
+        res.locals.context = { client, riderId: await edge.riderTokens.riderOf(req.header('authorization')), clientAddress: req.ip } satisfies GatewayContext;
         next();
       } catch (error) {
         next(error);
       }
     },
+    utf8Only,
     express.json({ limit: config.limits.maxBodyBytes }),
+    persistedQueryCheck,
     expressMiddleware(server, { context: async ({ res }) => res.locals.context as GatewayContext }),
   );
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    const edgeError = toEdgeError(error, logger);
+    const edgeError = edgeErrorOf(error, logger);
     res.status(edgeError.httpStatus).set(edgeError.headers).json(edgeError.body(res.locals.traceId as string | undefined));
   });
 
   const http = await listen(app, config.host, config.port);
+  const metricsApp = express();
+  serveMetrics(metricsApp);
+  const metrics = await listen(metricsApp, config.host, config.metricsPort).catch(async (error: unknown) => {
+    await http.close();
+    throw error;
+  });
   return {
     url: `${http.origin}/graphql`,
+    metricsUrl: `${metrics.origin}/metrics`,
     // The listener first, so requests in flight finish while no new one is taken; then Apollo.
     stop: async () => {
       await http.close();
       await server.stop();
+      await metrics.close();
     },
-  };
-}
-
-function toEdgeError(error: unknown, logger: Logger): EdgeError {
-  if (error instanceof EdgeError) return error;
-  const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large') return new EdgeError('PAYLOAD_TOO_LARGE', 413, 'the request body is too large');
-  if (type === 'entity.parse.failed') return new EdgeError('BAD_REQUEST', 400, 'the request body is not valid JSON');
-  logger.error({ err: error }, 'unexpected error at the edge');
-  return new EdgeError('INTERNAL_SERVER_ERROR', 500, 'internal error; the gateway logged the details');
-}
-
-/** Gives limit rejections their own codes, and in production strips anything internal. */
-function formatGatewayError(production: boolean, logger: Logger) {
-  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
-    const code = formatted.message.startsWith(DEPTH_MESSAGE)
-      ? 'QUERY_TOO_DEEP'
-      : formatted.message.startsWith(COST_MESSAGE)
-        ? 'QUERY_TOO_COMPLEX'
-        : (formatted.extensions?.code as string | undefined) ?? 'INTERNAL_SERVER_ERROR';
-    if (!production) return { ...formatted, extensions: { ...formatted.extensions, code } };
-    if (code === 'INTERNAL_SERVER_ERROR') {
-      logger.error({ error: formatted }, 'internal error answered to a client');
-      return { message: 'internal error', path: formatted.path, extensions: { code } };
-    }
-    // Keep what a client can use; drop stack traces, service names and anything else internal.
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   };
 }

@@ -18,11 +18,11 @@ runService('gateway', async () => {
   if (redis) await redis.connect();
   const usage = redis ? new RedisUsageCounter(redis) : new MemoryUsageCounter();
   const mesh = meshCredentials(config.mesh);
-  const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeyCacheMs, usage);
+  const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeys, usage);
   const riderTokens = new RiderTokenCheck(config.userServiceAddress, mesh);
   const rateLimit = new ApiKeyRateLimit({ ...config.rateLimit, redis });
   const gateway = await startGateway(config, { mesh, apiKeys, riderTokens, rateLimit, usage }, logger);
-  announceReady(logger, { graphqlUrl: gateway.url, rateLimitStore: redis ? 'redis' : 'memory', production: config.production });
+  announceReady(logger, { graphqlUrl: gateway.url, metricsUrl: gateway.metricsUrl, rateLimitStore: redis ? 'redis' : 'memory', production: config.production });
   return {
     logger,
     service: {

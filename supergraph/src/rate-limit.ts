@@ -2,7 +2,7 @@
 // a Redis URL is set, so that every gateway replica draws on the same allowance.
 import type Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { EdgeError } from './edge-error';
+import { EdgeError } from './gateway-errors';
 
 export class ApiKeyRateLimit {
   private readonly limiter: RateLimiterAbstract;

@@ -5,7 +5,7 @@ import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet 
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import { createClient } from '../../services/platform/src/grpc/client';
 import type { MeshCredentials } from '../../services/platform/src/mesh/credentials';
-import { EdgeError } from './edge-error';
+import { EdgeError } from './gateway-errors';
 
 interface Verifier {
   keys: ReturnType<typeof createLocalJWKSet>;

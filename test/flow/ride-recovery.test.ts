@@ -38,8 +38,12 @@ describeWithPostgres('ride flow recovery', () => {
     const bike = await newBike(clients);
     const key = randomUUID();
     await stack.service('payment').stop();
-    await expectStatus(clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.UNAVAILABLE, /payment/);
+    const refused = await expectStatus(clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.UNAVAILABLE, /payment/);
+    // The rider hears which part is down, never its address or the call that failed; nor does the ride keep them.
+    expect(refused.details).toBe('the payment service is unavailable right now; retry shortly');
     const rideId = await rideIdForKey(stack, riderId, key);
+    const [stored] = await stack.db.ride.query<{ failure_reason: string }>('SELECT failure_reason FROM rides WHERE id = $1', [rideId]);
+    expect(stored.failure_reason).toBe('the payment service is unavailable right now; retry shortly');
     expect(await rideState(stack, rideId, bike.id, riderId)).toMatchObject({ ride: 'CANCELLING', bike: 'AVAILABLE', reservation: ['RELEASED'] });
 
     await stack.restart('payment');

@@ -2,7 +2,7 @@
 // every query and mutation, and the rules at the edge (API key, rider token, who sees what).
 import { randomUUID, generateKeyPairSync } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
-import { CENTRE, newBike, newRider } from '../support/fixtures';
+import { CENTRE, newBike, newRider, topUp } from '../support/fixtures';
 import { errorCodes, graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
 import { useTestStack } from '../support/stack';
@@ -91,6 +91,22 @@ describeWithPostgres('GraphQL API through the gateway', () => {
       me: { rides: { edges: [{ node: { id: rideId } }] }, wallet: { available: { amountMinor: 1875 } } },
       tariff: { holdMinutes: 30 },
     });
+  });
+
+  it('shows a bike\'s location to everyone while it is available, and during a ride only to its rider (and ops)', async () => {
+    const rider = await riderWithToken();
+    await topUp(running.clients, rider.riderId, 2000);
+    const other = await riderWithToken();
+    const opsKey = (await running.clients.user.createApiClient({ name: 'Ops console', scopes: ['ops'] })).apiKey;
+    const bike = await newBike(running.clients);
+    const where = async (options: { token?: string; key?: string } = {}) =>
+      (await graphql(url, 'query ($id: ID!) { bike(id: $id) { status location { latitude } } }', { apiKey: options.key ?? apiKey, token: options.token, variables: { id: bike.id } })).data!.bike;
+    expect(await where()).toEqual({ status: 'AVAILABLE', location: { latitude: CENTRE.latitude } });
+    await running.clients.ride.startRide({ riderId: rider.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
+    expect(await where()).toEqual({ status: 'IN_RIDE', location: null });
+    expect(await where({ token: other.token })).toEqual({ status: 'IN_RIDE', location: null });
+    expect(await where({ token: rider.token })).toEqual({ status: 'IN_RIDE', location: { latitude: CENTRE.latitude } });
+    expect(await where({ key: opsKey })).toEqual({ status: 'IN_RIDE', location: { latitude: CENTRE.latitude } });
   });
 
   it('answers refusals the rider can fix inside the mutation payload', async () => {

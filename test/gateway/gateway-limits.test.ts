@@ -3,6 +3,7 @@
 // automatic persisted queries, production mode, and starting while a subgraph is down.
 import { createHash } from 'node:crypto';
 import { errorCodes, graphql } from '../support/graphql-client';
+import { newRider } from '../support/fixtures';
 import { describeWithPostgres } from '../support/postgres';
 import { describeWithRedis, REDIS_URL } from '../support/redis';
 import { useTestStack } from '../support/stack';
@@ -96,5 +97,51 @@ describeWithPostgres('gateway limits and modes', () => {
     const gateway = await running.stack.startGateway({ PAYMENT_SUBGRAPH_URL: 'http://127.0.0.1:9/graphql' });
     const apiKey = await newKey();
     expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey })).data).toEqual({ tariff: { holdMinutes: 30 } });
+  });
+
+  it('in production mode calls a subgraph that is down SERVICE_UNAVAILABLE, not an internal error, and names no address', async () => {
+    const gateway = await running.stack.startGateway({ NODE_ENV: 'production', PAYMENT_SUBGRAPH_URL: 'http://127.0.0.1:9/graphql' });
+    const apiKey = await newKey();
+    const rider = await newRider(running.clients);
+    const login = await graphql(gateway.graphqlUrl, 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { apiKey, variables: { e: rider.email, p: rider.password } });
+    const wallet = await graphql(gateway.graphqlUrl, '{ me { wallet { available { amountMinor } } } }', { apiKey, token: login.data!.login.token });
+    expect(wallet.errors!.map((error) => [error.extensions?.code, error.message])).toEqual([['SERVICE_UNAVAILABLE', 'the payment part of the API is unavailable right now; retry shortly']]);
+    expect(JSON.stringify(wallet)).not.toMatch(/127\.0\.0\.1|:9\b|ECONNREFUSED|fetch failed|serviceName/);
+  });
+
+  it('serves /metrics on its own port, never on the public one', async () => {
+    const gateway = running.stack.service('gateway');
+    const publicMetrics = await fetch(gateway.graphqlUrl.replace('/graphql', '/metrics'));
+    expect(publicMetrics.status).toBe(404);
+    expect(await publicMetrics.text()).not.toMatch(/process_|nodejs_|target_info/);
+    const metrics = await fetch(gateway.ready.metricsUrl as string);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/# TYPE/);
+  });
+
+  it('refuses an address that tries too many unknown API keys before asking the user service, and remembers a bad key briefly', async () => {
+    const gateway = await running.stack.startGateway({ GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: '5' });
+    const goodKey = await newKey();
+    expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey: goodKey })).status).toBe(200); // cached from here on
+    // The same bad key again and again is answered from the cache: it counts once.
+    for (let n = 0; n < 10; n += 1) expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey: 'the same wrong key' })).status).toBe(401);
+    for (let n = 0; n < 4; n += 1) expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey: `made-up-${n}` })).status).toBe(401);
+    const refused = await graphql(gateway.graphqlUrl, CHEAP, { apiKey: 'made-up-5' });
+    expect({ status: refused.status, codes: errorCodes(refused) }).toEqual({ status: 429, codes: ['RATE_LIMITED'] });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // A key the gateway already knows keeps working from that address.
+    expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey: goodKey })).data).toEqual({ tariff: { holdMinutes: 30 } });
+  });
+
+  // Last in this file: it locks this stack's test address out of logins.
+  it('locks an address out of logins after 20 failures across accounts, with Retry-After', async () => {
+    const url = running.stack.service('gateway').graphqlUrl;
+    const apiKey = await newKey();
+    const attempt = (email: string) =>
+      graphql(url, 'mutation ($e: String!) { login(email: $e, password: "wrong") { token errors { code } } }', { apiKey, variables: { e: email } });
+    for (let n = 0; n < 20; n += 1) expect((await attempt(`sweep-${n}@example.test`)).data!.login.errors).toEqual([{ code: 'UNAUTHENTICATED' }]);
+    const locked = await attempt('sweep-20@example.test');
+    expect(errorCodes(locked)).toEqual(['RATE_LIMITED']);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });

@@ -114,7 +114,7 @@ describeWithPostgres('InventoryService contract', () => {
     it('takes a bike through reserved, in ride and back to available where it was left', async () => {
       const bike = await bikeAt();
       const rideId = randomUUID();
-      const reserved = await inventory.reserveBike({ bikeId: bike.id, rideId });
+      const reserved = await inventory.reserveBike({ bikeId: bike.id, rideId , riderId: '' });
       expect(reserved.reservation!.status).toBe(ReservationStatus.RESERVATION_STATUS_RESERVED);
       expect(reserved.bike!.status).toBe(BikeStatus.BIKE_STATUS_RESERVED);
       const unlocked = await inventory.unlockBike({ bikeId: bike.id, rideId });
@@ -128,8 +128,8 @@ describeWithPostgres('InventoryService contract', () => {
     it('answers a repeated reserve, unlock or release for the same ride with the same result', async () => {
       const bike = await bikeAt();
       const rideId = randomUUID();
-      const first = await inventory.reserveBike({ bikeId: bike.id, rideId });
-      const again = await inventory.reserveBike({ bikeId: bike.id, rideId });
+      const first = await inventory.reserveBike({ bikeId: bike.id, rideId , riderId: '' });
+      const again = await inventory.reserveBike({ bikeId: bike.id, rideId , riderId: '' });
       expect(again.reservation).toEqual(first.reservation);
       await inventory.unlockBike({ bikeId: bike.id, rideId });
       expect((await inventory.unlockBike({ bikeId: bike.id, rideId })).bike!.status).toBe(BikeStatus.BIKE_STATUS_IN_RIDE);
@@ -142,13 +142,13 @@ describeWithPostgres('InventoryService contract', () => {
 
     it('refuses a bike held by another ride, in maintenance or too flat, with FAILED_PRECONDITION', async () => {
       const bike = await bikeAt();
-      await inventory.reserveBike({ bikeId: bike.id, rideId: randomUUID() });
-      await expectStatus(inventory.reserveBike({ bikeId: bike.id, rideId: randomUUID() }), status.FAILED_PRECONDITION, /reserved for another ride/);
+      await inventory.reserveBike({ bikeId: bike.id, rideId: randomUUID() , riderId: '' });
+      await expectStatus(inventory.reserveBike({ bikeId: bike.id, rideId: randomUUID() , riderId: '' }), status.FAILED_PRECONDITION, /reserved for another ride/);
       const broken = await bikeAt();
       await inventory.updateBikeStatus({ bikeId: broken.id, status: BikeStatus.BIKE_STATUS_MAINTENANCE });
-      await expectStatus(inventory.reserveBike({ bikeId: broken.id, rideId: randomUUID() }), status.FAILED_PRECONDITION, /in maintenance/);
+      await expectStatus(inventory.reserveBike({ bikeId: broken.id, rideId: randomUUID() , riderId: '' }), status.FAILED_PRECONDITION, /in maintenance/);
       const flat = await bikeAt(CENTRE, 5);
-      await expectStatus(inventory.reserveBike({ bikeId: flat.id, rideId: randomUUID() }), status.FAILED_PRECONDITION, /5% battery, below the 15%/);
+      await expectStatus(inventory.reserveBike({ bikeId: flat.id, rideId: randomUUID() , riderId: '' }), status.FAILED_PRECONDITION, /5% battery, below the 15%/);
     });
 
     it('refuses a reserve that arrives after the same ride was released, so the bike is not stranded', async () => {
@@ -156,21 +156,21 @@ describeWithPostgres('InventoryService contract', () => {
       const rideId = randomUUID();
       const released = await inventory.releaseBike({ bikeId: bike.id, rideId });
       expect(released.reservation!.status).toBe(ReservationStatus.RESERVATION_STATUS_RELEASED);
-      await expectStatus(inventory.reserveBike({ bikeId: bike.id, rideId }), status.FAILED_PRECONDITION, /already released/);
+      await expectStatus(inventory.reserveBike({ bikeId: bike.id, rideId , riderId: '' }), status.FAILED_PRECONDITION, /already released/);
       expect((await inventory.getBike({ bikeId: bike.id })).bike!.status).toBe(BikeStatus.BIKE_STATUS_AVAILABLE);
     });
 
     it('refuses to unlock a bike the ride has not reserved, and answers NOT_FOUND for an unknown bike', async () => {
       const bike = await bikeAt();
       await expectStatus(inventory.unlockBike({ bikeId: bike.id, rideId: randomUUID() }), status.FAILED_PRECONDITION, /has not reserved/);
-      await expectStatus(inventory.reserveBike({ bikeId: randomUUID(), rideId: randomUUID() }), status.NOT_FOUND);
-      await expectStatus(inventory.reserveBike({ bikeId: bike.id, rideId: 'not-a-uuid' }), status.INVALID_ARGUMENT, /ride_id: must be a UUID/);
+      await expectStatus(inventory.reserveBike({ bikeId: randomUUID(), rideId: randomUUID() , riderId: '' }), status.NOT_FOUND);
+      await expectStatus(inventory.reserveBike({ bikeId: bike.id, rideId: 'not-a-uuid' , riderId: '' }), status.INVALID_ARGUMENT, /ride_id: must be a UUID/);
     });
 
     it('lets only one of many concurrent rides reserve the same bike', async () => {
       const bike = await bikeAt();
       const attempts = await Promise.allSettled(
-        Array.from({ length: 8 }, () => inventory.reserveBike({ bikeId: bike.id, rideId: randomUUID() })),
+        Array.from({ length: 8 }, () => inventory.reserveBike({ bikeId: bike.id, rideId: randomUUID() , riderId: '' })),
       );
       expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(1);
       const rows = await running.db.query(`SELECT * FROM reservations WHERE bike_id = $1 AND status <> 'RELEASED'`, [bike.id]);
@@ -184,7 +184,7 @@ describeWithPostgres('InventoryService contract', () => {
       const repaired = await inventory.updateBikeStatus({ bikeId: bike.id, status: BikeStatus.BIKE_STATUS_MAINTENANCE, batteryPercent: 100 });
       expect(repaired.bike).toMatchObject({ status: BikeStatus.BIKE_STATUS_MAINTENANCE, batteryPercent: 100 });
       await inventory.updateBikeStatus({ bikeId: bike.id, status: BikeStatus.BIKE_STATUS_AVAILABLE });
-      await inventory.reserveBike({ bikeId: bike.id, rideId: randomUUID() });
+      await inventory.reserveBike({ bikeId: bike.id, rideId: randomUUID() , riderId: '' });
       await expectStatus(
         inventory.updateBikeStatus({ bikeId: bike.id, status: BikeStatus.BIKE_STATUS_MAINTENANCE }),
         status.FAILED_PRECONDITION,

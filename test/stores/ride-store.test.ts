@@ -1,7 +1,10 @@
 // The ride service's store: the rules the database itself enforces for the flow (one open ride per
 // rider, one ride per key, leases), on PGlite and on the PostgreSQL server.
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import { holdKeyOf, type Ride } from '../../services/ride/src/domain/ride';
+import type { RideDependencies } from '../../services/ride/src/domain/ride-dependencies';
+import { RideFlow } from '../../services/ride/src/domain/ride-flow';
 import { RIDE_MIGRATIONS, RideStoreSql } from '../../services/ride/src/store/ride-store';
 import { describeOnEachEngine } from '../support/engines';
 
@@ -79,5 +82,37 @@ describeOnEachEngine('ride store', RIDE_MIGRATIONS, (db) => {
     expect(first.map((r) => r.id)).toEqual([rides[2].id, rides[1].id]);
     const rest = await store().listByRider(riderId, 2, { createdAt: first[1].createdAt, id: first[1].id });
     expect(rest.map((r) => r.id)).toEqual([rides[0].id]);
+  });
+});
+
+describeOnEachEngine('ride flow, when our own code fails', RIDE_MIGRATIONS, (db) => {
+  it('undoes the start, records no detail, and lets the fault through as it is (the gRPC layer logs it once and answers INTERNAL)', async () => {
+    const calls: string[] = [];
+    const fault = new TypeError("Cannot read properties of undefined (reading 'latitude')");
+    const dependencies: RideDependencies = {
+      verifyRider: async () => void calls.push('verify'),
+      reserveBike: async () => {
+        calls.push('reserve');
+        throw fault; // a programming error, not a refusal
+      },
+      authorizePayment: async () => void calls.push('authorize'),
+      unlockBike: async () => void calls.push('unlock'),
+      capturePayment: async () => void calls.push('capture'),
+      voidPayment: async () => void calls.push('void'),
+      releaseBike: async () => {
+        calls.push('release');
+        return undefined;
+      },
+    };
+    const logged: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const store = new RideStoreSql(db());
+    const flow = new RideFlow(store, dependencies, { pricing, leaseMs: 5000, busyWaitMs: 1000 }, logger);
+    const riderId = randomUUID();
+    await expect(flow.startRide({ riderId, bikeId: randomUUID(), idempotencyKey: randomUUID() })).rejects.toBe(fault);
+    expect(calls).toEqual(['verify', 'reserve', 'release']);
+    const [ride] = (await db().query<{ status: string; failure_reason: string }>('SELECT status, failure_reason FROM rides WHERE rider_id = $1', [riderId]));
+    expect(ride).toEqual({ status: 'CANCELLED', failure_reason: 'the ride could not start because of an internal error; start again' });
+    expect(logged.filter((line) => line.level >= 50 || JSON.stringify(line).includes('latitude'))).toEqual([]); // 50: error
   });
 });

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { AccessTokenIssuer, generateSigningKeyPem } from '../../services/user/src/domain/access-tokens';
 import { ApiClientRegistry } from '../../services/user/src/domain/api-clients';
+import { LoginThrottle } from '../../services/user/src/domain/login-throttle';
 import { RiderAccounts } from '../../services/user/src/domain/rider-accounts';
 import { USER_MIGRATIONS, UserStore } from '../../services/user/src/store/user-store';
 import { describeOnEachEngine } from '../support/engines';
@@ -14,7 +15,7 @@ describeOnEachEngine('user store', USER_MIGRATIONS, (db) => {
       audience: 'test',
       ttlSeconds: 60,
     });
-    return { store, riders: new RiderAccounts(store, tokens), apiClients: new ApiClientRegistry(store) };
+    return { store, riders: new RiderAccounts(store, tokens, new LoginThrottle({ maxFailuresPerAccount: 3, maxFailuresPerAddress: 10, lockoutSeconds: 60 })), apiClients: new ApiClientRegistry(store) };
   };
 
   it('keeps riders, refuses a second rider with the same email, and logs them in', async () => {

@@ -20,6 +20,7 @@ export const TEST_ENV: Record<string, string> = {
   RIDE_FLOW_LEASE_MS: '2500',
   RIDE_RECOVERY_INTERVAL_MS: '300',
   GATEWAY_PORT: '0',
+  GATEWAY_METRICS_PORT: '0',
   // The embedded PostgreSQL server of `npm start`, where a test runs it, on any free port.
   EMBEDDED_POSTGRES_PORT: '0',
   TELEMATICS_MQTT_PORT: '0',

@@ -125,7 +125,7 @@ describeWithPostgres('tracing through every hop', () => {
   it('serves rate, errors and duration per GraphQL operation and per gRPC method for Prometheus', async () => {
     const dispatcher = running.stack.dispatcherAs('operator');
     const metrics = async (url: string) => (await fetch(url, { dispatcher })).text();
-    const gatewayMetrics = await metrics(running.stack.service('gateway').graphqlUrl.replace('/graphql', '/metrics'));
+    const gatewayMetrics = await metrics(running.stack.service('gateway').ready.metricsUrl as string);
     expect(gatewayMetrics).toMatch(/graphql_server_request_duration_count\{[^}]*graphql_operation_name="StartRide"[^}]*\} \d+/);
     const paymentMetrics = await metrics(running.stack.service('payment').graphqlUrl.replace('/graphql', '/metrics'));
     expect(paymentMetrics).toMatch(/rpc_server_duration_count\{[^}]*rpc_method="Authorize"[^}]*rpc_grpc_status_code="9"[^}]*\} \d+/);

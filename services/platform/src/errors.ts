@@ -9,15 +9,25 @@ export type DomainErrorKind =
   | 'FAILED_PRECONDITION' // the request is fine but the state of the world refuses it now
   | 'PERMISSION_DENIED' // the caller may not do this
   | 'UNAUTHENTICATED' // the caller's credentials are missing or wrong
-  | 'UNAVAILABLE'; // a dependency is down; retrying later may work
+  | 'UNAVAILABLE' // a dependency is down; retrying later may work
+  | 'RESOURCE_EXHAUSTED'; // the caller has tried too often; retrying after retryAfterSeconds may work
 
 export class DomainError extends Error {
+  /**
+   * `message` is for the client: it never names hosts, ports or internal calls. What an operator
+   * needs beyond it goes in `cause`, which logs and spans show and no client sees.
+   */
+  /** For RESOURCE_EXHAUSTED: when trying again may work. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly kind: DomainErrorKind,
     message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'DomainError';
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -28,3 +38,5 @@ export const failedPrecondition = (message: string) => new DomainError('FAILED_P
 export const permissionDenied = (message: string) => new DomainError('PERMISSION_DENIED', message);
 export const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
 export const unavailable = (message: string) => new DomainError('UNAVAILABLE', message);
+export const tooManyAttempts = (message: string, retryAfterSeconds: number) =>
+  new DomainError('RESOURCE_EXHAUSTED', `${message}; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });

@@ -4,6 +4,7 @@ import type { ServiceRecipe } from '../../platform/src/service-host';
 import type { readUserConfig } from './config';
 import { AccessTokenIssuer, generateSigningKeyPem } from './domain/access-tokens';
 import { ApiClientRegistry } from './domain/api-clients';
+import { LoginThrottle } from './domain/login-throttle';
 import { RiderAccounts } from './domain/rider-accounts';
 import { userSubgraph } from './graphql/resolvers';
 import { userHandlers } from './grpc/user-handlers';
@@ -16,7 +17,7 @@ export function userService(config: ReturnType<typeof readUserConfig>): ServiceR
       const store = new UserStore(db);
       const pem = config.token.privateKeyPem ?? (await store.loadOrCreateSigningKey(generateSigningKeyPem));
       const tokens = await AccessTokenIssuer.fromPem(pem, config.token);
-      const accounts = new RiderAccounts(store, tokens);
+      const accounts = new RiderAccounts(store, tokens, new LoginThrottle(config.loginThrottle));
       return {
         grpc: {
           definition: UserServiceService,

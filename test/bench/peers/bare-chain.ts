@@ -70,7 +70,7 @@ async function ride(addresses: Record<string, string>): Promise<Record<string, s
     startRide: handle(async (request: StartRideRequest) => {
       const rideId = randomUUID();
       await user.verifyRider({ riderId: request.riderId });
-      await inventory.reserveBike({ bikeId: request.bikeId, rideId });
+      await inventory.reserveBike({ bikeId: request.bikeId, rideId, riderId: request.riderId });
       await payment.authorize({ riderId: request.riderId, amount: { amountMinor: 850, currency: 'EUR' }, holdKey: `ride-${rideId}`, description: 'bare' });
       await inventory.unlockBike({ bikeId: request.bikeId, rideId });
       return StartRideResponse.fromPartial({ ride: { id: rideId, riderId: request.riderId, bikeId: request.bikeId, status: RideStatus.RIDE_STATUS_ACTIVE } });

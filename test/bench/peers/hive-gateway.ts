@@ -10,7 +10,7 @@ import { RIDER_ID_HEADER, SCOPES_HEADER } from '../../../services/platform/src/g
 import { httpDispatcher } from '../../../services/platform/src/mesh/credentials';
 import { ApiKeyCheck } from '../../../supergraph/src/api-keys';
 import { readGatewayConfig } from '../../../supergraph/src/config';
-import { EdgeError } from '../../../supergraph/src/edge-error';
+import { EdgeError } from '../../../supergraph/src/gateway-errors';
 import { RiderTokenCheck } from '../../../supergraph/src/rider-tokens';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../../supergraph/src/subgraphs';
 import { MemoryUsageCounter } from '../../../supergraph/src/usage-counter';
@@ -44,7 +44,7 @@ interface Caller {
 async function main(): Promise<void> {
   const config = readGatewayConfig();
   const mesh = benchCredentials('gateway');
-  const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeyCacheMs, new MemoryUsageCounter());
+  const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeys, new MemoryUsageCounter());
   const riderTokens = new RiderTokenCheck(config.userServiceAddress, mesh);
   let supergraph = readFileSync(SUPERGRAPH_FILE, 'utf8');
   for (const { name, defaultUrl } of SUBGRAPHS) supergraph = supergraph.replace(defaultUrl, config.subgraphUrls[name]);

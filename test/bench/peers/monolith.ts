@@ -45,7 +45,7 @@ class InProcessSubgraph implements GraphQLDataSource<GatewayContext> {
       schema: this.schema,
       document,
       variableValues: request.variables,
-      contextValue: this.definition.context(context.riderId, context.client?.scopes ?? []),
+      contextValue: this.definition.context({ riderId: context.riderId, scopes: context.client?.scopes ?? [], clientAddress: context.clientAddress }),
     });
     return result as Awaited<ReturnType<GraphQLDataSource['process']>>;
   }
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const config = readGatewayConfig();
   const mesh = benchCredentials('gateway');
   const usage = new MemoryUsageCounter();
-  const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeyCacheMs, usage);
+  const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeys, usage);
   const riderTokens = new RiderTokenCheck(config.userServiceAddress, mesh);
   const gateway = await startGateway(config, { mesh, apiKeys, riderTokens, rateLimit: new ApiKeyRateLimit(config.rateLimit), usage }, logger, inProcess);
   console.log(JSON.stringify({ graphqlUrl: gateway.url }));

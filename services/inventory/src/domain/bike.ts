@@ -21,6 +21,8 @@ export interface Bike {
 export interface Reservation {
   rideId: string;
   bikeId: string;
+  /** The ride's rider, who alone sees where the bike is while it is held; unknown for older reservations. */
+  riderId?: string;
   status: ReservationStatus;
   createdAt: Date;
   updatedAt: Date;

@@ -30,6 +30,8 @@ export interface FleetStore {
   insertBike(bike: Bike): Promise<void>;
   findBike(id: string): Promise<Bike | undefined>;
   findBikes(ids: readonly string[]): Promise<Bike[]>;
+  /** For each bike held by a ride, the rider it is held for (bikes not held are left out). */
+  findRidersOfHeldBikes(bikeIds: readonly string[]): Promise<{ bikeId: string; riderId: string }[]>;
   findAvailableNear(query: NearbyQuery): Promise<{ bike: Bike; distanceMeters: number }[]>;
   insertStation(station: Station): Promise<void>;
   findStation(id: string): Promise<Station | undefined>;
@@ -92,6 +94,11 @@ export class Fleet {
     return reports.length === 0 ? Promise.resolve(0) : this.store.recordTelemetry(reports);
   }
 
+  /** Who holds each of these bikes, for the rule that only a bike's rider sees where it is during a ride. */
+  ridersOfHeldBikes(ids: readonly string[]): Promise<{ bikeId: string; riderId: string }[]> {
+    return ids.length === 0 ? Promise.resolve([]) : this.store.findRidersOfHeldBikes([...new Set(ids)]);
+  }
+
   getBikes(ids: readonly string[]): Promise<Bike[]> {
     return ids.length === 0 ? Promise.resolve([]) : this.store.findBikes([...new Set(ids)]);
   }
@@ -134,7 +141,7 @@ export class Fleet {
     });
   }
 
-  reserve(bikeId: string, rideId: string): Promise<HeldBike> {
+  reserve(bikeId: string, rideId: string, riderId?: string): Promise<HeldBike> {
     return this.store.inTransaction(async (tx) => {
       const existing = await tx.lockReservation(rideId);
       if (existing) {
@@ -156,7 +163,7 @@ export class Fleet {
         );
       }
       const now = new Date();
-      const reservation: Reservation = { rideId, bikeId, status: 'RESERVED', createdAt: now, updatedAt: now };
+      const reservation: Reservation = { rideId, bikeId, riderId, status: 'RESERVED', createdAt: now, updatedAt: now };
       const reserved: Bike = { ...bike, status: 'RESERVED', updatedAt: now };
       await tx.saveReservation(reservation);
       await tx.saveBike(reserved);

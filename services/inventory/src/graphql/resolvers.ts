@@ -9,6 +9,8 @@ import { nearbyCursor, type Fleet } from '../domain/fleet';
 
 interface InventoryContext extends RequestContext {
   bikes: DataLoader<string, Bike | undefined>;
+  /** The rider each held bike is held for; undefined for a bike no ride holds. */
+  ridersOfHeldBikes: DataLoader<string, { bikeId: string; riderId: string } | undefined>;
   stations: DataLoader<string, Station | undefined>;
 }
 
@@ -23,8 +25,10 @@ const nearArgs = z.object({
 export function inventorySubgraph(fleet: Fleet): SubgraphDefinition<InventoryContext> {
   return {
     schemaFile: `${__dirname}/schema.graphql`,
-    context: (riderId) => ({
+    context: ({ riderId, scopes }) => ({
       riderId,
+      scopes,
+      ridersOfHeldBikes: batchLoader((ids) => fleet.ridersOfHeldBikes(ids), (held) => held.bikeId),
       // One query for every bike a request names: a page of 50 rides asks for 50 bikes at once.
       bikes: batchLoader((ids) => fleet.getBikes(ids), (bike) => bike.id),
       stations: batchLoader(() => fleet.listStations(), (station) => station.id),
@@ -49,6 +53,12 @@ export function inventorySubgraph(fleet: Fleet): SubgraphDefinition<InventoryCon
       },
       Bike: {
         __resolveReference: (reference: { id: string }, context: InventoryContext) => context.bikes.load(reference.id),
+        // A bike in a ride is where its rider is: a location only they (and operations) may see.
+        location: async (bike: Bike, _args: unknown, context: InventoryContext) => {
+          if (bike.status === 'AVAILABLE' || context.scopes?.includes('ops')) return bike.location;
+          if (!context.riderId) return null;
+          return (await context.ridersOfHeldBikes.load(bike.id))?.riderId === context.riderId ? bike.location : null;
+        },
         station: (bike: Bike, _args: unknown, context: InventoryContext) => (bike.stationId ? context.stations.load(bike.stationId) : null),
       },
     },

@@ -59,6 +59,7 @@ const bikeAndRide = z.object({ bikeId: uuidField, rideId: uuidField });
 const schemas = {
   registerBike: z.object({ model: nameField, location: geoPointField, batteryPercent: batteryField, stationId: optionalStationId }),
   bikeId: z.object({ bikeId: uuidField }),
+  reserveBike: bikeAndRide.extend({ riderId: z.union([z.literal(''), uuidField]) }),
   listNear: z.object({
     center: geoPointField,
     radiusMeters: z.number().int().min(1, 'must be from 1 to 50000').max(50_000, 'must be from 1 to 50000'),
@@ -120,8 +121,8 @@ export function inventoryHandlers(fleet: Fleet): AsyncHandlers<InventoryServiceS
       return { bike: toProtoBike(await fleet.updateStatus(bikeId, domainStatus, batteryPercent)) };
     },
     async reserveBike(request) {
-      const { bikeId, rideId } = parseRequest(bikeAndRide, request);
-      return toHeldResponse(await fleet.reserve(bikeId, rideId));
+      const { bikeId, rideId, riderId } = parseRequest(schemas.reserveBike, request);
+      return toHeldResponse(await fleet.reserve(bikeId, rideId, riderId || undefined));
     },
     async unlockBike(request) {
       const { bikeId, rideId } = parseRequest(bikeAndRide, request);

@@ -33,6 +33,7 @@ const toBike = (row: BikeRow): Bike => ({
 interface ReservationRow {
   ride_id: string;
   bike_id: string;
+  rider_id: string | null;
   status: ReservationStatus;
   created_at: Date;
   updated_at: Date;
@@ -41,6 +42,7 @@ interface ReservationRow {
 const toReservation = (row: ReservationRow): Reservation => ({
   rideId: row.ride_id,
   bikeId: row.bike_id,
+  riderId: row.rider_id ?? undefined,
   status: row.status,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
@@ -76,7 +78,7 @@ class FleetTransactionSql implements FleetTransaction {
 
   async lockReservation(rideId: string): Promise<Reservation | undefined> {
     const rows = await this.tx.query<ReservationRow>(
-      'SELECT ride_id, bike_id, status, created_at, updated_at FROM reservations WHERE ride_id = $1 FOR UPDATE',
+      'SELECT ride_id, bike_id, rider_id, status, created_at, updated_at FROM reservations WHERE ride_id = $1 FOR UPDATE',
       [rideId],
     );
     return rows[0] && toReservation(rows[0]);
@@ -92,9 +94,9 @@ class FleetTransactionSql implements FleetTransaction {
 
   async saveReservation(reservation: Reservation): Promise<void> {
     await this.tx.query(
-      `INSERT INTO reservations (ride_id, bike_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO reservations (ride_id, bike_id, rider_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (ride_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at`,
-      [reservation.rideId, reservation.bikeId, reservation.status, reservation.createdAt, reservation.updatedAt],
+      [reservation.rideId, reservation.bikeId, reservation.riderId ?? null, reservation.status, reservation.createdAt, reservation.updatedAt],
     );
   }
 }
@@ -117,6 +119,14 @@ export class FleetStoreSql implements FleetStore {
   async findBike(id: string): Promise<Bike | undefined> {
     const rows = await this.db.query<BikeRow>(`SELECT ${BIKE_COLUMNS} FROM bikes WHERE id = $1`, [id]);
     return rows[0] && toBike(rows[0]);
+  }
+
+  async findRidersOfHeldBikes(bikeIds: readonly string[]): Promise<{ bikeId: string; riderId: string }[]> {
+    const rows = await this.db.query<{ bike_id: string; rider_id: string }>(
+      `SELECT bike_id, rider_id FROM reservations WHERE bike_id = ANY($1::uuid[]) AND status <> 'RELEASED' AND rider_id IS NOT NULL`,
+      [bikeIds],
+    );
+    return rows.map((row) => ({ bikeId: row.bike_id, riderId: row.rider_id }));
   }
 
   async findBikes(ids: readonly string[]): Promise<Bike[]> {

@@ -33,7 +33,7 @@ const topUpArgs = z.object({
 export function paymentSubgraph(ledger: WalletLedger): SubgraphDefinition<PaymentContext> {
   return {
     schemaFile: `${__dirname}/schema.graphql`,
-    context: (riderId) => ({
+    context: ({ riderId }) => ({
       riderId,
       // One query for the charges of a whole page of rides.
       holds: batchLoader((keys) => ledger.getHolds(keys), (hold) => hold.holdKey),

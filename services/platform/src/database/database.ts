@@ -6,6 +6,18 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { SpanKind } from '@opentelemetry/api';
 import { inSpan } from '../telemetry/tracing';
+import { invalidArgument } from '../errors';
+
+/**
+ * PostgreSQL's answer to text it cannot store: a NUL character (22021) or bytes that are not UTF-8
+ * (22P05). Either came from a client, so the client hears it, as INVALID_ARGUMENT.
+ */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+function clientTextError(error: unknown): unknown {
+  return UNSTORABLE_TEXT.has((error as { code?: string }).code ?? '')
+    ? invalidArgument('text may not contain the NUL character (\\u0000) or bytes that are not UTF-8')
+    : error;
+}
 
 /** Something that runs SQL: the database itself, or one transaction on it. */
 export interface Sql {
@@ -51,7 +63,10 @@ function traced<Row>(engine: Database['engine'], namespace: string, text: string
       'db.query.text': text.replace(/\s+/g, ' ').trim(),
       'ecowheels.db.engine': engine,
     },
-    () => run(),
+    () =>
+      run().catch((error: unknown) => {
+        throw clientTextError(error);
+      }),
     SpanKind.CLIENT,
   );
 }

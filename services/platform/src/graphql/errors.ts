@@ -14,6 +14,7 @@ export const GRAPHQL_CODE: Record<DomainErrorKind, string> = {
   PERMISSION_DENIED: 'FORBIDDEN',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  RESOURCE_EXHAUSTED: 'RATE_LIMITED',
 };
 
 /** A problem the rider can act on, returned inside a mutation's payload rather than as an error. */
@@ -48,7 +49,8 @@ export function formatSubgraphError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof DomainError) {
-      return { ...formatted, message: original.message, extensions: { code: GRAPHQL_CODE[original.kind] } };
+      const retryAfter = original.retryAfterSeconds === undefined ? {} : { retryAfter: original.retryAfterSeconds };
+      return { ...formatted, message: original.message, extensions: { code: GRAPHQL_CODE[original.kind], ...retryAfter } };
     }
     if (original instanceof GraphQLError || formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR') {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};

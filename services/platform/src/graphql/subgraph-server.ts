@@ -21,6 +21,8 @@ import type { Logger } from '../logger';
 export const RIDER_ID_HEADER = 'x-ecowheels-rider-id';
 /** The header in which the gateway names the scopes of the request's API key, comma-separated. */
 export const SCOPES_HEADER = 'x-ecowheels-scopes';
+/** The header in which the gateway names the address the request came from (login throttling). */
+export const CLIENT_ADDRESS_HEADER = 'x-ecowheels-client-address';
 
 /** The only workload that may query a subgraph (mesh-config/policy.ts says the same for Istio). */
 const SUBGRAPH_CALLER = 'gateway';
@@ -30,6 +32,8 @@ export interface RequestContext {
   riderId?: string;
   /** The scopes of the API key the request came with ("ops"); empty for a rider app. */
   scopes?: readonly string[];
+  /** The client's address, as the gateway saw it. */
+  clientAddress?: string;
 }
 
 export interface SubgraphDefinition<Context extends RequestContext> {
@@ -37,7 +41,7 @@ export interface SubgraphDefinition<Context extends RequestContext> {
   schemaFile: string;
   resolvers: GraphQLResolverMap<Context>;
   /** Builds the per-request context (DataLoaders live here, one set per request). */
-  context: (riderId: string | undefined, scopes: readonly string[]) => Context;
+  context: (request: RequestContext) => Context;
 }
 
 export interface RunningSubgraph {
@@ -103,12 +107,15 @@ export async function startSubgraphServer<Context extends RequestContext>(
     express.json({ limit: '1mb' }),
     expressMiddleware(server, {
       context: async ({ req }) => {
-        const header = req.headers[RIDER_ID_HEADER];
-        const scopes = req.headers[SCOPES_HEADER];
-        return definition.context(
-          typeof header === 'string' && header !== '' ? header : undefined,
-          typeof scopes === 'string' && scopes !== '' ? scopes.split(',') : [],
-        );
+        const header = (name: string) => {
+          const value = req.headers[name];
+          return typeof value === 'string' && value !== '' ? value : undefined;
+        };
+        return definition.context({
+          riderId: header(RIDER_ID_HEADER),
+          scopes: header(SCOPES_HEADER)?.split(',') ?? [],
+          clientAddress: header(CLIENT_ADDRESS_HEADER),
+        });
       },
     }),
   );

@@ -70,7 +70,7 @@ export function createClient<C extends Client>(
         const started = performance.now();
         call(request, new Metadata(), deadline, (error, response) => {
           recordRpcClientDuration(performance.now() - started, { ...rpc, 'rpc.grpc.status_code': error?.code ?? 0 });
-          if (error) reject(fromServiceError(error, `${options.peerName}.${name}`));
+          if (error) reject(fromServiceError(error, options.peerName, name));
           else resolve(response);
         });
       });

@@ -21,6 +21,7 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import type { Logger } from '../logger';
 import { recordRpcServerDuration } from '../telemetry/tracing';
 import { toGrpcStatus } from './status';
+import { invalidArgument } from '../errors';
 import { DRAIN_MS } from '../run-service';
 import AUTHORIZATION from '../mesh/authorization.generated.json';
 import { identityOf, type MeshCredentials } from '../mesh/credentials';
@@ -80,7 +81,7 @@ export async function startGrpcServer<S>(
 ): Promise<RunningGrpcServer> {
   const { logger } = options;
   const server = new Server();
-  server.addService(service.definition, wrapHandlers(service, logger, options.mesh.mode === 'local'));
+  server.addService(decodingWithoutFault(service.definition), wrapHandlers(service, logger, options.mesh.mode === 'local'));
 
   const health = new HealthImplementation({ '': 'SERVING', [service.name]: 'SERVING' });
   health.addToServer(server);
@@ -118,6 +119,46 @@ export async function startGrpcServer<S>(
   };
 }
 
+/** A request whose bytes did not decode as its message type, with what the decoder said. */
+class Undecodable {
+  constructor(readonly problem: string) {}
+}
+
+/**
+ * grpc-js answers a request that fails to decode with INTERNAL, as if the server were at fault. So
+ * each method's decoder here hands such a request on as Undecodable instead of throwing, and the
+ * wrapped handler answers INVALID_ARGUMENT: the bytes are the caller's mistake (malformed protobuf,
+ * or an int64 beyond what a JavaScript number holds exactly).
+ */
+function decodingWithoutFault(definition: ServiceDefinition): ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(definition).map(([method, spec]) => [
+      method,
+      {
+        ...spec,
+        requestDeserialize: (bytes: Buffer) => {
+          try {
+            return spec.requestDeserialize(bytes);
+          } catch (error) {
+            return new Undecodable(error instanceof Error ? error.message : String(error));
+          }
+        },
+      },
+    ]),
+  ) as ServiceDefinition;
+}
+
+const undecodable = (problem: string) =>
+  invalidArgument(`the request is not a valid message of this method's type (${problem}); check that client and server use the same .proto`);
+
+/** The requests of a client stream, refusing the first that did not decode. */
+async function* decodedRequests(stream: AsyncIterable<unknown>): AsyncIterable<unknown> {
+  for await (const request of stream) {
+    if (request instanceof Undecodable) throw undecodable(request.problem);
+    yield request;
+  }
+}
+
 function wrapHandlers<S>(service: GrpcService<S>, logger: Logger, authorize: boolean): UntypedServiceImplementation {
   const serviceName = service.name;
   const implementation: UntypedServiceImplementation = {};
@@ -140,8 +181,9 @@ function wrapHandlers<S>(service: GrpcService<S>, logger: Logger, authorize: boo
           return;
         }
       }
-      const request = streaming ? (call as ServerReadableStream<unknown, unknown>) : (call as ServerUnaryCall<unknown, unknown>).request;
-      handler(request, { metadata: call.metadata, peer: call.getPeer() }).then(
+      const request = streaming ? decodedRequests(call as ServerReadableStream<unknown, unknown>) : (call as ServerUnaryCall<unknown, unknown>).request;
+      const handled = request instanceof Undecodable ? Promise.reject(undecodable(request.problem)) : handler(request, { metadata: call.metadata, peer: call.getPeer() });
+      handled.then(
         (response) => {
           done(0);
           callback(null, response);

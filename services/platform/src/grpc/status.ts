@@ -12,6 +12,7 @@ const STATUS_OF_KIND: Record<DomainErrorKind, status> = {
   PERMISSION_DENIED: status.PERMISSION_DENIED,
   UNAUTHENTICATED: status.UNAUTHENTICATED,
   UNAVAILABLE: status.UNAVAILABLE,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
 };
 
 export interface GrpcStatus {
@@ -22,7 +23,11 @@ export interface GrpcStatus {
 
 /** A server-side error as the status to send. Anything unexpected becomes INTERNAL, unexplained. */
 export function toGrpcStatus(error: unknown): GrpcStatus {
-  if (error instanceof DomainError) return { code: STATUS_OF_KIND[error.kind], details: error.message };
+  if (error instanceof DomainError) {
+    const metadata = error.retryAfterSeconds === undefined ? undefined : new Metadata();
+    metadata?.set('retry-after', String(error.retryAfterSeconds));
+    return { code: STATUS_OF_KIND[error.kind], details: error.message, metadata };
+  }
   return { code: status.INTERNAL, details: 'internal error; the service logged the details' };
 }
 
@@ -31,29 +36,35 @@ export function isServiceError(error: unknown): error is ServiceError {
 }
 
 /**
- * A failed outgoing call as a DomainError, prefixed with what was being done. A peer that is down,
- * too slow or overloaded is UNAVAILABLE: the caller may try again later. An INTERNAL fault in the
- * peer stays unexplained and is UNAVAILABLE too, since nothing the caller sent was wrong.
+ * A failed outgoing call to `peer` ("payment") as a DomainError. A refusal the peer explains
+ * (INVALID_ARGUMENT, NOT_FOUND, ...) keeps the peer's message, which was written for people. A peer
+ * that is down, too slow, overloaded or at fault is UNAVAILABLE: the caller may try again later. Its
+ * message names only the service; the transport's own words (addresses, ports, the method called)
+ * stay in the error's cause, for logs and traces.
  */
-export function fromServiceError(error: unknown, doing: string): DomainError {
-  if (!isServiceError(error)) return new DomainError('UNAVAILABLE', `${doing}: ${String(error)}`);
-  const message = `${doing}: ${error.details || status[error.code]}`;
+export function fromServiceError(error: unknown, peer: string, method: string): DomainError {
+  const cause = new Error(`${peer}.${method}: ${isServiceError(error) ? error.details || status[error.code] : String(error)}`, { cause: error });
+  const unreachable = (what: string) => new DomainError('UNAVAILABLE', `the ${peer} service ${what}; retry shortly`, { cause });
+  if (!isServiceError(error)) return unreachable('could not be called');
+  const refusal = (kind: DomainErrorKind) => new DomainError(kind, error.details || status[error.code], { cause });
   switch (error.code) {
     case status.INVALID_ARGUMENT:
     case status.OUT_OF_RANGE:
-      return new DomainError('INVALID_ARGUMENT', message);
+      return refusal('INVALID_ARGUMENT');
     case status.NOT_FOUND:
-      return new DomainError('NOT_FOUND', message);
+      return refusal('NOT_FOUND');
     case status.ALREADY_EXISTS:
-      return new DomainError('ALREADY_EXISTS', message);
+      return refusal('ALREADY_EXISTS');
     case status.FAILED_PRECONDITION:
     case status.ABORTED:
-      return new DomainError('FAILED_PRECONDITION', message);
+      return refusal('FAILED_PRECONDITION');
     case status.PERMISSION_DENIED:
-      return new DomainError('PERMISSION_DENIED', message);
+      return refusal('PERMISSION_DENIED');
     case status.UNAUTHENTICATED:
-      return new DomainError('UNAUTHENTICATED', message);
+      return refusal('UNAUTHENTICATED');
+    case status.DEADLINE_EXCEEDED:
+      return unreachable('did not answer in time');
     default:
-      return new DomainError('UNAVAILABLE', message);
+      return unreachable('is unavailable right now');
   }
 }

@@ -170,7 +170,8 @@ export class LocalStack {
     const prefix = name.toUpperCase();
     if (previous.address) env[`${prefix}_GRPC_PORT`] = previous.address.split(':')[1];
     env[name === 'gateway' ? 'GATEWAY_PORT' : `${prefix}_HTTP_PORT`] = new URL(previous.graphqlUrl).port;
-    // Telematics' device doors too, where the bikes know to find them.
+    // The gateway's metrics port, and telematics' device doors, where the bikes know to find them.
+    if (typeof previous.ready.metricsUrl === 'string') env.GATEWAY_METRICS_PORT = new URL(previous.ready.metricsUrl).port;
     if (typeof previous.ready.mqttUrl === 'string') env.TELEMATICS_MQTT_PORT = new URL(previous.ready.mqttUrl).port;
     if (typeof previous.ready.deviceUrl === 'string') env.TELEMATICS_DEVICE_HTTP_PORT = new URL(previous.ready.deviceUrl).port;
     const started = await ServiceProcess.start(name, env, { echo: this.options.echo, runtime: this.options.runtime });

@@ -1,5 +1,6 @@
-// Serves this process's metrics at GET /metrics in Prometheus' text format, on the HTTP server the
-// process already has (the subgraph's, or the gateway's), so there is no extra port to open.
+// Serves this process's metrics at GET /metrics in Prometheus' text format: on a service's subgraph
+// server (which only mesh workloads reach), and on the gateway's own metrics port (GATEWAY_METRICS_PORT),
+// never on its public one.
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Express } from 'express';
 import { PROMETHEUS } from './sdk';

@@ -11,7 +11,7 @@ export interface RideDependencies {
   /** Resolves when the rider may ride now. */
   verifyRider(riderId: string): Promise<void>;
   /** Holds the bike for the ride; resolves with where the bike is. Idempotent on rideId. */
-  reserveBike(bikeId: string, rideId: string): Promise<{ location?: GeoPoint }>;
+  reserveBike(bikeId: string, rideId: string, riderId: string): Promise<{ location?: GeoPoint }>;
   /** Puts a hold on the rider's wallet. Idempotent on holdKey. */
   authorizePayment(riderId: string, amount: Money, holdKey: string, description: string): Promise<void>;
   /** Unlocks the reserved bike. Idempotent on rideId. */

@@ -176,7 +176,7 @@ export class RideFlow {
       }
       let startLocation = current.startLocation;
       if (!attempted(current, 'AUTHORIZING')) {
-        startLocation = (await this.step(current, 'reserve_bike', () => this.services.reserveBike(current.bikeId, current.id))).location;
+        startLocation = (await this.step(current, 'reserve_bike', () => this.services.reserveBike(current.bikeId, current.id, current.riderId))).location;
         current = await this.advance({ ...current, startLocation }, 'AUTHORIZING');
       }
       if (!attempted(current, 'UNLOCKING')) {
@@ -192,9 +192,14 @@ export class RideFlow {
       this.logger.info({ rideId: active.id, riderId: active.riderId, bikeId: active.bikeId }, 'ride started');
       return active;
     } catch (error) {
-      const failure = error instanceof DomainError ? error : unavailable(`ride start failed: ${String(error)}`);
-      await this.undoStart(current, failure);
-      throw failure;
+      if (error instanceof DomainError) {
+        await this.undoStart(current, error);
+        throw error;
+      }
+      // A fault of ours, not a refusal: undone all the same, recorded without its details, and
+      // thrown as it is, so the gRPC layer logs it once with its stack and answers INTERNAL.
+      await this.undoStart(current, unavailable('the ride could not start because of an internal error; start again'));
+      throw error;
     }
   }
 

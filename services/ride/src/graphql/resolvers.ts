@@ -51,7 +51,7 @@ export function rideSubgraph(flow: RideFlow, store: RideStore, pricing: Pricing)
 
   return {
     schemaFile: `${__dirname}/schema.graphql`,
-    context: (riderId) => ({
+    context: ({ riderId }) => ({
       riderId,
       rides: batchLoader((ids) => store.findMany(ids), (ride) => ride.id),
     }),

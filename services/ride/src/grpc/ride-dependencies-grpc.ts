@@ -35,8 +35,8 @@ export function connectRideDependencies(
     async verifyRider(riderId) {
       await user.verifyRider({ riderId });
     },
-    async reserveBike(bikeId, rideId) {
-      const { bike } = await inventory.reserveBike({ bikeId, rideId });
+    async reserveBike(bikeId, rideId, riderId) {
+      const { bike } = await inventory.reserveBike({ bikeId, rideId, riderId });
       return { location: bike?.location };
     },
     async authorizePayment(riderId, amount, holdKey, description) {

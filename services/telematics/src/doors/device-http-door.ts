@@ -15,6 +15,7 @@ import type { IngestPipeline } from '../domain/ingest-pipeline';
 import type { Arrival } from '../domain/reading';
 import { IngestSummary } from '../domain/ingest-summary';
 import { recordRefusedDevice } from '../telematics-metrics';
+import { bodyErrorOf } from '../../../platform/src/http-body-errors';
 
 const MAX_READINGS = 5000;
 
@@ -133,15 +134,13 @@ export async function startDeviceHttpDoor(options: {
   );
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    const type = (error as { type?: string }).type;
+    const body = bodyErrorOf(error);
     const refusal =
       error instanceof DoorError
         ? error
-        : type === 'entity.too.large'
+        : body?.code === 'PAYLOAD_TOO_LARGE'
           ? new DoorError(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${options.maxBodyBytes} bytes; split the batch`)
-          : type === 'request.aborted' || type === 'entity.verify.failed' || type === 'encoding.unsupported'
-            ? new DoorError(400, 'BAD_REQUEST', (error as Error).message)
-            : undefined;
+          : body && new DoorError(body.httpStatus, body.code, body.message);
     if (refusal) {
       res.status(refusal.httpStatus).set(refusal.headers).json({ error: { code: refusal.code, message: refusal.message } });
       return;

@@ -37,7 +37,7 @@ export function telematicsSubgraph(reads: TelematicsReads): SubgraphDefinition<T
   const impactOf = (ride: { id: string }, context: TelematicsContext) => context.impacts.load(ride.id.toLowerCase());
   return {
     schemaFile: `${__dirname}/schema.graphql`,
-    context: (riderId, scopes) => ({
+    context: ({ riderId, scopes }) => ({
       riderId,
       scopes,
       impacts: batchLoader((ids) => reads.impacts.rides(ids), (impact) => impact.rideId),

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { alreadyExists, failedPrecondition, notFound, unauthenticated } from '../../../platform/src/errors';
 import type { AccessTokenIssuer, IssuedToken } from './access-tokens';
 import { assertMayRide, normaliseEmail, type Rider, type RiderStatus } from './rider';
+import type { LoginThrottle } from './login-throttle';
 import { hashPassword, verifyPassword } from './secrets';
 
 export interface RiderStore {
@@ -22,6 +23,7 @@ export class RiderAccounts {
   constructor(
     private readonly store: RiderStore,
     private readonly tokens: AccessTokenIssuer,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async register(input: { email: string; displayName: string; password: string }): Promise<Rider> {
@@ -65,10 +67,17 @@ export class RiderAccounts {
     return this.update(id, { status, reason });
   }
 
-  async login(email: string, password: string): Promise<{ rider: Rider; token: IssuedToken }> {
-    const credentials = await this.store.findCredentials(normaliseEmail(email));
+  /** `clientAddress`: where the attempt comes from (the app's address, as the gateway saw it), when known. */
+  async login(email: string, password: string, clientAddress?: string): Promise<{ rider: Rider; token: IssuedToken }> {
+    const account = normaliseEmail(email);
+    await this.throttle.check(account, clientAddress);
+    const credentials = await this.store.findCredentials(account);
     const matches = await verifyPassword(password, credentials?.passwordHash ?? UNKNOWN_RIDER_HASH);
-    if (!credentials || !matches) throw unauthenticated('email or password is wrong');
+    if (!credentials || !matches) {
+      await this.throttle.failed(account, clientAddress);
+      throw unauthenticated('email or password is wrong');
+    }
+    await this.throttle.succeeded(account);
     if (credentials.rider.status === 'SUSPENDED') {
       throw failedPrecondition('this rider is suspended; contact support to be reinstated');
     }

@@ -14,8 +14,9 @@ interface UserContext extends RequestContext {
 export function userSubgraph(accounts: RiderAccounts): SubgraphDefinition<UserContext> {
   return {
     schemaFile: `${__dirname}/schema.graphql`,
-    context: (riderId) => ({
+    context: ({ riderId, clientAddress }) => ({
       riderId,
+      clientAddress,
       // One query for all the riders a request names, however many entities the gateway asks for.
       riders: batchLoader((ids) => accounts.getMany(ids), (rider) => rider.id),
     }),
@@ -24,9 +25,9 @@ export function userSubgraph(accounts: RiderAccounts): SubgraphDefinition<UserCo
         me: async (_parent, _args, context) => accounts.get(requireRider(context)),
       },
       Mutation: {
-        login: async (_parent, args: { email: string; password: string }) => {
+        login: async (_parent, args: { email: string; password: string }, context) => {
           try {
-            const { rider, token } = await accounts.login(args.email, args.password);
+            const { rider, token } = await accounts.login(args.email, args.password, context.clientAddress);
             return { token: token.token, expiresAt: token.expiresAt.toISOString(), user: rider, errors: [] };
           } catch (error) {
             if (!(error instanceof DomainError) || !['UNAUTHENTICATED', 'FAILED_PRECONDITION'].includes(error.kind)) throw error;

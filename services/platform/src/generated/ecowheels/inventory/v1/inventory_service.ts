@@ -280,6 +280,8 @@ export interface ReserveBikeRequest {
   bikeId: string;
   /** The ride the bike is for (UUID). The idempotency key: repeating it returns the same reservation. */
   rideId: string;
+  /** The rider of that ride (UUID): while the bike is held, only they see where it is. Optional. */
+  riderId: string;
 }
 
 /** Response of ReserveBike. */
@@ -1799,7 +1801,7 @@ export const UpdateBikeStatusResponse: MessageFns<UpdateBikeStatusResponse> = {
 };
 
 function createBaseReserveBikeRequest(): ReserveBikeRequest {
-  return { bikeId: "", rideId: "" };
+  return { bikeId: "", rideId: "", riderId: "" };
 }
 
 export const ReserveBikeRequest: MessageFns<ReserveBikeRequest> = {
@@ -1809,6 +1811,9 @@ export const ReserveBikeRequest: MessageFns<ReserveBikeRequest> = {
     }
     if (message.rideId !== "") {
       writer.uint32(18).string(message.rideId);
+    }
+    if (message.riderId !== "") {
+      writer.uint32(26).string(message.riderId);
     }
     return writer;
   },
@@ -1842,6 +1847,14 @@ export const ReserveBikeRequest: MessageFns<ReserveBikeRequest> = {
             message.rideId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.riderId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1866,6 +1879,11 @@ export const ReserveBikeRequest: MessageFns<ReserveBikeRequest> = {
         : isSet(object.ride_id)
         ? globalThis.String(object.ride_id)
         : "",
+      riderId: isSet(object.riderId)
+        ? globalThis.String(object.riderId)
+        : isSet(object.rider_id)
+        ? globalThis.String(object.rider_id)
+        : "",
     };
   },
 
@@ -1877,6 +1895,9 @@ export const ReserveBikeRequest: MessageFns<ReserveBikeRequest> = {
     if (message.rideId !== "") {
       obj.rideId = message.rideId;
     }
+    if (message.riderId !== "") {
+      obj.riderId = message.riderId;
+    }
     return obj;
   },
 
@@ -1887,6 +1908,7 @@ export const ReserveBikeRequest: MessageFns<ReserveBikeRequest> = {
     const message = createBaseReserveBikeRequest();
     message.bikeId = object.bikeId ?? "";
     message.rideId = object.rideId ?? "";
+    message.riderId = object.riderId ?? "";
     return message;
   },
 };

@@ -1,0 +1,357 @@
+// The standing bad-input corpus: what a careless client or an attacker sends, against the real
+// stack. Each case asserts the exact answer (HTTP status and code, or gRPC status), never "some
+// error"; and after all of them, that no process crashed. The cases are grouped by door: the
+// GraphQL gateway (body, headers, operations, variables, limits, APQ, abuse), gRPC (malformed bytes,
+// wrong types, sizes, deadlines, unlisted callers) and the telematics device door.
+import { createHash, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { Client, Metadata, status, type ServiceDefinition } from '@grpc/grpc-js';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { request } from 'undici';
+import { InventoryServiceService } from '../../services/platform/src/generated/ecowheels/inventory/v1/inventory_service';
+import { PaymentServiceService } from '../../services/platform/src/generated/ecowheels/payment/v1/payment_service';
+import { RideServiceService } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
+import { TelematicsServiceService } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
+import AUTHORIZATION from '../../services/platform/src/mesh/authorization.generated.json';
+import { channelOptionsFor, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import type { ProcessName, ServiceName } from '../../services/platform/src/local-stack/launched-service';
+import { newRider } from '../support/fixtures';
+import { describeWithPostgres } from '../support/postgres';
+import { TEST_ENV, useTestStack } from '../support/stack';
+
+interface HttpCase {
+  name: string;
+  method?: 'GET' | 'POST';
+  /** Appended to the endpoint (a GET's query string). */
+  query?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Expected HTTP status and error code (the first error's extensions.code). */
+  status: number;
+  code: string;
+}
+
+const summary: string[] = [];
+const record = (door: string, outcome: string) => summary.push(`${door}: ${outcome}`);
+
+describeWithPostgres('bad input, every door', () => {
+  const running = useTestStack({
+    USER_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+    USER_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000',
+    GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: '1000',
+    GATEWAY_MAX_DEPTH: '5',
+    GATEWAY_MAX_COST: '100',
+  });
+  let url: string;
+  let apiKey: string;
+  beforeAll(async () => {
+    url = running.stack.service('gateway').graphqlUrl;
+    apiKey = (await running.clients.user.createApiClient({ name: 'Bad input corpus', scopes: [] })).apiKey;
+  });
+  afterAll(() => {
+    const counts = new Map<string, number>();
+    for (const line of summary) counts.set(line, (counts.get(line) ?? 0) + 1);
+    console.log(`bad-input corpus: ${summary.length} cases\n  ${[...counts].map(([line, count]) => `${String(count).padStart(4)}  ${line}`).join('\n  ')}`);
+  });
+
+  // ---------------------------------------------------------------- GraphQL gateway
+  const json = (value: unknown) => JSON.stringify(value);
+  const query = (text: string, extra: Record<string, unknown> = {}) => json({ query: text, ...extra });
+  const deep = '{ bikesNear(lat: 52, lon: 4, radiusMeters: 100) { edges { node { station { location { latitude } } } } } }';
+  const wide = `{ ${Array.from({ length: 12 }, (_, n) => `t${n}: tariff { holdMinutes unlockFee { amountMinor currency } }`).join(' ')} }`;
+  const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: tariff { holdMinutes }`).join(' ')} }`;
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+  const login = (email: string, password = 'not the password') => query('mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code } } }', { variables: { e: email, p: password } });
+
+  const gatewayCases: HttpCase[] = [
+    // Headers: the API key and the rider token.
+    { name: 'no API key', headers: { 'x-api-key': '' }, body: query('{ tariff { holdMinutes } }'), status: 401, code: 'UNAUTHENTICATED' },
+    ...['x', 'not-a-key', 'a'.repeat(500), 'clé', 'key with spaces', '\' OR 1=1 --', '../../etc/passwd', '%00', '{"$ne":null}', 'ew_0000000000000000'].map(
+      (key): HttpCase => ({ name: `made-up API key ${JSON.stringify(key.slice(0, 20))}`, headers: { 'x-api-key': key }, body: query('{ tariff { holdMinutes } }'), status: 401, code: 'UNAUTHENTICATED' }),
+    ),
+    ...['Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearer x.y.z', 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'bearer', 'Token abc', 'Bearer a b', `Bearer ${'a'.repeat(5000)}`, 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'].map(
+      (authorization): HttpCase => ({ name: `bad rider token ${JSON.stringify(authorization.slice(0, 24))}`, headers: { authorization }, body: query('{ me { id } }'), status: 401, code: 'UNAUTHENTICATED' }),
+    ),
+    // Body: media type, charset, encoding, size, JSON.
+    ...['latin1', 'iso-8859-1', 'utf-16', 'utf-16le', 'koi8-r', 'utf-7', 'bogus', 'windows-1252', 'UTF-32'].map(
+      (charset): HttpCase => ({ name: `charset ${charset}`, headers: { 'content-type': `application/json; charset=${charset}` }, body: query('{ tariff { holdMinutes } }'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }),
+    ),
+    ...['compress', 'zstd', 'bogus', 'x-gzip-but-not', 'gzip, bogus'].map(
+      (encoding): HttpCase => ({ name: `content-encoding ${encoding}`, headers: { 'content-encoding': encoding }, body: query('{ tariff { holdMinutes } }'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }),
+    ),
+    ...['gzip', 'deflate', 'br'].map(
+      (encoding): HttpCase => ({ name: `content-encoding ${encoding} on a plain body`, headers: { 'content-encoding': encoding }, body: query('{ tariff { holdMinutes } }'), status: 400, code: 'BAD_REQUEST' }),
+    ),
+    { name: 'gzip body that is gzip but not JSON', headers: { 'content-encoding': 'gzip' }, body: gzipSync('not json'), status: 400, code: 'BAD_REQUEST' },
+    ...['{', '{"query":', '{"query": "{ tariff }"', 'nul\u0000l', '{"query": undefined}', "{'query': 1}", '[1,', '"unterminated', '{"a":1,}', '\u0000'].map(
+      (body): HttpCase => ({ name: `invalid JSON ${JSON.stringify(body)}`, body, status: 400, code: 'BAD_REQUEST' }),
+    ),
+    { name: 'body over the size limit', body: query(`{ tariff { holdMinutes } } #${'x'.repeat(70 * 1024)}`), status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    ...[json(null), json(42), json('a string'), json(true), json([])].map((body): HttpCase => ({ name: `body ${body}`, body, status: 400, code: 'BAD_REQUEST' })),
+    { name: 'a batch of operations', body: json([{ query: '{ tariff { holdMinutes } }' }, { query: '{ tariff { holdMinutes } }' }]), status: 400, code: 'BAD_REQUEST' },
+    { name: 'no query', body: json({}), status: 400, code: 'BAD_REQUEST' },
+    ...[42, { a: 1 }, ['{ tariff { holdMinutes } }'], true].map((value): HttpCase => ({ name: `query ${json(value)}`, body: json({ query: value }), status: 400, code: 'BAD_REQUEST' })),
+    ...[42, 'a string', ['x'], true].map((value): HttpCase => ({ name: `variables ${json(value)}`, body: query('{ tariff { holdMinutes } }', { variables: value }), status: 400, code: 'BAD_REQUEST' })),
+    ...[42, 'a string', ['x']].map((value): HttpCase => ({ name: `extensions ${json(value)}`, body: query('{ tariff { holdMinutes } }', { extensions: value }), status: 400, code: 'BAD_REQUEST' })),
+    ...[42, ['x'], { a: 1 }].map((value): HttpCase => ({ name: `operationName ${json(value)}`, body: query('{ tariff { holdMinutes } }', { operationName: value }), status: 400, code: 'BAD_REQUEST' })),
+    { name: 'text/plain body (a cross-site form post)', headers: { 'content-type': 'text/plain' }, body: query('{ tariff { holdMinutes } }'), status: 400, code: 'BAD_REQUEST' },
+    // Operations.
+    { name: 'unknown operationName', body: query('query A { tariff { holdMinutes } }', { operationName: 'B' }), status: 400, code: 'OPERATION_RESOLUTION_FAILURE' },
+    { name: 'two operations, none named', body: query('query A { tariff { holdMinutes } } query B { tariff { unlockFee { amountMinor } } }'), status: 400, code: 'OPERATION_RESOLUTION_FAILURE' },
+    { name: 'operationName for an anonymous operation', body: query('{ tariff { holdMinutes } }', { operationName: 'A' }), status: 400, code: 'OPERATION_RESOLUTION_FAILURE' },
+    { name: 'only fragments, no operation', body: query('fragment F on Tariff { holdMinutes }'), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+    { name: 'a subscription', body: query('subscription { tariff { holdMinutes } }'), status: 400, code: 'BAD_REQUEST' },
+    { name: 'a content-type that does not parse', headers: { 'content-type': 'application/json; charset' }, body: query('{ tariff { holdMinutes } }'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    { name: 'a mutation over GET', method: 'GET', query: `?query=${encodeURIComponent('mutation { login(email: "a@b.c", password: "x") { token } }')}`, status: 405, code: 'BAD_REQUEST' },
+    ...['{', '{ tariff { holdMinutes }', 'query {', '{ tariff(', '}}}', 'query Q($a: ) { tariff { holdMinutes } }', '{ "string" }', '{ tariff { holdMinutes } } extra', '# only a comment', ''].map(
+      (text): HttpCase => ({ name: `syntax error ${JSON.stringify(text)}`, body: query(text), status: text === '' ? 400 : 400, code: text === '' ? 'BAD_REQUEST' : 'GRAPHQL_PARSE_FAILED' }),
+    ),
+    ...['{ nope }', '{ tariff { nope } }', '{ bikesNear { edges { node { id } } } }', '{ tariff }', '{ tariff { holdMinutes(x: 1) } }', 'mutation { nope }', '{ __type { name } }', '{ me { id } me: tariff { holdMinutes } }'].map(
+      (text): HttpCase => ({ name: `invalid document ${JSON.stringify(text)}`, body: query(text), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }),
+    ),
+    // Variables: wrong types are refused before anything runs (the gateway validates them against
+    // the operation, hence a validation failure rather than Apollo Server's BAD_USER_INPUT).
+    ...[
+      ['lat as a string', { lat: 'north' }],
+      ['lat as null', { lat: null }],
+      ['lat missing', {}],
+      ['radius as a float', { lat: 52, radius: 1.5 }],
+      ['radius as a string', { lat: 52, radius: '100' }],
+      ['lat as an object', { lat: { a: 1 } }],
+      ['lat as an array', { lat: [52] }],
+      ['lat as a huge number', { lat: 1e400 }],
+    ].map(([name, variables]): HttpCase => ({
+      name: `variable ${name as string}`,
+      body: query('query ($lat: Float!, $radius: Int) { bikesNear(lat: $lat, lon: 4, radiusMeters: $radius) { edges { node { id } } } }', { variables }),
+      status: 400,
+      code: 'GRAPHQL_VALIDATION_FAILED',
+    })),
+    // Values out of range are refused by the resolver, with the field named.
+    ...['lat: 91, lon: 4, radiusMeters: 100', 'lat: -91, lon: 4, radiusMeters: 100', 'lat: 52, lon: 181, radiusMeters: 100', 'lat: 52, lon: 4, radiusMeters: 0', 'lat: 52, lon: 4, radiusMeters: 50001', 'lat: 52, lon: 4, radiusMeters: 100, first: 0', 'lat: 52, lon: 4, radiusMeters: 100, first: -1', 'lat: 52, lon: 4, radiusMeters: 100, after: "not a cursor"'].map(
+      (args): HttpCase => ({ name: `bikesNear(${args})`, body: query(`{ bikesNear(${args}) { edges { node { id } } } }`), status: 200, code: 'BAD_USER_INPUT' }),
+    ),
+    ...['x', '', '00000000-0000-0000-0000-00000000000g', 'a'.repeat(300), '1; DROP TABLE bikes', '\u0000'].map(
+      (id): HttpCase => ({ name: `bike(id: ${JSON.stringify(id.slice(0, 20))})`, body: query('query ($id: ID!) { bike(id: $id) { id } }', { variables: { id } }), status: 200, code: 'BAD_USER_INPUT' }),
+    ),
+    // Limits.
+    { name: 'a query deeper than the limit', body: query(deep), status: 400, code: 'QUERY_TOO_DEEP' },
+    { name: 'a query costlier than the limit', body: query(wide), status: 400, code: 'QUERY_TOO_COMPLEX' },
+    { name: '16 aliases', body: query(aliases(16)), status: 400, code: 'TOO_MANY_ALIASES' },
+    { name: '300 aliases (too costly as well: the plainest limit answers)', body: query(aliases(300)), status: 400, code: 'TOO_MANY_ALIASES' },
+    { name: 'a page of 101 bikes (the cost counts `first`)', body: query('{ bikesNear(lat: 52, lon: 4, radiusMeters: 100, first: 101) { edges { node { id } } } }'), status: 400, code: 'QUERY_TOO_COMPLEX' },
+    {
+      name: 'two aliased logins in one request',
+      body: query('mutation { a: login(email: "a@b.c", password: "1") { token } b: login(email: "a@b.c", password: "2") { token } }'),
+      status: 400,
+      code: 'MUTATION_REPEATED',
+    },
+    {
+      name: 'logins repeated through a fragment',
+      body: query('mutation { ...L ...L2 } fragment L on Mutation { login(email: "a@b.c", password: "1") { token } } fragment L2 on Mutation { x: login(email: "a@b.c", password: "2") { token } }'),
+      status: 400,
+      code: 'MUTATION_REPEATED',
+    },
+    // Automatic persisted queries.
+    { name: 'APQ version 2', body: query('{ tariff { holdMinutes } }', { extensions: { persistedQuery: { version: 2, sha256Hash: hash('{ tariff { holdMinutes } }') } } }), status: 400, code: 'PERSISTED_QUERY_VERSION_UNSUPPORTED' },
+    { name: 'APQ hash of another query', body: query('{ tariff { holdMinutes } }', { extensions: { persistedQuery: { version: 1, sha256Hash: hash('{ other }') } } }), status: 400, code: 'PERSISTED_QUERY_HASH_MISMATCH' },
+    { name: 'APQ hash not hex', body: query('{ tariff { holdMinutes } }', { extensions: { persistedQuery: { version: 1, sha256Hash: 'zz' } } }), status: 400, code: 'PERSISTED_QUERY_INVALID' },
+    { name: 'APQ hash upper-case', body: query('{ tariff { holdMinutes } }', { extensions: { persistedQuery: { version: 1, sha256Hash: hash('{ tariff { holdMinutes } }').toUpperCase() } } }), status: 400, code: 'PERSISTED_QUERY_INVALID' },
+    { name: 'APQ persistedQuery a string', body: query('{ tariff { holdMinutes } }', { extensions: { persistedQuery: 'yes' } }), status: 400, code: 'PERSISTED_QUERY_INVALID' },
+    { name: 'APQ without version', body: query('{ tariff { holdMinutes } }', { extensions: { persistedQuery: { sha256Hash: hash('{ tariff { holdMinutes } }') } } }), status: 400, code: 'PERSISTED_QUERY_VERSION_UNSUPPORTED' },
+    { name: 'APQ unknown hash, no query', body: json({ extensions: { persistedQuery: { version: 1, sha256Hash: hash(randomUUID()) } } }), status: 200, code: 'PERSISTED_QUERY_NOT_FOUND' },
+    {
+      name: 'APQ over GET with the wrong hash',
+      method: 'GET',
+      query: `?query=${encodeURIComponent('{ tariff { holdMinutes } }')}&extensions=${encodeURIComponent(json({ persistedQuery: { version: 1, sha256Hash: hash('x') } }))}`,
+      status: 400,
+      code: 'PERSISTED_QUERY_HASH_MISMATCH',
+    },
+    { name: 'GET with extensions that are not JSON', method: 'GET', query: `?query=${encodeURIComponent('{ tariff { holdMinutes } }')}&extensions=%7B`, status: 400, code: 'BAD_REQUEST' },
+    { name: 'GET with variables that are not JSON', method: 'GET', query: `?query=${encodeURIComponent('{ tariff { holdMinutes } }')}&variables=%7B`, status: 400, code: 'BAD_REQUEST' },
+    { name: 'GET without a query', method: 'GET', query: '', status: 400, code: 'BAD_REQUEST' },
+    // Login with text the database cannot store, and other odd credentials.
+    { name: 'login with a NUL byte in the email', body: login('rider\u0000@example.test'), status: 200, code: 'BAD_USER_INPUT' },
+    { name: 'login with a NUL byte in the password', body: login('nobody@example.test', 'pass\u0000word'), status: 200, code: 'UNAUTHENTICATED' },
+    { name: 'login with a 10,000-character email', body: login(`${'a'.repeat(10_000)}@example.test`), status: 200, code: 'UNAUTHENTICATED' },
+    { name: 'login with a lone surrogate in the email', body: login('\ud800@example.test'), status: 200, code: 'UNAUTHENTICATED' },
+    { name: 'login with an email as a number', body: query('mutation { login(email: 1, password: "x") { token } }'), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+  ];
+
+  /** The gateway's answer: status and the first error's code (or the login payload's, for login). */
+  async function send(testCase: HttpCase): Promise<{ status: number; code: string | undefined; retryAfter?: string | null }> {
+    const response = await request(`${url}${testCase.query ?? ''}`, {
+      method: testCase.method ?? 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'apollo-require-preflight': 'true', ...testCase.headers },
+      body: testCase.method === 'GET' ? undefined : testCase.body,
+    });
+    const text = await response.body.text();
+    let parsed: { errors?: { extensions?: { code?: string } }[]; data?: { login?: { errors?: { code: string }[] } } } = {};
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: the code stays undefined and the case fails with the status it got
+    }
+    const code = parsed.errors?.[0]?.extensions?.code ?? parsed.data?.login?.errors?.[0]?.code;
+    return { status: response.statusCode, code, retryAfter: response.headers['retry-after'] as string | undefined };
+  }
+
+  it.each(gatewayCases.map((testCase) => [testCase.name, testCase] as const))('gateway: %s', async (_name, testCase) => {
+    const answer = await send(testCase);
+    record('gateway', `${answer.status} ${answer.code}`);
+    expect({ status: answer.status, code: answer.code }).toEqual({ status: testCase.status, code: testCase.code });
+  });
+
+  it('gateway: failed logins for one account are locked out after 3, with Retry-After, and the right password is refused meanwhile', async () => {
+    const rider = await newRider(running.clients);
+    for (let attempt = 0; attempt < 3; attempt += 1) expect((await send({ name: '', body: login(rider.email), status: 200, code: '' })).code).toBe('UNAUTHENTICATED');
+    const locked = await send({ name: '', body: login(rider.email, rider.password), status: 200, code: '' });
+    record('gateway', `${locked.status} ${locked.code}`);
+    expect(locked).toMatchObject({ status: 200, code: 'RATE_LIMITED' });
+    expect(Number(locked.retryAfter)).toBeGreaterThan(0);
+  });
+
+  // ---------------------------------------------------------------- gRPC
+  const definitions: Record<ServiceName, [string, ServiceDefinition]> = {
+    user: ['ecowheels.user.v1.UserService', UserServiceService as unknown as ServiceDefinition],
+    inventory: ['ecowheels.inventory.v1.InventoryService', InventoryServiceService as unknown as ServiceDefinition],
+    payment: ['ecowheels.payment.v1.PaymentService', PaymentServiceService as unknown as ServiceDefinition],
+    ride: ['ecowheels.ride.v1.RideService', RideServiceService as unknown as ServiceDefinition],
+    telematics: ['ecowheels.telematics.v1.TelematicsService', TelematicsServiceService as unknown as ServiceDefinition],
+  };
+  const methods = Object.entries(definitions).flatMap(([service, [fullName, definition]]) =>
+    Object.values(definition).map((method) => ({ service: service as ServiceName, fullName, path: method.path, name: method.path.split('/').pop()!, streaming: method.requestStream })),
+  );
+  const identities = ['user', 'inventory', 'payment', 'ride', 'telematics', 'gateway', 'operator'];
+  const clients = new Map<string, Client>();
+  const clientAs = (service: ServiceName, identity: string) => {
+    const key = `${service}/${identity}`;
+    if (!clients.has(key)) {
+      const address = running.stack.service(service).address;
+      const mesh = meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
+      clients.set(key, new Client(address, mesh.client, { ...channelOptionsFor(mesh, address), 'grpc.max_send_message_length': 16 * 1024 * 1024 }));
+    }
+    return clients.get(key)!;
+  };
+  afterAll(() => {
+    for (const client of clients.values()) client.close();
+  });
+
+  /** Calls a method with raw bytes and answers the status code. */
+  function callRaw(method: (typeof methods)[number], bytes: Buffer, options: { identity?: string; deadlineMs?: number } = {}): Promise<status> {
+    const client = clientAs(method.service, options.identity ?? 'operator');
+    const deadline = Date.now() + (options.deadlineMs ?? 10_000);
+    const identity = (value: Buffer) => value;
+    return new Promise((resolve) => {
+      const done = (error: { code: status } | null) => resolve(error ? error.code : status.OK);
+      if (method.streaming) {
+        const call = client.makeClientStreamRequest(method.path, identity, identity, new Metadata(), { deadline }, done);
+        call.write(bytes);
+        call.end();
+      } else {
+        client.makeUnaryRequest(method.path, identity, identity, bytes, new Metadata(), { deadline }, done);
+      }
+    });
+  }
+
+  const garbage: [string, Buffer][] = [
+    ['a length past the end', Buffer.from([0x0a, 0x05, 0x01])],
+    ['a varint that never ends', Buffer.alloc(11, 0xff)],
+    ['wire type 7', Buffer.from([0x0f, 0x01])],
+  ];
+  const malformed = methods.flatMap((method) => garbage.map(([what, bytes]) => [`${method.service}.${method.name} with ${what}`, method, bytes] as const));
+  /** A caller the mesh policy lets call the method, so the bytes are what is judged. */
+  const allowedCaller = (method: (typeof methods)[number]) => (AUTHORIZATION as Record<string, Record<string, string[]>>)[method.fullName][method.name][0];
+  it.each(malformed)('gRPC: %s answers INVALID_ARGUMENT', async (_name, method, bytes) => {
+    const code = await callRaw(method, bytes, { identity: allowedCaller(method) });
+    record('gRPC malformed bytes', status[code]);
+    expect(status[code]).toBe('INVALID_ARGUMENT');
+  });
+
+  const unlisted = methods.flatMap((method) => {
+    const allowed = (AUTHORIZATION as Record<string, Record<string, string[]>>)[method.fullName][method.name];
+    const caller = identities.find((identity) => !allowed.includes(identity));
+    return caller ? [[`${method.service}.${method.name} called by ${caller}`, method, caller] as const] : [];
+  });
+  it.each(unlisted)('gRPC: %s, who is not listed, answers PERMISSION_DENIED', async (_name, method, caller) => {
+    const code = await callRaw(method, Buffer.alloc(0), { identity: caller });
+    record('gRPC unlisted caller', status[code]);
+    expect(status[code]).toBe('PERMISSION_DENIED');
+  });
+
+  // Every method with a required field; an empty batch or list is a valid request.
+  const emptyRequests = methods.filter((method) => !/^(GetTokenVerificationKeys|ListStations|GetPricing|Ingest|RecordBikeTelemetry|Batch.*)$/.test(method.name));
+  it.each(emptyRequests.map((method) => [`${method.service}.${method.name}`, method] as const))('gRPC: %s with every field left empty answers INVALID_ARGUMENT', async (_name, method) => {
+    const code = await callRaw(method, Buffer.alloc(0), { identity: allowedCaller(method) });
+    record('gRPC empty request', status[code]);
+    expect(status[code]).toBe('INVALID_ARGUMENT');
+  });
+
+  /** A payment request whose Money (field 2) holds `amount` minor units, as int64 on the wire. */
+  const withAmount = (amount: bigint, first: string) => {
+    const money = new BinaryWriter().uint32(8).int64(amount).uint32(18).string('EUR').finish();
+    return Buffer.from(new BinaryWriter().uint32(10).string(first).uint32(18).bytes(money).uint32(26).string(randomUUID()).finish());
+  };
+  const payment = (name: string) => methods.find((method) => method.service === 'payment' && method.name === name)!;
+  it.each([
+    ['TopUpWallet', 2n ** 60n],
+    ['TopUpWallet', 2n ** 53n + 1n],
+    ['TopUpWallet', -(2n ** 62n)],
+    ['Authorize', 2n ** 60n],
+    ['Capture', 2n ** 60n],
+    ['Refund', 2n ** 60n],
+  ] as const)('gRPC: payment.%s with an amount of %s minor units, beyond a safe number, answers INVALID_ARGUMENT', async (name, amount) => {
+    const code = await callRaw(payment(name), withAmount(amount, randomUUID()));
+    record('gRPC int64 beyond 2^53', status[code]);
+    expect(status[code]).toBe('INVALID_ARGUMENT');
+  });
+
+  it.each(['user', 'inventory', 'payment', 'ride', 'telematics'] as const)('gRPC: %s refuses a request over 4 MB with RESOURCE_EXHAUSTED', async (service) => {
+    const method = methods.find((candidate) => candidate.service === service && !candidate.streaming)!;
+    const code = await callRaw(method, Buffer.from(new BinaryWriter().uint32(10).string('x'.repeat(5 * 1024 * 1024)).finish()));
+    record('gRPC oversized', status[code]);
+    expect(status[code]).toBe('RESOURCE_EXHAUSTED');
+  });
+
+  it.each(['user', 'inventory', 'payment', 'ride', 'telematics'] as const)('gRPC: %s, called with a deadline already past, answers DEADLINE_EXCEEDED', async (service) => {
+    const method = methods.find((candidate) => candidate.service === service && !candidate.streaming)!;
+    const code = await callRaw(method, Buffer.alloc(0), { deadlineMs: -1 });
+    record('gRPC past deadline', status[code]);
+    expect(status[code]).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it('gRPC: a NUL byte in a rider\'s email answers INVALID_ARGUMENT', async () => {
+    const code = await running.clients.user.createRider({ email: 'nul\u0000@example.test', displayName: 'Nul', password: 'a long password' }).then(
+      () => status.OK,
+      (error: { code: status }) => error.code,
+    );
+    record('gRPC text the database refuses', status[code]);
+    expect(status[code]).toBe('INVALID_ARGUMENT');
+  });
+
+  // ---------------------------------------------------------------- telematics device door
+  const deviceCases: HttpCase[] = [
+    { name: 'no device key', headers: {}, body: '{}', status: 401, code: 'UNAUTHENTICATED' },
+    ...['Bearer x', `Bearer ${randomUUID()}`, `Bearer ${randomUUID()}:`, `Bearer ${randomUUID()}:secret`, 'Basic abc', `Bearer ${'a'.repeat(36)}:s`].map(
+      (authorization): HttpCase => ({ name: `device key ${JSON.stringify(authorization.slice(0, 20))}`, headers: { authorization }, body: '{}', status: 401, code: 'UNAUTHENTICATED' }),
+    ),
+  ];
+  it.each(deviceCases.map((testCase) => [testCase.name, testCase] as const))('device door: %s', async (_name, testCase) => {
+    const response = await request(`${running.stack.service('telematics').ready.deviceUrl as string}/v1/readings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...testCase.headers },
+      body: testCase.body,
+    });
+    const body = (await response.body.json()) as { error?: { code?: string } };
+    record('device door', `${response.statusCode} ${body.error?.code}`);
+    expect({ status: response.statusCode, code: body.error?.code }).toEqual({ status: testCase.status, code: testCase.code });
+  });
+
+  it('no process crashed, and every one still answers', async () => {
+    const names: ProcessName[] = ['user', 'inventory', 'payment', 'ride', 'telematics', 'gateway'];
+    expect(Object.fromEntries(names.map((name) => [name, running.stack.service(name).ending ?? 'running']))).toEqual(Object.fromEntries(names.map((name) => [name, 'running'])));
+    expect((await send({ name: '', body: query('{ tariff { holdMinutes } }'), status: 200, code: '' })).status).toBe(200);
+    const total = summary.length;
+    expect(total).toBeGreaterThanOrEqual(200);
+  });
+});
