@@ -22,6 +22,7 @@ import type { Logger } from '../logger';
 import { recordRpcServerDuration } from '../telemetry/tracing';
 import { toGrpcStatus } from './status';
 import { invalidArgument } from '../errors';
+import { drawFault, faultsFromEnvironment } from './fault-injection';
 import { DRAIN_MS } from '../run-service';
 import AUTHORIZATION from '../mesh/authorization.generated.json';
 import { identityOf, type MeshCredentials } from '../mesh/credentials';
@@ -161,6 +162,7 @@ async function* decodedRequests(stream: AsyncIterable<unknown>): AsyncIterable<u
 
 function wrapHandlers<S>(service: GrpcService<S>, logger: Logger, authorize: boolean): UntypedServiceImplementation {
   const serviceName = service.name;
+  const faults = faultsFromEnvironment(); // the chaos tests only
   const implementation: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(service.handlers) as [string, (r: unknown, c: CallContext) => Promise<unknown>][]) {
     // A client stream hands the handler its requests as an async iterable; the rest is the same.
@@ -182,9 +184,16 @@ function wrapHandlers<S>(service: GrpcService<S>, logger: Logger, authorize: boo
         }
       }
       const request = streaming ? decodedRequests(call as ServerReadableStream<unknown, unknown>) : (call as ServerUnaryCall<unknown, unknown>).request;
+      const fault = faults && drawFault(faults, identityOf(call.getAuthContext().sslPeerCertificate));
+      if (fault === 'unavailable') {
+        callback({ code: status.UNAVAILABLE, details: 'injected fault: not run' });
+        return;
+      }
       const handled = request instanceof Undecodable ? Promise.reject(undecodable(request.problem)) : handler(request, { metadata: call.metadata, peer: call.getPeer() });
       handled.then(
-        (response) => {
+        async (response) => {
+          if (fault === 'lost') return callback({ code: status.UNAVAILABLE, details: 'injected fault: done, answer lost' });
+          if (fault === 'late') await new Promise((resolve) => setTimeout(resolve, faults!.lateMs));
           done(0);
           callback(null, response);
         },
