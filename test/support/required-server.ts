@@ -2,6 +2,9 @@
 // server fails the suite, never skips it; on a laptop without one the suite is skipped with a note.
 import { spawnSync } from 'node:child_process';
 
+/** Marks a suite skipped for want of a server; summary-reporter.js lists each reason. */
+export const SKIP_MARK = '[skipped: ';
+
 export interface RequiredServer {
   name: string;
   url: string;
@@ -30,7 +33,7 @@ export function describeNeeding(server: RequiredServer, name: string, body: () =
       });
     });
   } else {
-    console.warn(`skipping "${name}": no ${server.name} at ${server.url} (set ${server.variable}, or run a server)`);
-    describe.skip(name, body);
+    // The reason is in the suite's name, so the summary line at the end of the run can say it.
+    describe.skip(`${name} ${SKIP_MARK}no ${server.name} at ${server.url}; set ${server.variable}, or run a server]`, body);
   }
 }

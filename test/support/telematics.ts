@@ -14,6 +14,7 @@ import { channelOptionsFor, httpDispatcher, meshCredentials } from '../../servic
 import { FileZoneStore } from '../../services/telematics/src/zones/file-zone-store';
 import { telematicsClient, type TestClient } from './grpc-clients';
 import { SingleService, TEST_ENV } from './stack';
+import { unusedAddress } from './unused-address';
 
 export { readingsTopic } from '../../services/telematics/src/doors/mqtt-topics';
 
@@ -60,11 +61,12 @@ export class TelematicsUnderTest {
 
   static async start(env: Record<string, string> = {}): Promise<TelematicsUnderTest> {
     const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-telematics-'));
+    const nowhere = await unusedAddress();
     const service = await SingleService.start('telematics', {
       DATA_DIR: dataDir,
       // Nothing listens there: telematics logs that it cannot relay positions, and goes on.
-      INVENTORY_SERVICE_ADDR: '127.0.0.1:9',
-      RIDE_SERVICE_ADDR: '127.0.0.1:9',
+      INVENTORY_SERVICE_ADDR: nowhere,
+      RIDE_SERVICE_ADDR: nowhere,
       TELEMATICS_CALL_DEADLINE_MS: '300',
       ...env,
     });

@@ -4,7 +4,7 @@
 // period; a stop that takes longer exits 1. A bad configuration becomes one clear message and exit
 // code 78 (EX_CONFIG) instead of a stack trace.
 import { ConfigError } from './config';
-import { shutdownTelemetry } from './telemetry/sdk';
+import { shutdownTelemetry, traceExportDescription } from './telemetry/sdk';
 import { processOutput, type Logger } from './logger';
 
 export interface StartedService {
@@ -66,9 +66,9 @@ export function runService(name: string, start: () => Promise<{ service: Started
 }
 
 /**
- * The line the launcher and the tests wait for, with the addresses the process listens on. It is
- * written whatever LOG_LEVEL says, since starting up is not optional news.
+ * The line the launcher and the tests wait for, with the addresses the process listens on and where
+ * its spans go. It is written whatever LOG_LEVEL says, since starting up is not optional news.
  */
 export function announceReady(logger: Logger, addresses: Record<string, unknown>): void {
-  logger.child({}, { level: 'info' }).info(addresses, 'ready');
+  logger.child({}, { level: 'info' }).info({ ...addresses, traces: traceExportDescription() }, 'ready');
 }

@@ -35,15 +35,25 @@ function processName(): string {
  * or an exporter is named. Without one, spans still exist: trace context still flows from service
  * to service, and trace ids still reach logs and responses.
  */
+/** Where this process sends its spans, as its "ready" line says: "none", or the exporters. */
+let traceExport = 'none';
+export function traceExportDescription(): string {
+  return traceExport;
+}
+
 function spanProcessors(): SpanProcessor[] {
   const named = process.env.OTEL_TRACES_EXPORTER;
   const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   const exporters = (named ?? (endpoint ? 'otlp' : 'none')).split(',').map((name) => name.trim());
   return exporters.flatMap((name): SpanProcessor[] => {
     if (name === 'none') return [];
-    if (name === 'console') return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
+    if (name === 'console') {
+      traceExport = 'console';
+      return [new SimpleSpanProcessor(new ConsoleSpanExporter())];
+    }
     if (name === 'otlp') {
       const exporter = otlpExporter();
+      if (exporter) traceExport = `otlp to ${endpoint ?? 'the default endpoint'}`;
       return exporter ? [new BatchSpanProcessor(exporter)] : [];
     }
     // As the OpenTelemetry SDK does: a wrong setting costs the traces, never the service.
