@@ -42,6 +42,7 @@ export function openZoneStore(config: Pick<TelematicsConfig, 'rawZone'>): ZoneSt
   const { url, s3Endpoint, s3Region } = config.rawZone;
   if (url.startsWith('s3://')) {
     // Loaded only when used: the AWS SDK is large, and a laptop never needs it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for an S3 raw zone
     const { S3ZoneStore } = require('./zones/s3-zone-store') as typeof import('./zones/s3-zone-store');
     return new S3ZoneStore({ url, endpoint: s3Endpoint, region: s3Region, writerId });
   }

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const report = setInterval(() => console.log(JSON.stringify(fleet.counts())), 10_000);
   const stop = () => {
     clearInterval(report);
-    fleet.stop().then(() => {
+    void fleet.stop().then(() => {
       console.log(`stopped: ${JSON.stringify(fleet.counts())}`);
       process.exit(0);
     });
