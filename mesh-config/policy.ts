@@ -1,7 +1,9 @@
 // The one source of the mesh's per-call policy: for each service, who may call each method, how
 // long a call may take, and whether a failed call may be retried. `npm run mesh` turns it into the
 // Istio AuthorizationPolicies and VirtualService routes (production) and the gRPC service config
-// the services use without Istio (laptop, tests), so the two cannot drift.
+// the services use without Istio (laptop, tests), so the two cannot drift. The ports are the services'
+// own defaults (DEFAULT_PORTS), so the manifests and a laptop agree too.
+import { DEFAULT_PORTS } from '../services/platform/src/config';
 
 /** Workload identities: a Kubernetes ServiceAccount under Istio, a certificate name without it. */
 export type Caller = 'gateway' | 'ride' | 'telematics' | 'operator';
@@ -39,17 +41,17 @@ const keyedWrite = (...callers: Caller[]): MethodPolicy => ({ callers: [...calle
 const creation = (): MethodPolicy => ({ callers: ['operator'], timeoutMs: 2000, retry: 'never' });
 
 export const NAMESPACE = 'ecowheels';
-export const GATEWAY_PORT = 4000;
+export const GATEWAY_PORT = DEFAULT_PORTS.gateway.http;
 /** The gateway's Prometheus endpoint, apart from the public port. */
-export const GATEWAY_METRICS_PORT = 9464;
+export const GATEWAY_METRICS_PORT = DEFAULT_PORTS.gateway.metrics;
 /** The identity of Istio's ingress gateway, the only caller of the public GraphQL API. */
 export const INGRESS_PRINCIPAL = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
 
 export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'telematics', ServicePolicy> = {
   user: {
     grpcService: 'ecowheels.user.v1.UserService',
-    grpcPort: 50051,
-    httpPort: 4001,
+    grpcPort: DEFAULT_PORTS.user.grpc,
+    httpPort: DEFAULT_PORTS.user.http,
     methods: {
       CreateRider: creation(),
       GetRider: read(),
@@ -66,8 +68,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
   },
   inventory: {
     grpcService: 'ecowheels.inventory.v1.InventoryService',
-    grpcPort: 50052,
-    httpPort: 4002,
+    grpcPort: DEFAULT_PORTS.inventory.grpc,
+    httpPort: DEFAULT_PORTS.inventory.http,
     methods: {
       RegisterBike: creation(),
       GetBike: read(),
@@ -85,8 +87,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
   },
   ride: {
     grpcService: 'ecowheels.ride.v1.RideService',
-    grpcPort: 50053,
-    httpPort: 4003,
+    grpcPort: DEFAULT_PORTS.ride.grpc,
+    httpPort: DEFAULT_PORTS.ride.http,
     methods: {
       // A start makes at most one ride per idempotency key, and waits for a twin in flight.
       StartRide: { callers: ['operator'], timeoutMs: 8000, retry: 'on-unavailable' },
@@ -100,8 +102,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
   },
   payment: {
     grpcService: 'ecowheels.payment.v1.PaymentService',
-    grpcPort: 50054,
-    httpPort: 4004,
+    grpcPort: DEFAULT_PORTS.payment.grpc,
+    httpPort: DEFAULT_PORTS.payment.http,
     methods: {
       GetWallet: read(),
       // Charges a card: the provider call alone may take a few seconds.
@@ -116,8 +118,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
   },
   telematics: {
     grpcService: 'ecowheels.telematics.v1.TelematicsService',
-    grpcPort: 50055,
-    httpPort: 4005,
+    grpcPort: DEFAULT_PORTS.telematics.grpc,
+    httpPort: DEFAULT_PORTS.telematics.http,
     methods: {
       // A stream of readings from a back-fill tool; every reading is deduplicated, so a retried
       // stream is safe, but a stream cannot be replayed by a proxy: never retried in the mesh.
@@ -127,8 +129,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
     },
     devicePorts: [
       // Istio reads a port's protocol from its name; MQTT is plain TCP to it.
-      { name: 'tcp-mqtt', port: 1884 },
-      { name: 'http-devices', port: 4080 },
+      { name: 'tcp-mqtt', port: DEFAULT_PORTS.telematics.mqtt },
+      { name: 'http-devices', port: DEFAULT_PORTS.telematics.devices },
     ],
   },
 };

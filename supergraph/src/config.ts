@@ -1,6 +1,6 @@
 // The gateway's configuration, from the environment (see the README's table).
 import { z } from 'zod';
-import { listenHost, meshSettings, meshShape, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
+import { DEFAULT_PORTS, defaultGrpcAddress, listenHost, meshSettings, meshShape, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
 import { SUBGRAPHS, type SubgraphName } from './subgraphs';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -10,11 +10,11 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     z.object({
       NODE_ENV: z.string().default('development'),
       LISTEN_HOST: listenHost,
-      GATEWAY_PORT: port(4000),
+      GATEWAY_PORT: port(DEFAULT_PORTS.gateway.http),
       // Prometheus' /metrics, on a port of its own: the public port never shows the process's innards.
-      GATEWAY_METRICS_PORT: port(9464),
+      GATEWAY_METRICS_PORT: port(DEFAULT_PORTS.gateway.metrics),
       ...meshShape,
-      USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
+      USER_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('user')),
       ...Object.fromEntries(
         SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.string().url('must be an http(s) URL').optional()]),
       ),

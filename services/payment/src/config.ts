@@ -1,6 +1,8 @@
 // The payment service's configuration, from the environment (see the README's table).
 import { z } from 'zod';
 import { DEFAULT_PORTS, readServiceConfig } from '../../platform/src/config';
+import { currencyField } from '../../platform/src/money';
+import { CARD_PROVIDER_NAMES } from './providers/card-providers';
 
 export function readPaymentConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
@@ -8,11 +10,11 @@ export function readPaymentConfig(env: NodeJS.ProcessEnv = process.env) {
     DEFAULT_PORTS.payment,
     {
       // Every wallet is kept in this ISO 4217 currency.
-      PAYMENT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),
+      PAYMENT_CURRENCY: currencyField.default('EUR'),
       // The largest single top-up, in minor units.
       PAYMENT_MAX_TOP_UP_MINOR: z.coerce.number().int().positive().default(50_000),
-      // Only "sandbox" exists so far; a real processor adds its own name here.
-      PAYMENT_CARD_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+      // Which card processor charges top-ups: one of CARD_PROVIDERS (only "sandbox" so far).
+      PAYMENT_CARD_PROVIDER: z.enum(CARD_PROVIDER_NAMES).default('sandbox'),
     },
     env,
   );

@@ -5,7 +5,7 @@ import type { readPaymentConfig } from './config';
 import { WalletLedger } from './domain/wallet-ledger';
 import { paymentSubgraph } from './graphql/resolvers';
 import { paymentHandlers } from './grpc/payment-handlers';
-import { SandboxCardProvider } from './providers/sandbox-card-provider';
+import { CARD_PROVIDERS } from './providers/card-providers';
 import { LedgerStoreSql, PAYMENT_MIGRATIONS } from './store/ledger-store';
 
 export function paymentService(config: ReturnType<typeof readPaymentConfig>): ServiceRecipe<PaymentServiceServer> {
@@ -13,7 +13,7 @@ export function paymentService(config: ReturnType<typeof readPaymentConfig>): Se
     migrations: PAYMENT_MIGRATIONS,
     build: async (db) => {
       const store = new LedgerStoreSql(db);
-      const ledger = new WalletLedger(store, new SandboxCardProvider(store), config.ledger);
+      const ledger = new WalletLedger(store, CARD_PROVIDERS[config.cardProvider](store), config.ledger);
       return {
         grpc: {
           definition: PaymentServiceService,

@@ -66,8 +66,14 @@ export const DEFAULT_PORTS = {
   inventory: { grpc: 50052, http: 4002 },
   ride: { grpc: 50053, http: 4003 },
   payment: { grpc: 50054, http: 4004 },
-  telematics: { grpc: 50055, http: 4005 },
+  // Telematics' device doors too: MQTT and HTTPS for the bikes.
+  telematics: { grpc: 50055, http: 4005, mqtt: 1884, devices: 4080 },
+  // The public GraphQL API, and its Prometheus endpoint apart from it.
+  gateway: { http: 4000, metrics: 9464 },
 } as const;
+
+/** Where a service's gRPC server is by default: on this machine, at its default port. */
+export const defaultGrpcAddress = (service: 'user' | 'inventory' | 'ride' | 'payment' | 'telematics') => `127.0.0.1:${DEFAULT_PORTS[service].grpc}`;
 
 /**
  * Reads a service's whole configuration in one pass: the shared part, named with the service's

@@ -6,6 +6,12 @@ export interface LatLon {
   longitude: number;
 }
 
+/** The one rule for coordinates, for requests, readings and settings alike: WGS 84 degrees. */
+export const LATITUDE = { min: -90, max: 90, message: 'must be from -90 to 90' } as const;
+export const LONGITUDE = { min: -180, max: 180, message: 'must be from -180 to 180' } as const;
+export const isLatitude = (value: number) => Number.isFinite(value) && value >= LATITUDE.min && value <= LATITUDE.max;
+export const isLongitude = (value: number) => Number.isFinite(value) && value >= LONGITUDE.min && value <= LONGITUDE.max;
+
 export const EARTH_RADIUS_METERS = 6_371_008.8;
 /** The length of one degree of latitude (and of longitude at the equator). */
 export const METERS_PER_DEGREE_LATITUDE = (Math.PI * EARTH_RADIUS_METERS) / 180;

@@ -1,4 +1,9 @@
-// Money is integer minor units plus an ISO 4217 currency, never a float.
+// Money is integer minor units plus an ISO 4217 currency, never a float. The currency rule lives
+// here, for requests and settings alike.
+import { z } from 'zod';
+
+/** An ISO 4217 currency code: three upper-case letters. */
+export const currencyField = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
 
 export interface Money {
   amountMinor: number;

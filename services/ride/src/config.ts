@@ -1,21 +1,22 @@
 // The ride service's configuration, from the environment (see the README's table).
 import { z } from 'zod';
-import { DEFAULT_PORTS, ConfigError, milliseconds, readServiceConfig, serviceAddress } from '../../platform/src/config';
+import { DEFAULT_PORTS, ConfigError, defaultGrpcAddress, milliseconds, readServiceConfig, serviceAddress } from '../../platform/src/config';
+import { currencyField } from '../../platform/src/money';
 
 export function readRideConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
     'ride',
     DEFAULT_PORTS.ride,
     {
-      USER_SERVICE_ADDR: serviceAddress('127.0.0.1:50051'),
-      INVENTORY_SERVICE_ADDR: serviceAddress('127.0.0.1:50052'),
-      PAYMENT_SERVICE_ADDR: serviceAddress('127.0.0.1:50054'),
+      USER_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('user')),
+      INVENTORY_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('inventory')),
+      PAYMENT_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('payment')),
       // Deadline of each call to another service.
       RIDE_CALL_DEADLINE_MS: milliseconds(2000),
       // How long a flow may go without progress before recovery takes it over.
       RIDE_FLOW_LEASE_MS: milliseconds(10_000),
       RIDE_RECOVERY_INTERVAL_MS: milliseconds(5000),
-      RIDE_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),
+      RIDE_CURRENCY: currencyField.default('EUR'),
       RIDE_UNLOCK_FEE_MINOR: z.coerce.number().int().min(0).default(100),
       RIDE_PER_MINUTE_MINOR: z.coerce.number().int().min(0).default(25),
       RIDE_HOLD_MINUTES: z.coerce.number().int().min(0).max(24 * 60).default(30),

@@ -2,7 +2,7 @@
 // cleaning default says why it is what it is; the README cites the impact factors' sources.
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_PORTS, ConfigError, milliseconds, port, readServiceConfig, serviceAddress } from '../../platform/src/config';
+import { DEFAULT_PORTS, ConfigError, defaultGrpcAddress, milliseconds, port, readServiceConfig, serviceAddress } from '../../platform/src/config';
 
 const positive = (fallback: number) => z.coerce.number().positive().default(fallback);
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
@@ -12,10 +12,10 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
     'telematics',
     DEFAULT_PORTS.telematics,
     {
-      INVENTORY_SERVICE_ADDR: serviceAddress('127.0.0.1:50052'),
-      RIDE_SERVICE_ADDR: serviceAddress('127.0.0.1:50053'),
+      INVENTORY_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('inventory')),
+      RIDE_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('ride')),
       // The embedded MQTT broker's port (not 1883, which a system broker may hold); unused with TELEMATICS_MQTT_URL.
-      TELEMATICS_MQTT_PORT: port(1884),
+      TELEMATICS_MQTT_PORT: port(DEFAULT_PORTS.telematics.mqtt),
       // An external broker (mqtt://, mqtts://) to subscribe to instead of embedding one.
       TELEMATICS_MQTT_URL: z.string().regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL').optional(),
       // The persistent session's client id on the external broker: stable per replica.
@@ -27,7 +27,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       // Connections each replica opens in the shared subscription (each takes one message at a time).
       TELEMATICS_MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
       // The device HTTPS door: POST /v1/readings.
-      TELEMATICS_DEVICE_HTTP_PORT: port(4080),
+      TELEMATICS_DEVICE_HTTP_PORT: port(DEFAULT_PORTS.telematics.devices),
       // Certificate and key (PEM files) for the device doors; required when they listen beyond loopback.
       TELEMATICS_TLS_CERT_FILE: z.string().min(1).optional(),
       TELEMATICS_TLS_KEY_FILE: z.string().min(1).optional(),

@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
 import type { RequestContext, SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
-import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import { latitudeField, longitudeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { Bike, Station } from '../domain/bike';
 import { nearbyCursor, type Fleet } from '../domain/fleet';
 
@@ -15,8 +15,8 @@ interface InventoryContext extends RequestContext {
 }
 
 const nearArgs = z.object({
-  lat: z.number().min(-90, 'must be from -90 to 90').max(90, 'must be from -90 to 90'),
-  lon: z.number().min(-180, 'must be from -180 to 180').max(180, 'must be from -180 to 180'),
+  lat: latitudeField,
+  lon: longitudeField,
   radiusMeters: z.number().int().min(1, 'must be from 1 to 50000').max(50_000, 'must be from 1 to 50000'),
   first: z.number().int().min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100'),
   after: z.string().nullish(),

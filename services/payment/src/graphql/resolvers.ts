@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { idempotencyKeyField, parseRequest } from '../../../platform/src/grpc/validation';
-import { graphqlMoney } from '../../../platform/src/money';
+import { currencyField, graphqlMoney } from '../../../platform/src/money';
+import { cardNumberField } from '../domain/card-provider';
 import type { Hold, HoldStatus, Wallet } from '../domain/wallet';
 import type { WalletLedger } from '../domain/wallet-ledger';
 
@@ -25,8 +26,8 @@ const CHARGE_STATUS: Record<HoldStatus, string> = { AUTHORIZED: 'HELD', CAPTURED
 
 const topUpArgs = z.object({
   amountMinor: z.number().int(),
-  currency: z.string(),
-  cardNumber: z.string().transform((number) => number.replace(/[\s-]/g, '')),
+  currency: currencyField,
+  cardNumber: cardNumberField,
   idempotencyKey: idempotencyKeyField,
 });
 

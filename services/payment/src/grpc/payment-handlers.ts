@@ -19,6 +19,7 @@ import {
 import { fetchPage } from '../../../platform/src/page-token';
 import type { Hold, HoldStatus, LedgerEntry, LedgerEntryKind, Wallet } from '../domain/wallet';
 import type { WalletLedger } from '../domain/wallet-ledger';
+import { cardNumberField } from '../domain/card-provider';
 
 const HOLD_STATUS: Record<HoldStatus, ProtoHoldStatus> = {
   AUTHORIZED: ProtoHoldStatus.HOLD_STATUS_AUTHORIZED,
@@ -73,7 +74,7 @@ const schemas = {
   topUp: z.object({
     riderId: uuidField,
     amount: moneyField,
-    cardNumber: z.string().transform((number) => number.replace(/[\s-]/g, '')),
+    cardNumber: cardNumberField,
     idempotencyKey: idempotencyKeyField,
   }),
   authorize: z.object({ riderId: uuidField, amount: moneyField, holdKey: holdKeyField, description: descriptionField }),

@@ -3,7 +3,7 @@
 // remembers charges by idempotency key, so a retried top-up is charged once.
 import { randomUUID } from 'node:crypto';
 import { failedPrecondition, invalidArgument, unavailable } from '../../../platform/src/errors';
-import { passesLuhn, type CardCharge, type CardChargeRequest, type CardProvider } from '../domain/card-provider';
+import { isCardNumber, type CardCharge, type CardChargeRequest, type CardProvider } from '../domain/card-provider';
 
 type TestCardOutcome = { result: 'approved' } | { result: 'declined'; reason: string } | { result: 'processor_error' };
 
@@ -27,7 +27,7 @@ export class SandboxCardProvider implements CardProvider {
 
   async charge(request: CardChargeRequest): Promise<CardCharge> {
     const { cardNumber } = request;
-    if (!/^\d{12,19}$/.test(cardNumber) || !passesLuhn(cardNumber)) {
+    if (!isCardNumber(cardNumber)) {
       throw invalidArgument('card_number is not a valid card number (12 to 19 digits with a correct check digit)');
     }
     const outcome = SANDBOX_TEST_CARDS[cardNumber];

@@ -2,6 +2,8 @@
 // wrong field by its proto name (snake_case) and says what it should be.
 import { z } from 'zod';
 import { invalidArgument } from '../errors';
+import { LATITUDE, LONGITUDE } from '../geo';
+import { currencyField } from '../money';
 
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
@@ -27,17 +29,19 @@ export const idempotencyKeyField = z
   .min(8, 'must be 8 to 200 characters; use a fresh UUID per user action')
   .max(200, 'must be 8 to 200 characters');
 export const pageSizeField = z.number().int().min(0).max(100, 'must be at most 100');
+export const latitudeField = z.number().min(LATITUDE.min, LATITUDE.message).max(LATITUDE.max, LATITUDE.message);
+export const longitudeField = z.number().min(LONGITUDE.min, LONGITUDE.message).max(LONGITUDE.max, LONGITUDE.message);
 export const geoPointField = z.object(
   {
-    latitude: z.number().min(-90, 'must be from -90 to 90').max(90, 'must be from -90 to 90'),
-    longitude: z.number().min(-180, 'must be from -180 to 180').max(180, 'must be from -180 to 180'),
+    latitude: latitudeField,
+    longitude: longitudeField,
   },
   { error: 'is required' },
 );
 export const moneyField = z.object(
   {
     amountMinor: z.number().int('must be whole minor units (cents)'),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+    currency: currencyField,
   },
   { error: 'is required' },
 );

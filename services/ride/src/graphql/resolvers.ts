@@ -4,7 +4,7 @@ import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
 import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
-import { idempotencyKeyField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import { idempotencyKeyField, latitudeField, longitudeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import { graphqlMoney } from '../../../platform/src/money';
 import type { Pricing } from '../domain/pricing';
 import type { Ride } from '../domain/ride';
@@ -29,8 +29,8 @@ const pageArgs = z.object({
 const startArgs = z.object({ bikeId: uuidField, idempotencyKey: idempotencyKeyField });
 const endArgs = z.object({
   rideId: uuidField,
-  latitude: z.number().min(-90).max(90).nullish(),
-  longitude: z.number().min(-180).max(180).nullish(),
+  latitude: latitudeField.nullish(),
+  longitude: longitudeField.nullish(),
   batteryPercent: z.number().int().min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100').nullish(),
 });
 

@@ -3,6 +3,7 @@
 // protobuf binary, or a CSV row; all three become the same candidate object and meet one schema.
 import { z } from 'zod';
 import { Reading as ProtoReading } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { isLatitude, isLongitude, LATITUDE, LONGITUDE } from '../../../platform/src/geo';
 import type { Arrival, Reading, Rejection, RejectRule } from './reading';
 
 export interface ReadingLimits {
@@ -116,8 +117,8 @@ export function checkReading(arrival: Arrival, limits: ReadingLimits, now: Date)
 }
 
 function checkRanges(r: Reading, limits: ReadingLimits, now: Date): { rule: RejectRule; reason: string } | undefined {
-  if (!Number.isFinite(r.latitude) || r.latitude < -90 || r.latitude > 90) return { rule: 'range.latitude', reason: `latitude ${r.latitude} must be from -90 to 90 degrees` };
-  if (!Number.isFinite(r.longitude) || r.longitude < -180 || r.longitude > 180) return { rule: 'range.longitude', reason: `longitude ${r.longitude} must be from -180 to 180 degrees` };
+  if (!isLatitude(r.latitude)) return { rule: 'range.latitude', reason: `latitude ${r.latitude} ${LATITUDE.message} degrees` };
+  if (!isLongitude(r.longitude)) return { rule: 'range.longitude', reason: `longitude ${r.longitude} ${LONGITUDE.message} degrees` };
   // 0,0 is where a GNSS receiver without a fix says it is; no bike of ours rides in the Gulf of Guinea.
   if (r.latitude === 0 && r.longitude === 0) return { rule: 'range.null_island', reason: 'position 0,0 means the unit had no GPS fix' };
   if (!(r.batteryPercent >= 0 && r.batteryPercent <= 100)) return { rule: 'range.battery', reason: `battery_percent ${r.batteryPercent} must be from 0 to 100` };

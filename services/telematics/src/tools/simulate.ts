@@ -12,10 +12,11 @@ import { parseArgs } from 'node:util';
 import { meshCredentials } from '../../../platform/src/mesh/credentials';
 import { startFleet } from './fleet-simulator';
 import { provisionSimulatedFleet } from './fleet-provisioning';
+import { DEFAULT_PORTS, defaultGrpcAddress } from '../../../platform/src/config';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { bikes: { type: 'string', default: '20' }, rate: { type: 'string', default: '1' }, junk: { type: 'string', default: '0.02' }, mqtt: { type: 'string', default: 'mqtt://127.0.0.1:1884' } },
+    options: { bikes: { type: 'string', default: '20' }, rate: { type: 'string', default: '1' }, junk: { type: 'string', default: '0.02' }, mqtt: { type: 'string', default: `mqtt://127.0.0.1:${DEFAULT_PORTS.telematics.mqtt}` } },
   });
   const bikes = Number(values.bikes);
   const rate = Number(values.rate);
@@ -29,8 +30,8 @@ async function main(): Promise<void> {
   const devices = await provisionSimulatedFleet({
     file: join(dataDir, 'simulator-fleet.json'),
     count: bikes,
-    inventoryAddress: process.env.INVENTORY_SERVICE_ADDR ?? '127.0.0.1:50052',
-    telematicsAddress: process.env.TELEMATICS_SERVICE_ADDR ?? '127.0.0.1:50055',
+    inventoryAddress: process.env.INVENTORY_SERVICE_ADDR ?? defaultGrpcAddress('inventory'),
+    telematicsAddress: process.env.TELEMATICS_SERVICE_ADDR ?? defaultGrpcAddress('telematics'),
     mesh,
   });
   const fleet = await startFleet({ mqttUrl: values.mqtt!, devices, rate, junkRatio });
