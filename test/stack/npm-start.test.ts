@@ -49,9 +49,10 @@ function startMainCommand(dataDir: string): Promise<Started> {
   });
 }
 
-async function stopMainCommand(started: Started): Promise<number | null> {
+/** Ctrl-C, or SIGHUP (the terminal closed): either stops everything. */
+async function stopMainCommand(started: Started, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => started.child.once('exit', resolve));
-  started.child.kill('SIGINT');
+  started.child.kill(signal);
   return exited;
 }
 
@@ -128,6 +129,6 @@ describe('npm start (embedded default)', () => {
       inventoryAgain.close();
       rideAgain.close();
     }
-    expect(await stopMainCommand(second)).toBe(0);
+    expect(await stopMainCommand(second, 'SIGHUP')).toBe(0);
   });
 });

@@ -5,6 +5,7 @@
 // processes and starts one that dies again; and `npm start | head -1` leaves no process behind.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,14 +80,19 @@ describeWithPostgres('stopping, outside the test environment', () => {
     renewClients();
     const { riderId } = await riderWithFunds(clients);
     const bike = await newBike(clients);
+    const { riderId: another } = await riderWithFunds(clients);
+    const anotherBike = await newBike(clients);
     // Freeze payment so the flow waits inside Authorize while the ride service is told to stop.
     stack.service('payment').signal('SIGSTOP');
     const inFlight = clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
     await startReaches(stack, riderId, 'AUTHORIZING');
     const ride = stack.service('ride');
     ride.signal('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a window in which to look at the draining process
     expect(ride.ending).toBeUndefined(); // still draining
+    // It takes no new work meanwhile: a new call is refused, not queued behind the one in flight.
+    const late = await clients.ride.startRide({ riderId: another, bikeId: anotherBike.id, idempotencyKey: randomUUID() }).catch((error: { code: number }) => error);
+    expect((late as { code: number }).code).toBe(status.UNAVAILABLE);
     stack.service('payment').signal('SIGCONT');
     expect((await inFlight).ride?.status).toBe(RideStatus.RIDE_STATUS_ACTIVE);
     expect((await exitOf(ride)).code).toBe(0);
