@@ -175,6 +175,11 @@ export class LocalStack {
     if (typeof previous.ready.mqttUrl === 'string') env.TELEMATICS_MQTT_PORT = new URL(previous.ready.mqttUrl).port;
     if (typeof previous.ready.deviceUrl === 'string') env.TELEMATICS_DEVICE_HTTP_PORT = new URL(previous.ready.deviceUrl).port;
     const started = await ServiceProcess.start(name, env, { echo: this.options.echo, runtime: this.options.runtime });
+    if (this.stopping) {
+      // The stack was told to stop while this one was starting: it must not outlive the stack.
+      await started.stop();
+      throw new Error(`${name} was started again while the stack was stopping`);
+    }
     this.services[name] = started;
     if (this.supervisor) this.watch(name);
     return started;
