@@ -103,7 +103,7 @@ describeWithPostgres('chaos: ride flows under injected faults and SIGKILL', () =
             throw new Error(`ride ${ride.id} is ${RideStatus[now?.status ?? 0]}`);
           }
         },
-        { timeoutMs: 30_000, what: 'the ride to complete' },
+        { timeoutMs: 90_000, what: 'the ride to complete' },
       );
       figures.completed += 1;
       return true;
@@ -133,8 +133,10 @@ describeWithPostgres('chaos: ride flows under injected faults and SIGKILL', () =
         stack.service(victim).signal('SIGKILL');
         figures.kills += 1;
         await eventually(async () => expect(events.filter((event) => event.name === victim && event.kind === 'restarted')).toHaveLength(1), {
-          timeoutMs: 30_000,
+          timeoutMs: 60_000,
           what: `${victim} to be restarted`,
+        }).catch((error: Error) => {
+          throw new Error(`${error.message}\nsupervision said: ${JSON.stringify(events.filter((event) => event.name === victim))}\nits last lines: ${stack.service(victim).output.slice(-8).join('\n')}`);
         });
       }
     })();
