@@ -9,7 +9,11 @@ export type { Logger };
  * launcher is gone, or `| head -1` has read its line. pino then stops writing; run-service.ts stops
  * the process.
  */
-export const processOutput = new EventEmitter();
+// One per process, however many times this module is loaded (Jest loads it once per test file).
+const OUTPUT = Symbol.for('ecowheels.processOutput');
+const registry = globalThis as { [OUTPUT]?: EventEmitter };
+const installed = registry[OUTPUT] !== undefined;
+export const processOutput: EventEmitter = (registry[OUTPUT] ??= new EventEmitter());
 
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   // Written synchronously, so no line is lost when the process exits, and kept in hand to hear of
@@ -22,7 +26,7 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
 }
 
 // console.log and console.error on a closed pipe would throw an unhandled 'error' event.
-for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+for (const [name, stream] of installed ? [] : ([['stdout', process.stdout], ['stderr', process.stderr]] as const)) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') processOutput.emit('closed', name);
     else throw error;
