@@ -26,6 +26,14 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -').default('telematics'),
       // Connections each replica opens in the shared subscription (each takes one message at a time).
       TELEMATICS_MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
+      // The production data path: bikes publish over MQTT to NATS, JetStream keeps the messages, and
+      // this service reads them through a durable pull consumer instead of embedding a broker.
+      TELEMATICS_BUS: z.string().regex(/^nats:\/\//, 'must be a nats:// URL').optional(),
+      // Copies of the TELEMATICS stream, made when missing: 3 in a production cluster.
+      TELEMATICS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+      // Messages per fetch (one group commit), and how long JetStream waits for their acknowledgement.
+      TELEMATICS_BUS_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+      TELEMATICS_BUS_ACK_WAIT_MS: milliseconds(30_000),
       // The device HTTPS door: POST /v1/readings.
       TELEMATICS_DEVICE_HTTP_PORT: port(DEFAULT_PORTS.telematics.devices),
       // Certificate and key (PEM files) for the device doors; required when they listen beyond loopback.
@@ -95,6 +103,9 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       connections: own.TELEMATICS_MQTT_CONNECTIONS,
       shareGroup: own.TELEMATICS_MQTT_SHARE_GROUP,
     },
+    bus: own.TELEMATICS_BUS
+      ? { url: own.TELEMATICS_BUS, replicas: own.TELEMATICS_STREAM_REPLICAS, batchSize: own.TELEMATICS_BUS_BATCH, ackWaitMs: own.TELEMATICS_BUS_ACK_WAIT_MS }
+      : undefined,
     deviceHttp: {
       port: own.TELEMATICS_DEVICE_HTTP_PORT,
       batchesPerSecond: own.TELEMATICS_HTTP_BATCHES_PER_SECOND,

@@ -1,5 +1,6 @@
-// The four doors in front of the one pipeline: MQTT (the embedded broker, or a subscription to an
-// external one), HTTPS for device batches, and the landing folder for files. (The fourth, the gRPC
+// The four doors in front of the one pipeline: MQTT (the embedded broker, a subscription to an
+// external one, or, with TELEMATICS_BUS, the JetStream stream that NATS's MQTT listener fills),
+// HTTPS for device batches, and the landing folder for files. (The fourth, the gRPC
 // stream, is a method of the service's gRPC server.) TLS guards the device doors beyond loopback.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../../../platform/src/logger';
@@ -8,6 +9,7 @@ import type { TelematicsCore } from '../telematics-core';
 import { startDeviceHttpDoor } from './device-http-door';
 import { startEmbeddedMqttBroker } from './embedded-mqtt-broker';
 import { startExternalMqttSubscriber } from './external-mqtt-subscriber';
+import { startJetStreamProcessor } from './jetstream-processor';
 import { startLandingFileDoor } from './landing-file-door';
 
 export interface RunningDoors {
@@ -22,7 +24,11 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
   const stops: (() => Promise<void>)[] = [];
   const addresses: Record<string, string> = {};
   try {
-    if (config.mqtt.externalUrl) {
+    if (config.bus) {
+      const processor = await startJetStreamProcessor({ ...config.bus, pipeline, logger });
+      stops.push(processor.stop);
+      addresses.busUrl = processor.url;
+    } else if (config.mqtt.externalUrl) {
       const subscriber = await startExternalMqttSubscriber({ ...config.mqtt, url: config.mqtt.externalUrl, pipeline, logger });
       stops.push(subscriber.stop);
       addresses.mqttUrl = config.mqtt.externalUrl;

@@ -1,0 +1,141 @@
+// The production data path against a real nats-server (JetStream and its MQTT listener): a bike
+// publishing over MQTT to NATS ends up stored once, curated and in GraphQL; a processor killed
+// mid-batch loses nothing and counts nothing twice; three processors share the stream; and while
+// no processor runs, readings wait in the stream.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { connect, type NatsConnection } from 'nats';
+import { DURABLE, STREAM } from '../../services/telematics/src/doors/jetstream-processor';
+import { ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
+import { httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { eventually } from '../support/eventually';
+import { graphql } from '../support/graphql-client';
+import { NatsServer, natsServerInstalled } from '../support/nats-server';
+import { describeWithPostgres } from '../support/postgres';
+import { TEST_ENV } from '../support/stack';
+import { readingJson, readingsTopic, TelematicsUnderTest } from '../support/telematics';
+
+const subject = (bikeId: string) => `ecowheels.v1.bikes.${bikeId}.readings`;
+
+describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
+  if (!natsServerInstalled) {
+    // .ci/run installs it; without it the suite fails and says why, rather than passing silently.
+    it('needs nats-server', () => {
+      throw new Error('nats-server is not installed (apt-get install nats-server, or set TEST_NATS_SERVER)');
+    });
+    return;
+  }
+  let nats: NatsServer;
+  let telematics: TelematicsUnderTest;
+  let nc: NatsConnection;
+  const busEnv = () => ({ TELEMATICS_BUS: nats.url, TELEMATICS_BUS_ACK_WAIT_MS: '2000', TELEMATICS_BUS_BATCH: '200' });
+
+  beforeAll(async () => {
+    nats = await NatsServer.start();
+    telematics = await TelematicsUnderTest.start(busEnv());
+    nc = await connect({ servers: nats.url });
+  }, 60_000);
+  afterAll(async () => {
+    await nc?.close();
+    await telematics?.stop();
+    await nats?.stop();
+  });
+
+  /** Publishes readings straight into the stream, each acknowledged by JetStream (as the edge does). */
+  const publish = async (bikeId: string, sequences: number[]) => {
+    const js = nc.jetstream();
+    for (const sequence of sequences) await js.publish(subject(bikeId), JSON.stringify(readingJson(bikeId, sequence)));
+  };
+  const stored = async (bikeId: string) => {
+    const [row] = await telematics.service.db.query<{ total: number; distinct: number }>(
+      'SELECT count(*)::int AS total, count(DISTINCT sequence)::int AS distinct FROM readings WHERE bike_id = $1',
+      [bikeId],
+    );
+    return row;
+  };
+  const pending = async () => {
+    const info = await (await nc.jetstreamManager()).consumers.info(STREAM, DURABLE);
+    return info.num_pending + info.num_ack_pending;
+  };
+
+  it('takes a bike\'s MQTT publishes to NATS into the stored, curated data and into GraphQL', async () => {
+    const { bikeId } = await telematics.provision();
+    const device = await mqtt.connectAsync(nats.mqttUrl, { protocolVersion: 4, clientId: `bike-${bikeId}`, clean: false, reconnectPeriod: 0 });
+    try {
+      for (let sequence = 1; sequence <= 20; sequence += 1) {
+        await device.publishAsync(readingsTopic(bikeId), JSON.stringify(readingJson(bikeId, sequence)), { qos: 1 });
+      }
+    } finally {
+      await device.endAsync();
+    }
+    await eventually(async () => expect(await telematics.storedReadings(bikeId)).toEqual(Array.from({ length: 20 }, (_, i) => ({ sequence: i + 1, curated: true }))), {
+      what: 'the readings to be stored and curated',
+    });
+    const dispatcher = httpDispatcher(meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'gateway' }));
+    const seen = await graphql(telematics.service.process.graphqlUrl, 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Bike { lastSeenAt } } }', {
+      dispatcher,
+      variables: { r: [{ __typename: 'Bike', id: bikeId }] },
+    });
+    expect(seen.data!._entities[0].lastSeenAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(telematics.ready.busUrl).toBe(nats.url);
+    expect(telematics.ready.mqttUrl).toBeUndefined(); // no embedded broker on this path
+  });
+
+  it('loses nothing and counts nothing twice when the processor is killed with SIGKILL in the middle of a batch', async () => {
+    const { bikeId } = await telematics.provision();
+    const total = 3000;
+    await publish(bikeId, Array.from({ length: total }, (_, i) => i + 1));
+    await eventually(async () => expect((await stored(bikeId)).total).toBeGreaterThan(0), { what: 'the first batch to be stored' });
+    telematics.service.process.signal('SIGKILL');
+    await telematics.service.process.waitForExit();
+    const before = (await stored(bikeId)).total;
+    expect(before).toBeLessThan(total); // it died with work left
+    await telematics.restart();
+    await eventually(async () => expect(await stored(bikeId)).toEqual({ total, distinct: total }), { timeoutMs: 60_000, what: 'every reading to be stored once' });
+    await eventually(async () => expect(await pending()).toBe(0), { what: 'the stream to be drained' });
+  }, 120_000);
+
+  it('shares the stream between three processors, with no duplicates', async () => {
+    const others: ServiceProcess[] = [];
+    const dirs: string[] = [];
+    try {
+      for (let n = 0; n < 2; n += 1) {
+        const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-processor-'));
+        dirs.push(dataDir);
+        others.push(
+          await ServiceProcess.start('telematics', {
+            ...TEST_ENV,
+            ...busEnv(),
+            DATA_DIR: dataDir,
+            TELEMATICS_DATABASE_URL: telematics.service.db.url,
+            TELEMATICS_MQTT_PORT: '0',
+          }),
+        );
+      }
+      const bikes = await Promise.all([telematics.provision(), telematics.provision(), telematics.provision()]);
+      await Promise.all(bikes.map(({ bikeId }) => publish(bikeId, Array.from({ length: 1000 }, (_, i) => i + 1))));
+      for (const { bikeId } of bikes) {
+        await eventually(async () => expect(await stored(bikeId)).toEqual({ total: 1000, distinct: 1000 }), { timeoutMs: 60_000, what: `bike ${bikeId}'s readings to be stored` });
+      }
+      // Each processor took a share: each kept raw files of its own.
+      const rawFiles = (lake: string) => readdirSync(join(lake, 'raw'), { recursive: true }).filter((name) => String(name).endsWith('.ndjson')).length;
+      const shares = [rawFiles(telematics.lakeDir), ...dirs.map((dir) => rawFiles(join(dir, 'telematics-lake')))];
+      expect(shares.filter((files) => files > 0)).toHaveLength(3);
+    } finally {
+      await Promise.all(others.map((process) => process.stop()));
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('needs no processor while idle: readings wait in the stream and are stored when one starts', async () => {
+    const { bikeId } = await telematics.provision();
+    await telematics.service.process.stop();
+    await publish(bikeId, Array.from({ length: 500 }, (_, i) => i + 1));
+    expect(await pending()).toBe(500); // kept by JetStream, nobody running
+    await telematics.restart();
+    await eventually(async () => expect(await stored(bikeId)).toEqual({ total: 500, distinct: 500 }), { timeoutMs: 60_000, what: 'the waiting readings to be stored' });
+    expect(await pending()).toBe(0);
+  }, 120_000);
+});
