@@ -119,6 +119,20 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
       for (const { bikeId } of bikes) {
         await eventually(async () => expect(await stored(bikeId)).toEqual({ total: 1000, distinct: 1000 }), { timeoutMs: 60_000, what: `bike ${bikeId}'s readings to be stored` });
       }
+      // Cleaned once: one cleaner at a time holds the lease, so every reading is decided by exactly
+      // one committed batch, whichever processor stored it.
+      await eventually(
+        async () => {
+          const [row] = await telematics.service.db.query<{ waiting: number; decided: number; counted: number }>(
+            `SELECT (SELECT count(*)::int FROM readings WHERE curation_batch IS NULL) AS waiting,
+                    (SELECT count(*)::int FROM readings WHERE curation_batch IS NOT NULL) AS decided,
+                    (SELECT coalesce(sum(reading_count), 0)::int FROM curation_batches) AS counted`,
+          );
+          expect(row.waiting).toBe(0);
+          expect(row.counted).toBe(row.decided);
+        },
+        { timeoutMs: 30_000, what: 'every reading to be cleaned once' },
+      );
       // Each processor took a share: each kept raw files of its own.
       const rawFiles = (lake: string) => readdirSync(join(lake, 'raw'), { recursive: true }).filter((name) => String(name).endsWith('.ndjson')).length;
       const shares = [rawFiles(telematics.lakeDir), ...dirs.map((dir) => rawFiles(join(dir, 'telematics-lake')))];

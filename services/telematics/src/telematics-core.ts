@@ -37,6 +37,12 @@ export interface TelematicsCore {
   stop(): Promise<void>;
 }
 
+/**
+ * How long the cleaner's lease lasts unrenewed: after a processor dies, or goes idle, another one
+ * takes over the cleaning within this long. Readings that wait meanwhile are safe in the database.
+ */
+const CLEANER_LEASE_MS = 5000;
+
 export function openZoneStore(config: Pick<TelematicsConfig, 'rawZone'>): ZoneStore {
   const writerId = `${hostname()}-${process.pid}-${Date.now()}`;
   const { url, s3Endpoint, s3Region } = config.rawZone;
@@ -68,6 +74,8 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
     logger,
     minIntervalMs: config.curateIntervalMs,
     batchLimit: CURATION_BATCH,
+    holder: `${hostname()}-${process.pid}-${Date.now()}`,
+    leaseMs: CLEANER_LEASE_MS,
     onCurated: (batch) => {
       for (const listener of listeners) listener(batch);
     },

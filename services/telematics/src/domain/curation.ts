@@ -12,6 +12,8 @@ import { cleanBikeTrack, type CleaningSettings, type CleanPoint, type PendingRea
 import type { ZoneStore } from '../zones/zone-store';
 
 export interface CurationStore {
+  claimCleaner(holder: string, until: Date): Promise<boolean>;
+  releaseCleaner(holder: string): Promise<void>;
   waitingReadings(limit: number): Promise<PendingReading[]>;
   trackStates(bikeIds: readonly string[]): Promise<Map<string, TrackState>>;
   lastBatchId(): Promise<number>;
@@ -42,6 +44,12 @@ export interface CurationOptions {
   minIntervalMs: number;
   /** Readings per run at most. */
   batchLimit: number;
+  /**
+   * Who this cleaner is, for the lease that lets one cleaner run at a time among processors that
+   * share the database, and how long a lease lasts without renewal (ms).
+   */
+  holder: string;
+  leaseMs: number;
   onCurated?: CuratedListener;
 }
 
@@ -92,6 +100,14 @@ export class Curation {
   private async runLive(): Promise<void> {
     this.lastRunAt = Date.now();
     try {
+      // Another processor cleans now: what this one stored waits in the database, where that one
+      // finds it. Try again when its lease could have run out.
+      if (!(await this.options.store.claimCleaner(this.options.holder, new Date(Date.now() + this.options.leaseMs)))) {
+        this.schedule(this.options.leaseMs);
+        return;
+      }
+      // Another holder may have committed batches since this one last ran.
+      this.lastBatchId = await this.options.store.lastBatchId();
       const { more, wakeAt } = await this.runOnce(new Date());
       if (more) this.again = true;
       else if (wakeAt) this.schedule(Math.max(0, wakeAt.getTime() - Date.now()));
@@ -157,5 +173,6 @@ export class Curation {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    await this.options.store.releaseCleaner(this.options.holder).catch(() => undefined); // it runs out anyway
   }
 }

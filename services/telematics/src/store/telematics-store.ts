@@ -205,6 +205,23 @@ export class TelematicsStore {
     );
   }
 
+  /** Takes or renews the cleaner's lease until `until`; false while another holder's lease runs. */
+  async claimCleaner(holder: string, until: Date): Promise<boolean> {
+    const rows = await this.db.query(
+      `INSERT INTO cleaner_lease (id, holder, until) VALUES (1, $1, $2)
+       ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+       WHERE cleaner_lease.holder = EXCLUDED.holder OR cleaner_lease.until < now()
+       RETURNING holder`,
+      [holder, until],
+    );
+    return rows.length === 1;
+  }
+
+  /** Lets the lease go at once (a clean stop), so another processor need not wait for it to run out. */
+  async releaseCleaner(holder: string): Promise<void> {
+    await this.db.query('DELETE FROM cleaner_lease WHERE holder = $1', [holder]);
+  }
+
   async lastBatchId(): Promise<number> {
     const rows = await this.db.query<{ id: number | null }>('SELECT max(id) AS id FROM curation_batches');
     return rows[0]?.id ?? 0;
