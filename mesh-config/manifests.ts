@@ -53,6 +53,7 @@ function deployment(
   probe: object,
   secretEnv: Record<string, { secret: string; key: string }>,
   metricsPort: number,
+  extra: { image?: string; resources?: object; pod?: object } = {},
 ) {
   return {
     apiVersion: 'apps/v1',
@@ -80,7 +81,7 @@ function deployment(
           containers: [
             {
               name,
-              image: `ecowheels/${name}`,
+              image: `ecowheels/${extra.image ?? name}`,
               ports: ports.map((port) => ({ ...port, protocol: 'TCP' })),
               env: [
                 ...Object.entries(env).map(([key, value]) => ({ name: key, value })),
@@ -89,7 +90,7 @@ function deployment(
                   valueFrom: { secretKeyRef: { name: secret, key: secretKey } },
                 })),
               ],
-              resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+              resources: extra.resources ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
               readinessProbe: { ...probe, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 3 },
               lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
@@ -99,6 +100,7 @@ function deployment(
             },
           ],
           volumes: [{ name: 'tmp', emptyDir: {} }],
+          ...extra.pod,
         },
       },
     },
@@ -289,6 +291,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
     files[`mesh-config/base/${name}/kustomization.yaml`] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: NAMESPACE, resources: own };
   }
   files['mesh-config/base/kustomization.yaml'] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources };
+  Object.assign(files, telematicsProcessorFiles());
   files['services/platform/src/mesh/grpc-service-config.generated.json'] = `${JSON.stringify(grpcServiceConfigs(), null, 2)}\n`;
   files['services/platform/src/mesh/authorization.generated.json'] = `${JSON.stringify(
     Object.fromEntries(
@@ -301,4 +304,112 @@ export function meshFiles(): Record<string, object | object[] | string> {
     2,
   )}\n`;
   return files;
+}
+
+/** Where production's NATS cluster answers: clients, and the monitoring endpoint KEDA reads. */
+const NATS = { namespace: 'ecowheels-infra', client: 'nats://nats.ecowheels-infra:4222', monitoring: 'nats.ecowheels-infra.svc.cluster.local:8222' };
+
+/**
+ * Production's serverless data path (see the README): the telematics processor, a Deployment of the
+ * telematics image in its `processor` role that KEDA scales from zero on the JetStream consumer's
+ * lag, with no Service (nothing calls it) and an AuthorizationPolicy that lets nobody in; and the
+ * Helm values of the NATS cluster it reads.
+ */
+function telematicsProcessorFiles(): Record<string, object> {
+  const name = 'telematics-processor';
+  const dir = `mesh-config/overlays/production/${name}`;
+  const policy = MESH_POLICY.telematics;
+  const env: Record<string, string> = {
+    LISTEN_HOST: '0.0.0.0',
+    MESH_MODE: 'istio',
+    TELEMATICS_GRPC_PORT: String(policy.grpcPort),
+    TELEMATICS_HTTP_PORT: String(policy.httpPort),
+    OTEL_SERVICE_NAME: name,
+    TELEMATICS_ROLE: 'processor',
+    TELEMATICS_BUS: NATS.client,
+    TELEMATICS_STREAM_REPLICAS: '3',
+    TELEMATICS_RAW_ZONE_URL: 's3://ecowheels-telematics-lake/zones',
+    ...Object.fromEntries(GRPC_DEPENDENCIES.telematics.map((dependency) => [`${dependency.toUpperCase()}_SERVICE_ADDR`, `${dependency}:${MESH_POLICY[dependency].grpcPort}`])),
+    ...WORKLOAD_ENV.telematics,
+  };
+  const processor = deployment(
+      name,
+      [{ name: 'grpc-telematics', containerPort: policy.grpcPort }],
+      env,
+      { grpc: { port: policy.grpcPort } },
+      { TELEMATICS_DATABASE_URL: { secret: 'telematics-database', key: 'url' } },
+      policy.httpPort,
+      {
+        image: 'telematics',
+        // A batch worker: small, and fine on spot capacity, since a preempted batch is simply
+        // delivered again (KEDA sets the replica count; 0 while the stream is empty).
+        resources: { requests: { cpu: '250m', memory: '192Mi' }, limits: { cpu: '1', memory: '384Mi' } },
+        pod: {
+          tolerations: [{ key: 'ecowheels.dev/spot', operator: 'Equal', value: 'true', effect: 'NoSchedule' }],
+          affinity: {
+            nodeAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'ecowheels.dev/spot', operator: 'In', values: ['true'] }] } }],
+            },
+          },
+        },
+      },
+  );
+  // KEDA owns the replica count (0 while the stream is empty); a count here would fight it.
+  delete (processor.spec as { replicas?: number }).replicas;
+  return {
+    [`${dir}/deployment.yaml`]: processor,
+    [`${dir}/service-account.yaml`]: serviceAccount(name),
+    // No rules: nobody may call it (the kubelet's probes are rewritten by the sidecar).
+    [`${dir}/authorization-policy.yaml`]: { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name, labels: labels(name) }, spec: { selector: { matchLabels: labels(name) } } },
+    [`${dir}/scaled-object.yaml`]: {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name, labels: labels(name) },
+      spec: {
+        scaleTargetRef: { name },
+        // No readings waiting, no processor: the stream keeps them until one starts.
+        minReplicaCount: 0,
+        maxReplicaCount: 12,
+        pollingInterval: 10,
+        // Five quiet minutes before the last processor goes, so a lull between rides does not
+        // stop and start it again and again.
+        cooldownPeriod: 300,
+        triggers: [
+          {
+            type: 'nats-jetstream',
+            metadata: {
+              natsServerMonitoringEndpoint: NATS.monitoring,
+              account: '$G',
+              stream: 'TELEMATICS',
+              consumer: 'telematics-processor',
+              // One more processor per 5,000 readings waiting: about half a second of one
+              // processor's measured throughput (11,100 readings/s in batches on PostgreSQL), so
+              // the lag stays under a second at any load up to maxReplicaCount.
+              lagThreshold: '5000',
+              // Any waiting reading wakes one processor: rides need their tracks within seconds.
+              activationLagThreshold: '0',
+            },
+          },
+        ],
+      },
+    },
+    [`${dir}/kustomization.yaml`]: {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace: NAMESPACE,
+      resources: ['deployment.yaml', 'service-account.yaml', 'authorization-policy.yaml', 'scaled-object.yaml'],
+    },
+    // Helm values for the official chart (helm install nats nats/nats -n ecowheels-infra -f …):
+    // three servers in a cluster, JetStream on persistent volumes, and the MQTT listener the bikes
+    // publish to (its sessions and QoS 1 messages kept in JetStream).
+    'mesh-config/overlays/production/nats/values.yaml': {
+      config: {
+        cluster: { enabled: true, replicas: 3 },
+        jetstream: { enabled: true, fileStore: { pvc: { size: '20Gi' } } },
+        mqtt: { enabled: true, port: 1883 },
+        monitor: { enabled: true, port: 8222 },
+      },
+      podTemplate: { topologySpreadConstraints: { 'kubernetes.io/hostname': { maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' } } },
+    },
+  };
 }

@@ -11,7 +11,9 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { AuthorizationPolicy, PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1';
 import { DestinationRule, Gateway, VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { meshFiles } from '../../mesh-config/manifests';
+import { DURABLE, STREAM } from '../../services/telematics/src/doors/jetstream-processor';
 import { render } from '../../mesh-config/generate';
 import { INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE } from '../../mesh-config/policy';
 
@@ -31,6 +33,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'networking.istio.io/v1beta1/VirtualService': VirtualService,
   'networking.istio.io/v1beta1/DestinationRule': DestinationRule,
   'networking.istio.io/v1beta1/Gateway': Gateway,
+  'keda.sh/v1alpha1/ScaledObject': ScaledObject,
 };
 
 function yamlFiles(dir: string): string[] {
@@ -56,7 +59,8 @@ function kustomize(overlay: string): Manifest[] {
 
 describe('mesh manifests', () => {
   const manifests = yamlFiles(MESH)
-    .filter((path) => !path.endsWith('kustomization.yaml') && !/overlays\/\w+\/[^/]+\.yaml$/.test(relative(MESH, path)))
+    // Patches and Helm values are not manifests: the overlays' renders below check them.
+    .filter((path) => !path.endsWith('kustomization.yaml') && !/overlays\/\w+\/[^/]+\.yaml$/.test(relative(MESH, path)) && !path.endsWith('nats/values.yaml'))
     .map((path) => ({ path: relative(ROOT, path), documents: parse(readFileSync(path, 'utf8')) }));
 
   it('parse, and validate against the Kubernetes and Istio schemas', () => {
@@ -182,7 +186,7 @@ describe('mesh manifests', () => {
       }
       const accounts = names('ServiceAccount');
       for (const policy of ofKind('AuthorizationPolicy')) {
-        for (const rule of policy.spec.rules) {
+        for (const rule of policy.spec.rules ?? []) { // no rules: nobody may call (the processor)
           for (const principal of rule.from[0].source.principals) {
             if (principal === INGRESS_PRINCIPAL) continue;
             expect(principal).toMatch(new RegExp(`^cluster\\.local/ns/${NAMESPACE}/sa/`));
@@ -216,5 +220,24 @@ describe('mesh manifests', () => {
         expect({ method, attempts: route.retries.attempts }).toEqual({ method, attempts: expected });
       }
     });
+  });
+
+  it('scales the telematics processor from zero on the JetStream consumer\'s lag, and leaves the stream to it in production', () => {
+    if (kubectlMissing) return;
+    const rendered = kustomize('production');
+    const deployment = (name: string) => rendered.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === name)!;
+    const env = (name: string) => Object.fromEntries(deployment(name).spec.template.spec.containers[0].env.filter((entry: { value?: string }) => entry.value !== undefined).map((entry: { name: string; value: string }) => [entry.name, entry.value]));
+    const [scaled] = rendered.filter((manifest) => manifest.kind === 'ScaledObject');
+    expect(scaled.spec).toMatchObject({ scaleTargetRef: { name: 'telematics-processor' }, minReplicaCount: 0 });
+    expect(scaled.spec.triggers[0]).toMatchObject({ type: 'nats-jetstream', metadata: { stream: STREAM, consumer: DURABLE } });
+    expect(Number(scaled.spec.triggers[0].metadata.lagThreshold)).toBeGreaterThan(0);
+    // KEDA owns the processor's replica count: the manifest sets none, and the replicas patch leaves it alone.
+    expect(deployment('telematics-processor').spec.replicas).toBeUndefined();
+    expect(env('telematics-processor')).toMatchObject({ TELEMATICS_ROLE: 'processor', TELEMATICS_BUS: expect.stringMatching(/^nats:\/\//), TELEMATICS_STREAM_REPLICAS: '3' });
+    expect(env('telematics')).toMatchObject({ TELEMATICS_ROLE: 'api', TELEMATICS_BUS: env('telematics-processor').TELEMATICS_BUS });
+    expect(deployment('telematics-processor').spec.template.spec.tolerations).toEqual([expect.objectContaining({ key: 'ecowheels.dev/spot' })]);
+    // The NATS cluster the stream's three copies need, with JetStream and the MQTT listener.
+    const [values] = parse(readFileSync(join(MESH, 'overlays', 'production', 'nats', 'values.yaml'), 'utf8')) as unknown as { config: Record<string, { enabled: boolean; replicas?: number }> }[];
+    expect(values.config).toMatchObject({ cluster: { enabled: true, replicas: 3 }, jetstream: { enabled: true }, mqtt: { enabled: true } });
   });
 });

@@ -97,7 +97,7 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
     await eventually(async () => expect(await pending()).toBe(0), { what: 'the stream to be drained' });
   }, 120_000);
 
-  it('shares the stream between three processors, with no duplicates', async () => {
+  it('shares the stream between three processors (two of them processors only), with no duplicates', async () => {
     const others: ServiceProcess[] = [];
     const dirs: string[] = [];
     try {
@@ -110,10 +110,15 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
             ...busEnv(),
             DATA_DIR: dataDir,
             TELEMATICS_DATABASE_URL: telematics.service.db.url,
-            TELEMATICS_MQTT_PORT: '0',
+            // The workload KEDA scales: the stream's processor, without doors of its own.
+            TELEMATICS_ROLE: 'processor',
           }),
         );
       }
+      expect(others.map((other) => [other.ready.role, other.ready.deviceUrl, other.ready.mqttUrl])).toEqual([
+        ['processor', undefined, undefined],
+        ['processor', undefined, undefined],
+      ]);
       const bikes = await Promise.all([telematics.provision(), telematics.provision(), telematics.provision()]);
       await Promise.all(bikes.map(({ bikeId }) => publish(bikeId, Array.from({ length: 1000 }, (_, i) => i + 1))));
       for (const { bikeId } of bikes) {

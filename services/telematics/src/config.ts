@@ -34,6 +34,10 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       // Messages per fetch (one group commit), and how long JetStream waits for their acknowledgement.
       TELEMATICS_BUS_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
       TELEMATICS_BUS_ACK_WAIT_MS: milliseconds(30_000),
+      // "all": the doors, the API and (with TELEMATICS_BUS) the stream's processor in one process.
+      // "processor": only the stream's processor and the cleaner, the workload KEDA scales from zero.
+      // "api": the doors and the API, always on, leaving the stream to the processors.
+      TELEMATICS_ROLE: z.enum(['all', 'processor', 'api']).default('all'),
       // The device HTTPS door: POST /v1/readings.
       TELEMATICS_DEVICE_HTTP_PORT: port(DEFAULT_PORTS.telematics.devices),
       // Certificate and key (PEM files) for the device doors; required when they listen beyond loopback.
@@ -83,6 +87,9 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
   const exposed = !LOOPBACK.test(basics.host);
   const tls =
     own.TELEMATICS_TLS_CERT_FILE && own.TELEMATICS_TLS_KEY_FILE ? { certFile: own.TELEMATICS_TLS_CERT_FILE, keyFile: own.TELEMATICS_TLS_KEY_FILE } : undefined;
+  if (own.TELEMATICS_ROLE === 'processor' && !own.TELEMATICS_BUS) {
+    throw new ConfigError('invalid configuration:\n  TELEMATICS_ROLE=processor: a processor reads the stream, so it needs TELEMATICS_BUS=nats://...');
+  }
   if (exposed && !tls && basics.mesh.mode !== 'istio') {
     throw new ConfigError(
       `invalid configuration:\n  LISTEN_HOST=${JSON.stringify(basics.host)}: the device doors (MQTT, HTTPS) listen beyond loopback, so they need TLS: set TELEMATICS_TLS_CERT_FILE and TELEMATICS_TLS_KEY_FILE (under Istio the ingress gateway terminates TLS)`,
@@ -103,6 +110,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       connections: own.TELEMATICS_MQTT_CONNECTIONS,
       shareGroup: own.TELEMATICS_MQTT_SHARE_GROUP,
     },
+    role: own.TELEMATICS_ROLE,
     bus: own.TELEMATICS_BUS
       ? { url: own.TELEMATICS_BUS, replicas: own.TELEMATICS_STREAM_REPLICAS, batchSize: own.TELEMATICS_BUS_BATCH, ackWaitMs: own.TELEMATICS_BUS_ACK_WAIT_MS }
       : undefined,

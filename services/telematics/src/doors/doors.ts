@@ -24,10 +24,14 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
   const stops: (() => Promise<void>)[] = [];
   const addresses: Record<string, string> = {};
   try {
-    if (config.bus) {
+    if (config.bus && config.role === 'api') {
+      addresses.busUrl = config.bus.url; // bikes publish there; the processors read it
+    } else if (config.bus) {
       const processor = await startJetStreamProcessor({ ...config.bus, pipeline, logger });
       stops.push(processor.stop);
       addresses.busUrl = processor.url;
+      // A processor has no doors of its own: it only drains the stream.
+      if (config.role === 'processor') return { addresses: { ...addresses, role: 'processor' }, stop: async () => processor.stop() };
     } else if (config.mqtt.externalUrl) {
       const subscriber = await startExternalMqttSubscriber({ ...config.mqtt, url: config.mqtt.externalUrl, pipeline, logger });
       stops.push(subscriber.stop);
