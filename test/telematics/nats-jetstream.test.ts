@@ -148,11 +148,21 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
     }
   }, 120_000);
 
-  it('needs no processor while idle: readings wait in the stream and are stored when one starts', async () => {
+  it('needs no processor while idle: readings wait in the stream (an api replica leaves them) and are stored when one starts', async () => {
     const { bikeId } = await telematics.provision();
     await telematics.service.process.stop();
-    await publish(bikeId, Array.from({ length: 500 }, (_, i) => i + 1));
-    expect(await pending()).toBe(500); // kept by JetStream, nobody running
+    // Production's always-on replica serves the API and leaves the stream to the processors.
+    const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-api-'));
+    const api = await ServiceProcess.start('telematics', { ...TEST_ENV, ...busEnv(), DATA_DIR: dataDir, TELEMATICS_DATABASE_URL: telematics.service.db.url, TELEMATICS_ROLE: 'api' });
+    try {
+      expect(api.ready.busUrl).toBe(nats.url);
+      await publish(bikeId, Array.from({ length: 500 }, (_, i) => i + 1));
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // a processor would have taken them by now
+      expect(await pending()).toBe(500); // kept by JetStream, no processor running
+    } finally {
+      await api.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
     await telematics.restart();
     await eventually(async () => expect(await stored(bikeId)).toEqual({ total: 500, distinct: 500 }), { timeoutMs: 60_000, what: 'the waiting readings to be stored' });
     expect(await pending()).toBe(0);
