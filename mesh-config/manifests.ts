@@ -2,6 +2,7 @@
 // Deployment, Service, ServiceAccount, AuthorizationPolicy, VirtualService and DestinationRule,
 // and the gRPC service config for running without Istio.
 import { STOP_GRACE_MS } from '../services/platform/src/run-service';
+import { DATABASE_CLASSES, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
 import { GATEWAY_METRICS_PORT, GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
 
 type Service = keyof typeof MESH_POLICY;
@@ -53,8 +54,9 @@ function deployment(
   probe: object,
   secretEnv: Record<string, { secret: string; key: string }>,
   metricsPort: number,
-  extra: { image?: string; resources?: object; pod?: object } = {},
+  extra: { image?: string } = {},
 ) {
+  const resourceClass = classOf(name);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -90,7 +92,7 @@ function deployment(
                   valueFrom: { secretKeyRef: { name: secret, key: secretKey } },
                 })),
               ],
-              resources: extra.resources ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+              resources: { requests: resourceClass.requests, limits: resourceClass.limits },
               readinessProbe: { ...probe, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 3 },
               lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
@@ -100,9 +102,56 @@ function deployment(
             },
           ],
           volumes: [{ name: 'tmp', emptyDir: {} }],
-          ...extra.pod,
+          priorityClassName: resourceClass.priority.name,
+          ...(resourceClass.spot ? SPOT : {}),
         },
       },
+    },
+  };
+}
+
+/** A workload's resource class (mesh-config/resources.ts). */
+function classOf(name: string): ResourceClass {
+  const className = WORKLOAD_CLASSES[name];
+  if (!className) throw new Error(`mesh-config/resources.ts gives workload ${name} no resource class`);
+  return RESOURCE_CLASSES[className];
+}
+
+/** Spot nodes carry the taint ecowheels.dev/spot=true: a spot class tolerates it and prefers them. */
+const SPOT = {
+  tolerations: [{ key: 'ecowheels.dev/spot', operator: 'Equal', value: 'true', effect: 'NoSchedule' }],
+  affinity: {
+    nodeAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'ecowheels.dev/spot', operator: 'In', values: ['true'] }] } }],
+    },
+  },
+};
+
+/** One PriorityClass per resource class; a class that may not preempt waits for room instead. */
+function priorityClasses() {
+  return Object.values(RESOURCE_CLASSES).map((resourceClass) => ({
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: { name: resourceClass.priority.name },
+    value: resourceClass.priority.value,
+    globalDefault: false,
+    preemptionPolicy: resourceClass.priority.preempts ? 'PreemptLowerPriority' : 'Never',
+    description: resourceClass.purpose,
+  }));
+}
+
+/** Production's autoscaler for a workload scaled on CPU (batch workloads are KEDA's). */
+function autoscaler(name: string) {
+  const { replicas } = classOf(name);
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name, labels: labels(name) },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      minReplicas: replicas.min,
+      maxReplicas: replicas.max,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: replicas.targetCpuPercent } } }],
     },
   };
 }
@@ -290,7 +339,32 @@ export function meshFiles(): Record<string, object | object[] | string> {
     const own = Object.keys(files).filter((path) => path.startsWith(`mesh-config/base/${name}/`)).map((path) => path.split('/').pop());
     files[`mesh-config/base/${name}/kustomization.yaml`] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: NAMESPACE, resources: own };
   }
+  files['mesh-config/base/scheduling/priority-classes.yaml'] = priorityClasses();
+  files['mesh-config/base/scheduling/kustomization.yaml'] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['priority-classes.yaml'] };
+  resources.push('scheduling');
   files['mesh-config/base/kustomization.yaml'] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources };
+  const scaledOnCpu = Object.keys(WORKLOAD_CLASSES).filter((name) => classOf(name).replicas.targetCpuPercent !== undefined);
+  for (const name of scaledOnCpu) files[`mesh-config/overlays/production/autoscaling/${name}.yaml`] = autoscaler(name);
+  // Each service's database class, for whoever provisions the managed databases (the overlay holds
+  // only their URLs, in Secrets): one place, read by people and by their tooling.
+  files['mesh-config/overlays/production/database-classes/config-map.yaml'] = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'database-classes' },
+    data: Object.fromEntries(Object.entries(DATABASE_CLASSES).map(([service, databaseClass]) => [service, JSON.stringify(databaseClass)])),
+  };
+  files['mesh-config/overlays/production/database-classes/kustomization.yaml'] = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    namespace: NAMESPACE,
+    resources: ['config-map.yaml'],
+  };
+  files['mesh-config/overlays/production/autoscaling/kustomization.yaml'] = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    namespace: NAMESPACE,
+    resources: scaledOnCpu.map((name) => `${name}.yaml`),
+  };
   Object.assign(files, telematicsProcessorFiles());
   files['services/platform/src/mesh/grpc-service-config.generated.json'] = `${JSON.stringify(grpcServiceConfigs(), null, 2)}\n`;
   files['services/platform/src/mesh/authorization.generated.json'] = `${JSON.stringify(
@@ -339,20 +413,9 @@ function telematicsProcessorFiles(): Record<string, object> {
       { grpc: { port: policy.grpcPort } },
       { TELEMATICS_DATABASE_URL: { secret: 'telematics-database', key: 'url' } },
       policy.httpPort,
-      {
-        image: 'telematics',
-        // A batch worker: small, and fine on spot capacity, since a preempted batch is simply
-        // delivered again (KEDA sets the replica count; 0 while the stream is empty).
-        resources: { requests: { cpu: '250m', memory: '192Mi' }, limits: { cpu: '1', memory: '384Mi' } },
-        pod: {
-          tolerations: [{ key: 'ecowheels.dev/spot', operator: 'Equal', value: 'true', effect: 'NoSchedule' }],
-          affinity: {
-            nodeAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'ecowheels.dev/spot', operator: 'In', values: ['true'] }] } }],
-            },
-          },
-        },
-      },
+      // A batch worker (resources.ts): small, and fine on spot capacity, since a preempted batch
+      // is simply delivered again.
+      { image: 'telematics' },
   );
   // KEDA owns the replica count (0 while the stream is empty); a count here would fight it.
   delete (processor.spec as { replicas?: number }).replicas;
@@ -368,8 +431,8 @@ function telematicsProcessorFiles(): Record<string, object> {
       spec: {
         scaleTargetRef: { name },
         // No readings waiting, no processor: the stream keeps them until one starts.
-        minReplicaCount: 0,
-        maxReplicaCount: 12,
+        minReplicaCount: classOf(name).replicas.min,
+        maxReplicaCount: classOf(name).replicas.max,
         pollingInterval: 10,
         // Five quiet minutes before the last processor goes, so a lull between rides does not
         // stop and start it again and again.

@@ -8,10 +8,13 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { AuthorizationPolicy, PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1';
 import { DestinationRule, Gateway, VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
+import { databaseClassTable, RESOURCE_CLASSES, resourceClassTable, WORKLOAD_CLASSES } from '../../mesh-config/resources';
 import { meshFiles } from '../../mesh-config/manifests';
 import { DURABLE, STREAM } from '../../services/telematics/src/doors/jetstream-processor';
 import { render } from '../../mesh-config/generate';
@@ -27,6 +30,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
   'v1/Secret': Secret,
+  'v1/ConfigMap': ConfigMap,
   'v1/Namespace': Namespace,
   'security.istio.io/v1beta1/AuthorizationPolicy': AuthorizationPolicy,
   'security.istio.io/v1beta1/PeerAuthentication': PeerAuthentication,
@@ -34,6 +38,8 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'networking.istio.io/v1beta1/DestinationRule': DestinationRule,
   'networking.istio.io/v1beta1/Gateway': Gateway,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
+  'scheduling.k8s.io/v1/PriorityClass': PriorityClass,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
 };
 
 function yamlFiles(dir: string): string[] {
@@ -239,5 +245,40 @@ describe('mesh manifests', () => {
     // The NATS cluster the stream's three copies need, with JetStream and the MQTT listener.
     const [values] = parse(readFileSync(join(MESH, 'overlays', 'production', 'nats', 'values.yaml'), 'utf8')) as unknown as { config: Record<string, { enabled: boolean; replicas?: number }> }[];
     expect(values.config).toMatchObject({ cluster: { enabled: true, replicas: 3 }, jetstream: { enabled: true }, mqtt: { enabled: true } });
+  });
+
+  it('gives every workload its resource class: requests and limits, priority, spot, and production\'s autoscaling bounds', () => {
+    if (kubectlMissing) return;
+    const rendered = kustomize('production');
+    const ofKind = (kind: string) => rendered.filter((manifest) => manifest.kind === kind);
+    const priorities = new Map(ofKind('PriorityClass').map((priority) => [priority.metadata.name, priority as unknown as { value: number; preemptionPolicy: string }]));
+    for (const deployment of ofKind('Deployment')) {
+      const name = deployment.metadata.name;
+      const resourceClass = RESOURCE_CLASSES[WORKLOAD_CLASSES[name]];
+      const pod = deployment.spec.template.spec;
+      expect({ name, resources: pod.containers[0].resources, priority: pod.priorityClassName, spot: Boolean(pod.tolerations) }).toEqual({
+        name,
+        resources: { requests: resourceClass.requests, limits: resourceClass.limits },
+        priority: resourceClass.priority.name,
+        spot: resourceClass.spot,
+      });
+      expect(priorities.has(pod.priorityClassName)).toBe(true);
+      const hpa = ofKind('HorizontalPodAutoscaler').find((candidate) => candidate.spec.scaleTargetRef.name === name);
+      const scaled = ofKind('ScaledObject').find((candidate) => candidate.spec.scaleTargetRef.name === name);
+      // Each workload is scaled by exactly one of the two: CPU, or the stream's lag.
+      expect({ name, hpa: Boolean(hpa), keda: Boolean(scaled) }).toEqual({ name, hpa: resourceClass.replicas.targetCpuPercent !== undefined, keda: resourceClass.replicas.targetCpuPercent === undefined });
+      if (hpa) expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([resourceClass.replicas.min, resourceClass.replicas.max]);
+    }
+    // Payment outranks everything and is never on spot; batch work never preempts anyone.
+    const payment = priorities.get(RESOURCE_CLASSES[WORKLOAD_CLASSES.payment].priority.name)!;
+    expect(Math.max(...[...priorities.values()].map((priority) => priority.value))).toBe(payment.value);
+    expect(RESOURCE_CLASSES[WORKLOAD_CLASSES.payment].spot).toBe(false);
+    expect(priorities.get(RESOURCE_CLASSES.batch.priority.name)!.preemptionPolicy).toBe('Never');
+  });
+
+  it('prints the resource and database classes in the README as mesh-config/resources.ts has them', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(resourceClassTable());
+    expect(readme).toContain(databaseClassTable());
   });
 });
