@@ -2,7 +2,7 @@
 // Deployment, Service, ServiceAccount, AuthorizationPolicy, VirtualService and DestinationRule,
 // and the gRPC service config for running without Istio.
 import { STOP_GRACE_MS } from '../services/platform/src/run-service';
-import { DATABASE_CLASSES, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
+import { DATABASE_CLASSES, PROCESSOR_SCALING, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
 import { GATEWAY_METRICS_PORT, GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
 
 type Service = keyof typeof MESH_POLICY;
@@ -433,10 +433,9 @@ function telematicsProcessorFiles(): Record<string, object> {
         // No readings waiting, no processor: the stream keeps them until one starts.
         minReplicaCount: classOf(name).replicas.min,
         maxReplicaCount: classOf(name).replicas.max,
-        pollingInterval: 10,
-        // Five quiet minutes before the last processor goes, so a lull between rides does not
-        // stop and start it again and again.
-        cooldownPeriod: 300,
+        // The numbers and why: PROCESSOR_SCALING in mesh-config/resources.ts.
+        pollingInterval: PROCESSOR_SCALING.pollingIntervalSeconds,
+        cooldownPeriod: PROCESSOR_SCALING.cooldownSeconds,
         triggers: [
           {
             type: 'nats-jetstream',
@@ -445,12 +444,8 @@ function telematicsProcessorFiles(): Record<string, object> {
               account: '$G',
               stream: 'TELEMATICS',
               consumer: 'telematics-processor',
-              // One more processor per 5,000 readings waiting: about half a second of one
-              // processor's measured throughput (11,100 readings/s in batches on PostgreSQL), so
-              // the lag stays under a second at any load up to maxReplicaCount.
-              lagThreshold: '5000',
-              // Any waiting reading wakes one processor: rides need their tracks within seconds.
-              activationLagThreshold: '0',
+              lagThreshold: String(PROCESSOR_SCALING.lagThreshold),
+              activationLagThreshold: String(PROCESSOR_SCALING.activationLagThreshold),
             },
           },
         ],
