@@ -227,6 +227,7 @@ export class LocalStack {
         supervisor.report({ kind: 'restarted', name, pid: started.pid });
         return;
       } catch (error) {
+        if (this.stopping) return; // stopped while it was starting: nothing to report
         // It died again before it was ready: the same rules once more.
         const [first, ...rest] = (error instanceof Error ? error.message : String(error)).split('\n');
         [ending, lastLines] = [first, rest.slice(-5)];

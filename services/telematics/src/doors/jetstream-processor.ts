@@ -70,7 +70,7 @@ export async function startJetStreamProcessor(options: JetStreamProcessorOptions
   let stopping = false;
 
   /** One batch: every message submitted together, then each acknowledged, or none of them. */
-  const process = async (messages: JsMsg[]) => {
+  const processBatch = async (messages: JsMsg[]) => {
     const arrivals = messages.map((message) => {
       const bikeId = bikeOfSubject(message.subject) ?? '';
       // The time JetStream stored it is when it arrived, also for a message delivered again later.
@@ -93,7 +93,7 @@ export async function startJetStreamProcessor(options: JetStreamProcessorOptions
         const fetched = await consumer.fetch({ max_messages: options.batchSize, expires: 1000 });
         const batch: JsMsg[] = [];
         for await (const message of fetched) batch.push(message);
-        if (batch.length > 0) await process(batch);
+        if (batch.length > 0) await processBatch(batch);
       } catch (error) {
         if (stopping) break;
         logger.warn({ err: error }, 'fetching from JetStream failed; trying again');
@@ -107,7 +107,11 @@ export async function startJetStreamProcessor(options: JetStreamProcessorOptions
     stop: async () => {
       stopping = true;
       await loop; // the batch in hand is finished and acknowledged first
-      await nc.drain();
+      // Drain sends the acknowledgements still buffered; a server that is gone cannot hold the stop.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([nc.drain().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close();
     },
   };
 }
