@@ -8,6 +8,7 @@ import { meshCredentials, type MeshCredentials, type MeshSettings } from '../mes
 import { DEFAULT_PORTS } from '../config';
 import { EmbeddedPostgres } from '../database/embedded-postgres';
 import { STOP_GRACE_MS } from '../run-service';
+import { waitAtMost } from '../wait-at-most';
 import { freePorts } from './free-ports';
 import { RestartPolicy, type SupervisionEvent } from './supervision';
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime, type ServiceName } from './launched-service';
@@ -246,10 +247,7 @@ export class LocalStack {
     const deadline = Date.now() + STOP_GRACE_MS;
     const tiers: ProcessName[][] = [['gateway'], ['telematics'], ['ride'], ['user', 'inventory', 'payment']];
     for (const tier of tiers) {
-      const stopped = Promise.all(tier.map((name) => this.services[name].stop()));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-      clearTimeout(timer);
+      await waitAtMost(Promise.all(tier.map((name) => this.services[name].stop())), deadline - Date.now());
     }
     await Promise.all(Object.values(this.services).map((service) => service.stop()));
     await this.database?.stop();

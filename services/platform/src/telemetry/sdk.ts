@@ -20,6 +20,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { waitAtMost } from '../wait-at-most';
 
 export const PROMETHEUS = Symbol.for('ecowheels.telemetry.prometheus');
 
@@ -79,13 +80,7 @@ let stopProviders: (() => Promise<void>) | undefined;
 
 /** Flushes this process's spans and stops telemetry, giving up after `timeoutMs` (an exporter may be unreachable). */
 export async function shutdownTelemetry(timeoutMs = 2000): Promise<void> {
-  if (!stopProviders) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    stopProviders().catch(() => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-  ]);
-  clearTimeout(timer);
+  if (stopProviders) await waitAtMost(stopProviders(), timeoutMs);
 }
 
 export function startTelemetry(): void {

@@ -11,6 +11,7 @@
 // has its own NATS user whose publish permission is its own subject only (see the README).
 import { AckPolicy, connect, DeliverPolicy, nanos, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from '../../../platform/src/logger';
+import { waitAtMost } from '../../../platform/src/wait-at-most';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
 import { arrivalOf, bikeOfTopic } from './mqtt-topics';
 
@@ -108,9 +109,7 @@ export async function startJetStreamProcessor(options: JetStreamProcessorOptions
       stopping = true;
       await loop; // the batch in hand is finished and acknowledged first
       // Drain sends the acknowledgements still buffered; a server that is gone cannot hold the stop.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([nc.drain().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
-      clearTimeout(timer);
+      await waitAtMost(nc.drain(), 1000);
       if (!nc.isClosed()) await nc.close();
     },
   };
