@@ -8,7 +8,7 @@
 import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { UserServiceClient, UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
-import { DomainError } from '../../services/platform/src/errors';
+import { DomainError, retryAfterSeconds } from '../../services/platform/src/errors';
 import { createClient } from '../../services/platform/src/grpc/client';
 import type { MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { EdgeError } from './gateway-errors';
@@ -87,7 +87,7 @@ export class ApiKeyCheck {
   private async refuseIfFlooding(clientAddress: string): Promise<void> {
     const state = await this.unknownKeys.get(clientAddress);
     if (!state || state.remainingPoints > 0) return;
-    const retryAfter = Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+    const retryAfter = retryAfterSeconds(state.msBeforeNext);
     throw new EdgeError('RATE_LIMITED', 429, `too many unknown API keys from this address; retry in ${retryAfter} s`, { 'retry-after': String(retryAfter) });
   }
 

@@ -3,6 +3,7 @@
 import type Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { EdgeError } from './gateway-errors';
+import { retryAfterSeconds } from '../../services/platform/src/errors';
 
 export class ApiKeyRateLimit {
   private readonly limiter: RateLimiterAbstract;
@@ -20,7 +21,7 @@ export class ApiKeyRateLimit {
       if (!(rejection instanceof RateLimiterRes)) {
         throw new EdgeError('SERVICE_UNAVAILABLE', 503, 'the rate limiter is unavailable; retry shortly');
       }
-      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      const retryAfter = retryAfterSeconds(rejection.msBeforeNext);
       throw new EdgeError('RATE_LIMITED', 429, `too many requests for this API key; retry in ${retryAfter} s`, {
         'retry-after': String(retryAfter),
       });

@@ -38,5 +38,7 @@ export const failedPrecondition = (message: string) => new DomainError('FAILED_P
 export const permissionDenied = (message: string) => new DomainError('PERMISSION_DENIED', message);
 export const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
 export const unavailable = (message: string) => new DomainError('UNAVAILABLE', message);
+/** A rate limiter's "ms before the next attempt" as Retry-After: whole seconds, at least one. */
+export const retryAfterSeconds = (msBeforeNext: number) => Math.max(1, Math.ceil(msBeforeNext / 1000));
 export const tooManyAttempts = (message: string, retryAfterSeconds: number) =>
   new DomainError('RESOURCE_EXHAUSTED', `${message}; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });

@@ -16,6 +16,7 @@ import type { Arrival } from '../domain/reading';
 import { IngestSummary } from '../domain/ingest-summary';
 import { recordRefusedDevice } from '../telematics-metrics';
 import { bodyErrorOf } from '../../../platform/src/http-body-errors';
+import { retryAfterSeconds } from '../../../platform/src/errors';
 
 const MAX_READINGS = 5000;
 
@@ -89,7 +90,7 @@ export async function startDeviceHttpDoor(options: {
       await limiter.consume(bikeId);
     } catch (refusal) {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
-      const retryAfter = String(Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
+      const retryAfter = String(retryAfterSeconds(refusal.msBeforeNext));
       throw new DoorError(429, 'RATE_LIMITED', `at most ${options.batchesPerSecond} batches a second per device; send larger batches`, { 'retry-after': retryAfter });
     }
     return bikeId;

@@ -6,7 +6,7 @@
 // The counts live in this process: with several replicas each keeps its own, which multiplies the
 // allowance by the replica count (rate-limiter-flexible's Redis or PostgreSQL stores would share them).
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { tooManyAttempts } from '../../../platform/src/errors';
+import { retryAfterSeconds, tooManyAttempts } from '../../../platform/src/errors';
 
 export interface LoginThrottleSettings {
   maxFailuresPerAccount: number;
@@ -45,6 +45,6 @@ export class LoginThrottle {
 
   private async lockedFor(limiter: RateLimiterMemory, key: string, points: number): Promise<number> {
     const state = await limiter.get(key);
-    return state && state.consumedPoints >= points ? Math.max(1, Math.ceil(state.msBeforeNext / 1000)) : 0;
+    return state && state.consumedPoints >= points ? retryAfterSeconds(state.msBeforeNext) : 0;
   }
 }
