@@ -30,8 +30,6 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
       const processor = await startJetStreamProcessor({ ...config.bus, pipeline, logger });
       stops.push(processor.stop);
       addresses.busUrl = processor.url;
-      // A processor has no doors of its own: it only drains the stream.
-      if (config.role === 'processor') return { addresses: { ...addresses, role: 'processor' }, stop: async () => processor.stop() };
     } else if (config.mqtt.externalUrl) {
       const subscriber = await startExternalMqttSubscriber({ ...config.mqtt, url: config.mqtt.externalUrl, pipeline, logger });
       stops.push(subscriber.stop);
@@ -41,12 +39,16 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
       stops.push(broker.stop);
       addresses.mqttUrl = broker.url;
     }
-    const http = await startDeviceHttpDoor({ host: config.host, tls, pipeline, devices, logger, ...config.deviceHttp });
-    stops.push(http.stop);
-    addresses.deviceUrl = http.url;
-    const files = startLandingFileDoor({ dir: config.landingDir, pipeline, logger });
-    stops.push(files.stop);
-    addresses.landingDir = config.landingDir;
+    if (config.role === 'processor') {
+      addresses.role = 'processor'; // no doors of its own: it only drains the stream
+    } else {
+      const http = await startDeviceHttpDoor({ host: config.host, tls, pipeline, devices, logger, ...config.deviceHttp });
+      stops.push(http.stop);
+      addresses.deviceUrl = http.url;
+      const files = startLandingFileDoor({ dir: config.landingDir, pipeline, logger });
+      stops.push(files.stop);
+      addresses.landingDir = config.landingDir;
+    }
   } catch (error) {
     await Promise.all(stops.map((stop) => stop()));
     throw error;
