@@ -73,6 +73,11 @@ export function simulateDay(settings: NetZeroSettings): NetZeroResult {
   const watts = (utilisation: number) =>
     (vcpu * (settings.wattsPerVcpuIdle + utilisation * (settings.wattsPerVcpuFull - settings.wattsPerVcpuIdle)) + gb * settings.wattsPerGb) * settings.pue;
   const { pollingIntervalSeconds, cooldownSeconds, lagThreshold, activationLagThreshold } = PROCESSOR_SCALING;
+  /** Readings per second arriving at a second of the day: the riding share at 1 Hz, the rest parked. */
+  const arrivalsAt = (second: number) => {
+    const share = ridingShare(second / 3600);
+    return settings.bikes * (share * settings.ridingHz + (1 - share) * settings.parkedHz);
+  };
   const { min, max } = resources.replicas;
 
   let backlog = 0;
@@ -91,8 +96,7 @@ export function simulateDay(settings: NetZeroSettings): NetZeroResult {
   let peakArrivals = 0;
 
   for (let second = 0; second < 86_400; second += 1) {
-    const share = ridingShare(second / 3600);
-    const arrivals = settings.bikes * (share * settings.ridingHz + (1 - share) * settings.parkedHz);
+    const arrivals = arrivalsAt(second);
     peakArrivals = Math.max(peakArrivals, arrivals);
     backlog += arrivals;
 
@@ -143,8 +147,7 @@ export function simulateDay(settings: NetZeroSettings): NetZeroResult {
   const alwaysOnReplicas = Math.max(settings.alwaysOnMinReplicas, Math.ceil((peakArrivals * settings.alwaysOnHeadroom) / settings.processorReadingsPerSecond));
   let alwaysOnJoules = 0;
   for (let second = 0; second < 86_400; second += 1) {
-    const share = ridingShare(second / 3600);
-    const arrivals = settings.bikes * (share * settings.ridingHz + (1 - share) * settings.parkedHz);
+    const arrivals = arrivalsAt(second);
     alwaysOnJoules += alwaysOnReplicas * watts(arrivals / (alwaysOnReplicas * settings.processorReadingsPerSecond));
   }
   const kwh = (joulesTotal: number) => joulesTotal / 3.6e6;
