@@ -268,21 +268,28 @@ export function grpcServiceConfigs() {
   );
 }
 
+/** A service's settings in the cluster: where it listens, under Istio, and where its dependencies are. */
+function serviceEnv(name: Service): Record<string, string> {
+  const policy = MESH_POLICY[name];
+  const prefix = name.toUpperCase();
+  return {
+    LISTEN_HOST: '0.0.0.0',
+    MESH_MODE: 'istio',
+    [`${prefix}_GRPC_PORT`]: String(policy.grpcPort),
+    [`${prefix}_HTTP_PORT`]: String(policy.httpPort),
+    OTEL_SERVICE_NAME: name,
+    ...Object.fromEntries(GRPC_DEPENDENCIES[name].map((dependency) => [`${dependency.toUpperCase()}_SERVICE_ADDR`, `${dependency}:${MESH_POLICY[dependency].grpcPort}`])),
+    ...WORKLOAD_ENV[name],
+  };
+}
+
 export function meshFiles(): Record<string, object | object[] | string> {
   const files: Record<string, object | object[] | string> = {};
   const resources: string[] = ['mesh'];
   for (const name of SERVICES) {
     const policy = MESH_POLICY[name];
     const prefix = name.toUpperCase();
-    const env: Record<string, string> = {
-      LISTEN_HOST: '0.0.0.0',
-      MESH_MODE: 'istio',
-      [`${prefix}_GRPC_PORT`]: String(policy.grpcPort),
-      [`${prefix}_HTTP_PORT`]: String(policy.httpPort),
-      OTEL_SERVICE_NAME: name,
-      ...Object.fromEntries(GRPC_DEPENDENCIES[name].map((dependency) => [`${dependency.toUpperCase()}_SERVICE_ADDR`, `${dependency}:${MESH_POLICY[dependency].grpcPort}`])),
-      ...WORKLOAD_ENV[name],
-    };
+    const env = serviceEnv(name);
     const dir = `mesh-config/base/${name}`;
     files[`${dir}/deployment.yaml`] = deployment(
       name,
@@ -393,18 +400,14 @@ function telematicsProcessorFiles(): Record<string, object> {
   const name = 'telematics-processor';
   const dir = `mesh-config/overlays/production/${name}`;
   const policy = MESH_POLICY.telematics;
+  // The telematics service's own settings, in its processor role on the production stream.
   const env: Record<string, string> = {
-    LISTEN_HOST: '0.0.0.0',
-    MESH_MODE: 'istio',
-    TELEMATICS_GRPC_PORT: String(policy.grpcPort),
-    TELEMATICS_HTTP_PORT: String(policy.httpPort),
+    ...serviceEnv('telematics'),
     OTEL_SERVICE_NAME: name,
     TELEMATICS_ROLE: 'processor',
     TELEMATICS_BUS: NATS.client,
     TELEMATICS_STREAM_REPLICAS: '3',
     TELEMATICS_RAW_ZONE_URL: 's3://ecowheels-telematics-lake/zones',
-    ...Object.fromEntries(GRPC_DEPENDENCIES.telematics.map((dependency) => [`${dependency.toUpperCase()}_SERVICE_ADDR`, `${dependency}:${MESH_POLICY[dependency].grpcPort}`])),
-    ...WORKLOAD_ENV.telematics,
   };
   const processor = deployment(
       name,
