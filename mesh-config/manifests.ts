@@ -1,6 +1,7 @@
 // Builds the mesh's generated files from the policy: one folder per workload, with its
 // Deployment, Service, ServiceAccount, AuthorizationPolicy, VirtualService and DestinationRule,
 // and the gRPC service config for running without Istio.
+import { DEFAULT_PORTS } from '../services/platform/src/config';
 import { STOP_GRACE_MS } from '../services/platform/src/run-service';
 import { DATABASE_CLASSES, PROCESSOR_SCALING, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
 import { GATEWAY_METRICS_PORT, GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
@@ -372,7 +373,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
     namespace: NAMESPACE,
     resources: scaledOnCpu.map((name) => `${name}.yaml`),
   };
-  Object.assign(files, telematicsProcessorFiles());
+  Object.assign(files, telematicsProcessorFiles(), telematicsEdgeFiles());
   files['services/platform/src/mesh/grpc-service-config.generated.json'] = `${JSON.stringify(grpcServiceConfigs(), null, 2)}\n`;
   files['services/platform/src/mesh/authorization.generated.json'] = `${JSON.stringify(
     Object.fromEntries(
@@ -390,6 +391,86 @@ export function meshFiles(): Record<string, object | object[] | string> {
 /** Where production's NATS cluster answers: clients, and the monitoring endpoint KEDA reads. */
 const NATS = { namespace: 'ecowheels-infra', client: 'nats://nats.ecowheels-infra:4222', monitoring: 'nats.ecowheels-infra.svc.cluster.local:8222' };
 
+/** The telematics image in one of its roles on production's stream (see the README). */
+function streamWorkload(name: string, role: 'processor' | 'edge', ports: { name: string; containerPort: number }[], env: Record<string, string>) {
+  const policy = MESH_POLICY.telematics;
+  return deployment(
+    name,
+    ports,
+    // The telematics service's own settings, in its role on the production stream.
+    { ...serviceEnv('telematics'), OTEL_SERVICE_NAME: name, TELEMATICS_ROLE: role, TELEMATICS_BUS: NATS.client, TELEMATICS_STREAM_REPLICAS: '3', ...env },
+    { grpc: { port: policy.grpcPort } },
+    // The edge reads device credentials there; the processor stores readings.
+    { TELEMATICS_DATABASE_URL: { secret: 'telematics-database', key: 'url' } },
+    policy.httpPort,
+    { image: 'telematics' },
+  );
+}
+
+/**
+ * Production's edge: the device HTTPS door and the operators' gRPC stream, publishing to JetStream
+ * and answering once it has the batch. Stateless, scaled on CPU like the API, and reached by
+ * devices through the ingress gateway's own host.
+ */
+function telematicsEdgeFiles(): Record<string, object> {
+  const name = 'telematics-edge';
+  const dir = `mesh-config/overlays/production/${name}`;
+  const policy = MESH_POLICY.telematics;
+  const devicePort = DEFAULT_PORTS.telematics.devices;
+  const ingest = policy.methods.Ingest;
+  return {
+    [`${dir}/deployment.yaml`]: streamWorkload(
+      name,
+      'edge',
+      [
+        { name: 'grpc-telematics', containerPort: policy.grpcPort },
+        { name: 'http-devices', containerPort: devicePort },
+      ],
+      {},
+    ),
+    [`${dir}/service.yaml`]: service(name, [
+      { name: 'grpc-telematics', port: policy.grpcPort },
+      { name: 'http-devices', port: devicePort },
+    ]),
+    [`${dir}/service-account.yaml`]: serviceAccount(name),
+    [`${dir}/authorization-policy.yaml`]: authorizationPolicy(name, [
+      // The operators' back-fill stream, as on the API's own port.
+      { from: [{ source: { principals: ingest.callers.map(principal) } }], to: [{ operation: { ports: [String(policy.grpcPort)], paths: [`/${policy.grpcService}/Ingest`] } }] },
+      // Devices come in through the ingress gateway and prove who they are with their own key.
+      { from: [{ source: { principals: [INGRESS_PRINCIPAL] } }], to: [{ operation: { ports: [String(devicePort)] } }] },
+    ]),
+    [`${dir}/destination-rule.yaml`]: destinationRule(name),
+    // Devices' HTTPS: its own host on the public ingress, so a device fleet's traffic and the apps'
+    // can be told apart, limited and moved on their own.
+    [`${dir}/gateway.yaml`]: {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'Gateway',
+      metadata: { name: 'devices', labels: labels(name) },
+      spec: {
+        selector: { istio: 'ingressgateway' },
+        servers: [{ port: { number: 443, name: 'https-devices', protocol: 'HTTPS' }, tls: { mode: 'SIMPLE', credentialName: 'devices-tls' }, hosts: ['devices.ecowheels.example'] }],
+      },
+    },
+    [`${dir}/virtual-service.yaml`]: {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'VirtualService',
+      metadata: { name: 'device-readings', labels: labels(name) },
+      spec: {
+        hosts: ['devices.ecowheels.example'],
+        gateways: ['devices'],
+        // No retries here, as on the public API: the device retries a batch that got no 202 itself.
+        http: [{ name: 'readings', match: [{ uri: { exact: '/v1/readings' } }], route: [{ destination: { host: name, port: { number: devicePort } } }], timeout: '10s', retries: { attempts: 0 } }],
+      },
+    },
+    [`${dir}/kustomization.yaml`]: {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace: NAMESPACE,
+      resources: ['deployment.yaml', 'service.yaml', 'service-account.yaml', 'authorization-policy.yaml', 'destination-rule.yaml', 'gateway.yaml', 'virtual-service.yaml'],
+    },
+  };
+}
+
 /**
  * Production's serverless data path (see the README): the telematics processor, a Deployment of the
  * telematics image in its `processor` role that KEDA scales from zero on the JetStream consumer's
@@ -399,27 +480,11 @@ const NATS = { namespace: 'ecowheels-infra', client: 'nats://nats.ecowheels-infr
 function telematicsProcessorFiles(): Record<string, object> {
   const name = 'telematics-processor';
   const dir = `mesh-config/overlays/production/${name}`;
-  const policy = MESH_POLICY.telematics;
-  // The telematics service's own settings, in its processor role on the production stream.
-  const env: Record<string, string> = {
-    ...serviceEnv('telematics'),
-    OTEL_SERVICE_NAME: name,
-    TELEMATICS_ROLE: 'processor',
-    TELEMATICS_BUS: NATS.client,
-    TELEMATICS_STREAM_REPLICAS: '3',
+  // A batch worker (resources.ts): small, and fine on spot capacity, since a preempted batch is
+  // simply delivered again.
+  const processor = streamWorkload(name, 'processor', [{ name: 'grpc-telematics', containerPort: MESH_POLICY.telematics.grpcPort }], {
     TELEMATICS_RAW_ZONE_URL: 's3://ecowheels-telematics-lake/zones',
-  };
-  const processor = deployment(
-      name,
-      [{ name: 'grpc-telematics', containerPort: policy.grpcPort }],
-      env,
-      { grpc: { port: policy.grpcPort } },
-      { TELEMATICS_DATABASE_URL: { secret: 'telematics-database', key: 'url' } },
-      policy.httpPort,
-      // A batch worker (resources.ts): small, and fine on spot capacity, since a preempted batch
-      // is simply delivered again.
-      { image: 'telematics' },
-  );
+  });
   // KEDA owns the replica count (0 while the stream is empty); a count here would fight it.
   delete (processor.spec as { replicas?: number }).replicas;
   return {

@@ -71,6 +71,7 @@ export const WORKLOAD_CLASSES: Record<string, ResourceClassName> = {
   user: 'standard',
   inventory: 'standard',
   telematics: 'standard',
+  'telematics-edge': 'standard',
   'telematics-processor': 'batch',
 };
 

@@ -16,7 +16,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import { databaseClassTable, RESOURCE_CLASSES, resourceClassTable, WORKLOAD_CLASSES } from '../../mesh-config/resources';
 import { meshFiles } from '../../mesh-config/manifests';
-import { DURABLE, STREAM } from '../../services/telematics/src/doors/jetstream-processor';
+import { DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
 import { render } from '../../mesh-config/generate';
 import { INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE } from '../../mesh-config/policy';
 
@@ -216,7 +216,8 @@ describe('mesh manifests', () => {
 
     it('retries only calls that are safe to repeat, and never the subgraph routes', () => {
       for (const route of ofKind('VirtualService').flatMap((service) => service.spec.http)) {
-        const method = route.match?.[0]?.uri?.exact?.split('/').pop();
+        const path: string | undefined = route.match?.[0]?.uri?.exact;
+        const method = path?.startsWith('/ecowheels.') ? path.split('/').pop() : undefined;
         if (!method) {
           expect(route.retries).toEqual({ attempts: 0 });
           continue;
@@ -241,6 +242,15 @@ describe('mesh manifests', () => {
     expect(deployment('telematics-processor').spec.replicas).toBeUndefined();
     expect(env('telematics-processor')).toMatchObject({ TELEMATICS_ROLE: 'processor', TELEMATICS_BUS: expect.stringMatching(/^nats:\/\//), TELEMATICS_STREAM_REPLICAS: '3' });
     expect(env('telematics')).toMatchObject({ TELEMATICS_ROLE: 'api', TELEMATICS_BUS: env('telematics-processor').TELEMATICS_BUS });
+    // The edge: devices' HTTPS batches into the stream, scaled on CPU, reached only through the ingress.
+    expect(env('telematics-edge')).toMatchObject({ TELEMATICS_ROLE: 'edge', TELEMATICS_BUS: env('telematics-processor').TELEMATICS_BUS });
+    const edgeScaler = rendered.find((manifest) => manifest.kind === 'HorizontalPodAutoscaler' && manifest.metadata.name === 'telematics-edge')!;
+    expect(edgeScaler.spec).toMatchObject({ scaleTargetRef: { name: 'telematics-edge' }, minReplicas: 2 });
+    const edgePolicy = rendered.find((manifest) => manifest.kind === 'AuthorizationPolicy' && manifest.metadata.name === 'telematics-edge')!;
+    expect(edgePolicy.spec.rules).toEqual([
+      { from: [{ source: { principals: [`cluster.local/ns/ecowheels/sa/operator`] } }], to: [{ operation: { ports: ['50055'], paths: ['/ecowheels.telematics.v1.TelematicsService/Ingest'] } }] },
+      { from: [{ source: { principals: [expect.stringContaining('istio-ingressgateway')] } }], to: [{ operation: { ports: [String(deployment('telematics-edge').spec.template.spec.containers[0].ports[1].containerPort)] } }] },
+    ]);
     expect(deployment('telematics-processor').spec.template.spec.tolerations).toEqual([expect.objectContaining({ key: 'ecowheels.dev/spot' })]);
     // The NATS cluster the stream's three copies need, with JetStream and the MQTT listener.
     const [values] = parse(readFileSync(join(MESH, 'overlays', 'production', 'nats', 'values.yaml'), 'utf8')) as unknown as { config: Record<string, { enabled: boolean; replicas?: number }> }[];

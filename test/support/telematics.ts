@@ -19,7 +19,7 @@ import { unusedAddress } from './unused-address';
 export { readingsTopic } from '../../services/telematics/src/doors/mqtt-topics';
 
 /** Streams the messages over Ingest and answers its summary. */
-function streamIngest(client: TelematicsServiceClient, messages: Reading[][], deadlineMs = 30_000): Promise<IngestResponse> {
+export function streamIngest(client: TelematicsServiceClient, messages: Reading[][], deadlineMs = 30_000): Promise<IngestResponse> {
   return new Promise((resolve, reject) => {
     const call = client.ingest(new Metadata(), { deadline: Date.now() + deadlineMs }, (error: ServiceError | null, response: IngestResponse) =>
       error ? reject(error) : resolve(response),

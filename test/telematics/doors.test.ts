@@ -174,6 +174,7 @@ describeWithPostgres('telematics doors', () => {
       expect(summary).toEqual({
         acceptedCount: 2,
         duplicateCount: 1,
+        queuedCount: 0, // only on the production stream
         rejectedCount: 2,
         rejections: [
           expect.objectContaining({ index: 3, bikeId, sequence: 3, rule: 'range.battery' }),

@@ -7,15 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { connect, type NatsConnection } from 'nats';
-import { DURABLE, STREAM } from '../../services/telematics/src/doors/jetstream-processor';
+import { Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
 import { ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
 import { httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
 import { eventually } from '../support/eventually';
+import { telematicsClient } from '../support/grpc-clients';
 import { graphql } from '../support/graphql-client';
 import { NatsServer, natsServerInstalled } from '../support/nats-server';
 import { describeWithPostgres } from '../support/postgres';
 import { TEST_ENV } from '../support/stack';
-import { readingJson, readingsTopic, TelematicsUnderTest } from '../support/telematics';
+import { readingJson, readingsTopic, streamIngest, TelematicsUnderTest } from '../support/telematics';
 
 const subject = (bikeId: string) => `ecowheels.v1.bikes.${bikeId}.readings`;
 
@@ -146,6 +148,53 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
       await Promise.all(others.map((process) => process.stop()));
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('answers devices at the edge once JetStream has their batch, and a processor takes it in later, refusals kept with their reasons', async () => {
+    const { bikeId, deviceKey } = await telematics.provision();
+    await telematics.service.process.stop(); // no processor: what the edge takes in waits in the stream
+    const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-edge-'));
+    const edge = await ServiceProcess.start('telematics', {
+      ...TEST_ENV,
+      ...busEnv(),
+      DATA_DIR: dataDir,
+      TELEMATICS_DATABASE_URL: telematics.service.db.url,
+      TELEMATICS_ROLE: 'edge',
+    });
+    const client = telematicsClient(edge.address, telematics.service.credentials);
+    try {
+      expect([edge.ready.role, edge.ready.mqttUrl, edge.ready.landingDir]).toEqual(['edge', undefined, undefined]);
+      const lines = [readingJson(bikeId, 1), readingJson(bikeId, 2), readingJson(bikeId, 3), readingJson(bikeId, 4, { batteryPercent: 150 }), readingJson(bikeId, 1)];
+      const response = await fetch(`${String(edge.ready.deviceUrl)}/v1/readings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${deviceKey}`, 'content-type': 'application/x-ndjson' },
+        body: lines.map((line) => JSON.stringify(line)).join('\n'),
+      });
+      // The edge cannot know duplicates (the processor decides those); it knows the rules.
+      expect({ status: response.status, body: await response.json() }).toMatchObject({
+        status: 202,
+        body: { accepted: 0, duplicates: 0, queued: 4, rejected: 1, rejections: [{ line: 4, rule: 'range.battery' }] },
+      });
+      const wrongKey = await fetch(`${String(edge.ready.deviceUrl)}/v1/readings`, { method: 'POST', headers: { authorization: `Bearer ${bikeId}:wrong`, 'content-type': 'application/x-ndjson' }, body: '{}' });
+      expect(wrongKey.status).toBe(401);
+      const summary = await streamIngest(client.raw, [[Reading.fromJSON(readingJson(bikeId, 10)), Reading.fromJSON(readingJson(bikeId, 11))]]);
+      expect(summary).toMatchObject({ acceptedCount: 0, queuedCount: 2, rejectedCount: 0 });
+      expect(await pending()).toBe(7); // every input, the refused one too, is in the stream
+    } finally {
+      client.close();
+      await edge.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    await telematics.restart();
+    await eventually(async () => expect(await stored(bikeId)).toEqual({ total: 5, distinct: 5 }), { timeoutMs: 60_000, what: 'the queued readings to be stored once' });
+    await eventually(async () => {
+      const rejects = (await telematics.zoneLines('rejects')).filter((line) => line.bikeId === bikeId);
+      expect(rejects).toEqual([expect.objectContaining({ rule: 'range.battery', door: 'http', sender: bikeId, sequence: 4 })]);
+    }, { what: 'the refused reading to be kept in rejects/ with its reason' });
+    // Each input is in the raw zone as its door took it in: the device's JSON lines, the stream's protobuf.
+    const raw = await telematics.zoneLines('raw');
+    expect(raw.filter((line) => String(line.payload).includes(bikeId)).map((line) => [line.door, line.encoding])).toEqual(Array(5).fill(['http', 'json']));
+    expect(raw.filter((line) => line.door === 'grpc').map((line) => [line.sender, line.encoding])).toEqual(Array(2).fill(['operator', 'protobuf']));
   }, 120_000);
 
   it('needs no processor while idle: readings wait in the stream (an api replica leaves them) and are stored when one starts', async () => {

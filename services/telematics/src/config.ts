@@ -36,8 +36,9 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_BUS_ACK_WAIT_MS: milliseconds(30_000),
       // "all": the doors, the API and (with TELEMATICS_BUS) the stream's processor in one process.
       // "processor": only the stream's processor and the cleaner, the workload KEDA scales from zero.
-      // "api": the doors and the API, always on, leaving the stream to the processors.
-      TELEMATICS_ROLE: z.enum(['all', 'processor', 'api']).default('all'),
+      // "edge": the device HTTPS door and the gRPC stream, publishing to the stream; stateless.
+      // "api": the GraphQL and gRPC API, always on; its gRPC stream publishes to the stream too.
+      TELEMATICS_ROLE: z.enum(['all', 'processor', 'edge', 'api']).default('all'),
       // The device HTTPS door: POST /v1/readings.
       TELEMATICS_DEVICE_HTTP_PORT: port(DEFAULT_PORTS.telematics.devices),
       // Certificate and key (PEM files) for the device doors; required when they listen beyond loopback.
@@ -87,8 +88,8 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
   const exposed = !LOOPBACK.test(basics.host);
   const tls =
     own.TELEMATICS_TLS_CERT_FILE && own.TELEMATICS_TLS_KEY_FILE ? { certFile: own.TELEMATICS_TLS_CERT_FILE, keyFile: own.TELEMATICS_TLS_KEY_FILE } : undefined;
-  if (own.TELEMATICS_ROLE === 'processor' && !own.TELEMATICS_BUS) {
-    throw new ConfigError('invalid configuration:\n  TELEMATICS_ROLE=processor: a processor reads the stream, so it needs TELEMATICS_BUS=nats://...');
+  if (own.TELEMATICS_ROLE !== 'all' && !own.TELEMATICS_BUS) {
+    throw new ConfigError(`invalid configuration:\n  TELEMATICS_ROLE=${own.TELEMATICS_ROLE}: the roles split the production stream's work, so it needs TELEMATICS_BUS=nats://...`);
   }
   if (exposed && !tls && basics.mesh.mode !== 'istio') {
     throw new ConfigError(

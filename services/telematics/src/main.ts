@@ -32,7 +32,8 @@ runService('telematics', async () => {
         logger,
       });
       core.onCurated((batch) => relays.curated(batch.states, batch.points.some((point) => point.reading.rideId)));
-      await core.start();
+      // The edge and the API store nothing themselves: the processors clean what they store.
+      if (config.role === 'all' || config.role === 'processor' || !config.bus) await core.start();
       const doors = await startDoors(config, core, logger).catch(async (error: unknown) => {
         await core.stop();
         await relays.stop();
@@ -43,7 +44,7 @@ runService('telematics', async () => {
           definition: TelematicsServiceService,
           name: 'ecowheels.telematics.v1.TelematicsService',
           protoFile: 'ecowheels/telematics/v1/telematics_service.proto',
-          handlers: telematicsHandlers(core.pipeline, core.devices, core.impacts),
+          handlers: telematicsHandlers(doors.intake, core.devices, core.impacts),
         },
         graphql: telematicsSubgraph({ impacts: core.impacts, lastSeen: (ids) => core.store.lastSeen(ids), track: (id, limit) => core.store.track(id, limit) }),
         announce: doors.addresses,

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     ingest: (call: ServerReadableStream<IngestRequest, IngestResponse>, callback: (error: null, response: IngestResponse) => void) => {
       let accepted = 0;
       call.on('data', (message: IngestRequest) => (accepted += message.readings.length));
-      call.on('end', () => callback(null, { acceptedCount: accepted, duplicateCount: 0, rejectedCount: 0, rejections: [] }));
+      call.on('end', () => callback(null, { acceptedCount: accepted, duplicateCount: 0, queuedCount: 0, rejectedCount: 0, rejections: [] }));
     },
     provisionDevice: () => undefined,
     getRideImpact: () => undefined,

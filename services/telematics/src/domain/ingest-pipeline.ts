@@ -10,7 +10,7 @@
 import { SpanKind, TraceFlags, type Link } from '@opentelemetry/api';
 import { inSpan } from '../../../platform/src/telemetry/tracing';
 import { GroupCommit } from './group-commit';
-import type { Arrival, Door, Reading, Rejection, Verdict } from './reading';
+import type { Arrival, Door, ReadingIntake, Reading, Rejection, Verdict } from './reading';
 import { checkReading, type ReadingLimits } from './reading-rules';
 import type { DeviceRegistry } from './device-registry';
 import type { ZoneLine, ZoneStore } from '../zones/zone-store';
@@ -44,14 +44,14 @@ export interface IngestPipelineOptions {
 const MAX_GROUP_SIZE = 10_000;
 
 /** An input with its verdict so far: a candidate reading, or a refusal. */
-type Checked = { arrival: Arrival; reading: Reading; rejection?: undefined } | { arrival: Arrival; reading?: undefined; rejection: Rejection };
+export type Checked = { arrival: Arrival; reading: Reading; rejection?: undefined } | { arrival: Arrival; reading?: undefined; rejection: Rejection };
 
 /** The operator identity: the gRPC stream and dropped files may send for any provisioned bike. */
 export const OPERATOR_SENDER = 'operator';
 
 export const readingKey = (reading: Pick<Reading, 'bikeId' | 'sequence'>) => `${reading.bikeId}:${reading.sequence}`;
 
-export class IngestPipeline {
+export class IngestPipeline implements ReadingIntake {
   private readonly commits: GroupCommit<Checked[], Verdict[]>;
 
   constructor(private readonly options: IngestPipelineOptions) {
@@ -68,12 +68,20 @@ export class IngestPipeline {
    */
   async submit(arrivals: readonly Arrival[]): Promise<Verdict[]> {
     if (arrivals.length === 0) return [];
+    return this.commits.add(await this.judge(arrivals), arrivals.length);
+  }
+
+  /**
+   * The rules alone, with nothing stored: the per-reading rules, then the device rules. The stream's
+   * edge answers devices with these before the processor, which judges again, takes them in.
+   */
+  async judge(arrivals: readonly Arrival[]): Promise<Checked[]> {
     // The clock rules compare a reading with when it arrived, so a replay judges it as it was judged.
     const checked: Checked[] = arrivals.map((arrival) => {
       const result = checkReading(arrival, this.options.limits, arrival.receivedAt);
       return 'reading' in result ? { arrival, reading: result.reading } : { arrival, rejection: result.rejection };
     });
-    return this.commits.add(await this.checkDevices(checked), checked.length);
+    return this.checkDevices(checked);
   }
 
   /**

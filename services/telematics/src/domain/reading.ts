@@ -72,3 +72,16 @@ export interface Rejection {
 
 /** What happened to one input: taken in, already taken in before, or refused with a reason. */
 export type Verdict = { kind: 'accepted'; reading: Reading } | { kind: 'duplicate'; reading: Reading } | { kind: 'rejected'; rejection: Rejection };
+
+/**
+ * What a door hears back for one input: the pipeline's verdict, or (on the production stream)
+ * "queued": it passed the rules and is durable in JetStream; the processor decides later whether
+ * it is new or a duplicate.
+ */
+export type IntakeVerdict = Verdict | { kind: 'queued'; reading: Reading };
+
+/** Where a door hands its inputs: the pipeline itself, or the stream in front of it. */
+export interface ReadingIntake {
+  /** Resolves with a verdict per input, in order, once every input is durable; rejects if none may be acknowledged. */
+  submit(arrivals: readonly Arrival[]): Promise<IntakeVerdict[]>;
+}

@@ -1,6 +1,7 @@
 // The HTTPS door, for devices and partners that cannot speak MQTT (the seed's "API Gateway +
 // Lambda"): POST /v1/readings with a batch as NDJSON, a JSON array, or a protobuf ReadingBatch,
-// and the device key "<bike id>:<secret>" as a bearer token. It answers once the batch is durable:
+// and the device key "<bike id>:<secret>" as a bearer token. It answers once the batch is durable
+// (stored, or on the production stream kept by JetStream):
 //   202 with counts (and a reason per refused line), 400 when nothing in it could be taken in,
 //   401 without a valid key, 403 when a line names another bike, 413 when too large, 415 for an
 //   unknown content type, 429 when the device sends too often (with Retry-After).
@@ -11,8 +12,7 @@ import { ReadingBatch, Reading as ProtoReading } from '../../../platform/src/gen
 import { listen } from '../../../platform/src/http-listen';
 import type { Logger } from '../../../platform/src/logger';
 import type { DeviceRegistry } from '../domain/device-registry';
-import type { IngestPipeline } from '../domain/ingest-pipeline';
-import type { Arrival } from '../domain/reading';
+import type { Arrival, ReadingIntake } from '../domain/reading';
 import { IngestSummary } from '../domain/ingest-summary';
 import { recordRefusedDevice } from '../telematics-metrics';
 import { bodyErrorOf } from '../../../platform/src/http-body-errors';
@@ -64,7 +64,7 @@ export async function startDeviceHttpDoor(options: {
   host: string;
   port: number;
   tls?: ServerOptions;
-  pipeline: IngestPipeline;
+  intake: ReadingIntake;
   devices: DeviceRegistry;
   batchesPerSecond: number;
   maxBodyBytes: number;
@@ -116,15 +116,17 @@ export async function startDeviceHttpDoor(options: {
         if (payloads.length > MAX_READINGS) throw new DoorError(413, 'PAYLOAD_TOO_LARGE', `a batch holds at most ${MAX_READINGS} readings; it had ${payloads.length}`);
         const receivedAt = new Date();
         const sender = res.locals.bikeId as string;
-        const verdicts = await options.pipeline.submit(payloads.map((payload) => ({ door: 'http', sender, receivedAt, ...payload })));
+        const verdicts = await options.intake.submit(payloads.map((payload) => ({ door: 'http', sender, receivedAt, ...payload })));
         const summary = new IngestSummary();
         summary.add(verdicts, 0);
         const posing = summary.rejections.some((rejection) => rejection.rule === 'device.mismatch');
         if (posing) recordRefusedDevice(1, { door: 'http', reason: 'other_bike' });
-        const status = posing ? 403 : summary.acceptedCount + summary.duplicateCount === 0 ? 400 : 202;
+        const status = posing ? 403 : summary.acceptedCount + summary.duplicateCount + summary.queuedCount === 0 ? 400 : 202;
         res.status(status).json({
           accepted: summary.acceptedCount,
           duplicates: summary.duplicateCount,
+          // On the production stream: kept by JetStream, to be taken in (or found duplicate) by a processor.
+          queued: summary.queuedCount,
           rejected: summary.rejectedCount,
           rejections: summary.rejections.map(({ index, rule, reason }) => ({ line: index + 1, rule, reason })),
         });

@@ -2,34 +2,64 @@
 // external one, or, with TELEMATICS_BUS, the JetStream stream that NATS's MQTT listener fills),
 // HTTPS for device batches, and the landing folder for files. (The fourth, the gRPC
 // stream, is a method of the service's gRPC server.) TLS guards the device doors beyond loopback.
+//
+// With TELEMATICS_BUS the doors hand what they take in to the stream (StreamIntake) instead of the
+// pipeline, and the roles split the work between workloads:
+//   all        the processor, the doors and the API in one process;
+//   processor  only the stream's processor (and the cleaner): what KEDA scales from zero;
+//   edge       only the device HTTPS door and the gRPC stream, publishing to the stream;
+//   api        the API; its gRPC stream publishes to the stream too, and it opens no device door.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../../../platform/src/logger';
+import { waitAtMost } from '../../../platform/src/wait-at-most';
 import type { TelematicsConfig } from '../config';
+import type { ReadingIntake } from '../domain/reading';
 import type { TelematicsCore } from '../telematics-core';
 import { startDeviceHttpDoor } from './device-http-door';
 import { startEmbeddedMqttBroker } from './embedded-mqtt-broker';
 import { startExternalMqttSubscriber } from './external-mqtt-subscriber';
 import { startJetStreamProcessor } from './jetstream-processor';
 import { startLandingFileDoor } from './landing-file-door';
+import { StreamIntake } from './stream-intake';
+import { connectBus, ensureStream } from './telematics-bus';
 
 export interface RunningDoors {
   /** For the "ready" line: where devices connect. */
   addresses: Record<string, string>;
+  /** Where the gRPC stream hands its readings. */
+  intake: ReadingIntake;
   stop(): Promise<void>;
 }
 
 export async function startDoors(config: TelematicsConfig, core: TelematicsCore, logger: Logger): Promise<RunningDoors> {
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const { pipeline, devices } = core;
+  const { role, bus } = config;
   const stops: (() => Promise<void>)[] = [];
-  const addresses: Record<string, string> = {};
+  const addresses: Record<string, string> = { role };
+  let intake: ReadingIntake = pipeline;
+  // The doors' connection to the stream closes after them, once nothing publishes through it.
+  let closeBus = async () => {};
+  const stopAll = async () => {
+    await Promise.all(stops.map((stop) => stop()));
+    await closeBus();
+  };
   try {
-    if (config.bus && config.role === 'api') {
-      addresses.busUrl = config.bus.url; // bikes publish there; the processors read it
-    } else if (config.bus) {
-      const processor = await startJetStreamProcessor({ ...config.bus, pipeline, logger });
-      stops.push(processor.stop);
-      addresses.busUrl = processor.url;
+    if (bus) {
+      addresses.busUrl = bus.url; // bikes publish there
+      if (role === 'all' || role === 'processor') {
+        const processor = await startJetStreamProcessor({ ...bus, pipeline, logger });
+        stops.push(processor.stop);
+      }
+      if (role !== 'processor') {
+        const nc = await connectBus(bus.url, `telematics-${role}`);
+        closeBus = async () => {
+          await waitAtMost(nc.drain(), 1000);
+          if (!nc.isClosed()) await nc.close();
+        };
+        await ensureStream(nc, bus.replicas);
+        intake = new StreamIntake(nc, pipeline);
+      }
     } else if (config.mqtt.externalUrl) {
       const subscriber = await startExternalMqttSubscriber({ ...config.mqtt, url: config.mqtt.externalUrl, pipeline, logger });
       stops.push(subscriber.stop);
@@ -39,24 +69,19 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
       stops.push(broker.stop);
       addresses.mqttUrl = broker.url;
     }
-    if (config.role === 'processor') {
-      addresses.role = 'processor'; // no doors of its own: it only drains the stream
-    } else {
-      const http = await startDeviceHttpDoor({ host: config.host, tls, pipeline, devices, logger, ...config.deviceHttp });
+    if (role === 'all' || role === 'edge') {
+      const http = await startDeviceHttpDoor({ host: config.host, tls, intake, devices, logger, ...config.deviceHttp });
       stops.push(http.stop);
       addresses.deviceUrl = http.url;
-      const files = startLandingFileDoor({ dir: config.landingDir, pipeline, logger });
+    }
+    if (role === 'all') {
+      const files = startLandingFileDoor({ dir: config.landingDir, intake, logger });
       stops.push(files.stop);
       addresses.landingDir = config.landingDir;
     }
   } catch (error) {
-    await Promise.all(stops.map((stop) => stop()));
+    await stopAll();
     throw error;
   }
-  return {
-    addresses,
-    stop: async () => {
-      await Promise.all(stops.map((stop) => stop()));
-    },
-  };
+  return { addresses, intake, stop: stopAll };
 }

@@ -1,5 +1,6 @@
 // The production data path (TELEMATICS_BUS=nats://...): bikes publish over MQTT to NATS's own MQTT
-// listener, whose QoS 1 messages JetStream keeps in the TELEMATICS stream. This processor reads
+// listener, whose QoS 1 messages JetStream keeps in the TELEMATICS stream beside what the edge's
+// HTTPS and gRPC doors publish (telematics-bus.ts has the contract). This processor reads
 // the stream through one durable pull consumer shared by every replica (each message goes to one
 // of them), a batch at a time, and acknowledges each message only once the pipeline has made it
 // durable: in the raw zone, and stored once per (bike, sequence). That is at-least-once delivery,
@@ -7,18 +8,13 @@
 // unacknowledged, JetStream delivers them again after ACK_WAIT, and the ones already stored come
 // back as duplicates. While no processor runs, messages wait in the stream: nothing has to be up.
 //
-// Who sent a message is the bike its subject names. NATS proves it: in production every device
+// Who sent a message is the bike its subject names, or the operator. NATS proves it: in production every device
 // has its own NATS user whose publish permission is its own subject only (see the README).
-import { AckPolicy, connect, DeliverPolicy, nanos, RetentionPolicy, StorageType, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from '../../../platform/src/logger';
 import { waitAtMost } from '../../../platform/src/wait-at-most';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
-import { arrivalOf, bikeOfTopic } from './mqtt-topics';
-
-export const STREAM = 'TELEMATICS';
-/** NATS's MQTT listener maps the topic ecowheels/v1/bikes/<id>/readings to this subject. */
-export const READINGS_SUBJECTS = 'ecowheels.v1.bikes.*.readings';
-export const DURABLE = 'telematics-processor';
+import { arrivalOfMessage, connectBus, DURABLE, ensureStream, STREAM } from './telematics-bus';
 
 export interface JetStreamProcessorOptions {
   url: string;
@@ -32,24 +28,9 @@ export interface JetStreamProcessorOptions {
   logger: Logger;
 }
 
-/** The bike a subject names: ecowheels.v1.bikes.<id>.readings. */
-const bikeOfSubject = (subject: string) => bikeOfTopic(subject.replaceAll('.', '/'));
-
-/** Creates the stream and the durable consumer when they are missing; leaves them as they are otherwise. */
-async function ensureStreamAndConsumer(nc: NatsConnection, options: Pick<JetStreamProcessorOptions, 'replicas' | 'ackWaitMs' | 'batchSize'>): Promise<void> {
+/** Creates the durable consumer when it is missing; leaves it as it is otherwise. */
+async function ensureConsumer(nc: NatsConnection, options: Pick<JetStreamProcessorOptions, 'ackWaitMs' | 'batchSize'>): Promise<void> {
   const jsm = await nc.jetstreamManager();
-  const existing = await jsm.streams.info(STREAM).catch(() => undefined);
-  if (!existing) {
-    await jsm.streams.add({
-      name: STREAM,
-      subjects: [READINGS_SUBJECTS],
-      storage: StorageType.File,
-      num_replicas: options.replicas,
-      // Kept until processed, and a week at most: a unit buffers no longer than that either.
-      retention: RetentionPolicy.Workqueue,
-      max_age: nanos(7 * 24 * 3_600_000),
-    });
-  }
   const consumer = await jsm.consumers.info(STREAM, DURABLE).catch(() => undefined);
   if (!consumer) {
     await jsm.consumers.add(STREAM, {
@@ -65,20 +46,16 @@ async function ensureStreamAndConsumer(nc: NatsConnection, options: Pick<JetStre
 
 export async function startJetStreamProcessor(options: JetStreamProcessorOptions): Promise<{ url: string; stop(): Promise<void> }> {
   const { pipeline, logger } = options;
-  const nc = await connect({ servers: options.url, name: 'telematics-processor', maxReconnectAttempts: -1 });
-  await ensureStreamAndConsumer(nc, options);
+  const nc = await connectBus(options.url, 'telematics-processor');
+  await ensureStream(nc, options.replicas);
+  await ensureConsumer(nc, options);
   const consumer = await nc.jetstream().consumers.get(STREAM, DURABLE);
   let stopping = false;
 
   /** One batch: every message submitted together, then each acknowledged, or none of them. */
   const processBatch = async (messages: JsMsg[]) => {
-    const arrivals = messages.map((message) => {
-      const bikeId = bikeOfSubject(message.subject) ?? '';
-      // The time JetStream stored it is when it arrived, also for a message delivered again later.
-      return arrivalOf(Buffer.from(message.data), bikeId, new Date(Math.floor(message.info.timestampNanos / 1e6)));
-    });
     try {
-      await pipeline.submit(arrivals);
+      await pipeline.submit(messages.map(arrivalOfMessage));
     } catch (error) {
       // Nothing of the batch is durable: no acknowledgement, so JetStream delivers it again.
       logger.error({ err: error, messages: messages.length }, 'batch not stored; JetStream will deliver it again');

@@ -10,7 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { Logger } from '../../../platform/src/logger';
-import { OPERATOR_SENDER, type IngestPipeline } from '../domain/ingest-pipeline';
+import { OPERATOR_SENDER } from '../domain/ingest-pipeline';
+import type { ReadingIntake } from '../domain/reading';
 import type { Arrival } from '../domain/reading';
 import { IngestSummary } from '../domain/ingest-summary';
 
@@ -45,8 +46,8 @@ function payloadsOf(name: string, text: string): Pick<Arrival, 'encoding' | 'pay
   }));
 }
 
-export function startLandingFileDoor(options: { dir: string; pipeline: IngestPipeline; logger: Logger }): { stop(): Promise<void> } {
-  const { dir, pipeline, logger } = options;
+export function startLandingFileDoor(options: { dir: string; intake: ReadingIntake; logger: Logger }): { stop(): Promise<void> } {
+  const { dir, intake, logger } = options;
   for (const sub of ['imported', 'failed']) mkdirSync(join(dir, sub), { recursive: true });
   const queued = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
@@ -75,14 +76,14 @@ export function startLandingFileDoor(options: { dir: string; pipeline: IngestPip
     const receivedAt = new Date();
     for (let start = 0; start < payloads.length; start += CHUNK) {
       const chunk = payloads.slice(start, start + CHUNK);
-      summary.add(await pipeline.submit(chunk.map((payload) => ({ door: 'file', sender: OPERATOR_SENDER, receivedAt, ...payload }))), start);
+      summary.add(await intake.submit(chunk.map((payload) => ({ door: 'file', sender: OPERATOR_SENDER, receivedAt, ...payload }))), start);
     }
     // Only now, with every reading durable, does the file leave the landing folder. A file of the
     // same name imported earlier is kept: this one gets the time in its name.
     const kept = existsSync(join(dir, 'imported', name)) ? `${Date.now()}-${name}` : name;
     renameSync(path, join(dir, 'imported', kept));
     writeFileSync(join(dir, 'imported', `${kept}.result.json`), `${JSON.stringify(summary, null, 2)}\n`);
-    logger.info({ file: name, accepted: summary.acceptedCount, duplicates: summary.duplicateCount, rejected: summary.rejectedCount }, 'landing file imported');
+    logger.info({ file: name, accepted: summary.acceptedCount, duplicates: summary.duplicateCount, queued: summary.queuedCount, rejected: summary.rejectedCount }, 'landing file imported');
   };
 
   const enqueue = (name: string) => {

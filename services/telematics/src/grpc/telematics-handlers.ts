@@ -1,15 +1,16 @@
 // TelematicsService over gRPC. Ingest is the stream door: readings in any number of messages,
-// one summary at the end, sent only after every accepted reading is durable (the pipeline says
-// when). ProvisionDevice and GetRideImpact are thin calls into the domain.
+// one summary at the end, sent only after every accepted reading is durable (the intake says
+// when: the pipeline, or JetStream on the production stream). ProvisionDevice and GetRideImpact
+// are thin calls into the domain.
 import { z } from 'zod';
 import { Reading as ProtoReading, type IngestRequest, type TelematicsServiceServer } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { invalidArgument, notFound } from '../../../platform/src/errors';
 import type { AsyncHandlers } from '../../../platform/src/grpc/server';
 import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { DeviceRegistry } from '../domain/device-registry';
-import { OPERATOR_SENDER, type IngestPipeline } from '../domain/ingest-pipeline';
+import { OPERATOR_SENDER } from '../domain/ingest-pipeline';
 import { IngestSummary } from '../domain/ingest-summary';
-import type { Arrival } from '../domain/reading';
+import type { Arrival, ReadingIntake } from '../domain/reading';
 import { candidateOfProto } from '../domain/reading-rules';
 import type { RideImpacts } from '../domain/ride-impacts';
 
@@ -26,7 +27,7 @@ const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
   decoded: candidateOfProto(reading),
 });
 
-export function telematicsHandlers(pipeline: IngestPipeline, devices: DeviceRegistry, impacts: RideImpacts): AsyncHandlers<TelematicsServiceServer> {
+export function telematicsHandlers(intake: ReadingIntake, devices: DeviceRegistry, impacts: RideImpacts): AsyncHandlers<TelematicsServiceServer> {
   return {
     async ingest(requests: AsyncIterable<IngestRequest>) {
       const summary = new IngestSummary();
@@ -43,7 +44,7 @@ export function telematicsHandlers(pipeline: IngestPipeline, devices: DeviceRegi
           const receivedAt = new Date();
           const first = index;
           index += message.readings.length;
-          submitted.push(pipeline.submit(message.readings.map((reading) => arrivalOf(reading, receivedAt))).then((verdicts) => summary.add(verdicts, first)));
+          submitted.push(intake.submit(message.readings.map((reading) => arrivalOf(reading, receivedAt))).then((verdicts) => summary.add(verdicts, first)));
         }
       } catch (error) {
         await Promise.allSettled(submitted);

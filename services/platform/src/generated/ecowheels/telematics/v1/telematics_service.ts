@@ -103,6 +103,11 @@ export interface IngestResponse {
   rejectedCount: number;
   /** Why each refused reading was refused. */
   rejections: Rejection[];
+  /**
+   * Readings that passed the rules and are kept in the production stream (TELEMATICS_BUS): the
+   * processor takes each in once, counting a repeat as a duplicate there.
+   */
+  queuedCount: number;
 }
 
 /** Request of ProvisionDevice. */
@@ -749,7 +754,7 @@ export const Rejection: MessageFns<Rejection> = {
 };
 
 function createBaseIngestResponse(): IngestResponse {
-  return { acceptedCount: 0, duplicateCount: 0, rejectedCount: 0, rejections: [] };
+  return { acceptedCount: 0, duplicateCount: 0, rejectedCount: 0, rejections: [], queuedCount: 0 };
 }
 
 export const IngestResponse: MessageFns<IngestResponse> = {
@@ -765,6 +770,9 @@ export const IngestResponse: MessageFns<IngestResponse> = {
     }
     for (const v of message.rejections) {
       Rejection.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.queuedCount !== 0) {
+      writer.uint32(40).uint32(message.queuedCount);
     }
     return writer;
   },
@@ -814,6 +822,14 @@ export const IngestResponse: MessageFns<IngestResponse> = {
             message.rejections.push(Rejection.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.queuedCount = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -846,6 +862,11 @@ export const IngestResponse: MessageFns<IngestResponse> = {
       rejections: globalThis.Array.isArray(object?.rejections)
         ? object.rejections.map((e: any) => Rejection.fromJSON(e))
         : [],
+      queuedCount: isSet(object.queuedCount)
+        ? globalThis.Number(object.queuedCount)
+        : isSet(object.queued_count)
+        ? globalThis.Number(object.queued_count)
+        : 0,
     };
   },
 
@@ -863,6 +884,9 @@ export const IngestResponse: MessageFns<IngestResponse> = {
     if (message.rejections?.length) {
       obj.rejections = message.rejections.map((e) => Rejection.toJSON(e));
     }
+    if (message.queuedCount !== 0) {
+      obj.queuedCount = Math.round(message.queuedCount);
+    }
     return obj;
   },
 
@@ -875,6 +899,7 @@ export const IngestResponse: MessageFns<IngestResponse> = {
     message.duplicateCount = object.duplicateCount ?? 0;
     message.rejectedCount = object.rejectedCount ?? 0;
     message.rejections = object.rejections?.map((e) => Rejection.fromPartial(e)) || [];
+    message.queuedCount = object.queuedCount ?? 0;
     return message;
   },
 };
