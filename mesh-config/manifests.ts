@@ -391,6 +391,9 @@ export function meshFiles(): Record<string, object | object[] | string> {
 /** Where production's NATS cluster answers: clients, and the monitoring endpoint KEDA reads. */
 const NATS = { namespace: 'ecowheels-infra', client: 'nats://nats.ecowheels-infra:4222', monitoring: 'nats.ecowheels-infra.svc.cluster.local:8222' };
 
+/** Production's lake: the raw zone and the curated Parquet, in one bucket (the API reads the latter too). */
+const LAKE = { rawZone: 's3://ecowheels-telematics-lake/zones', warehouse: 's3://ecowheels-telematics-lake/curated' };
+
 /** The telematics image in one of its roles on production's stream (see the README). */
 function streamWorkload(name: string, role: 'processor' | 'edge', ports: { name: string; containerPort: number }[], env: Record<string, string>) {
   const policy = MESH_POLICY.telematics;
@@ -483,7 +486,8 @@ function telematicsProcessorFiles(): Record<string, object> {
   // A batch worker (resources.ts): small, and fine on spot capacity, since a preempted batch is
   // simply delivered again.
   const processor = streamWorkload(name, 'processor', [{ name: 'grpc-telematics', containerPort: MESH_POLICY.telematics.grpcPort }], {
-    TELEMATICS_RAW_ZONE_URL: 's3://ecowheels-telematics-lake/zones',
+    TELEMATICS_RAW_ZONE_URL: LAKE.rawZone,
+    TELEMATICS_WAREHOUSE_URL: LAKE.warehouse,
   });
   // KEDA owns the replica count (0 while the stream is empty); a count here would fight it.
   delete (processor.spec as { replicas?: number }).replicas;

@@ -242,6 +242,9 @@ describe('mesh manifests', () => {
     expect(deployment('telematics-processor').spec.replicas).toBeUndefined();
     expect(env('telematics-processor')).toMatchObject({ TELEMATICS_ROLE: 'processor', TELEMATICS_BUS: expect.stringMatching(/^nats:\/\//), TELEMATICS_STREAM_REPLICAS: '3' });
     expect(env('telematics')).toMatchObject({ TELEMATICS_ROLE: 'api', TELEMATICS_BUS: env('telematics-processor').TELEMATICS_BUS });
+    // The processors write the curated Parquet where the API's fleetImpact reads it: one bucket.
+    expect(env('telematics-processor').TELEMATICS_WAREHOUSE_URL).toMatch(/^s3:\/\//);
+    expect(env('telematics').TELEMATICS_WAREHOUSE_URL).toBe(env('telematics-processor').TELEMATICS_WAREHOUSE_URL);
     // The edge: devices' HTTPS batches into the stream, scaled on CPU, reached only through the ingress.
     expect(env('telematics-edge')).toMatchObject({ TELEMATICS_ROLE: 'edge', TELEMATICS_BUS: env('telematics-processor').TELEMATICS_BUS });
     const edgeScaler = rendered.find((manifest) => manifest.kind === 'HorizontalPodAutoscaler' && manifest.metadata.name === 'telematics-edge')!;

@@ -2,13 +2,10 @@
 // shared subscription on an external broker (the Mosquitto server on this machine, as .ci/run
 // makes sure), and the raw zone can live in any S3-compatible store (s3rver, started here).
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import S3rver from 's3rver';
 import { S3ZoneStore } from '../../services/telematics/src/zones/s3-zone-store';
 import { describeNeeding } from '../support/required-server';
+import { S3_CREDENTIALS, S3Server } from '../support/s3-server';
 import { describeWithPostgres } from '../support/postgres';
 import { readingJson, readingsTopic, TelematicsUnderTest } from '../support/telematics';
 import { eventually } from '../support/eventually';
@@ -63,20 +60,14 @@ describeWithPostgres('telematics on external services', () => {
   });
 
   describe('the raw zone in an S3-compatible store (s3rver)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ecowheels-s3-'));
-    let server: S3rver;
+    let server: S3Server;
     let endpoint: string;
     beforeAll(async () => {
-      server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: 'ecowheels-lake', configs: [] }] });
-      const { port } = (await server.run()) as { port: number };
-      endpoint = `http://127.0.0.1:${port}`;
-      // s3rver accepts any credentials; the SDK wants some.
-      process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-      process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+      server = await S3Server.start(['ecowheels-lake']);
+      endpoint = server.endpoint;
     });
     afterAll(async () => {
-      await server?.close();
-      rmSync(dir, { recursive: true, force: true });
+      await server?.stop();
     });
 
     it('stores each write as an object in its hour partition, and lists and reads them back in order', async () => {
@@ -110,8 +101,7 @@ describeWithPostgres('telematics on external services', () => {
       const telematics = await TelematicsUnderTest.start({
         TELEMATICS_RAW_ZONE_URL: 's3://ecowheels-lake/service',
         TELEMATICS_S3_ENDPOINT: endpoint,
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        ...S3_CREDENTIALS,
       });
       try {
         const { bikeId, deviceKey } = await telematics.provision();

@@ -46,6 +46,9 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_TLS_KEY_FILE: z.string().min(1).optional(),
       // The raw zone: a folder (default: <DATA_DIR>/telematics-lake) or s3://bucket/prefix.
       TELEMATICS_RAW_ZONE_URL: z.string().min(1).optional(),
+      // The curated Parquet files: a folder (default: <DATA_DIR>/telematics-lake/curated) or
+      // s3://bucket/prefix, which every replica reads through a local cache of the days it queries.
+      TELEMATICS_WAREHOUSE_URL: z.string().min(1).optional(),
       TELEMATICS_S3_ENDPOINT: z.string().url().optional(),
       TELEMATICS_S3_REGION: z.string().min(1).default('eu-west-1'),
       // Per-reading rules. 100 km/h: no e-bike does it, even downhill; a unit reporting it is broken.
@@ -125,6 +128,11 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       url: own.TELEMATICS_RAW_ZONE_URL ?? lakeDir,
       s3Endpoint: own.TELEMATICS_S3_ENDPOINT,
       s3Region: own.TELEMATICS_S3_REGION,
+    },
+    warehouse: {
+      url: own.TELEMATICS_WAREHOUSE_URL ?? join(lakeDir, 'curated'),
+      // The local folder DuckDB reads: the files themselves, or the bucket's cache.
+      localDir: join(lakeDir, 'curated'),
     },
     landingDir: join(lakeDir, 'landing'),
     limits: {

@@ -33,7 +33,7 @@ runService('telematics', async () => {
       });
       core.onCurated((batch) => relays.curated(batch.states, batch.points.some((point) => point.reading.rideId)));
       // The edge and the API store nothing themselves: the processors clean what they store.
-      if (config.role === 'all' || config.role === 'processor' || !config.bus) await core.start();
+      if (config.role === 'all' || config.role === 'processor' || !config.bus) core.start();
       const doors = await startDoors(config, core, logger).catch(async (error: unknown) => {
         await core.stop();
         await relays.stop();

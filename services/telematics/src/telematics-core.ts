@@ -12,6 +12,7 @@ import { IngestPipeline } from './domain/ingest-pipeline';
 import { RideImpacts } from './domain/ride-impacts';
 import { TelematicsStore } from './store/telematics-store';
 import { curationMetrics, ingestMetrics } from './telematics-metrics';
+import { LocalCuratedFiles, type CuratedFiles } from './warehouse/curated-files';
 import { CuratedWarehouse } from './warehouse/curated-warehouse';
 import { FileZoneStore } from './zones/file-zone-store';
 import type { ZoneStore } from './zones/zone-store';
@@ -31,8 +32,8 @@ export interface TelematicsCore {
   impacts: RideImpacts;
   /** Adds a listener told of every committed cleaning batch. */
   onCurated(listener: CuratedListener): void;
-  /** Cleans up after a crash and cleans whatever waits. */
-  start(): Promise<void>;
+  /** Starts the cleaner: it cleans up after a crash and cleans whatever waits. */
+  start(): void;
   /** Flushes what is in flight, finishes the cleaning run in progress, closes the zone and warehouse. */
   stop(): Promise<void>;
 }
@@ -42,6 +43,17 @@ export interface TelematicsCore {
  * takes over the cleaning within this long. Readings that wait meanwhile are safe in the database.
  */
 const CLEANER_LEASE_MS = 5000;
+
+/** The curated files' home: a folder, or a bucket with a local cache (TELEMATICS_WAREHOUSE_URL). */
+export function openCuratedFiles(config: Pick<TelematicsConfig, 'warehouse' | 'rawZone'>): CuratedFiles {
+  const { url, localDir } = config.warehouse;
+  if (url.startsWith('s3://')) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a warehouse in S3, like the raw zone's
+    const { S3CuratedFiles } = require('./warehouse/s3-curated-files') as typeof import('./warehouse/s3-curated-files');
+    return new S3CuratedFiles({ url, endpoint: config.rawZone.s3Endpoint, region: config.rawZone.s3Region }, localDir);
+  }
+  return new LocalCuratedFiles(isAbsolute(url) ? url : resolve(url));
+}
 
 export function openZoneStore(config: Pick<TelematicsConfig, 'rawZone'>): ZoneStore {
   const writerId = `${hostname()}-${process.pid}-${Date.now()}`;
@@ -62,7 +74,7 @@ export function openZoneStore(config: Pick<TelematicsConfig, 'rawZone'>): ZoneSt
 export async function openTelematics(config: TelematicsConfig, db: Database, logger: Logger, options: { live: boolean } = { live: true }): Promise<TelematicsCore> {
   const store = new TelematicsStore(db);
   const zone = openZoneStore(config);
-  const warehouse = await CuratedWarehouse.open(config.lakeDir);
+  const warehouse = await CuratedWarehouse.open(openCuratedFiles(config));
   const devices = new DeviceRegistry(store, DEVICE_CACHE_MS);
   const listeners: CuratedListener[] = [];
   const curation = new Curation({
@@ -88,7 +100,7 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
     metrics: ingestMetrics,
     onStored: () => (options.live ? curation.poke() : undefined),
   });
-  logger.info({ rawZone: zone.location, warehouse: warehouse.curatedDir }, 'telematics lake open');
+  logger.info({ rawZone: zone.location, warehouse: warehouse.location }, 'telematics lake open');
   return {
     store,
     zone,

@@ -2,8 +2,10 @@
 // window it is waiting on closes), never on a timer while idle. Each run takes the readings that
 // wait, applies the track rules per bike, writes the curated Parquet, keeps what it dropped under
 // rejects/, and commits the batch in the database: the readings decided, each bike's state, the
-// clean track and the ride totals. A crash between the Parquet and the commit leaves files of a
-// batch that never committed; they are removed at start and the readings are cleaned again.
+// clean track and the ride totals. Before it writes the Parquet, it records which partitions it
+// is about to write (an intent the commit clears). A crash in between leaves files of a batch that
+// never committed; the next run of whichever cleaner holds the lease removes exactly those files
+// before its own batch, and the readings are cleaned again.
 import type { Logger } from '../../../platform/src/logger';
 import { inSpan } from '../../../platform/src/telemetry/tracing';
 import type { Rejection } from './reading';
@@ -17,12 +19,18 @@ export interface CurationStore {
   waitingReadings(limit: number): Promise<PendingReading[]>;
   trackStates(bikeIds: readonly string[]): Promise<Map<string, TrackState>>;
   lastBatchId(): Promise<number>;
+  recordCurationIntent(batchId: number, partitions: readonly string[]): Promise<void>;
+  uncommittedIntents(): Promise<{ batchId: number; partitions: string[] }[]>;
+  dropCurationIntent(batchId: number): Promise<void>;
   commitCuration(commit: CurationCommit): Promise<void>;
 }
 
 export interface CuratedSink {
+  /** The partitions a batch's points go to. */
+  partitionsOf(points: readonly CleanPoint[]): string[];
   writeBatch(batchId: number, points: readonly CleanPoint[]): Promise<number>;
-  removeUncommitted(lastCommitted: number): string[];
+  /** Removes a batch's files from those partitions; answers what it removed. */
+  removeBatch(batchId: number, partitions: readonly string[]): Promise<string[]>;
 }
 
 export interface CurationMetrics {
@@ -54,7 +62,6 @@ export interface CurationOptions {
 }
 
 export class Curation {
-  private lastBatchId = 0;
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -63,11 +70,8 @@ export class Curation {
 
   constructor(private readonly options: CurationOptions) {}
 
-  /** Removes what a crashed run left, and cleans whatever waits (readings stored before a crash). */
-  async start(): Promise<void> {
-    this.lastBatchId = await this.options.store.lastBatchId();
-    const removed = this.options.sink.removeUncommitted(this.lastBatchId);
-    if (removed.length > 0) this.options.logger.warn({ files: removed }, 'removed curated files of a batch that never committed');
+  /** Cleans whatever waits (readings stored before a crash); the run removes what a crashed one left first. */
+  start(): void {
     this.poke();
   }
 
@@ -106,14 +110,26 @@ export class Curation {
         this.schedule(this.options.leaseMs);
         return;
       }
-      // Another holder may have committed batches since this one last ran.
-      this.lastBatchId = await this.options.store.lastBatchId();
+      await this.removeUncommitted();
       const { more, wakeAt } = await this.runOnce(new Date());
       if (more) this.again = true;
       else if (wakeAt) this.schedule(Math.max(0, wakeAt.getTime() - Date.now()));
     } catch (error) {
       // The readings stay waiting in the database; the next poke (or the restart) cleans them.
       this.options.logger.error({ err: error }, 'cleaning batch failed; the readings wait for the next run');
+    }
+  }
+
+  /**
+   * Removes the files of batches that never committed. Only the lease's holder writes curated files
+   * and its runs never overlap, so an intent still recorded now was left by a run that died (this
+   * process's before a restart, or another processor's, with the files in a shared bucket).
+   */
+  async removeUncommitted(): Promise<void> {
+    for (const { batchId, partitions } of await this.options.store.uncommittedIntents()) {
+      const removed = await this.options.sink.removeBatch(batchId, partitions);
+      await this.options.store.dropCurationIntent(batchId);
+      this.options.logger.warn({ batchId, files: removed }, 'removed curated files of a batch that never committed');
     }
   }
 
@@ -134,7 +150,8 @@ export class Curation {
       }
       const states = await store.trackStates([...byBike.keys()]);
 
-      const commit: CurationCommit = { batchId: this.lastBatchId + 1, decided: [], states: [], points: [], lastSeen: [] };
+      // Read afresh: another holder may have committed batches since this one last ran.
+      const commit: CurationCommit = { batchId: (await store.lastBatchId()) + 1, decided: [], states: [], points: [], lastSeen: [] };
       const dropped: { receivedAt: Date; rejection: Rejection }[] = [];
       let wakeAt: Date | undefined;
       for (const [bikeId, pending] of byBike) {
@@ -153,6 +170,7 @@ export class Curation {
       span.setAttributes({ 'ecowheels.telematics.decided': commit.decided.length, 'ecowheels.telematics.points': commit.points.length });
       if (commit.decided.length === 0) return { decided: 0, more: false, wakeAt };
 
+      await store.recordCurationIntent(commit.batchId, this.options.sink.partitionsOf(commit.points));
       await this.options.sink.writeBatch(commit.batchId, commit.points);
       if (dropped.length > 0) {
         await this.options.rejects.write(
@@ -160,7 +178,6 @@ export class Curation {
         );
       }
       await store.commitCuration(commit);
-      this.lastBatchId = commit.batchId;
       this.options.metrics.curated(commit.points, new Date());
       for (const { rejection } of dropped) this.options.metrics.dropped(rejection.rule);
       this.options.onCurated?.({ points: commit.points, states: commit.states });

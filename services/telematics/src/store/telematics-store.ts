@@ -222,6 +222,25 @@ export class TelematicsStore {
     await this.db.query('DELETE FROM cleaner_lease WHERE holder = $1', [holder]);
   }
 
+  /** Records the partitions a batch is about to write files in (merged with any left by an earlier try). */
+  async recordCurationIntent(batchId: number, partitions: readonly string[]): Promise<void> {
+    await this.db.query(
+      `INSERT INTO curation_intents (batch_id, partitions) VALUES ($1, $2)
+       ON CONFLICT (batch_id) DO UPDATE SET partitions = ARRAY(SELECT DISTINCT unnest(curation_intents.partitions || EXCLUDED.partitions))`,
+      [batchId, partitions],
+    );
+  }
+
+  /** The intents no commit cleared: batches whose files were written, or begun, and never committed. */
+  async uncommittedIntents(): Promise<{ batchId: number; partitions: string[] }[]> {
+    const rows = await this.db.query<{ batch_id: string | number; partitions: string[] }>('SELECT batch_id, partitions FROM curation_intents ORDER BY batch_id');
+    return rows.map((row) => ({ batchId: Number(row.batch_id), partitions: row.partitions }));
+  }
+
+  async dropCurationIntent(batchId: number): Promise<void> {
+    await this.db.query('DELETE FROM curation_intents WHERE batch_id = $1', [batchId]);
+  }
+
   async lastBatchId(): Promise<number> {
     const rows = await this.db.query<{ id: number | null }>('SELECT max(id) AS id FROM curation_batches');
     return rows[0]?.id ?? 0;
@@ -231,6 +250,7 @@ export class TelematicsStore {
   async commitCuration(commit: CurationCommit): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query('INSERT INTO curation_batches (id, reading_count) VALUES ($1, $2)', [commit.batchId, commit.decided.length]);
+      await tx.query('DELETE FROM curation_intents WHERE batch_id = $1', [commit.batchId]);
       if (commit.decided.length > 0) {
         await tx.query(
           `UPDATE readings SET curation_batch = $3 FROM unnest($1::uuid[], $2::bigint[]) AS d(bike_id, sequence)
@@ -412,7 +432,7 @@ export class TelematicsStore {
   /** Forgets everything derived from the raw zone (devices stay), before a replay rebuilds it. */
   async forgetDerived(): Promise<void> {
     await this.db.transaction(async (tx) => {
-      for (const table of ['readings', 'curation_batches', 'bike_tracks', 'track_points', 'ride_totals']) {
+      for (const table of ['readings', 'curation_batches', 'curation_intents', 'bike_tracks', 'track_points', 'ride_totals']) {
         await tx.query(`DELETE FROM ${table}`);
       }
     });

@@ -31,7 +31,7 @@ export async function replay(range: { from: Date; to: Date }, env: NodeJS.Proces
   const core = await openTelematics(config, db, logger, { live: false });
   try {
     await core.store.forgetDerived();
-    core.warehouse.clear();
+    await core.warehouse.clear();
     await core.zone.clear('rejects', range.from, range.to);
     let inputs = 0;
     let decided = 0;

@@ -1,14 +1,16 @@
-// The local warehouse: curated readings as Parquet files partitioned by the hour they were recorded
-// (curated/dt=YYYY-MM-DD/hour=HH/batch-<id>.parquet), written and queried with DuckDB. The same
-// files are what BigQuery, Snowflake or Trino load in production (the README has the commands).
-// Each cleaning batch writes its own files, named by the batch id, before the batch commits in the
-// database; at start, files of batches that never committed (a crash in between) are removed, so
-// no reading is counted twice.
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+// The warehouse: curated readings as Parquet files partitioned by the hour they were recorded
+// (dt=YYYY-MM-DD/hour=HH/batch-<id>.parquet), written and queried with DuckDB, in a local folder or
+// an S3-compatible bucket (curated-files.ts). The same files are what BigQuery, Snowflake, ClickHouse
+// or Trino load or query in place (the README has the statements). Each cleaning batch writes its
+// own files, named by the batch id, before the batch commits in the database; the cleaner removes
+// the files of a batch that never committed (a crash in between, see curation.ts), so no reading is
+// counted twice.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { CleanPoint } from '../domain/track-cleaning';
 import { hourPartition } from '../zones/zone-store';
+import type { CuratedFiles } from './curated-files';
 
 /** The columns of a curated Parquet file, in order, with DuckDB types (appendRow writes them in this order). */
 const COLUMNS: Record<string, string> = {
@@ -42,30 +44,33 @@ export interface FleetBucket {
   energyWh: number;
 }
 
-const BATCH_FILE = /^batch-(\d+)\.parquet$/;
+const batchFileName = (batchId: number) => `batch-${String(batchId).padStart(12, '0')}.parquet`;
 const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 export class CuratedWarehouse {
   private constructor(
-    private readonly root: string,
+    private readonly files: CuratedFiles,
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
   ) {}
 
-  /** `root` is the telematics data folder; the files go under root/curated. */
-  static async open(root: string): Promise<CuratedWarehouse> {
-    mkdirSync(join(root, 'curated'), { recursive: true });
+  static async open(files: CuratedFiles): Promise<CuratedWarehouse> {
     // One thread and a small memory budget: the warehouse only stages a batch at a time here, and
     // the service's footprint matters more than DuckDB's speed on large scans.
     const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '64MB' });
     const connection = await instance.connect();
     const columns = Object.entries(COLUMNS).map(([column, type]) => `${column} ${type}`).join(', ');
     await connection.run(`CREATE TABLE staging (${columns})`);
-    return new CuratedWarehouse(root, instance, connection);
+    return new CuratedWarehouse(files, instance, connection);
   }
 
-  get curatedDir(): string {
-    return join(this.root, 'curated');
+  /** For logs: the folder or the bucket. */
+  get location(): string {
+    return this.files.location;
+  }
+
+  partitionsOf(points: readonly CleanPoint[]): string[] {
+    return [...new Set(points.map((point) => hourPartition(point.reading.recordedAt)))];
   }
 
   /** Writes a batch's points, one file per recorded hour. Rewriting the same batch replaces its files. */
@@ -78,56 +83,38 @@ export class CuratedWarehouse {
       else byHour.set(partition, [point]);
     }
     for (const [partition, group] of byHour) {
-      const dir = join(this.curatedDir, partition);
-      mkdirSync(dir, { recursive: true });
-      const name = `batch-${String(batchId).padStart(12, '0')}.parquet`;
+      const name = batchFileName(batchId);
       // Rows go in through DuckDB's appender (no text round trip), then out as one Parquet file,
-      // written under a temporary name and renamed: a reader never sees half a file.
+      // written under a hidden name and then published whole: a reader never sees half a file.
       const appender = await this.connection.createAppender('staging');
       for (const point of group) appendRow(appender, point, batchId);
       appender.closeSync();
-      await this.connection.run(`COPY staging TO ${sqlString(join(dir, `.${name}`))} (FORMAT parquet, COMPRESSION zstd)`);
+      mkdirSync(this.files.localDir, { recursive: true }); // it is only a cache: someone may have emptied it
+      const temp = join(this.files.localDir, `.${partition.replace('/', '-')}-${name}`);
+      await this.connection.run(`COPY staging TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`);
       await this.connection.run('DELETE FROM staging');
-      renameSync(join(dir, `.${name}`), join(dir, name));
+      await this.files.publish(temp, partition, name);
     }
     return byHour.size;
   }
 
-  /** Removes the files of batches after `lastCommitted`: written by a run that crashed before committing. */
-  removeUncommitted(lastCommitted: number): string[] {
-    const removed: string[] = [];
-    for (const path of this.files()) {
-      const match = BATCH_FILE.exec(path.split('/').pop() ?? '');
-      if (match && Number(match[1]) > lastCommitted) {
-        rmSync(path, { force: true });
-        removed.push(path);
-      }
-    }
-    return removed;
+  /** Removes a batch's files: written by a run that crashed before committing. */
+  removeBatch(batchId: number, partitions: readonly string[]): Promise<string[]> {
+    return this.files.remove(partitions.map((partition) => `${partition}/${batchFileName(batchId)}`));
   }
 
   /** Removes every curated file (a full replay rebuilds them). */
-  clear(): void {
-    rmSync(this.curatedDir, { recursive: true, force: true });
-    mkdirSync(this.curatedDir, { recursive: true });
+  clear(): Promise<void> {
+    return this.files.clear();
   }
 
-  private files(): string[] {
-    const found: string[] = [];
-    const walk = (dir: string) => {
-      for (const entry of safeReaddir(dir)) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else if (entry.name.endsWith('.parquet') && !entry.name.startsWith('.')) found.push(path);
-      }
-    };
-    walk(this.curatedDir);
-    return found;
-  }
-
-  /** Runs a query over every curated reading, as the view `curated`; none yet answers no rows. */
-  async query(sql: string): Promise<Record<string, unknown>[]> {
-    const glob = join(this.curatedDir, '*', '*', '*.parquet');
+  /**
+   * Runs a query over the curated readings recorded in [from, to) (whole days of them: the query's
+   * own WHERE narrows it further), as the view `curated`; none yet answers no rows.
+   */
+  async query(from: Date, to: Date, sql: string): Promise<Record<string, unknown>[]> {
+    await this.files.prepare(from, to);
+    const glob = join(this.files.localDir, '*', '*', '*.parquet');
     try {
       const reader = await this.connection.runAndReadAll(
         `WITH curated AS (SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = true)) ${sql}`,
@@ -143,6 +130,8 @@ export class CuratedWarehouse {
   /** The fleet's totals per day or hour (UTC) in [from, to), from the curated files. */
   async fleetBuckets(from: Date, to: Date, groupBy: 'day' | 'hour'): Promise<FleetBucket[]> {
     const rows = await this.query(
+      from,
+      to,
       `SELECT date_trunc('${groupBy}', recorded_at AT TIME ZONE 'UTC') AS bucket,
               count(*) FILTER (WHERE NOT filled) AS readings,
               count(DISTINCT ride_id) AS rides,
@@ -169,6 +158,7 @@ export class CuratedWarehouse {
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();
+    this.files.close();
   }
 }
 
@@ -197,12 +187,4 @@ function appendRow(appender: DuckDBAppender, point: CleanPoint, batchId: number)
   appender.appendDouble(point.segmentWh);
   appender.appendBigInt(BigInt(batchId));
   appender.endRow();
-}
-
-function safeReaddir(dir: string) {
-  try {
-    return readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
 }
