@@ -3,7 +3,7 @@
 // and the gRPC service config for running without Istio.
 import { DEFAULT_PORTS } from '../services/platform/src/config';
 import { STOP_GRACE_MS } from '../services/platform/src/run-service';
-import { DATABASE_CLASSES, PROCESSOR_SCALING, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
+import { DATABASE_CLASSES, nodeOptionsFor, PROCESSOR_SCALING, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
 import { GATEWAY_METRICS_PORT, GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
 
 type Service = keyof typeof MESH_POLICY;
@@ -87,7 +87,7 @@ function deployment(
               image: `ecowheels/${extra.image ?? name}`,
               ports: ports.map((port) => ({ ...port, protocol: 'TCP' })),
               env: [
-                ...Object.entries(env).map(([key, value]) => ({ name: key, value })),
+                ...Object.entries({ ...env, NODE_OPTIONS: nodeOptionsFor(name) }).map(([key, value]) => ({ name: key, value })),
                 ...Object.entries(secretEnv).map(([key, { secret, key: secretKey }]) => ({
                   name: key,
                   valueFrom: { secretKeyRef: { name: secret, key: secretKey } },

@@ -55,10 +55,24 @@ export const RESOURCE_CLASSES: Record<ResourceClassName, ResourceClass> = {
 };
 
 /**
+ * The NODE_OPTIONS a workload runs with: V8's heap capped at half its memory limit, so garbage is
+ * collected before the container nears its limit (V8 sizes its heap from the machine, not from the
+ * container's cgroup), and the other half is left to native memory: DuckDB, TLS, sockets, buffers.
+ * The telematics benchmark runs the processor with these options and reports its peak RSS.
+ */
+export function nodeOptionsFor(workload: string): string {
+  const limit = RESOURCE_CLASSES[WORKLOAD_CLASSES[workload]].limits.memory;
+  const mebibytes = /^(\d+)Mi$/.exec(limit);
+  if (!mebibytes) throw new Error(`${workload}'s memory limit ${limit} is not in Mi`);
+  return `--max-old-space-size=${Math.floor(Number(mebibytes[1]) / 2)}`;
+}
+
+/**
  * How KEDA scales the telematics processor on the JetStream consumer's lag (the ScaledObject is
  * written from this, and `npm run netzero` simulates it):
- * - one processor more per 5,000 readings waiting: about half a second of one processor's measured
- *   11,100 readings/s on PostgreSQL, so the lag stays under a second at any load up to the maximum;
+ * - one processor more per 5,000 readings waiting: under a second of one processor's measured
+ *   6,800 readings/s from the stream into PostgreSQL, so the lag stays about a second at any load
+ *   up to the maximum;
  * - any waiting reading wakes the first one (activation 0): rides need their tracks within seconds;
  * - five quiet minutes before the last one goes, so a lull between rides does not stop and start it.
  */

@@ -7,7 +7,11 @@
 //   ingest-to-queryable: a probe reading during the MQTT load, polled through GetRideImpact (p99 ≤ 2 s)
 //   cleaning backlog: how long after the HTTPS load the cleaner needs until every reading is curated
 //   RSS of the telematics process under load (≤ 250 MB), and its CPU while idle (about 0%)
-// on the embedded default (PGlite) and on the PostgreSQL server. `-- --quick` runs a short smoke.
+// on the embedded default (PGlite) and on the PostgreSQL server; and the production path on a real
+// nats-server with PostgreSQL:
+//   JetStream processor   readings/s one processor drains from a stream filled while none ran,
+//                         against a bare consumer that fetches and acknowledges the same batches
+// `-- --quick` runs a short smoke; `-- --stream` only the production path.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,14 +22,20 @@ import { Agent, fetch as undiciFetch, request } from 'undici';
 import { Reading, TelematicsServiceClient, type IngestResponse } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
 import { channelOptionsFor, httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { nodeOptionsFor, RESOURCE_CLASSES, WORKLOAD_CLASSES } from '../../mesh-config/resources';
+import { buildDist } from '../../services/platform/src/local-stack/build';
 import { ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
 import { telematicsClient } from '../support/grpc-clients';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { TEST_ENV } from '../support/stack';
+import { AckPolicy, connect, type NatsConnection } from 'nats';
+import { bikeSubject, DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
+import { NatsServer, natsServerInstalled } from '../support/nats-server';
 import { percentile } from './lib/load';
 import { cpuSeconds, rssMb, startPeer } from './lib/peer';
 
 const QUICK = process.argv.includes('--quick');
+const STREAM_ONLY = process.argv.includes('--stream');
 const BIKES = 1000;
 const GRPC_PER_BIKE = QUICK ? 20 : 100;
 const MQTT_PER_BIKE = QUICK ? 5 : 20;
@@ -221,12 +231,114 @@ async function measureEngine(engine: 'pglite' | 'postgres', peers: Target) {
   }
 }
 
+const STREAM_READINGS = QUICK ? 20_000 : 100_000;
+const STREAM_BATCH = 500;
+
+/** Publishes `count` readings of these bikes to their subjects, many at a time, each acknowledged by JetStream. */
+async function fillStream(nc: NatsConnection, subjectOf: (bikeId: string) => string, bikes: string[], count: number, offset: number): Promise<void> {
+  const js = nc.jetstream();
+  for (let start = 0; start < count; start += 2000) {
+    const publishes: Promise<unknown>[] = [];
+    for (let n = start; n < Math.min(count, start + 2000); n += 1) {
+      const bikeId = bikes[n % bikes.length];
+      publishes.push(js.publish(subjectOf(bikeId), JSON.stringify(reading(bikeId, offset + Math.floor(n / bikes.length)))));
+    }
+    await Promise.all(publishes);
+  }
+}
+
+/**
+ * Watches a consumer of a full stream: answers the seconds from its first fetch (the first message
+ * leaves "pending") until nothing is pending or unacknowledged. A process's start is not counted.
+ */
+async function drainSecondsOf(nc: NatsConnection, stream: string, consumer: string): Promise<number> {
+  const jsm = await nc.jetstreamManager();
+  let started: number | undefined;
+  for (;;) {
+    const info = await jsm.consumers.info(stream, consumer).catch(() => undefined); // the processor makes it
+    if (!info) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      continue;
+    }
+    if (started === undefined && info.num_pending < STREAM_READINGS) started = performance.now();
+    if (started !== undefined && info.num_pending + info.num_ack_pending === 0) return (performance.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * The production path: one processor on PostgreSQL drains a stream filled while none ran, against
+ * a bare pull consumer (same batch size, acknowledging each message and doing nothing else).
+ */
+async function measureJetStream(): Promise<{ ours: number; bare: number; peakRss: number }> {
+  const nats = await NatsServer.start();
+  const db = await createTestDatabase('bench_telematics_jetstream');
+  const dirs: string[] = [];
+  const nc = await connect({ servers: nats.url });
+  const env = (role: string) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-bench-jetstream-'));
+    dirs.push(dataDir);
+    return { ...TEST_ENV, DATA_DIR: dataDir, LOG_LEVEL: 'warn', INVENTORY_SERVICE_ADDR: '127.0.0.1:9', RIDE_SERVICE_ADDR: '127.0.0.1:9', TELEMATICS_DATABASE_URL: db.url, TELEMATICS_BUS: nats.url, TELEMATICS_BUS_BATCH: String(STREAM_BATCH), TELEMATICS_ROLE: role };
+  };
+  try {
+    // The API replica makes the stream and provisions the bikes; it processes nothing.
+    const api = await ServiceProcess.start('telematics', env('api'));
+    const client = telematicsClient(api.address, operator());
+    const bikes: string[] = [];
+    for (let n = 0; n < BIKES; n += 1) {
+      const bikeId = randomUUID();
+      await client.provisionDevice({ bikeId, rotate: false });
+      bikes.push(bikeId);
+    }
+    client.close();
+    await api.stop();
+
+    // The bare consumer, on a stream of its own with the same messages.
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: 'BENCH_BARE', subjects: ['bench.bare.*'] });
+    await jsm.consumers.add('BENCH_BARE', { durable_name: 'bare', ack_policy: AckPolicy.Explicit });
+    await fillStream(nc, (bikeId) => `bench.bare.${bikeId}`, bikes, STREAM_READINGS, 0);
+    const bareConsumer = await nc.jetstream().consumers.get('BENCH_BARE', 'bare');
+    const bareDrained = drainSecondsOf(nc, 'BENCH_BARE', 'bare');
+    let taken = 0;
+    while (taken < STREAM_READINGS) {
+      for await (const message of await bareConsumer.fetch({ max_messages: STREAM_BATCH, expires: 1000 })) {
+        message.ack();
+        taken += 1;
+      }
+    }
+    const bare = STREAM_READINGS / (await bareDrained);
+
+    await fillStream(nc, bikeSubject, bikes, STREAM_READINGS, 0);
+    const drained = drainSecondsOf(nc, STREAM, DURABLE);
+    // Compiled and with the heap cap of its resource class, as production runs it.
+    await buildDist();
+    const processor = await ServiceProcess.start('telematics', { ...env('processor'), NODE_OPTIONS: nodeOptionsFor('telematics-processor') }, { runtime: 'compiled' });
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(processor.pid))), 200);
+    try {
+      const seconds = await drained;
+      const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
+      if (row.n !== STREAM_READINGS) throw new Error(`the processor stored ${row.n} readings of ${STREAM_READINGS}`);
+      return { ours: STREAM_READINGS / seconds, bare, peakRss };
+    } finally {
+      clearInterval(sampler);
+      await processor.stop();
+    }
+  } finally {
+    await nc.close();
+    await db.drop();
+    await nats.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   await ensureMeshCertificates(TEST_ENV.MESH_CERTS_DIR);
   const peers = await startPeers();
   try {
     console.log(`telematics ingest${QUICK ? ' (quick)' : ''}: ${BIKES} bikes; gRPC ${BIKES * GRPC_PER_BIKE}, MQTT ${BIKES * MQTT_PER_BIKE}, HTTPS ${HTTP_BATCHES * HTTP_BATCH} readings`);
-    for (const engine of ['pglite', 'postgres'] as const) {
+    for (const engine of STREAM_ONLY ? [] : (['pglite', 'postgres'] as const)) {
       const r = await measureEngine(engine, peers.ready);
       const rate = (name: string, figure: { ours: number; bare: number }, target: number) =>
         `  ${name.padEnd(14)} ${figure.ours.toFixed(0).padStart(7)} readings/s   bare peer ${figure.bare.toFixed(0).padStart(7)}/s   ratio ${(figure.ours / figure.bare).toFixed(2)}   target ≥ ${target}  ${figure.ours >= target ? 'met' : 'NOT met'}`;
@@ -241,6 +353,15 @@ async function main(): Promise<void> {
       console.log(`  cleaning backlog after the HTTPS load: ${r.backlogSeconds.toFixed(1)} s until every accepted reading was curated`);
       console.log(`  RSS: idle ${r.idleRss.toFixed(0)} MB, peak under load ${r.peakRss.toFixed(0)} MB   target ≤ 250 MB  ${r.peakRss <= 250 ? 'met' : 'NOT met'}`);
       console.log(`  CPU while idle: ${r.idleCpuPercent.toFixed(2)}% of a core`);
+    }
+    if (natsServerInstalled) {
+      const stream = await measureJetStream();
+      console.log(`\nproduction path (nats-server JetStream, PostgreSQL), ${STREAM_READINGS} readings waiting:`);
+      console.log(
+        `  JetStream processor ${stream.ours.toFixed(0).padStart(7)} readings/s   bare consumer ${stream.bare.toFixed(0).padStart(7)}/s   ratio ${(stream.ours / stream.bare).toFixed(2)}   peak RSS ${stream.peakRss.toFixed(0)} MB (limit ${RESOURCE_CLASSES[WORKLOAD_CLASSES['telematics-processor']].limits.memory}, ${nodeOptionsFor('telematics-processor')})`,
+      );
+    } else {
+      console.log('\nproduction path: skipped, nats-server is not installed (.ci/run installs it)');
     }
   } finally {
     await peers.stop();

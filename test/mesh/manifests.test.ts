@@ -276,6 +276,9 @@ describe('mesh manifests', () => {
         spot: resourceClass.spot,
       });
       expect(priorities.has(pod.priorityClassName)).toBe(true);
+      // V8's heap is capped at half the container's memory, the rest left to native memory.
+      const nodeOptions = pod.containers[0].env.find((entry: { name: string }) => entry.name === 'NODE_OPTIONS')?.value;
+      expect({ name, nodeOptions }).toEqual({ name, nodeOptions: `--max-old-space-size=${Number.parseInt(resourceClass.limits.memory, 10) / 2}` });
       const hpa = ofKind('HorizontalPodAutoscaler').find((candidate) => candidate.spec.scaleTargetRef.name === name);
       const scaled = ofKind('ScaledObject').find((candidate) => candidate.spec.scaleTargetRef.name === name);
       // Each workload is scaled by exactly one of the two: CPU, or the stream's lag.

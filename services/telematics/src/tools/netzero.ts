@@ -35,8 +35,8 @@ export const DEFAULTS: Record<keyof NetZeroSettings, { value: number; source: st
   ridingHz: { value: 1, source: 'the simulator\'s rate (`npm run simulate -- --rate 1`), one GNSS fix a second' },
   parkedHz: { value: 1 / 60, source: 'assumed: a parked unit reports once a minute' },
   processorReadingsPerSecond: {
-    value: 11_100,
-    source: 'README, telematics benchmark: HTTPS batches of 100 on PostgreSQL, the measured path closest to a JetStream batch',
+    value: 6_800,
+    source: '`npm run bench:telematics`: one compiled processor draining a filled JetStream stream into PostgreSQL, heap capped as in production, on two shared cores',
   },
   podStartSeconds: { value: 10, source: 'assumed: a compiled service is ready in about 1 s here, plus scheduling and image' },
   alwaysOnHeadroom: { value: 1.5, source: 'assumed: the usual 50% headroom over the peak' },
