@@ -103,7 +103,7 @@ describe('npm start (embedded default)', () => {
     expect(shell.stdout).toMatch(/"endRide":\{"ride":\{"status":"COMPLETED","fare":\{"formatted":"1.25 EUR"\}\},"errors":\[\]\}/);
     expect(shell.stdout).toMatch(/"charge":\{"status":"CAPTURED"/);
     // The bike's report of the trip was taken in, and the ride and the rider have their impact.
-    expect(shell.stdout).toContain('{"accepted":5,"duplicates":0,"rejected":0,"rejections":[]}');
+    expect(shell.stdout).toContain('{"accepted":5,"duplicates":0,"queued":0,"rejected":0,"rejections":[]}');
     expect(shell.stdout).toMatch(/"distanceMeters":8\d\d\.\d+,"energyWh":5,"co2AvoidedGrams":1\d\d\.\d+/);
     expect(shell.stdout).toMatch(/"me":\{"impact":\{"rides":1,"distanceMeters":8\d\d/);
     expect(shell.stdout).toMatch(/"fleetImpact":\[\{"start":/);
