@@ -14,8 +14,11 @@ export interface QueryLimits {
   maxAliases: number;
 }
 
-/** Mutations that may appear once per request, however they are aliased or spread. */
-export const SINGLE_USE_MUTATIONS = ['login'];
+/**
+ * Mutations that may appear once per request, however they are aliased or spread: each is one try
+ * against a per-address limit (passwords, sign-ups, codes, identity checks).
+ */
+export const SINGLE_USE_MUTATIONS = ['login', 'signUp', 'confirmEmail', 'checkIdentity'];
 
 function singleUseMutationsRule(names: string[]): ValidationRule {
   return (context: ValidationContext): ASTVisitor => {

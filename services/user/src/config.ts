@@ -1,6 +1,7 @@
 // The user service's configuration, from the environment (see the README's table).
 import { z } from 'zod';
 import { DEFAULT_PORTS, readServiceConfig } from '../../platform/src/config';
+import { IDENTITY_PROVIDER_NAMES, MAILER_NAMES } from './providers/providers';
 
 export function readUserConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(
@@ -16,6 +17,13 @@ export function readUserConfig(env: NodeJS.ProcessEnv = process.env) {
       USER_LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
       USER_LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
       USER_LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
+      // Sign-ups allowed from one client address per hour (a campus or office shares one: not too few).
+      USER_SIGNUPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(10),
+      // How long the code mailed at sign-up confirms the address.
+      USER_EMAIL_CODE_TTL_HOURS: z.coerce.number().positive().max(24 * 14).default(48),
+      // Who checks identities and who sends mail: the built-in sandboxes, until a real provider is added.
+      USER_IDENTITY_PROVIDER: z.enum(IDENTITY_PROVIDER_NAMES).default('sandbox'),
+      USER_MAIL_PROVIDER: z.enum(MAILER_NAMES).default('sandbox'),
     },
     env,
   );
@@ -27,6 +35,9 @@ export function readUserConfig(env: NodeJS.ProcessEnv = process.env) {
       audience: own.USER_TOKEN_AUDIENCE,
       ttlSeconds: own.USER_TOKEN_TTL_SECONDS,
     },
+    signUp: { perAddressPerHour: own.USER_SIGNUPS_PER_ADDRESS_PER_HOUR, codeTtlMs: own.USER_EMAIL_CODE_TTL_HOURS * 3_600_000 },
+    identityProvider: own.USER_IDENTITY_PROVIDER,
+    mailProvider: own.USER_MAIL_PROVIDER,
     loginThrottle: {
       maxFailuresPerAccount: own.USER_LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerAddress: own.USER_LOGIN_MAX_FAILURES_PER_ADDRESS,

@@ -9,5 +9,5 @@ import { userService } from './user-service';
 runService('user', async () => {
   const config = readUserConfig();
   const logger = createLogger('user');
-  return { service: await hostService({ basics: config, logger, ...userService(config) }), logger };
+  return { service: await hostService({ basics: config, logger, ...userService(config, logger) }), logger };
 });

@@ -1,16 +1,20 @@
 // The user service's parts: store, token issuer, rider accounts, API clients, and what serves them.
 import { UserServiceService, type UserServiceServer } from '../../platform/src/generated/ecowheels/user/v1/user_service';
+import type { Logger } from '../../platform/src/logger';
 import type { ServiceRecipe } from '../../platform/src/service-host';
 import type { readUserConfig } from './config';
 import { AccessTokenIssuer, generateSigningKeyPem } from './domain/access-tokens';
 import { ApiClientRegistry } from './domain/api-clients';
 import { LoginThrottle } from './domain/login-throttle';
+import { IdentityChecks } from './domain/identity-checks';
 import { RiderAccounts } from './domain/rider-accounts';
+import { SignUps } from './domain/sign-ups';
+import { IDENTITY_PROVIDERS, MAILERS } from './providers/providers';
 import { userSubgraph } from './graphql/resolvers';
 import { userHandlers } from './grpc/user-handlers';
 import { USER_MIGRATIONS, UserStore } from './store/user-store';
 
-export function userService(config: ReturnType<typeof readUserConfig>): ServiceRecipe<UserServiceServer> {
+export function userService(config: ReturnType<typeof readUserConfig>, logger: Logger): ServiceRecipe<UserServiceServer> {
   return {
     migrations: USER_MIGRATIONS,
     build: async (db) => {
@@ -18,6 +22,8 @@ export function userService(config: ReturnType<typeof readUserConfig>): ServiceR
       const pem = config.token.privateKeyPem ?? (await store.loadOrCreateSigningKey(generateSigningKeyPem));
       const tokens = await AccessTokenIssuer.fromPem(pem, config.token);
       const accounts = new RiderAccounts(store, tokens, new LoginThrottle(config.loginThrottle));
+      const signUps = new SignUps(store, tokens, MAILERS[config.mailProvider](store, logger), config.signUp);
+      const identity = new IdentityChecks(store, IDENTITY_PROVIDERS[config.identityProvider](), accounts);
       return {
         grpc: {
           definition: UserServiceService,
@@ -25,7 +31,7 @@ export function userService(config: ReturnType<typeof readUserConfig>): ServiceR
           protoFile: 'ecowheels/user/v1/user_service.proto',
           handlers: userHandlers(accounts, new ApiClientRegistry(store), tokens),
         },
-        graphql: userSubgraph(accounts),
+        graphql: userSubgraph(accounts, signUps, identity),
       };
     },
   };

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     inProcess[name] = new InProcessSubgraph(parts.graphql);
   };
   const user = readUserConfig();
-  await build('user', user, userService(user) as ServiceRecipe<unknown>);
+  await build('user', user, userService(user, logger) as ServiceRecipe<unknown>);
   const inventory = readInventoryConfig();
   await build('inventory', inventory, inventoryService(inventory) as ServiceRecipe<unknown>);
   const payment = readPaymentConfig();

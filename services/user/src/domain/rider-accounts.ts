@@ -31,6 +31,7 @@ export class RiderAccounts {
     const rider: Rider = {
       id: randomUUID(),
       email: normaliseEmail(input.email),
+      emailConfirmed: true, // an operator's rider: the operator vouches for the address
       displayName: input.displayName.trim(),
       status: 'ACTIVE',
       verified: false,

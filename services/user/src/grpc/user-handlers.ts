@@ -10,7 +10,7 @@ import type { AsyncHandlers } from '../../../platform/src/grpc/server';
 import { batchIdsField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { AccessTokenIssuer } from '../domain/access-tokens';
 import { API_CLIENT_SCOPES, type ApiClient, type ApiClientRegistry } from '../domain/api-clients';
-import type { Rider } from '../domain/rider';
+import { riderFields, type Rider } from '../domain/rider';
 import type { RiderAccounts } from '../domain/rider-accounts';
 
 const toProtoRider = (rider: Rider): ProtoRider => ({
@@ -33,14 +33,10 @@ const toProtoApiClient = (client: ApiClient): ProtoApiClient => ({
 });
 
 const riderIdRequest = z.object({ riderId: uuidField });
-const displayName = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const { displayName } = riderFields;
 
 const schemas = {
-  createRider: z.object({
-    email: z.string().trim().email('must be an email address'),
-    displayName,
-    password: z.string().min(10, 'must be at least 10 characters').max(200, 'must be at most 200 characters'),
-  }),
+  createRider: z.object(riderFields),
   updateRiderStatus: z.object({
     riderId: uuidField,
     status: z.union([z.literal(ProtoRiderStatus.RIDER_STATUS_ACTIVE), z.literal(ProtoRiderStatus.RIDER_STATUS_SUSPENDED)], {

@@ -1,15 +1,22 @@
 // The user service's tables: riders, API clients and the token signing key.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Sql } from '../../../platform/src/database/database';
 import type { ApiClient, ApiClientScope, ApiClientStore } from '../domain/api-clients';
 import type { RiderStore } from '../domain/rider-accounts';
 import type { Rider, RiderStatus } from '../domain/rider';
+import type { IdentityCheckStore } from '../domain/identity-checks';
+import type { IdentityOutcome } from '../domain/identity-provider';
+import type { MailMessage } from '../domain/mailer';
+import type { SignUpStore } from '../domain/sign-ups';
+import type { SandboxMailbox } from '../providers/sandbox-mailer';
 
 export const USER_MIGRATIONS = join(__dirname, 'migrations');
 
 interface RiderRow {
   id: string;
-  email: string;
+  email: string | null;
+  pending_email: string | null;
   display_name: string;
   status: RiderStatus;
   verified: boolean;
@@ -18,11 +25,12 @@ interface RiderRow {
   password_hash?: string;
 }
 
-const RIDER_COLUMNS = 'id, email, display_name, status, verified, created_at, updated_at';
+const RIDER_COLUMNS = 'id, email, pending_email, display_name, status, verified, created_at, updated_at';
 
 const toRider = (row: RiderRow): Rider => ({
   id: row.id,
-  email: row.email,
+  email: row.email ?? row.pending_email ?? '',
+  emailConfirmed: row.email !== null,
   displayName: row.display_name,
   status: row.status,
   verified: row.verified,
@@ -50,7 +58,7 @@ const toApiClient = (row: ApiClientRow): ApiClient => ({
   scopes: row.scopes,
 });
 
-export class UserStore implements RiderStore, ApiClientStore {
+export class UserStore implements RiderStore, ApiClientStore, SignUpStore, IdentityCheckStore, SandboxMailbox {
   constructor(private readonly db: Sql) {}
 
   async insertRider(rider: Rider, passwordHash: string): Promise<boolean> {
@@ -72,6 +80,58 @@ export class UserStore implements RiderStore, ApiClientStore {
   async findRiders(ids: readonly string[]): Promise<Rider[]> {
     const rows = await this.db.query<RiderRow>(`SELECT ${RIDER_COLUMNS} FROM riders WHERE id = ANY($1::uuid[])`, [ids]);
     return rows.map(toRider);
+  }
+
+  async insertSignUp(rider: Rider, passwordHash: string, code: { hash: string; expiresAt: Date } | undefined): Promise<void> {
+    await this.db.query(
+      `INSERT INTO riders (id, email, pending_email, display_name, password_hash, status, verified, email_code_hash, email_code_expires_at, created_at, updated_at)
+       VALUES ($1, NULL, $2, $3, $4, $5, false, $6, $7, $8, $8)`,
+      [rider.id, rider.email, rider.displayName, passwordHash, rider.status, code?.hash ?? null, code?.expiresAt ?? null, rider.createdAt],
+    );
+  }
+
+  async emailTaken(email: string): Promise<boolean> {
+    return (await this.db.query('SELECT 1 FROM riders WHERE email = $1', [email])).length > 0;
+  }
+
+  async confirmEmail(riderId: string, codeHash: string): Promise<Rider | 'taken' | undefined> {
+    try {
+      const rows = await this.db.query<RiderRow>(
+        `UPDATE riders SET email = pending_email, pending_email = NULL, email_code_hash = NULL, email_code_expires_at = NULL, updated_at = now()
+         WHERE id = $1 AND email_code_hash = $2 AND email_code_expires_at > now()
+         RETURNING ${RIDER_COLUMNS}`,
+        [riderId, codeHash],
+      );
+      return rows[0] && toRider(rows[0]);
+    } catch (error) {
+      // Someone else confirmed the address first (unique email): this sign-up cannot have it.
+      if ((error as { code?: string }).code === '23505') return 'taken';
+      throw error;
+    }
+  }
+
+  async recordIdentityCheck(riderId: string, outcome: IdentityOutcome): Promise<Rider | undefined> {
+    // One statement, so the check is kept exactly when the rider's flag follows it.
+    const rows = await this.db.query<RiderRow>(
+      `WITH kept AS (
+         INSERT INTO identity_checks (id, rider_id, status, reason, provider_reference) VALUES ($3, $1, $4, $5, $6)
+       )
+       UPDATE riders SET verified = verified OR $2, updated_at = now() WHERE id = $1 RETURNING ${RIDER_COLUMNS}`,
+      [riderId, outcome.status === 'APPROVED', randomUUID(), outcome.status, outcome.reason ?? '', outcome.reference],
+    );
+    return rows[0] && toRider(rows[0]);
+  }
+
+  async deliver(message: MailMessage): Promise<void> {
+    await this.db.query('INSERT INTO sandbox_mailbox (id, to_address, subject, body) VALUES ($1, $2, $3, $4)', [randomUUID(), message.to, message.subject, message.text]);
+  }
+
+  async mailTo(address: string): Promise<MailMessage[]> {
+    const rows = await this.db.query<{ to_address: string; subject: string; body: string }>(
+      'SELECT to_address, subject, body FROM sandbox_mailbox WHERE to_address = $1 ORDER BY sent_at DESC, id',
+      [address],
+    );
+    return rows.map((row) => ({ to: row.to_address, subject: row.subject, text: row.body }));
   }
 
   async findCredentials(email: string): Promise<{ rider: Rider; passwordHash: string } | undefined> {

@@ -1,0 +1,88 @@
+// Sign-up through the public API, and confirming the address. A new rider gets a token at once and
+// may browse; they log in by email, and may have their identity checked (and so ride), once they
+// have confirmed the address with the code mailed to it.
+//
+// No email enumeration: a sign-up with an address that another rider has confirmed answers exactly
+// like one with a free address (a token for a new, unconfirmed rider), and takes as long. The
+// difference is only in the mail: a free address gets its code, and a taken one gets a note to its
+// owner that someone tried to sign up with it. Without the mailbox, nobody can tell the two apart.
+// Sign-ups are throttled per client address, so the service cannot be used to send mail in bulk.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { failedPrecondition, invalidArgument, retryAfterSeconds, tooManyAttempts } from '../../../platform/src/errors';
+import type { AccessTokenIssuer, IssuedToken } from './access-tokens';
+import type { Mailer } from './mailer';
+import { assertStrongPassword } from './password-policy';
+import { normaliseEmail, type Rider } from './rider';
+import { hashPassword } from './secrets';
+
+export interface SignUpStore {
+  /** A rider whose address waits for confirmation; `code` is absent when it can never be confirmed. */
+  insertSignUp(rider: Rider, passwordHash: string, code: { hash: string; expiresAt: Date } | undefined): Promise<void>;
+  emailTaken(email: string): Promise<boolean>;
+  /** Confirms the address when the code is the rider's and unexpired; 'taken' when another rider confirmed it first. */
+  confirmEmail(riderId: string, codeHash: string): Promise<Rider | 'taken' | undefined>;
+}
+
+export interface SignUpSettings {
+  /** Sign-ups allowed from one client address per hour. */
+  perAddressPerHour: number;
+  /** How long a confirmation code is accepted (ms). */
+  codeTtlMs: number;
+}
+
+const hashCode = (code: string) => createHash('sha256').update(code).digest('hex');
+
+export class SignUps {
+  private readonly addresses: RateLimiterMemory;
+
+  constructor(
+    private readonly store: SignUpStore,
+    private readonly tokens: AccessTokenIssuer,
+    private readonly mailer: Mailer,
+    private readonly settings: SignUpSettings,
+  ) {
+    this.addresses = new RateLimiterMemory({ points: settings.perAddressPerHour, duration: 3600 });
+  }
+
+  async signUp(input: { email: string; password: string; displayName: string }, clientAddress: string | undefined): Promise<{ rider: Rider; token: IssuedToken }> {
+    const email = normaliseEmail(input.email);
+    const displayName = input.displayName.trim();
+    assertStrongPassword(input.password, { email, displayName });
+    if (clientAddress) {
+      try {
+        await this.addresses.consume(clientAddress);
+      } catch (refusal) {
+        if (!(refusal instanceof RateLimiterRes)) throw refusal;
+        throw tooManyAttempts(`at most ${this.settings.perAddressPerHour} sign-ups an hour from one address`, retryAfterSeconds(refusal.msBeforeNext));
+      }
+    }
+    const now = new Date();
+    const rider: Rider = { id: randomUUID(), email, emailConfirmed: false, displayName, status: 'ACTIVE', verified: false, createdAt: now, updatedAt: now };
+    // The same work either way (the hash, the insert, one mail), so the time does not tell either.
+    const taken = await this.store.emailTaken(email);
+    const code = randomBytes(16).toString('base64url');
+    await this.store.insertSignUp(rider, await hashPassword(input.password), taken ? undefined : { hash: hashCode(code), expiresAt: new Date(now.getTime() + this.settings.codeTtlMs) });
+    await this.mailer.send(
+      taken
+        ? {
+            to: email,
+            subject: 'Someone signed up to EcoWheels with your address',
+            text: 'Someone just signed up with this address, which already has an EcoWheels account. Nothing changed on your account. If it was you, log in instead (or reset your password); if not, you need do nothing.',
+          }
+        : {
+            to: email,
+            subject: 'Confirm your address for EcoWheels',
+            text: `Welcome to EcoWheels, ${displayName}. Open ecowheels://confirm-email?code=${code} in the app, or enter this code: ${code}. It works for ${Math.round(this.settings.codeTtlMs / 3_600_000)} hours.`,
+          },
+    );
+    return { rider, token: await this.tokens.issue(rider.id) };
+  }
+
+  async confirmEmail(riderId: string, code: string): Promise<Rider> {
+    const confirmed = await this.store.confirmEmail(riderId, hashCode(code.trim()));
+    if (confirmed === 'taken') throw failedPrecondition('another account confirmed this address first; sign up with another address, or log in to that account');
+    if (!confirmed) throw invalidArgument('the code is not this rider\'s, or it has expired; sign up again for a new one');
+    return confirmed;
+  }
+}
