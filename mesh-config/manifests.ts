@@ -29,7 +29,7 @@ const GRPC_DEPENDENCIES: Record<Service | 'gateway', Service[]> = {
   payment: [],
   ride: ['user', 'inventory', 'payment'],
   telematics: ['inventory', 'ride'],
-  gateway: ['user'],
+  gateway: ['user', 'inventory', 'ride'],
 };
 
 /** Settings a workload needs beyond its ports and dependencies. */
@@ -270,6 +270,10 @@ export function grpcServiceConfigs() {
 }
 
 /** A service's settings in the cluster: where it listens, under Istio, and where its dependencies are. */
+/** The <SERVICE>_SERVICE_ADDR variables of what a workload calls over gRPC. */
+const grpcAddresses = (name: Service | 'gateway') =>
+  Object.fromEntries(GRPC_DEPENDENCIES[name].map((dependency) => [`${dependency.toUpperCase()}_SERVICE_ADDR`, `${dependency}:${MESH_POLICY[dependency].grpcPort}`]));
+
 function serviceEnv(name: Service): Record<string, string> {
   const policy = MESH_POLICY[name];
   const prefix = name.toUpperCase();
@@ -279,7 +283,7 @@ function serviceEnv(name: Service): Record<string, string> {
     [`${prefix}_GRPC_PORT`]: String(policy.grpcPort),
     [`${prefix}_HTTP_PORT`]: String(policy.httpPort),
     OTEL_SERVICE_NAME: name,
-    ...Object.fromEntries(GRPC_DEPENDENCIES[name].map((dependency) => [`${dependency.toUpperCase()}_SERVICE_ADDR`, `${dependency}:${MESH_POLICY[dependency].grpcPort}`])),
+    ...grpcAddresses(name),
     ...WORKLOAD_ENV[name],
   };
 }
@@ -323,7 +327,8 @@ export function meshFiles(): Record<string, object | object[] | string> {
     // Istio's ingress gateway appends the client's address to X-Forwarded-For (login throttling).
     GATEWAY_TRUST_PROXY_HOPS: '1',
     OTEL_SERVICE_NAME: 'gateway',
-    USER_SERVICE_ADDR: `user:${MESH_POLICY.user.grpcPort}`,
+    // The user service for API keys and tokens; inventory and ride for the public GBFS feed.
+    ...grpcAddresses('gateway'),
     ...Object.fromEntries(SERVICES.map((name) => [`${name.toUpperCase()}_SUBGRAPH_URL`, `http://${name}:${MESH_POLICY[name].httpPort}/graphql`])),
   };
   // The metrics port is in no Service and no AuthorizationPolicy: only the sidecar agent, inside the

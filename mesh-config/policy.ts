@@ -80,7 +80,9 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
       UnlockBike: keyedWrite('ride'),
       ReleaseBike: keyedWrite('ride'),
       CreateStation: creation(),
-      ListStations: read(),
+      // The gateway's public GBFS feed reads the stations and the rentable bikes.
+      ListStations: read('gateway'),
+      ListFeedVehicles: read('gateway'),
       // The bikes' own position and charge, relayed by telematics; newer reports win, so retries are safe.
       RecordBikeTelemetry: { callers: ['telematics'], timeoutMs: 2000, retry: 'on-unavailable' },
     },
@@ -97,7 +99,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
       // Telematics asks which rider each ride belongs to, once per ride, for the rider's impact.
       BatchGetRides: read('telematics'),
       ListRides: read(),
-      GetPricing: read(),
+      // The tariff, for the GBFS feed's pricing plans too.
+      GetPricing: read('gateway'),
     },
   },
   payment: {

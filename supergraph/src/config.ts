@@ -15,6 +15,18 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       GATEWAY_METRICS_PORT: port(DEFAULT_PORTS.gateway.metrics),
       ...meshShape,
       USER_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('user')),
+      // The public GBFS feed's sources: stations and rentable bikes, and the tariff.
+      INVENTORY_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('inventory')),
+      RIDE_SERVICE_ADDR: serviceAddress(defaultGrpcAddress('ride')),
+      // What the GBFS feed says of the system (system_information.json).
+      GBFS_SYSTEM_ID: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"').default('ecowheels-amsterdam'),
+      GBFS_SYSTEM_NAME: z.string().min(1).default('EcoWheels Amsterdam'),
+      GBFS_TIMEZONE: z.string().min(1).default('Europe/Amsterdam'),
+      GBFS_CONTACT_EMAIL: z.string().email().default('gbfs@ecowheels.example'),
+      // A full pack's range with assistance: 500 Wh at about 10 Wh/km.
+      GBFS_MAX_RANGE_METERS: positiveInt(50_000),
+      // How long one read of inventory and the tariff serves the feed (its ttl).
+      GBFS_REFRESH_SECONDS: positiveInt(30),
       ...Object.fromEntries(
         SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.string().url('must be an http(s) URL').optional()]),
       ),
@@ -44,6 +56,14 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     GATEWAY_PORT: number;
     GATEWAY_METRICS_PORT: number;
     USER_SERVICE_ADDR: string;
+    INVENTORY_SERVICE_ADDR: string;
+    RIDE_SERVICE_ADDR: string;
+    GBFS_SYSTEM_ID: string;
+    GBFS_SYSTEM_NAME: string;
+    GBFS_TIMEZONE: string;
+    GBFS_CONTACT_EMAIL: string;
+    GBFS_MAX_RANGE_METERS: number;
+    GBFS_REFRESH_SECONDS: number;
     GATEWAY_RATE_LIMIT: number;
     GATEWAY_RATE_LIMIT_WINDOW_SECONDS: number;
     GATEWAY_REDIS_URL?: string;
@@ -63,6 +83,17 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     port: config.GATEWAY_PORT,
     metricsPort: config.GATEWAY_METRICS_PORT,
     userServiceAddress: config.USER_SERVICE_ADDR,
+    gbfsSourceAddresses: { inventory: config.INVENTORY_SERVICE_ADDR, ride: config.RIDE_SERVICE_ADDR },
+    gbfs: {
+      systemId: config.GBFS_SYSTEM_ID,
+      name: config.GBFS_SYSTEM_NAME,
+      operator: 'EcoWheels',
+      timezone: config.GBFS_TIMEZONE,
+      contactEmail: config.GBFS_CONTACT_EMAIL,
+      language: 'en',
+      maxRangeMeters: config.GBFS_MAX_RANGE_METERS,
+      refreshSeconds: config.GBFS_REFRESH_SECONDS,
+    },
     mesh: meshSettings(config, 'gateway'),
     // Unset, each subgraph is on this machine at its default port: over HTTPS in local mesh mode.
     subgraphUrls: Object.fromEntries(

@@ -22,6 +22,7 @@ import type { ApiClientIdentity, ApiKeyCheck } from './api-keys';
 import type { GatewayConfig } from './config';
 import { edgeErrorOf, persistedQueryCheck, utf8Only, formatGatewayError, gatewayErrorsPlugin, subgraphUnavailable } from './gateway-errors';
 import type { ApiKeyRateLimit } from './rate-limit';
+import { gbfsRouter, type GbfsSources } from './gbfs';
 import { queryLimitRules } from './query-limits';
 import type { RiderTokenCheck } from './rider-tokens';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs';
@@ -41,6 +42,8 @@ export interface EdgeChecks {
   riderTokens: RiderTokenCheck;
   rateLimit: ApiKeyRateLimit;
   usage: UsageCounter;
+  /** The public GBFS feed's sources (no API key: cities and journey planners read it). */
+  gbfs: GbfsSources;
 }
 
 /**
@@ -119,6 +122,7 @@ export async function startGateway(
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.use('/gbfs/v3', gbfsRouter(edge.gbfs, config.gbfs, logger));
   // How many requests this API key has made (counted by every gateway replica when Redis is set).
   app.get('/usage', async (req, res, next) => {
     try {

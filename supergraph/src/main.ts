@@ -7,6 +7,7 @@ import { announceReady, runService } from '../../services/platform/src/run-servi
 import { ApiKeyCheck } from './api-keys';
 import { readGatewayConfig } from './config';
 import { startGateway } from './gateway';
+import { GrpcGbfsSources } from './gbfs-sources';
 import { ApiKeyRateLimit } from './rate-limit';
 import { RiderTokenCheck } from './rider-tokens';
 import { MemoryUsageCounter, RedisUsageCounter } from './usage-counter';
@@ -21,7 +22,8 @@ runService('gateway', async () => {
   const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeys, usage);
   const riderTokens = new RiderTokenCheck(config.userServiceAddress, mesh);
   const rateLimit = new ApiKeyRateLimit({ ...config.rateLimit, redis });
-  const gateway = await startGateway(config, { mesh, apiKeys, riderTokens, rateLimit, usage }, logger);
+  const gbfs = new GrpcGbfsSources(config.gbfsSourceAddresses, mesh);
+  const gateway = await startGateway(config, { mesh, apiKeys, riderTokens, rateLimit, usage, gbfs }, logger);
   announceReady(logger, { graphqlUrl: gateway.url, metricsUrl: gateway.metricsUrl, rateLimitStore: redis ? 'redis' : 'memory', production: config.production });
   return {
     logger,
@@ -30,6 +32,7 @@ runService('gateway', async () => {
         await gateway.stop();
         apiKeys.close();
         riderTokens.close();
+        gbfs.close();
         redis?.disconnect();
       },
     },

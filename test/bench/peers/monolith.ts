@@ -23,6 +23,7 @@ import { userService } from '../../../services/user/src/user-service';
 import { ApiKeyCheck } from '../../../supergraph/src/api-keys';
 import { readGatewayConfig } from '../../../supergraph/src/config';
 import { startGateway, type GatewayContext } from '../../../supergraph/src/gateway';
+import { GrpcGbfsSources } from '../../../supergraph/src/gbfs-sources';
 import { ApiKeyRateLimit } from '../../../supergraph/src/rate-limit';
 import { RiderTokenCheck } from '../../../supergraph/src/rider-tokens';
 import { MemoryUsageCounter } from '../../../supergraph/src/usage-counter';
@@ -75,13 +76,16 @@ async function main(): Promise<void> {
   const usage = new MemoryUsageCounter();
   const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeys, usage);
   const riderTokens = new RiderTokenCheck(config.userServiceAddress, mesh);
-  const gateway = await startGateway(config, { mesh, apiKeys, riderTokens, rateLimit: new ApiKeyRateLimit(config.rateLimit), usage }, logger, inProcess);
+  // The feed's clients connect only when /gbfs is asked for, which the benchmark never does.
+  const gbfs = new GrpcGbfsSources(config.gbfsSourceAddresses, mesh);
+  const gateway = await startGateway(config, { mesh, apiKeys, riderTokens, rateLimit: new ApiKeyRateLimit(config.rateLimit), usage, gbfs }, logger, inProcess);
   console.log(JSON.stringify({ graphqlUrl: gateway.url }));
   process.on('SIGTERM', () => {
     void (async () => {
       await gateway.stop();
       apiKeys.close();
       riderTokens.close();
+      gbfs.close();
       for (const part of built) {
         await part.stop?.();
         await part.db.close();

@@ -14,6 +14,18 @@ export interface FleetTransaction {
   lockReservation(rideId: string): Promise<Reservation | undefined>;
   saveBike(bike: Bike): Promise<void>;
   saveReservation(reservation: Reservation): Promise<void>;
+  /** Gives the bike a fresh random id in the public feed (after a trip). */
+  rotateFeedId(bikeId: string): Promise<void>;
+}
+
+/** A bike as the public GBFS feed shows it: under its feed id only, and only while it may be rented. */
+export interface FeedVehicle {
+  feedId: string;
+  model: string;
+  batteryPercent: number;
+  location: GeoPoint;
+  stationId?: string;
+  updatedAt: Date;
 }
 
 export interface NearbyQuery {
@@ -36,6 +48,8 @@ export interface FleetStore {
   insertStation(station: Station): Promise<void>;
   findStation(id: string): Promise<Station | undefined>;
   listStations(): Promise<Station[]>;
+  /** Every bike that may be rented now (AVAILABLE), as the public feed shows it. */
+  listFeedVehicles(): Promise<FeedVehicle[]>;
   /** Applies each report that is newer than the bike's last one; answers how many bikes changed. */
   recordTelemetry(reports: readonly BikeTelemetry[]): Promise<number>;
 }
@@ -219,6 +233,8 @@ export class Fleet {
         updatedAt: now,
       };
       await tx.saveBike(parked);
+      // A trip ended: in the public feed the bike reappears under a new id.
+      await tx.rotateFeedId(bikeId);
       return { reservation: released, bike: parked };
     });
   }
@@ -231,6 +247,10 @@ export class Fleet {
 
   listStations(): Promise<Station[]> {
     return this.store.listStations();
+  }
+
+  listFeedVehicles(): Promise<FeedVehicle[]> {
+    return this.store.listFeedVehicles();
   }
 
   private async lockExistingBike(tx: FleetTransaction, bikeId: string): Promise<Bike> {

@@ -145,5 +145,18 @@ export function inventoryHandlers(fleet: Fleet): AsyncHandlers<InventoryServiceS
     async listStations() {
       return { stations: (await fleet.listStations()).map(toProtoStation) };
     },
+    async listFeedVehicles() {
+      const vehicles = await fleet.listFeedVehicles();
+      return {
+        vehicles: vehicles.map((vehicle) => ({
+          feedId: vehicle.feedId,
+          model: vehicle.model,
+          batteryPercent: vehicle.batteryPercent,
+          location: vehicle.location,
+          stationId: vehicle.stationId ?? '',
+          updateTime: vehicle.updatedAt,
+        })),
+      };
+    },
   };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Database, Sql } from '../../../platform/src/database/database';
 import type { Bike, BikeStatus, Reservation, ReservationStatus, Station } from '../domain/bike';
 import { EARTH_RADIUS_METERS } from '../domain/geo';
-import type { BikeTelemetry, FleetStore, FleetTransaction, NearbyQuery } from '../domain/fleet';
+import type { BikeTelemetry, FeedVehicle, FleetStore, FleetTransaction, NearbyQuery } from '../domain/fleet';
 
 export const INVENTORY_MIGRATIONS = join(__dirname, 'migrations');
 
@@ -92,6 +92,10 @@ class FleetTransactionSql implements FleetTransaction {
     );
   }
 
+  async rotateFeedId(bikeId: string): Promise<void> {
+    await this.tx.query('UPDATE bikes SET feed_id = gen_random_uuid() WHERE id = $1', [bikeId]);
+  }
+
   async saveReservation(reservation: Reservation): Promise<void> {
     await this.tx.query(
       `INSERT INTO reservations (ride_id, bike_id, rider_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -114,6 +118,20 @@ export class FleetStoreSql implements FleetStore {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
       [bike.id, bike.model, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt],
     );
+  }
+
+  async listFeedVehicles(): Promise<FeedVehicle[]> {
+    const rows = await this.db.query<{ feed_id: string; model: string; battery_percent: number; latitude: number; longitude: number; station_id: string | null; updated_at: Date }>(
+      `SELECT feed_id, model, battery_percent, latitude, longitude, station_id, updated_at FROM bikes WHERE status = 'AVAILABLE' ORDER BY feed_id`,
+    );
+    return rows.map((row) => ({
+      feedId: row.feed_id,
+      model: row.model,
+      batteryPercent: row.battery_percent,
+      location: { latitude: row.latitude, longitude: row.longitude },
+      stationId: row.station_id ?? undefined,
+      updatedAt: row.updated_at,
+    }));
   }
 
   async findBike(id: string): Promise<Bike | undefined> {

@@ -42,6 +42,8 @@ export function dependencyEnv(name: ProcessName, started: Partial<Record<Process
   if (name === 'gateway') {
     return {
       USER_SERVICE_ADDR: started.user!.address,
+      INVENTORY_SERVICE_ADDR: started.inventory!.address,
+      RIDE_SERVICE_ADDR: started.ride!.address,
       USER_SUBGRAPH_URL: started.user!.graphqlUrl,
       INVENTORY_SUBGRAPH_URL: started.inventory!.graphqlUrl,
       PAYMENT_SUBGRAPH_URL: started.payment!.graphqlUrl,

@@ -78,7 +78,8 @@ async function main(): Promise<void> {
   if (devices.length > 0) fleet = await startFleet({ mqttUrl, devices, rate: 1, junkRatio: 0.02 });
   console.log(`
 EcoWheels is running.
-  GraphQL API  ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost')}   (send x-api-key on every request)
+  GraphQL API  ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost')}   (send x-api-key on every request; signUp makes a rider)
+  GBFS feed    ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '/gbfs/v3/gbfs.json')}   (public, no key: the fleet in GBFS 3.0)
   gRPC (mTLS)  user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}, telematics ${telematics.address}
                client certificates for grpcurl: ${LocalStack.meshSettings({ env: { DATA_DIR: dataDir } }, 'operator').certsDir} (operator.pem may call every method)
 

@@ -364,6 +364,34 @@ export interface ListStationsResponse {
   stations: Station[];
 }
 
+/** Request of ListFeedVehicles. */
+export interface ListFeedVehiclesRequest {
+}
+
+/** A bike that may be rented, as the public feed shows it. */
+export interface FeedVehicle {
+  /** Random, and replaced after every trip; never the bike's id. */
+  feedId: string;
+  /** The model name, for example "EcoWheels City 3". */
+  model: string;
+  /** State of charge, 0 to 100 percent. */
+  batteryPercent: number;
+  /** Where the bike is. */
+  location?:
+    | GeoPoint
+    | undefined;
+  /** The station the bike is parked at; empty when parked freely. */
+  stationId: string;
+  /** When the bike last changed. */
+  updateTime?: Date | undefined;
+}
+
+/** Response of ListFeedVehicles. */
+export interface ListFeedVehiclesResponse {
+  /** Every bike that may be rented now. */
+  vehicles: FeedVehicle[];
+}
+
 /** The latest report of one bike's IoT unit. */
 export interface BikeTelemetry {
   /** The bike (UUID). */
@@ -2691,6 +2719,296 @@ export const ListStationsResponse: MessageFns<ListStationsResponse> = {
   },
 };
 
+function createBaseListFeedVehiclesRequest(): ListFeedVehiclesRequest {
+  return {};
+}
+
+export const ListFeedVehiclesRequest: MessageFns<ListFeedVehiclesRequest> = {
+  encode(_: ListFeedVehiclesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFeedVehiclesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFeedVehiclesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListFeedVehiclesRequest {
+    return {};
+  },
+
+  toJSON(_: ListFeedVehiclesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListFeedVehiclesRequest>, I>>(base?: I): ListFeedVehiclesRequest {
+    return ListFeedVehiclesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListFeedVehiclesRequest>, I>>(_: I): ListFeedVehiclesRequest {
+    const message = createBaseListFeedVehiclesRequest();
+    return message;
+  },
+};
+
+function createBaseFeedVehicle(): FeedVehicle {
+  return { feedId: "", model: "", batteryPercent: 0, location: undefined, stationId: "", updateTime: undefined };
+}
+
+export const FeedVehicle: MessageFns<FeedVehicle> = {
+  encode(message: FeedVehicle, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.feedId !== "") {
+      writer.uint32(10).string(message.feedId);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.batteryPercent !== 0) {
+      writer.uint32(24).int32(message.batteryPercent);
+    }
+    if (message.location !== undefined) {
+      GeoPoint.encode(message.location, writer.uint32(34).fork()).join();
+    }
+    if (message.stationId !== "") {
+      writer.uint32(42).string(message.stationId);
+    }
+    if (message.updateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeedVehicle {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeedVehicle();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.feedId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.batteryPercent = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.location = GeoPoint.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.stationId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FeedVehicle {
+    return {
+      feedId: isSet(object.feedId)
+        ? globalThis.String(object.feedId)
+        : isSet(object.feed_id)
+        ? globalThis.String(object.feed_id)
+        : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      batteryPercent: isSet(object.batteryPercent)
+        ? globalThis.Number(object.batteryPercent)
+        : isSet(object.battery_percent)
+        ? globalThis.Number(object.battery_percent)
+        : 0,
+      location: isSet(object.location) ? GeoPoint.fromJSON(object.location) : undefined,
+      stationId: isSet(object.stationId)
+        ? globalThis.String(object.stationId)
+        : isSet(object.station_id)
+        ? globalThis.String(object.station_id)
+        : "",
+      updateTime: isSet(object.updateTime)
+        ? fromJsonTimestamp(object.updateTime)
+        : isSet(object.update_time)
+        ? fromJsonTimestamp(object.update_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: FeedVehicle): unknown {
+    const obj: any = {};
+    if (message.feedId !== "") {
+      obj.feedId = message.feedId;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.batteryPercent !== 0) {
+      obj.batteryPercent = Math.round(message.batteryPercent);
+    }
+    if (message.location !== undefined) {
+      obj.location = GeoPoint.toJSON(message.location);
+    }
+    if (message.stationId !== "") {
+      obj.stationId = message.stationId;
+    }
+    if (message.updateTime !== undefined) {
+      obj.updateTime = message.updateTime.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FeedVehicle>, I>>(base?: I): FeedVehicle {
+    return FeedVehicle.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FeedVehicle>, I>>(object: I): FeedVehicle {
+    const message = createBaseFeedVehicle();
+    message.feedId = object.feedId ?? "";
+    message.model = object.model ?? "";
+    message.batteryPercent = object.batteryPercent ?? 0;
+    message.location = (object.location !== undefined && object.location !== null)
+      ? GeoPoint.fromPartial(object.location)
+      : undefined;
+    message.stationId = object.stationId ?? "";
+    message.updateTime = object.updateTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListFeedVehiclesResponse(): ListFeedVehiclesResponse {
+  return { vehicles: [] };
+}
+
+export const ListFeedVehiclesResponse: MessageFns<ListFeedVehiclesResponse> = {
+  encode(message: ListFeedVehiclesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.vehicles) {
+      FeedVehicle.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListFeedVehiclesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListFeedVehiclesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.vehicles.push(FeedVehicle.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListFeedVehiclesResponse {
+    return {
+      vehicles: globalThis.Array.isArray(object?.vehicles)
+        ? object.vehicles.map((e: any) => FeedVehicle.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListFeedVehiclesResponse): unknown {
+    const obj: any = {};
+    if (message.vehicles?.length) {
+      obj.vehicles = message.vehicles.map((e) => FeedVehicle.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListFeedVehiclesResponse>, I>>(base?: I): ListFeedVehiclesResponse {
+    return ListFeedVehiclesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListFeedVehiclesResponse>, I>>(object: I): ListFeedVehiclesResponse {
+    const message = createBaseListFeedVehiclesResponse();
+    message.vehicles = object.vehicles?.map((e) => FeedVehicle.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseBikeTelemetry(): BikeTelemetry {
   return { bikeId: "", location: undefined, batteryPercent: 0, recordTime: undefined };
 }
@@ -3090,6 +3408,21 @@ export const InventoryServiceService = {
     responseDeserialize: (value: Buffer): ListStationsResponse => ListStationsResponse.decode(value),
   },
   /**
+   * Every bike that may be rented now, as the public feed (GBFS) shows it: under an id that changes
+   * after every trip, never the bike's own, and never a bike that is held for a ride.
+   */
+  listFeedVehicles: {
+    path: "/ecowheels.inventory.v1.InventoryService/ListFeedVehicles" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListFeedVehiclesRequest): Buffer =>
+      Buffer.from(ListFeedVehiclesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListFeedVehiclesRequest => ListFeedVehiclesRequest.decode(value),
+    responseSerialize: (value: ListFeedVehiclesResponse): Buffer =>
+      Buffer.from(ListFeedVehiclesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListFeedVehiclesResponse => ListFeedVehiclesResponse.decode(value),
+  },
+  /**
    * Records where bikes are and how charged, as their IoT units last reported (only the telematics
    * service calls it, throttled). A report older than what the bike already has is ignored, so a
    * retry or a late batch never moves a bike back in time. Unknown bikes are skipped.
@@ -3136,6 +3469,11 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
   createStation: handleUnaryCall<CreateStationRequest, CreateStationResponse>;
   /** Lists every station. */
   listStations: handleUnaryCall<ListStationsRequest, ListStationsResponse>;
+  /**
+   * Every bike that may be rented now, as the public feed (GBFS) shows it: under an id that changes
+   * after every trip, never the bike's own, and never a bike that is held for a ride.
+   */
+  listFeedVehicles: handleUnaryCall<ListFeedVehiclesRequest, ListFeedVehiclesResponse>;
   /**
    * Records where bikes are and how charged, as their IoT units last reported (only the telematics
    * service calls it, throttled). A report older than what the bike already has is ignored, so a
@@ -3312,6 +3650,25 @@ export interface InventoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListStationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Every bike that may be rented now, as the public feed (GBFS) shows it: under an id that changes
+   * after every trip, never the bike's own, and never a bike that is held for a ride.
+   */
+  listFeedVehicles(
+    request: ListFeedVehiclesRequest,
+    callback: (error: ServiceError | null, response: ListFeedVehiclesResponse) => void,
+  ): ClientUnaryCall;
+  listFeedVehicles(
+    request: ListFeedVehiclesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListFeedVehiclesResponse) => void,
+  ): ClientUnaryCall;
+  listFeedVehicles(
+    request: ListFeedVehiclesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListFeedVehiclesResponse) => void,
   ): ClientUnaryCall;
   /**
    * Records where bikes are and how charged, as their IoT units last reported (only the telematics
