@@ -7,7 +7,7 @@ import importX from 'eslint-plugin-import-x';
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'services/platform/src/generated/', '.data/', 'test-results/', 'bench/results/', 'coverage/'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -21,7 +21,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       '@typescript-eslint/no-unused-expressions': 'error',
       '@typescript-eslint/no-require-imports': 'error',
-      'import-x/no-extraneous-dependencies': ['error', { devDependencies: ['test/**', 'mesh-config/**', 'eslint.config.mjs', 'services/platform/src/local-stack/build.ts'] }],
+      'import-x/no-extraneous-dependencies': ['error', { devDependencies: ['test/**', 'mesh-config/**', 'web/**', 'eslint.config.mjs', 'services/platform/src/local-stack/build.ts'] }],
     },
   },
 );

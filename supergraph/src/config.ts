@@ -1,4 +1,5 @@
 // The gateway's configuration, from the environment (see the README's table).
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PORTS, defaultGrpcAddress, listenHost, meshSettings, meshShape, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
 import { SUBGRAPHS, type SubgraphName } from './subgraphs';
@@ -83,6 +84,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     port: config.GATEWAY_PORT,
     metricsPort: config.GATEWAY_METRICS_PORT,
     userServiceAddress: config.USER_SERVICE_ADDR,
+    // What `npm start` keeps of the demo: the explorer prefills its API key and rider (development only).
+    demoCredentialsFile: join(config.DATA_DIR as string, 'demo-credentials.json'),
     gbfsSourceAddresses: { inventory: config.INVENTORY_SERVICE_ADDR, ride: config.RIDE_SERVICE_ADDR },
     gbfs: {
       systemId: config.GBFS_SYSTEM_ID,

@@ -24,6 +24,7 @@ import { edgeErrorOf, persistedQueryCheck, utf8Only, formatGatewayError, gateway
 import type { ApiKeyRateLimit } from './rate-limit';
 import { gbfsRouter, type GbfsSources } from './gbfs';
 import { queryLimitRules } from './query-limits';
+import { webPages } from './web-pages';
 import type { RiderTokenCheck } from './rider-tokens';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs';
 import type { UsageCounter } from './usage-counter';
@@ -123,6 +124,7 @@ export async function startGateway(
     res.json({ status: 'ok' });
   });
   app.use('/gbfs/v3', gbfsRouter(edge.gbfs, config.gbfs, logger));
+  app.use(webPages({ production: config.production, demoCredentialsFile: config.demoCredentialsFile }));
   // How many requests this API key has made (counted by every gateway replica when Redis is set).
   app.get('/usage', async (req, res, next) => {
     try {

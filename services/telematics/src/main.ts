@@ -46,7 +46,13 @@ runService('telematics', async () => {
           protoFile: 'ecowheels/telematics/v1/telematics_service.proto',
           handlers: telematicsHandlers(doors.intake, core.devices, core.impacts),
         },
-        graphql: telematicsSubgraph({ impacts: core.impacts, lastSeen: (ids) => core.store.lastSeen(ids), track: (id, limit) => core.store.track(id, limit) }),
+        graphql: telematicsSubgraph({
+          impacts: core.impacts,
+          lastSeen: (ids) => core.store.lastSeen(ids),
+          track: (id, limit) => core.store.track(id, limit),
+          recent: core.recent,
+          waiting: () => core.store.waiting(),
+        }),
         announce: doors.addresses,
         background: {
           stop: async () => {

@@ -9,6 +9,7 @@ import type { TelematicsConfig } from './config';
 import { Curation, type CuratedListener } from './domain/curation';
 import { DeviceRegistry } from './domain/device-registry';
 import { IngestPipeline } from './domain/ingest-pipeline';
+import { RecentIngest } from './domain/recent-ingest';
 import { RideImpacts } from './domain/ride-impacts';
 import { TelematicsStore } from './store/telematics-store';
 import { curationMetrics, ingestMetrics } from './telematics-metrics';
@@ -30,6 +31,8 @@ export interface TelematicsCore {
   pipeline: IngestPipeline;
   curation: Curation;
   impacts: RideImpacts;
+  /** Ingestion right now, for the operations dashboard. */
+  recent: RecentIngest;
   /** Adds a listener told of every committed cleaning batch. */
   onCurated(listener: CuratedListener): void;
   /** Starts the cleaner: it cleans up after a crash and cleans whatever waits. */
@@ -77,12 +80,13 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
   const warehouse = await CuratedWarehouse.open(openCuratedFiles(config));
   const devices = new DeviceRegistry(store, DEVICE_CACHE_MS);
   const listeners: CuratedListener[] = [];
+  const recent = new RecentIngest();
   const curation = new Curation({
     store,
     sink: warehouse,
     rejects: zone,
     settings: config.cleaning,
-    metrics: curationMetrics,
+    metrics: recent.curationMetrics(curationMetrics),
     logger,
     minIntervalMs: config.curateIntervalMs,
     batchLimit: CURATION_BATCH,
@@ -97,7 +101,7 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
     readings: store,
     zone: options.live ? zone : { write: (lines) => zone.write(lines.filter((line) => line.zone !== 'raw')) },
     limits: config.limits,
-    metrics: ingestMetrics,
+    metrics: recent.ingestMetrics(ingestMetrics),
     onStored: () => (options.live ? curation.poke() : undefined),
   });
   logger.info({ rawZone: zone.location, warehouse: warehouse.location }, 'telematics lake open');
@@ -109,6 +113,7 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
     pipeline,
     curation,
     impacts: new RideImpacts(store, warehouse, config.impact),
+    recent,
     onCurated: (listener) => listeners.push(listener),
     start: () => curation.start(),
     stop: async () => {

@@ -48,6 +48,8 @@ export interface FleetStore {
   insertStation(station: Station): Promise<void>;
   findStation(id: string): Promise<Station | undefined>;
   listStations(): Promise<Station[]>;
+  /** Bikes by id, `limit` at a time after `afterId`: the operations map, a page at a time. */
+  listBikes(limit: number, afterId?: string): Promise<Bike[]>;
   /** Every bike that may be rented now (AVAILABLE), as the public feed shows it. */
   listFeedVehicles(): Promise<FeedVehicle[]>;
   /** Applies each report that is newer than the bike's last one; answers how many bikes changed. */
@@ -251,6 +253,10 @@ export class Fleet {
 
   listFeedVehicles(): Promise<FeedVehicle[]> {
     return this.store.listFeedVehicles();
+  }
+
+  listBikes(limit: number, afterId?: string): Promise<Bike[]> {
+    return this.store.listBikes(limit, afterId);
   }
 
   private async lockExistingBike(tx: FleetTransaction, bikeId: string): Promise<Bike> {

@@ -2,7 +2,7 @@
 import type DataLoader from 'dataloader';
 import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
-import type { RequestContext, SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
+import { requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { latitudeField, longitudeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { Bike, Station } from '../domain/bike';
 import { nearbyCursor, type Fleet } from '../domain/fleet';
@@ -22,6 +22,8 @@ const nearArgs = z.object({
   after: z.string().nullish(),
 });
 
+const fleetArgs = z.object({ first: z.number().int().min(1, 'must be from 1 to 250').max(250, 'must be from 1 to 250'), after: uuidField.nullish() });
+
 export function inventorySubgraph(fleet: Fleet): SubgraphDefinition<InventoryContext> {
   return {
     schemaFile: `${__dirname}/schema.graphql`,
@@ -38,6 +40,12 @@ export function inventorySubgraph(fleet: Fleet): SubgraphDefinition<InventoryCon
         bike: async (_parent, args: { id: string }, context) => {
           const { id } = parseRequest(z.object({ id: uuidField }), args, 'graphql');
           return context.bikes.load(id);
+        },
+        fleetBikes: async (_parent, args: z.input<typeof fleetArgs>, context) => {
+          requireScope(context, 'ops');
+          const { first, after } = parseRequest(fleetArgs, args, 'graphql');
+          const bikes = await fleet.listBikes(first, after ?? undefined);
+          return { bikes, endCursor: bikes.length === first ? bikes[bikes.length - 1].id : null };
         },
         bikesNear: async (_parent, args: z.input<typeof nearArgs>) => {
           const { lat, lon, radiusMeters, first, after } = parseRequest(nearArgs, args, 'graphql');

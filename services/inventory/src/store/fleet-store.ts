@@ -120,6 +120,11 @@ export class FleetStoreSql implements FleetStore {
     );
   }
 
+  async listBikes(limit: number, afterId?: string): Promise<Bike[]> {
+    const rows = await this.db.query<BikeRow>(`SELECT ${BIKE_COLUMNS} FROM bikes WHERE $2::uuid IS NULL OR id > $2::uuid ORDER BY id LIMIT $1`, [limit, afterId ?? null]);
+    return rows.map(toBike);
+  }
+
   async listFeedVehicles(): Promise<FeedVehicle[]> {
     const rows = await this.db.query<{ feed_id: string; model: string; battery_percent: number; latitude: number; longitude: number; station_id: string | null; updated_at: Date }>(
       `SELECT feed_id, model, battery_percent, latitude, longitude, station_id, updated_at FROM bikes WHERE status = 'AVAILABLE' ORDER BY feed_id`,

@@ -79,12 +79,14 @@ async function main(): Promise<void> {
   console.log(`
 EcoWheels is running.
   GraphQL API  ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost')}   (send x-api-key on every request; signUp makes a rider)
+  Explorer     ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost')}   in a browser: GraphiQL with the demo key, and a button to log in as the demo rider
+  Dashboard    ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '/ops')}   fleet operations: the map, rides, CO2 and ingestion (the ops key below)
   GBFS feed    ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '/gbfs/v3/gbfs.json')}   (public, no key: the fleet in GBFS 3.0)
   gRPC (mTLS)  user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}, telematics ${telematics.address}
                client certificates for grpcurl: ${LocalStack.meshSettings({ env: { DATA_DIR: dataDir } }, 'operator').certsDir} (operator.pem may call every method)
 
 Demo rider:   ${demo.riderEmail} / ${demo.riderPassword}  (20.00 EUR in the wallet)
-Demo API key: ${demo.apiKey}   Ops API key (fleetImpact): ${demo.opsApiKey}
+Demo API key: ${demo.apiKey}   Ops API key (the dashboard, fleetImpact): ${demo.opsApiKey}
 (kept in ${dataDir}/demo-credentials.json, with each demo bike's device key)
 
 Telematics   bikes publish over MQTT to ${mqttUrl} (topic ecowheels/v1/bikes/<bike id>/readings, QoS 1),

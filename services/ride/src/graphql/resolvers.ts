@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
 import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
-import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
+import { requireRider, requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { idempotencyKeyField, latitudeField, longitudeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import { graphqlMoney } from '../../../platform/src/money';
 import type { Pricing } from '../domain/pricing';
@@ -41,7 +41,12 @@ function ownRide(ride: Ride | undefined, riderId: string): Ride | null {
   return ride;
 }
 
-export function rideSubgraph(flow: RideFlow, store: RideStore, pricing: Pricing): SubgraphDefinition<RideContext> {
+/** What the operations dashboard reads of the rides (the store answers it in SQL). */
+export interface RideStatsSource {
+  rideStats(since: Date): Promise<{ inProgress: number; perHour: { start: Date; started: number; completed: number }[] }>;
+}
+
+export function rideSubgraph(flow: RideFlow, store: RideStore & RideStatsSource, pricing: Pricing): SubgraphDefinition<RideContext> {
   const ridePage = async (riderId: string, args: z.input<typeof pageArgs>) => {
     const { first, after } = parseRequest(pageArgs, args, 'graphql');
     const page = await pageRidesOfRider(store, riderId, first, after ?? '');
@@ -51,8 +56,9 @@ export function rideSubgraph(flow: RideFlow, store: RideStore, pricing: Pricing)
 
   return {
     schemaFile: `${__dirname}/schema.graphql`,
-    context: ({ riderId }) => ({
+    context: ({ riderId, scopes }) => ({
       riderId,
+      scopes,
       rides: batchLoader((ids) => store.findMany(ids), (ride) => ride.id),
     }),
     resolvers: {
@@ -63,6 +69,12 @@ export function rideSubgraph(flow: RideFlow, store: RideStore, pricing: Pricing)
           return ownRide(await context.rides.load(id), riderId);
         },
         myRides: (_parent, args: z.input<typeof pageArgs>, context) => ridePage(requireRider(context), args),
+        rideStats: async (_parent, args: { hours: number }, context) => {
+          requireScope(context, 'ops');
+          const { hours } = parseRequest(z.object({ hours: z.number().int().min(1, 'must be from 1 to 168').max(168, 'must be from 1 to 168') }), args, 'graphql');
+          const stats = await store.rideStats(new Date(Date.now() - hours * 3_600_000));
+          return { inProgress: stats.inProgress, perHour: stats.perHour.map((hour) => ({ ...hour, start: hour.start.toISOString() })) };
+        },
         tariff: () => tariff(pricing),
       },
       Mutation: {

@@ -163,6 +163,18 @@ export class RideStoreSql implements RideStore {
     return rows.map(toRide);
   }
 
+  /** Rides in progress, and rides per hour of their start since `since` (the operations dashboard). */
+  async rideStats(since: Date): Promise<{ inProgress: number; perHour: { start: Date; started: number; completed: number }[] }> {
+    const [busy] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM rides WHERE status IN ('STARTING', 'ACTIVE', 'ENDING')`);
+    const hours = await this.db.query<{ hour: Date; started: number; completed: number }>(
+      `SELECT date_trunc('hour', start_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour, count(*)::int AS started,
+              count(*) FILTER (WHERE status = 'COMPLETED')::int AS completed
+       FROM rides WHERE start_time >= $1 GROUP BY 1 ORDER BY 1`,
+      [since],
+    );
+    return { inProgress: busy.n, perHour: hours.map((row) => ({ start: row.hour, started: row.started, completed: row.completed })) };
+  }
+
   async listByRider(riderId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<Ride[]> {
     const rows = after
       ? await this.db.query<RideRow>(

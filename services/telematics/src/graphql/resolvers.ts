@@ -8,6 +8,7 @@ import { graphqlError } from '../../../platform/src/graphql/errors';
 import { requireRider, requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { parseRequest } from '../../../platform/src/grpc/validation';
 import type { RideImpact } from '../domain/ride-impact';
+import type { RecentIngest } from '../domain/recent-ingest';
 import type { RideImpacts } from '../domain/ride-impacts';
 import type { TrackPoint } from '../store/telematics-store';
 
@@ -20,6 +21,8 @@ export interface TelematicsReads {
   impacts: RideImpacts;
   lastSeen(bikeIds: readonly string[]): Promise<Map<string, Date>>;
   track(rideId: string, limit: number): Promise<TrackPoint[]>;
+  recent: Pick<RecentIngest, 'readingsPerSecond' | 'refusalsLastHour'>;
+  waiting(): Promise<{ readings: number; oldestReceivedAt?: Date }>;
 }
 
 const DAY_MS = 86_400_000;
@@ -48,6 +51,16 @@ export function telematicsSubgraph(reads: TelematicsReads): SubgraphDefinition<T
     }),
     resolvers: {
       Query: {
+        ingestionHealth: async (_parent, _args: unknown, context: TelematicsContext) => {
+          requireScope(context, 'ops');
+          const waiting = await reads.waiting();
+          return {
+            readingsPerSecond: reads.recent.readingsPerSecond(),
+            rejectsLastHour: reads.recent.refusalsLastHour(),
+            waitingReadings: waiting.readings,
+            lagSeconds: waiting.oldestReceivedAt ? Math.max(0, (Date.now() - waiting.oldestReceivedAt.getTime()) / 1000) : 0,
+          };
+        },
         fleetImpact: async (_parent, args: { from: string; to: string; groupBy: string }, context: TelematicsContext) => {
           requireScope(context, 'ops');
           const { from, to, groupBy } = parseRequest(fleetArgs, args, 'graphql');

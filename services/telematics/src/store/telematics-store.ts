@@ -241,6 +241,12 @@ export class TelematicsStore {
     await this.db.query('DELETE FROM curation_intents WHERE batch_id = $1', [batchId]);
   }
 
+  /** Readings stored and not yet cleaned, and when the oldest of them arrived (the cleaning lag). */
+  async waiting(): Promise<{ readings: number; oldestReceivedAt?: Date }> {
+    const [row] = await this.db.query<{ n: number; oldest: Date | null }>('SELECT count(*)::int AS n, min(received_at) AS oldest FROM readings WHERE curation_batch IS NULL');
+    return { readings: row.n, oldestReceivedAt: row.oldest ?? undefined };
+  }
+
   async lastBatchId(): Promise<number> {
     const rows = await this.db.query<{ id: number | null }>('SELECT max(id) AS id FROM curation_batches');
     return rows[0]?.id ?? 0;
