@@ -36,6 +36,7 @@ const page = (name: string) => (_req: Request, res: Response) => {
 const assets = (name: string) =>
   express.static(join(PUBLIC_DIR, name), {
     index: false,
+    redirect: false, // /ops is the page itself, not a folder to redirect to
     setHeaders: (res) => res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY),
   });
 
