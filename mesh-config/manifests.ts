@@ -168,6 +168,11 @@ function service(name: string, ports: { name: string; port: number }[]) {
 
 const serviceAccount = (name: string) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, labels: labels(name) } });
 
+/** One AuthorizationPolicy rule: these identities may reach these ports (and, if given, only these paths). */
+function allow(principals: string[], ports: number[], paths?: string[]) {
+  return { from: [{ source: { principals } }], to: [{ operation: { ports: ports.map(String), ...(paths ? { paths } : {}) } }] };
+}
+
 /** Groups methods by their exact set of callers, one rule each: small, readable policies. */
 function rulesFor(policy: ServicePolicy) {
   const byCallers = new Map<string, string[]>();
@@ -176,16 +181,11 @@ function rulesFor(policy: ServicePolicy) {
     byCallers.set(key, [...(byCallers.get(key) ?? []), `/${policy.grpcService}/${method}`]);
   }
   return [
-    ...[...byCallers.entries()].map(([callers, paths]) => ({
-      from: [{ source: { principals: callers.split(',').map((caller) => principal(caller as Caller)) } }],
-      to: [{ operation: { ports: [String(policy.grpcPort)], paths } }],
-    })),
+    ...[...byCallers.entries()].map(([callers, paths]) => allow(callers.split(',').map((caller) => principal(caller as Caller)), [policy.grpcPort], paths)),
     // The subgraph answers only the gateway.
-    { from: [{ source: { principals: [principal('gateway')] } }], to: [{ operation: { ports: [String(policy.httpPort)] } }] },
+    allow([principal('gateway')], [policy.httpPort]),
     // Devices come in through the ingress gateway and prove who they are with their own credential.
-    ...(policy.devicePorts
-      ? [{ from: [{ source: { principals: [INGRESS_PRINCIPAL] } }], to: [{ operation: { ports: policy.devicePorts.map((port) => String(port.port)) } }] }]
-      : []),
+    ...(policy.devicePorts ? [allow([INGRESS_PRINCIPAL], policy.devicePorts.map((port) => port.port))] : []),
   ];
 }
 
@@ -343,9 +343,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
   );
   files['mesh-config/base/gateway/service.yaml'] = service('gateway', [{ name: 'http-gateway', port: GATEWAY_PORT }]);
   files['mesh-config/base/gateway/service-account.yaml'] = serviceAccount('gateway');
-  files['mesh-config/base/gateway/authorization-policy.yaml'] = authorizationPolicy('gateway', [
-    { from: [{ source: { principals: [INGRESS_PRINCIPAL] } }], to: [{ operation: { ports: [String(GATEWAY_PORT)] } }] },
-  ]);
+  files['mesh-config/base/gateway/authorization-policy.yaml'] = authorizationPolicy('gateway', [allow([INGRESS_PRINCIPAL], [GATEWAY_PORT])]);
   files['mesh-config/base/gateway/destination-rule.yaml'] = destinationRule('gateway');
   resources.push('gateway');
   for (const name of resources.filter((resource) => resource !== 'mesh')) {
@@ -443,9 +441,9 @@ function telematicsEdgeFiles(): Record<string, object> {
     [`${dir}/service-account.yaml`]: serviceAccount(name),
     [`${dir}/authorization-policy.yaml`]: authorizationPolicy(name, [
       // The operators' back-fill stream, as on the API's own port.
-      { from: [{ source: { principals: ingest.callers.map(principal) } }], to: [{ operation: { ports: [String(policy.grpcPort)], paths: [`/${policy.grpcService}/Ingest`] } }] },
+      allow(ingest.callers.map(principal), [policy.grpcPort], [`/${policy.grpcService}/Ingest`]),
       // Devices come in through the ingress gateway and prove who they are with their own key.
-      { from: [{ source: { principals: [INGRESS_PRINCIPAL] } }], to: [{ operation: { ports: [String(devicePort)] } }] },
+      allow([INGRESS_PRINCIPAL], [devicePort]),
     ]),
     [`${dir}/destination-rule.yaml`]: destinationRule(name),
     // Devices' HTTPS: its own host on the public ingress, so a device fleet's traffic and the apps'
