@@ -11,7 +11,6 @@
 //   api        the API; its gRPC stream publishes to the stream too, and it opens no device door.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../../../platform/src/logger';
-import { waitAtMost } from '../../../platform/src/wait-at-most';
 import type { TelematicsConfig } from '../config';
 import type { ReadingIntake } from '../domain/reading';
 import type { TelematicsCore } from '../telematics-core';
@@ -21,7 +20,7 @@ import { startExternalMqttSubscriber } from './external-mqtt-subscriber';
 import { startJetStreamProcessor } from './jetstream-processor';
 import { startLandingFileDoor } from './landing-file-door';
 import { StreamIntake } from './stream-intake';
-import { connectBus, ensureStream } from './telematics-bus';
+import { closeBus, connectBus, ensureStream } from './telematics-bus';
 
 export interface RunningDoors {
   /** For the "ready" line: where devices connect. */
@@ -39,10 +38,10 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
   const addresses: Record<string, string> = { role };
   let intake: ReadingIntake = pipeline;
   // The doors' connection to the stream closes after them, once nothing publishes through it.
-  let closeBus = async () => {};
+  let stopBus = async () => {};
   const stopAll = async () => {
     await Promise.all(stops.map((stop) => stop()));
-    await closeBus();
+    await stopBus();
   };
   try {
     if (bus) {
@@ -53,10 +52,7 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
       }
       if (role !== 'processor') {
         const nc = await connectBus(bus.url, `telematics-${role}`);
-        closeBus = async () => {
-          await waitAtMost(nc.drain(), 1000);
-          if (!nc.isClosed()) await nc.close();
-        };
+        stopBus = () => closeBus(nc);
         await ensureStream(nc, bus.replicas);
         intake = new StreamIntake(nc, pipeline);
       }

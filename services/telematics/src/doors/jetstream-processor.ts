@@ -8,13 +8,12 @@
 // unacknowledged, JetStream delivers them again after ACK_WAIT, and the ones already stored come
 // back as duplicates. While no processor runs, messages wait in the stream: nothing has to be up.
 //
-// Who sent a message is the bike its subject names, or the operator. NATS proves it: in production every device
-// has its own NATS user whose publish permission is its own subject only (see the README).
+// Who sent a message is the bike its subject names, or the operator. NATS proves it: in production
+// every device has its own NATS user whose publish permission is its own subject only (README).
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from '../../../platform/src/logger';
-import { waitAtMost } from '../../../platform/src/wait-at-most';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
-import { arrivalOfMessage, connectBus, DURABLE, ensureStream, STREAM } from './telematics-bus';
+import { arrivalOfMessage, closeBus, connectBus, DURABLE, ensureStream, STREAM } from './telematics-bus';
 
 export interface JetStreamProcessorOptions {
   url: string;
@@ -44,7 +43,7 @@ async function ensureConsumer(nc: NatsConnection, options: Pick<JetStreamProcess
   }
 }
 
-export async function startJetStreamProcessor(options: JetStreamProcessorOptions): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startJetStreamProcessor(options: JetStreamProcessorOptions): Promise<{ stop(): Promise<void> }> {
   const { pipeline, logger } = options;
   const nc = await connectBus(options.url, 'telematics-processor');
   await ensureStream(nc, options.replicas);
@@ -81,13 +80,10 @@ export async function startJetStreamProcessor(options: JetStreamProcessorOptions
   })();
 
   return {
-    url: options.url,
     stop: async () => {
       stopping = true;
       await loop; // the batch in hand is finished and acknowledged first
-      // Drain sends the acknowledgements still buffered; a server that is gone cannot hold the stop.
-      await waitAtMost(nc.drain(), 1000);
-      if (!nc.isClosed()) await nc.close();
+      await closeBus(nc); // with the acknowledgements still buffered
     },
   };
 }

@@ -8,6 +8,7 @@
 //   it is encoded; a message from NATS's MQTT listener has none (MQTT 3.1.1 has no headers), so it
 //   is an MQTT input whose encoding is read from its first byte, as the embedded broker does.
 import { connect, headers, nanos, RetentionPolicy, StorageType, type JsMsg, type MsgHdrs, type NatsConnection } from 'nats';
+import { waitAtMost } from '../../../platform/src/wait-at-most';
 import { OPERATOR_SENDER } from '../domain/ingest-pipeline';
 import type { Arrival, Door, PayloadEncoding } from '../domain/reading';
 import { arrivalOf, bikeOfTopic } from './mqtt-topics';
@@ -28,6 +29,12 @@ export const bikeSubject = (bikeId: string) => `ecowheels.v1.bikes.${bikeId}.rea
 
 export async function connectBus(url: string, name: string): Promise<NatsConnection> {
   return connect({ servers: url, name, maxReconnectAttempts: -1 });
+}
+
+/** Drains the connection (what is buffered, acknowledgements included, is sent), but a server that is gone cannot hold a stop. */
+export async function closeBus(nc: NatsConnection): Promise<void> {
+  await waitAtMost(nc.drain(), 1000);
+  if (!nc.isClosed()) await nc.close();
 }
 
 /** Creates the stream when it is missing, and adds the operator subject to one made before it had it. */
