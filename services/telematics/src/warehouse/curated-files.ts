@@ -43,7 +43,8 @@ export class LocalCuratedFiles implements CuratedFiles {
   }
 
   async clear(): Promise<void> {
-    clearDir(this.localDir);
+    rmSync(this.localDir, { recursive: true, force: true });
+    mkdirSync(this.localDir, { recursive: true });
   }
 
   async prepare(): Promise<void> {}
@@ -69,11 +70,6 @@ export function localFiles(root: string): string[] {
   };
   walk(root);
   return found;
-}
-
-export function clearDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
 }
 
 /** The days (UTC) that [from, to) touches, as "YYYY-MM-DD". */

@@ -9,15 +9,17 @@
 // DuckDB could read s3:// itself through its httpfs extension, but that extension is downloaded at
 // run time and the images run offline; BigQuery, Snowflake, ClickHouse or Trino read the bucket in
 // place (the README has the statements).
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { S3Bucket, type S3Settings } from '../zones/s3-bucket';
-import { clearDir, daysOf, localFiles, type CuratedFiles } from './curated-files';
+import { daysOf, LocalCuratedFiles, localFiles, type CuratedFiles } from './curated-files';
 
 const PARQUET = 'application/vnd.apache.parquet';
 
 export class S3CuratedFiles implements CuratedFiles {
   private readonly bucket: S3Bucket;
+  /** The local copy: a folder of curated files like any other, filled from the bucket. */
+  private readonly cache: LocalCuratedFiles;
   /** The ETag of each cached file, by its path under localDir (kept beside the cache). */
   private readonly etags: Map<string, string>;
   private readonly etagFile: string;
@@ -29,7 +31,7 @@ export class S3CuratedFiles implements CuratedFiles {
     readonly localDir: string,
   ) {
     this.bucket = new S3Bucket(settings);
-    mkdirSync(localDir, { recursive: true });
+    this.cache = new LocalCuratedFiles(localDir);
     this.etagFile = join(localDir, '.etags.json');
     this.etags = new Map(existsSync(this.etagFile) ? (Object.entries(JSON.parse(readFileSync(this.etagFile, 'utf8'))) as [string, string][]) : []);
   }
@@ -41,24 +43,21 @@ export class S3CuratedFiles implements CuratedFiles {
   async publish(tempFile: string, partition: string, name: string): Promise<void> {
     const path = `${partition}/${name}`;
     const etag = await this.bucket.putFile(path, tempFile, PARQUET);
-    mkdirSync(join(this.localDir, partition), { recursive: true });
-    renameSync(tempFile, join(this.localDir, path));
+    await this.cache.publish(tempFile, partition, name);
     this.etags.set(path, etag);
   }
 
   async remove(paths: readonly string[]): Promise<string[]> {
     // Deleting a key that is not there succeeds in S3: no need to look first.
     await this.bucket.delete(paths.map((path) => this.bucket.key(path)));
-    for (const path of paths) {
-      rmSync(join(this.localDir, path), { force: true });
-      this.etags.delete(path);
-    }
+    await this.cache.remove(paths);
+    for (const path of paths) this.etags.delete(path);
     return paths.map((path) => this.bucket.key(path));
   }
 
   async clear(): Promise<void> {
     await this.bucket.delete((await this.bucket.list('')).map(({ key }) => key));
-    clearDir(this.localDir);
+    await this.cache.clear();
     this.etags.clear();
   }
 
@@ -91,13 +90,11 @@ export class S3CuratedFiles implements CuratedFiles {
       this.etags.set(path, object.etag);
     }
     // Files the bucket no longer holds (a replay's rebuild, an uncommitted batch removed).
-    for (const file of localFiles(join(this.localDir, `dt=${day}`))) {
-      const path = relative(this.localDir, file);
-      if (!wanted.has(path)) {
-        rmSync(file, { force: true });
-        this.etags.delete(path);
-      }
-    }
+    const gone = localFiles(join(this.localDir, `dt=${day}`))
+      .map((file) => relative(this.localDir, file))
+      .filter((path) => !wanted.has(path));
+    await this.cache.remove(gone);
+    for (const path of gone) this.etags.delete(path);
   }
 
   close(): void {
