@@ -2,7 +2,7 @@
 import type DataLoader from 'dataloader';
 import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { DomainError } from '../../../platform/src/errors';
-import { GRAPHQL_CODE } from '../../../platform/src/graphql/errors';
+import { GRAPHQL_CODE, withUserErrors } from '../../../platform/src/graphql/errors';
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { parseRequest } from '../../../platform/src/grpc/validation';
 import { z } from 'zod';
@@ -18,12 +18,6 @@ interface UserContext extends RequestContext {
 const signUpArgs = z.object(riderFields);
 const codeArgs = z.object({ code: z.string().trim().min(1, 'is required').max(100, 'is too long to be a code') });
 const documentArgs = z.object({ document: z.string().trim().min(1, 'is required').max(200, 'is too long to be a document reference') });
-
-/** A refusal the rider can act on, as the payload's `errors`; anything else stays a GraphQL error. */
-function asUserErrors(error: unknown, kinds: string[]): { code: string; message: string }[] {
-  if (!(error instanceof DomainError) || !kinds.includes(error.kind)) throw error;
-  return [{ code: GRAPHQL_CODE[error.kind], message: error.message }];
-}
 
 export function userSubgraph(accounts: RiderAccounts, signUps: SignUps, identity: IdentityChecks): SubgraphDefinition<UserContext> {
   return {
@@ -44,36 +38,27 @@ export function userSubgraph(accounts: RiderAccounts, signUps: SignUps, identity
             const { rider, token } = await accounts.login(args.email, args.password, context.clientAddress);
             return { token: token.token, expiresAt: token.expiresAt.toISOString(), user: rider, errors: [] };
           } catch (error) {
-            return { token: null, expiresAt: null, user: null, errors: asUserErrors(error, ['UNAUTHENTICATED', 'FAILED_PRECONDITION']) };
+            if (!(error instanceof DomainError) || !['UNAUTHENTICATED', 'FAILED_PRECONDITION'].includes(error.kind)) throw error;
+            return { token: null, expiresAt: null, user: null, errors: [{ code: GRAPHQL_CODE[error.kind], message: error.message }] };
           }
         },
-        signUp: async (_parent, args: z.input<typeof signUpArgs>, context) => {
-          try {
-            const input = parseRequest(signUpArgs, args, 'graphql');
-            const { rider, token } = await signUps.signUp(input, context.clientAddress);
-            return { token: token.token, expiresAt: token.expiresAt.toISOString(), user: rider, errors: [] };
-          } catch (error) {
-            return { token: null, expiresAt: null, user: null, errors: asUserErrors(error, ['INVALID_ARGUMENT']) };
-          }
-        },
-        confirmEmail: async (_parent, args: z.input<typeof codeArgs>, context) => {
+        // The rider's refusals (a weak password, a wrong code, a document the provider cannot read)
+        // are the payload's errors, as in the other subgraphs; a throttle or a fault stays an error.
+        signUp: (_parent, args: z.input<typeof signUpArgs>, context) =>
+          withUserErrors(async () => {
+            const { rider, token } = await signUps.signUp(parseRequest(signUpArgs, args, 'graphql'), context.clientAddress);
+            return { token: token.token, expiresAt: token.expiresAt.toISOString(), user: rider };
+          }),
+        confirmEmail: (_parent, args: z.input<typeof codeArgs>, context) => {
           const riderId = requireRider(context);
-          try {
-            const { code } = parseRequest(codeArgs, args, 'graphql');
-            return { user: await signUps.confirmEmail(riderId, code), errors: [] };
-          } catch (error) {
-            return { user: null, errors: asUserErrors(error, ['INVALID_ARGUMENT', 'FAILED_PRECONDITION']) };
-          }
+          return withUserErrors(async () => ({ user: await signUps.confirmEmail(riderId, parseRequest(codeArgs, args, 'graphql').code) }));
         },
-        checkIdentity: async (_parent, args: z.input<typeof documentArgs>, context) => {
+        checkIdentity: (_parent, args: z.input<typeof documentArgs>, context) => {
           const riderId = requireRider(context);
-          try {
-            const { document } = parseRequest(documentArgs, args, 'graphql');
-            const { outcome, rider } = await identity.check(riderId, document);
-            return { status: outcome.status, reason: outcome.reason ?? null, user: rider, errors: [] };
-          } catch (error) {
-            return { status: null, reason: null, user: null, errors: asUserErrors(error, ['INVALID_ARGUMENT', 'FAILED_PRECONDITION']) };
-          }
+          return withUserErrors(async () => {
+            const { outcome, rider } = await identity.check(riderId, parseRequest(documentArgs, args, 'graphql').document);
+            return { status: outcome.status, reason: outcome.reason ?? null, user: rider };
+          });
         },
       },
       User: {
