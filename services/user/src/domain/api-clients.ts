@@ -2,7 +2,7 @@
 // only its hash is stored, so a leaked database does not leak working keys.
 import { randomUUID } from 'node:crypto';
 import { notFound, unauthenticated } from '../../../platform/src/errors';
-import { generateApiKey, hashApiKey } from './secrets';
+import { generateApiKey, hashRandomSecret } from './secrets';
 
 export interface ApiClient {
   id: string;
@@ -35,7 +35,7 @@ export class ApiClientRegistry {
   }
 
   async validate(key: string): Promise<ApiClient> {
-    const client = await this.store.findApiClientByKeyHash(hashApiKey(key));
+    const client = await this.store.findApiClientByKeyHash(hashRandomSecret(key));
     if (!client || !client.active) throw unauthenticated('API key is not valid or has been revoked');
     return client;
   }

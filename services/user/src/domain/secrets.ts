@@ -1,5 +1,6 @@
-// Hashing of the two secrets the user service keeps: rider passwords (scrypt, salted, slow on
-// purpose) and API keys (SHA-256: the keys are 256 random bits, so they need no slow hash).
+// Hashing of the secrets the user service keeps: rider passwords (scrypt, salted, slow on purpose),
+// and the random ones, API keys and the codes that confirm an address (SHA-256: 128 random bits or
+// more need no slow hash).
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
@@ -31,7 +32,14 @@ export interface NewApiKey {
 
 export function generateApiKey(): NewApiKey {
   const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-  return { key, prefix: key.slice(0, API_KEY_PREFIX.length + 6), hash: hashApiKey(key) };
+  return { key, prefix: key.slice(0, API_KEY_PREFIX.length + 6), hash: hashRandomSecret(key) };
 }
 
-export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+/** A code to confirm an address (128 random bits, URL-safe), and the hash that is kept of it. */
+export function generateEmailCode(): { code: string; hash: string } {
+  const code = randomBytes(16).toString('base64url');
+  return { code, hash: hashRandomSecret(code) };
+}
+
+/** For a secret too random to guess (an API key, a code): a fast hash is enough. */
+export const hashRandomSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');

@@ -7,14 +7,14 @@
 // difference is only in the mail: a free address gets its code, and a taken one gets a note to its
 // owner that someone tried to sign up with it. Without the mailbox, nobody can tell the two apart.
 // Sign-ups are throttled per client address, so the service cannot be used to send mail in bulk.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { failedPrecondition, invalidArgument, retryAfterSeconds, tooManyAttempts } from '../../../platform/src/errors';
 import type { AccessTokenIssuer, IssuedToken } from './access-tokens';
 import type { Mailer } from './mailer';
 import { assertStrongPassword } from './password-policy';
 import { normaliseEmail, type Rider } from './rider';
-import { hashPassword } from './secrets';
+import { generateEmailCode, hashPassword, hashRandomSecret } from './secrets';
 
 export interface SignUpStore {
   /** A rider whose address waits for confirmation; `code` is absent when it can never be confirmed. */
@@ -30,8 +30,6 @@ export interface SignUpSettings {
   /** How long a confirmation code is accepted (ms). */
   codeTtlMs: number;
 }
-
-const hashCode = (code: string) => createHash('sha256').update(code).digest('hex');
 
 export class SignUps {
   private readonly addresses: RateLimiterMemory;
@@ -61,8 +59,8 @@ export class SignUps {
     const rider: Rider = { id: randomUUID(), email, emailConfirmed: false, displayName, status: 'ACTIVE', verified: false, createdAt: now, updatedAt: now };
     // The same work either way (the hash, the insert, one mail), so the time does not tell either.
     const taken = await this.store.emailTaken(email);
-    const code = randomBytes(16).toString('base64url');
-    await this.store.insertSignUp(rider, await hashPassword(input.password), taken ? undefined : { hash: hashCode(code), expiresAt: new Date(now.getTime() + this.settings.codeTtlMs) });
+    const { code, hash } = generateEmailCode();
+    await this.store.insertSignUp(rider, await hashPassword(input.password), taken ? undefined : { hash, expiresAt: new Date(now.getTime() + this.settings.codeTtlMs) });
     await this.mailer.send(
       taken
         ? {
@@ -80,7 +78,7 @@ export class SignUps {
   }
 
   async confirmEmail(riderId: string, code: string): Promise<Rider> {
-    const confirmed = await this.store.confirmEmail(riderId, hashCode(code.trim()));
+    const confirmed = await this.store.confirmEmail(riderId, hashRandomSecret(code.trim()));
     if (confirmed === 'taken') throw failedPrecondition('another account confirmed this address first; sign up with another address, or log in to that account');
     if (!confirmed) throw invalidArgument('the code is not this rider\'s, or it has expired; sign up again for a new one');
     return confirmed;
