@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
+import type { DemoCredentials } from '../../services/platform/src/local-stack/demo-data';
 
 const PUBLIC_DIR = join(__dirname, '..', 'public');
 
@@ -50,7 +51,7 @@ export function webPages(settings: WebPageSettings): Router {
       res.json({});
       return;
     }
-    const demo = JSON.parse(readFileSync(settings.demoCredentialsFile, 'utf8')) as { apiKey?: string; opsApiKey?: string; riderEmail?: string; riderPassword?: string };
+    const demo = JSON.parse(readFileSync(settings.demoCredentialsFile, 'utf8')) as Partial<DemoCredentials>;
     res.set('cache-control', 'no-store').json({
       apiKey: demo.apiKey,
       opsApiKey: demo.opsApiKey,

@@ -10,13 +10,8 @@ import { StrictMode, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import 'graphiql/style.css';
 import './explorer.css';
+import { loadDemoSettings, type DemoSettings } from '../demo-settings';
 import { EXAMPLE_TABS } from './examples';
-
-interface Settings {
-  /** The demo API key, when `npm start` made one (development only). */
-  apiKey?: string;
-  demoRider?: { email: string; password: string };
-}
 
 interface LastRequest {
   persisted: 'off' | 'hit' | 'miss';
@@ -58,20 +53,17 @@ function makeFetcher(defaultKey: string | undefined, persist: () => boolean, rep
 }
 
 function Explorer() {
-  const [settings, setSettings] = useState<Settings | undefined>(undefined);
+  const [settings, setSettings] = useState<DemoSettings | undefined>(undefined);
   const [headers, setHeaders] = useState<string | undefined>(undefined);
   const [persist, setPersist] = useState(true);
   const [last, setLast] = useState<LastRequest | undefined>(undefined);
   const [notice, setNotice] = useState('');
 
   useEffect(() => {
-    void fetch('/graphql/explorer/settings.json')
-      .then((response): Promise<Settings> | Settings => (response.ok ? (response.json() as Promise<Settings>) : {}))
-      .then((loaded: Settings) => {
-        setSettings(loaded);
-        if (loaded.apiKey) setHeaders(JSON.stringify({ 'x-api-key': loaded.apiKey }, null, 2));
-      })
-      .catch(() => setSettings({}));
+    void loadDemoSettings().then((loaded) => {
+      setSettings(loaded);
+      if (loaded.apiKey) setHeaders(JSON.stringify({ 'x-api-key': loaded.apiKey }, null, 2));
+    });
   }, []);
 
   const persistRef = useRef(persist);

@@ -11,6 +11,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { StrictMode, useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { loadDemoSettings } from '../demo-settings';
 import './ops.css';
 
 interface Bike {
@@ -186,9 +187,7 @@ function Dashboard() {
   useEffect(() => {
     if (apiKey) return;
     // In development the gateway offers the demo ops key that `npm start` made.
-    void fetch('/graphql/explorer/settings.json')
-      .then((response) => (response.ok ? (response.json() as Promise<{ opsApiKey?: string }>) : {}))
-      .then((settings: { opsApiKey?: string }) => settings.opsApiKey && setDraft(settings.opsApiKey));
+    void loadDemoSettings().then((settings) => settings.opsApiKey && setDraft(settings.opsApiKey));
   }, [apiKey]);
 
   const bikes = usePolling(apiKey, 5000, wholeFleet, onError);
