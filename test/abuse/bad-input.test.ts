@@ -14,11 +14,11 @@ import { RideServiceService } from '../../services/platform/src/generated/ecowhe
 import { TelematicsServiceService } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import AUTHORIZATION from '../../services/platform/src/mesh/authorization.generated.json';
-import { channelOptionsFor, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { channelOptionsFor } from '../../services/platform/src/mesh/credentials';
 import type { ProcessName, ServiceName } from '../../services/platform/src/local-stack/launched-service';
 import { newRider } from '../support/fixtures';
 import { describeWithPostgres } from '../support/postgres';
-import { TEST_ENV, useTestStack } from '../support/stack';
+import { testCredentials, useTestStack } from '../support/stack';
 
 interface HttpCase {
   name: string;
@@ -228,7 +228,7 @@ describeWithPostgres('bad input, every door', () => {
     const key = `${service}/${identity}`;
     if (!clients.has(key)) {
       const address = running.stack.service(service).address;
-      const mesh = meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
+      const mesh = testCredentials(identity);
       clients.set(key, new Client(address, mesh.client, { ...channelOptionsFor(mesh, address), 'grpc.max_send_message_length': 16 * 1024 * 1024 }));
     }
     return clients.get(key)!;

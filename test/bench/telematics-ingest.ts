@@ -21,13 +21,13 @@ import mqtt from 'mqtt';
 import { Agent, fetch as undiciFetch, request } from 'undici';
 import { Reading, TelematicsServiceClient, type IngestResponse } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
-import { channelOptionsFor, httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { channelOptionsFor, httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { nodeOptionsFor, RESOURCE_CLASSES, WORKLOAD_CLASSES } from '../../mesh-config/resources';
 import { buildDist } from '../../services/platform/src/local-stack/build';
 import { ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
 import { telematicsClient } from '../support/grpc-clients';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { TEST_ENV } from '../support/stack';
+import { TEST_ENV, testCredentials } from '../support/stack';
 import { AckPolicy, connect, type NatsConnection } from 'nats';
 import { bikeSubject, DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
 import { NatsServer, natsServerInstalled } from '../support/nats-server';
@@ -49,7 +49,7 @@ interface Target {
   deviceUrl: string;
 }
 
-const operator = () => meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'operator' });
+const operator = () => testCredentials('operator');
 const sequenceBase = Math.floor(Date.now() / 100);
 const reading = (bikeId: string, sequence: number) => ({
   bikeId,

@@ -2,12 +2,11 @@
 // `_service { sdl }`, and its entities through `_entities(representations:)`, many per call.
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
-import { meshCredentials } from '../../services/platform/src/mesh/credentials';
 import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { TEST_ENV, useTestStack } from '../support/stack';
+import { testCredentials, useTestStack } from '../support/stack';
 
 describeWithPostgres('subgraphs and the federation spec', () => {
   const running = useTestStack();
@@ -65,7 +64,7 @@ describeWithPostgres('subgraphs and the federation spec', () => {
     const asRide = await graphql(running.stack.service('payment').graphqlUrl, '{ _service { sdl } }', { dispatcher: running.stack.dispatcherAs('ride') });
     expect([asRide.status, asRide.errors![0].extensions!.code, asRide.errors![0].message]).toEqual([403, 'FORBIDDEN', 'ride may not query this subgraph; only the gateway may']);
     // Trusting the mesh CA but showing no certificate: the TLS handshake itself is refused.
-    const { ca } = meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'operator' }).tls!;
+    const { ca } = testCredentials('operator').tls!;
     const anonymous = new Agent({ connect: { ca, servername: 'localhost' } });
     const refused = await graphql(running.stack.service('payment').graphqlUrl, '{ _service { sdl } }', { dispatcher: anonymous }).catch((error: Error) => error);
     expect(refused).toBeInstanceOf(TypeError);

@@ -12,7 +12,7 @@ import { meshCredentials } from '../../services/platform/src/mesh/credentials';
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { expectStatus, paymentClient, rideClient, userClient } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
-import { TEST_ENV, TestStack } from '../support/stack';
+import { TEST_ENV, TestStack, testCredentials } from '../support/stack';
 
 describeWithPostgres('local mesh mode (mTLS without Istio)', () => {
   let stack: TestStack;
@@ -21,7 +21,7 @@ describeWithPostgres('local mesh mode (mTLS without Istio)', () => {
   });
   afterAll(() => stack?.stop());
 
-  const as = (identity: string) => meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
+  const as = testCredentials;
 
   it('refuses a caller the policy does not list, with PERMISSION_DENIED naming who may call', async () => {
     const payment = paymentClient(stack.service('payment').address, as('gateway'));

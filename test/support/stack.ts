@@ -39,6 +39,9 @@ async function createDatabases(): Promise<Record<ServiceName, TestDatabase>> {
   return Object.fromEntries(SERVICE_NAMES.map((name, index) => [name, created[index]])) as Record<ServiceName, TestDatabase>;
 }
 
+/** A workload's certificate from the tests' development CA, to call a service or subgraph as it. */
+export const testCredentials = (identity: string): MeshCredentials => meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
+
 export class TestStack {
   private readonly extraGateways: ServiceProcess[] = [];
 
@@ -80,7 +83,7 @@ export class TestStack {
 
   /** An HTTP dispatcher with a workload's certificate, to call subgraphs as that workload. */
   dispatcherAs(identity: string) {
-    return httpDispatcher(meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity }));
+    return httpDispatcher(testCredentials(identity));
   }
 
   clients() {
@@ -137,7 +140,7 @@ export class SingleService {
 
   /** How tests call the service: as `operator`, over mutual TLS. */
   get credentials(): MeshCredentials {
-    return meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'operator' });
+    return testCredentials('operator');
   }
 
   /** Stops the process and starts it again on the same database (and a new port, unless `env` names one). */

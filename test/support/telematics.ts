@@ -10,10 +10,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import mqtt, { type MqttClient } from 'mqtt';
 import { fetch as undiciFetch } from 'undici';
 import { TelematicsServiceClient, type IngestResponse, type Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
-import { channelOptionsFor, httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { channelOptionsFor, httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { FileZoneStore } from '../../services/telematics/src/zones/file-zone-store';
 import { telematicsClient, type TestClient } from './grpc-clients';
-import { SingleService, TEST_ENV } from './stack';
+import { SingleService, testCredentials } from './stack';
 import { unusedAddress } from './unused-address';
 
 export { readingsTopic } from '../../services/telematics/src/doors/mqtt-topics';
@@ -122,7 +122,7 @@ export class TelematicsUnderTest {
 
   /** Streams one empty message over Ingest as another workload of the mesh (to show the policy refuse it). */
   async ingestAs(identity: string): Promise<IngestResponse> {
-    const mesh = meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
+    const mesh = testCredentials(identity);
     const client = new TelematicsServiceClient(this.service.address, mesh.client, channelOptionsFor(mesh, this.service.address));
     try {
       return await streamIngest(client, [[]], 10_000);

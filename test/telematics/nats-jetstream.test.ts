@@ -10,13 +10,13 @@ import { connect, type NatsConnection } from 'nats';
 import { Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
 import { ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
-import { httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { eventually } from '../support/eventually';
 import { telematicsClient } from '../support/grpc-clients';
 import { graphql } from '../support/graphql-client';
 import { NatsServer, natsServerInstalled } from '../support/nats-server';
 import { describeWithPostgres } from '../support/postgres';
-import { TEST_ENV } from '../support/stack';
+import { TEST_ENV, testCredentials } from '../support/stack';
 import { readingJson, readingsTopic, streamIngest, TelematicsUnderTest } from '../support/telematics';
 
 const subject = (bikeId: string) => `ecowheels.v1.bikes.${bikeId}.readings`;
@@ -75,7 +75,7 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
     await eventually(async () => expect(await telematics.storedReadings(bikeId)).toEqual(Array.from({ length: 20 }, (_, i) => ({ sequence: i + 1, curated: true }))), {
       what: 'the readings to be stored and curated',
     });
-    const dispatcher = httpDispatcher(meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'gateway' }));
+    const dispatcher = httpDispatcher(testCredentials('gateway'));
     const seen = await graphql(telematics.service.process.graphqlUrl, 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Bike { lastSeenAt } } }', {
       dispatcher,
       variables: { r: [{ __typename: 'Bike', id: bikeId }] },

@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { httpDispatcher, meshCredentials } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { createLogger } from '../../services/platform/src/logger';
 import { Curation } from '../../services/telematics/src/domain/curation';
@@ -20,7 +20,7 @@ import { eventually } from '../support/eventually';
 import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
 import { S3_CREDENTIALS, S3Server } from '../support/s3-server';
-import { TEST_ENV } from '../support/stack';
+import { testCredentials } from '../support/stack';
 import { readingJson, TelematicsUnderTest } from '../support/telematics';
 
 const BUCKET = 'ecowheels-warehouse';
@@ -143,7 +143,7 @@ describeWithPostgres('the telematics service with its warehouse in a bucket (TEL
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.every((key) => /^service\/dt=\d{4}-\d\d-\d\d\/hour=\d\d\/batch-\d{12}\.parquet$/.test(key))).toBe(true);
 
-      const dispatcher = httpDispatcher(meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'gateway' }));
+      const dispatcher = httpDispatcher(testCredentials('gateway'));
       const from = new Date(Date.now() - 3_600_000).toISOString();
       const to = new Date(Date.now() + 3_600_000).toISOString();
       const fleet = async () => {

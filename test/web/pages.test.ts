@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { meshCredentials } from '../../services/platform/src/mesh/credentials';
 import { waitAtMost } from '../../services/platform/src/wait-at-most';
 import { startFleet, type RunningFleet } from '../../services/telematics/src/tools/fleet-simulator';
 import { provisionSimulatedFleet } from '../../services/telematics/src/tools/fleet-provisioning';
@@ -17,7 +16,7 @@ import { eventually } from '../support/eventually';
 import { CENTRE, newBike, riderWithFunds } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { TEST_ENV, useTestStack } from '../support/stack';
+import { testCredentials, useTestStack } from '../support/stack';
 
 // These run in the page, where the DOM is; the project's type check has no DOM library.
 declare const document: { querySelector(selector: string): { textContent: string | null } | null; querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }>; documentElement: { scrollWidth: number }; activeElement: { textContent: string | null; getAttribute(name: string): string | null } | null };
@@ -53,7 +52,7 @@ describeWithPostgres('the explorer and the operations dashboard in a browser', (
       count: 3,
       inventoryAddress: running.stack.service('inventory').address,
       telematicsAddress: telematics.address,
-      mesh: meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity: 'operator' }),
+      mesh: testCredentials('operator'),
     });
     bikeIds = devices.map((device) => device.bikeId);
     fleet = await startFleet({ mqttUrl: telematics.ready.mqttUrl as string, devices, rate: 2, junkRatio: 0.05, seed: 7 });
