@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
 import { requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
-import { latitudeField, longitudeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import { latitudeField, longitudeField, parseRequest, rangeField, uuidField } from '../../../platform/src/grpc/validation';
 import type { Bike, Station } from '../domain/bike';
 import { nearbyCursor, type Fleet } from '../domain/fleet';
 
@@ -17,12 +17,12 @@ interface InventoryContext extends RequestContext {
 const nearArgs = z.object({
   lat: latitudeField,
   lon: longitudeField,
-  radiusMeters: z.number().int().min(1, 'must be from 1 to 50000').max(50_000, 'must be from 1 to 50000'),
-  first: z.number().int().min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100'),
+  radiusMeters: rangeField(50_000),
+  first: rangeField(100),
   after: z.string().nullish(),
 });
 
-const fleetArgs = z.object({ first: z.number().int().min(1, 'must be from 1 to 250').max(250, 'must be from 1 to 250'), after: uuidField.nullish() });
+const fleetArgs = z.object({ first: rangeField(250), after: uuidField.nullish() });
 
 export function inventorySubgraph(fleet: Fleet): SubgraphDefinition<InventoryContext> {
   return {

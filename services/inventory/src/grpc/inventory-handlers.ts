@@ -9,7 +9,7 @@ import {
   type Station as ProtoStation,
 } from '../../../platform/src/generated/ecowheels/inventory/v1/inventory_service';
 import type { AsyncHandlers } from '../../../platform/src/grpc/server';
-import { batchIdsField, geoPointField, pageSizeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import { batchIdsField, geoPointField, pageSizeField, parseRequest, rangeField, uuidField } from '../../../platform/src/grpc/validation';
 import type { Bike, BikeStatus, Reservation, ReservationStatus, Station } from '../domain/bike';
 import type { Fleet, HeldBike } from '../domain/fleet';
 
@@ -62,7 +62,7 @@ const schemas = {
   reserveBike: bikeAndRide.extend({ riderId: z.union([z.literal(''), uuidField]) }),
   listNear: z.object({
     center: geoPointField,
-    radiusMeters: z.number().int().min(1, 'must be from 1 to 50000').max(50_000, 'must be from 1 to 50000'),
+    radiusMeters: rangeField(50_000),
     pageSize: pageSizeField,
     pageToken: z.string(),
   }),
@@ -94,7 +94,7 @@ const schemas = {
   createStation: z.object({
     name: nameField,
     location: geoPointField,
-    capacity: z.number().int().min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000'),
+    capacity: rangeField(1000),
   }),
 };
 

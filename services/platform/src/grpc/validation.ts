@@ -28,6 +28,8 @@ export const idempotencyKeyField = z
   .string()
   .min(8, 'must be 8 to 200 characters; use a fresh UUID per user action')
   .max(200, 'must be 8 to 200 characters');
+/** A whole number from 1 to `max` (a page size, a radius, a capacity), with one message for both bounds. */
+export const rangeField = (max: number) => z.number().int().min(1, `must be from 1 to ${max}`).max(max, `must be from 1 to ${max}`);
 export const pageSizeField = z.number().int().min(0).max(100, 'must be at most 100');
 export const latitudeField = z.number().min(LATITUDE.min, LATITUDE.message).max(LATITUDE.max, LATITUDE.message);
 export const longitudeField = z.number().min(LONGITUDE.min, LONGITUDE.message).max(LONGITUDE.max, LONGITUDE.message);

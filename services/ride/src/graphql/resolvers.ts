@@ -4,7 +4,7 @@ import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { z } from 'zod';
 import { graphqlError, withUserErrors } from '../../../platform/src/graphql/errors';
 import { requireRider, requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
-import { idempotencyKeyField, latitudeField, longitudeField, parseRequest, uuidField } from '../../../platform/src/grpc/validation';
+import { idempotencyKeyField, latitudeField, longitudeField, parseRequest, rangeField, uuidField } from '../../../platform/src/grpc/validation';
 import { graphqlMoney } from '../../../platform/src/money';
 import type { Pricing } from '../domain/pricing';
 import type { Ride } from '../domain/ride';
@@ -23,7 +23,7 @@ const tariff = (pricing: Pricing) => ({
 });
 
 const pageArgs = z.object({
-  first: z.number().int().min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100'),
+  first: rangeField(100),
   after: z.string().nullish(),
 });
 const startArgs = z.object({ bikeId: uuidField, idempotencyKey: idempotencyKeyField });
@@ -71,7 +71,7 @@ export function rideSubgraph(flow: RideFlow, store: RideStore & RideStatsSource,
         myRides: (_parent, args: z.input<typeof pageArgs>, context) => ridePage(requireRider(context), args),
         rideStats: async (_parent, args: { hours: number }, context) => {
           requireScope(context, 'ops');
-          const { hours } = parseRequest(z.object({ hours: z.number().int().min(1, 'must be from 1 to 168').max(168, 'must be from 1 to 168') }), args, 'graphql');
+          const { hours } = parseRequest(z.object({ hours: rangeField(168) }), args, 'graphql');
           const stats = await store.rideStats(new Date(Date.now() - hours * 3_600_000));
           return { inProgress: stats.inProgress, perHour: stats.perHour.map((hour) => ({ ...hour, start: hour.start.toISOString() })) };
         },

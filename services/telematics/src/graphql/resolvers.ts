@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { graphqlError } from '../../../platform/src/graphql/errors';
 import { requireRider, requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
-import { parseRequest } from '../../../platform/src/grpc/validation';
+import { parseRequest, rangeField } from '../../../platform/src/grpc/validation';
 import type { RideImpact } from '../domain/ride-impact';
 import type { RecentIngest } from '../domain/recent-ingest';
 import type { RideImpacts } from '../domain/ride-impacts';
@@ -34,7 +34,7 @@ const fleetArgs = z
     message: 'the range may span at most 366 days, or 31 days by hour',
     path: ['to'],
   });
-const trackArgs = z.object({ first: z.number().int().min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000') });
+const trackArgs = z.object({ first: rangeField(1000) });
 
 export function telematicsSubgraph(reads: TelematicsReads): SubgraphDefinition<TelematicsContext> {
   const impactOf = (ride: { id: string }, context: TelematicsContext) => context.impacts.load(ride.id.toLowerCase());
