@@ -2,21 +2,29 @@
 // (score 3 of 4: "safely unguessable", about 10^8 guesses or more; common passwords, words,
 // keyboard runs, dates and the rider's own name or address score low). NIST SP 800-63B asks for a
 // length floor and a check against known passwords rather than composition rules; this is both.
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { invalidArgument } from '../../../platform/src/errors';
 
 const MIN_SCORE = 3;
 let estimator: ZxcvbnFactory | undefined;
 
-/** Built on first use: its dictionaries take about a quarter of a second to load. */
+/**
+ * Loaded and built on the first sign-up, not at start: the dictionaries take about a quarter of a
+ * second and some 15 MB, which a user-service replica that never sees a sign-up should not pay.
+ */
 function zxcvbn(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...english.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: english.translations,
-  });
+  if (!estimator) {
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+    const { ZxcvbnFactory: Factory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+    const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    const english = require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    estimator = new Factory({
+      dictionary: { ...common.dictionary, ...english.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: english.translations,
+    });
+  }
   return estimator;
 }
 
