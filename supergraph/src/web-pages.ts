@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import type { DemoCredentials } from '../../services/platform/src/local-stack/demo-data';
+import type { DemoCredentials } from '../../services/local-stack/src/demo-data';
 
 const PUBLIC_DIR = join(__dirname, '..', 'public');
 

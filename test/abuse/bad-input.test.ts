@@ -15,7 +15,7 @@ import { TelematicsServiceService } from '../../services/platform/src/generated/
 import { UserServiceService } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import AUTHORIZATION from '../../services/platform/src/mesh/authorization.generated.json';
 import { channelOptionsFor } from '../../services/platform/src/mesh/credentials';
-import type { ProcessName, ServiceName } from '../../services/platform/src/local-stack/launched-service';
+import type { ProcessName, ServiceName } from '../../services/local-stack/src/launched-service';
 import { newRider } from '../support/fixtures';
 import { describeWithPostgres } from '../support/postgres';
 import { testCredentials, useTestStack } from '../support/stack';

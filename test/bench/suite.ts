@@ -11,9 +11,9 @@
 // `--only=pglite` or `--only=postgres` runs one part.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { buildDist } from '../../services/platform/src/local-stack/build';
-import { dependencyEnv } from '../../services/platform/src/local-stack/local-stack';
-import type { ProcessName } from '../../services/platform/src/local-stack/launched-service';
+import { buildDist } from '../../services/local-stack/src/build';
+import { dependencyEnv } from '../../services/local-stack/src/local-stack';
+import type { ProcessName } from '../../services/local-stack/src/launched-service';
 import { inventoryClient } from '../support/grpc-clients';
 import { OtlpReceiver } from '../support/otlp-receiver';
 import { BENCH_ENV, BenchData, benchCredentials, prepareCertificates, removeCertificates, startBenchStack, type StartedBench } from './lib/bench-stack';

@@ -23,8 +23,8 @@ import { Reading, TelematicsServiceClient, type IngestResponse } from '../../ser
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
 import { channelOptionsFor, httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { nodeOptionsFor, RESOURCE_CLASSES, WORKLOAD_CLASSES } from '../../mesh-config/resources';
-import { buildDist } from '../../services/platform/src/local-stack/build';
-import { ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
+import { buildDist } from '../../services/local-stack/src/build';
+import { ServiceProcess } from '../../services/local-stack/src/launched-service';
 import { telematicsClient } from '../support/grpc-clients';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { TEST_ENV, testCredentials } from '../support/stack';

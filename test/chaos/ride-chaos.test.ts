@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { RideStatus, type Ride } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
-import type { ProcessName } from '../../services/platform/src/local-stack/launched-service';
-import type { SupervisionEvent } from '../../services/platform/src/local-stack/supervision';
+import type { ProcessName } from '../../services/local-stack/src/launched-service';
+import type { SupervisionEvent } from '../../services/local-stack/src/supervision';
 import { eventually } from '../support/eventually';
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { describeWithPostgres } from '../support/postgres';

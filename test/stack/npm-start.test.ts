@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
 import { inventoryClient, paymentClient, rideClient } from '../support/grpc-clients';
 import { TEST_ENV } from '../support/stack';
-import { LocalStack } from '../../services/platform/src/local-stack/local-stack';
+import { LocalStack } from '../../services/local-stack/src/local-stack';
 import { meshCredentials } from '../../services/platform/src/mesh/credentials';
 
-const START = join(__dirname, '..', '..', 'services', 'platform', 'src', 'local-stack', 'start.ts');
+const START = join(__dirname, '..', '..', 'services', 'local-stack', 'src', 'start.ts');
 const CENTRE = { latitude: 52.3791, longitude: 4.9003 };
 
 interface Started {

@@ -10,8 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
-import type { ProcessName, ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
-import type { SupervisionEvent } from '../../services/platform/src/local-stack/supervision';
+import type { ProcessName, ServiceProcess } from '../../services/local-stack/src/launched-service';
+import type { SupervisionEvent } from '../../services/local-stack/src/supervision';
 import { STOP_GRACE_MS } from '../../services/platform/src/run-service';
 import { eventually } from '../support/eventually';
 import { newBike, riderWithFunds } from '../support/fixtures';
@@ -120,7 +120,7 @@ describeWithPostgres('stopping, outside the test environment', () => {
         '--import',
         'tsx',
         '-e',
-        `const { ServiceProcess } = require(${JSON.stringify(join(REPOSITORY, 'services/platform/src/local-stack/launched-service.ts'))});
+        `const { ServiceProcess } = require(${JSON.stringify(join(REPOSITORY, 'services/local-stack/src/launched-service.ts'))});
          ServiceProcess.start('user', { USER_DATABASE_URL: process.env.USER_DATABASE_URL }, { runtime: 'source' })
            .then((user) => console.log('child ' + user.pid));`,
       ],
@@ -169,7 +169,7 @@ describeWithPostgres('npm start with its output closed (`npm start | head -1`)',
     try {
       // The launcher writes its first line, `head -1` reads it and goes; the launcher's next write
       // finds nobody reading. It is run from source, like the other tests, on free ports.
-      const pipeline = spawn('sh', ['-c', `"${process.execPath}" --import tsx services/platform/src/local-stack/start.ts | head -1`], {
+      const pipeline = spawn('sh', ['-c', `"${process.execPath}" --import tsx services/local-stack/src/start.ts | head -1`], {
         cwd: REPOSITORY,
         env: { ...process.env, ...TEST_ENV, DATA_DIR: dataDir, NODE_ENV: 'development', SIMULATED_BIKES: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],

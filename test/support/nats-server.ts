@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts } from '../../services/platform/src/local-stack/free-ports';
+import { freePorts } from '../../services/local-stack/src/free-ports';
 
 export const NATS_SERVER = process.env.TEST_NATS_SERVER ?? 'nats-server';
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
 import { httpDispatcher, meshCredentials, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
-import { dependencyEnv, LocalStack, type StackOptions } from '../../services/platform/src/local-stack/local-stack';
-import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/platform/src/local-stack/launched-service';
+import { dependencyEnv, LocalStack, type StackOptions } from '../../services/local-stack/src/local-stack';
+import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/local-stack/src/launched-service';
 import { inventoryClient, paymentClient, rideClient, telematicsClient, userClient } from './grpc-clients';
 import { createTestDatabase, type TestDatabase } from './postgres';
 

@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { connect, type NatsConnection } from 'nats';
 import { Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
-import { ServiceProcess } from '../../services/platform/src/local-stack/launched-service';
+import { ServiceProcess } from '../../services/local-stack/src/launched-service';
 import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { eventually } from '../support/eventually';
 import { telematicsClient } from '../support/grpc-clients';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { co2AvoidedGrams } from '../../services/telematics/src/domain/ride-impact';
-import { rideTrip, seededRandom, type SimulatedReading } from '../../services/telematics/src/tools/simulated-ride';
+import { rideTrip, seededRandom, type SimulatedReading } from '../../services/local-stack/src/fleet/simulated-ride';
 import { eventually } from '../support/eventually';
 import { CENTRE, newBike, riderWithFunds } from '../support/fixtures';
 import { errorCodes, graphql } from '../support/graphql-client';

@@ -2,7 +2,7 @@
 // and the simulation keeps to the scaling rules it models.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULTS, REPORT_DIR, renderChart, renderReport, simulateDay, type NetZeroSettings } from '../../services/telematics/src/tools/netzero';
+import { DEFAULTS, REPORT_DIR, renderChart, renderReport, simulateDay, type NetZeroSettings } from '../bench/netzero';
 import { PROCESSOR_SCALING, RESOURCE_CLASSES } from '../../mesh-config/resources';
 
 const defaults = Object.fromEntries(Object.entries(DEFAULTS).map(([key, { value }]) => [key, value])) as unknown as NetZeroSettings;

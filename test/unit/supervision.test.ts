@@ -1,5 +1,5 @@
 // When the launcher starts a dead process again, and when it gives up.
-import { RestartPolicy, describeSupervisionEvent } from '../../services/platform/src/local-stack/supervision';
+import { RestartPolicy, describeSupervisionEvent } from '../../services/local-stack/src/supervision';
 
 describe('restart policy', () => {
   it('backs off 0.5 s, doubling, and gives up at the sixth crash within a minute', () => {

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../../services/platform/src/mesh/certificates';
 import { meshCredentials, type MeshCredentials } from '../../../services/platform/src/mesh/credentials';
-import { freePorts } from '../../../services/platform/src/local-stack/free-ports';
-import { LocalStack } from '../../../services/platform/src/local-stack/local-stack';
-import { SERVICE_NAMES, type ProcessName } from '../../../services/platform/src/local-stack/launched-service';
+import { freePorts } from '../../../services/local-stack/src/free-ports';
+import { LocalStack } from '../../../services/local-stack/src/local-stack';
+import { SERVICE_NAMES, type ProcessName } from '../../../services/local-stack/src/launched-service';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 import { rssMb, treePssMb } from './peer';
 

@@ -1,7 +1,7 @@
 // What the suite asks of the system: the rider's queries through a gateway, ride flows, GetBike,
 // and the riders and bikes they need, made through the services' own gRPC APIs.
 import { randomUUID } from 'node:crypto';
-import type { LocalStack } from '../../../services/platform/src/local-stack/local-stack';
+import type { LocalStack } from '../../../services/local-stack/src/local-stack';
 import { inventoryClient, paymentClient, rideClient, userClient } from '../../support/grpc-clients';
 import type { HttpRequestSpec } from './load';
 

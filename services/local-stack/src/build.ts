@@ -4,14 +4,16 @@
 // is transpiled on its own (esbuild, no bundling: instrumentations must still see the packages load
 // through require), in the same tree, beside copies of the files code finds next to itself
 // (schemas, migrations, generated JSON, the protos and the supergraph). Type checking stays `tsc`'s
-// job in `npm test`.
+// job in `npm test`. `--workloads` (the images) leaves out this launcher and its simulated fleet.
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 
-const ROOT = join(__dirname, '..', '..', '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 export const DIST = join(ROOT, 'dist');
 const SOURCES = ['services', 'supergraph'];
+/** Only `npm start` needs these: the launcher, the demo data and the simulated fleet. */
+const LAUNCHER = join(ROOT, 'services', 'local-stack');
 
 function filesUnder(folder: string): string[] {
   return readdirSync(folder).flatMap((name) => {
@@ -21,9 +23,9 @@ function filesUnder(folder: string): string[] {
   });
 }
 
-export async function buildDist(): Promise<void> {
+export async function buildDist(options: { workloadsOnly?: boolean } = {}): Promise<void> {
   rmSync(DIST, { recursive: true, force: true });
-  const files = SOURCES.flatMap((source) => filesUnder(join(ROOT, source)));
+  const files = SOURCES.flatMap((source) => filesUnder(join(ROOT, source))).filter((file) => !options.workloadsOnly || !file.startsWith(LAUNCHER));
   await build({
     entryPoints: files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')),
     outdir: DIST,
@@ -42,7 +44,7 @@ export async function buildDist(): Promise<void> {
 
 if (require.main === module) {
   const started = performance.now();
-  buildDist().then(
+  buildDist({ workloadsOnly: process.argv.includes('--workloads') }).then(
     () => console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`),
     (error: unknown) => {
       console.error(error);

@@ -6,9 +6,9 @@
 // (or SIGTERM, SIGHUP, or a closed output: `npm start | head -1`) stops everything.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startFleet, type RunningFleet } from '../../../telematics/src/tools/fleet-simulator';
-import { provisionSimulatedFleet } from '../../../telematics/src/tools/fleet-provisioning';
-import { processOutput } from '../logger';
+import { startFleet, type RunningFleet } from './fleet/fleet-simulator';
+import { provisionSimulatedFleet } from './fleet/fleet-provisioning';
+import { processOutput } from '../../platform/src/logger';
 import { LocalStack } from './local-stack';
 import { describeSupervisionEvent } from './supervision';
 import { seedDemoData } from './demo-data';

@@ -5,13 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InventoryServiceClient, InventoryServiceService } from '../generated/ecowheels/inventory/v1/inventory_service';
-import { PaymentServiceClient, PaymentServiceService } from '../generated/ecowheels/payment/v1/payment_service';
-import { TelematicsServiceClient, TelematicsServiceService } from '../generated/ecowheels/telematics/v1/telematics_service';
-import { UserServiceClient, UserServiceService } from '../generated/ecowheels/user/v1/user_service';
-import { DomainError } from '../errors';
-import { createClient } from '../grpc/client';
-import type { MeshCredentials } from '../mesh/credentials';
+import { InventoryServiceClient, InventoryServiceService } from '../../platform/src/generated/ecowheels/inventory/v1/inventory_service';
+import { PaymentServiceClient, PaymentServiceService } from '../../platform/src/generated/ecowheels/payment/v1/payment_service';
+import { TelematicsServiceClient, TelematicsServiceService } from '../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { UserServiceClient, UserServiceService } from '../../platform/src/generated/ecowheels/user/v1/user_service';
+import { DomainError } from '../../platform/src/errors';
+import { createClient } from '../../platform/src/grpc/client';
+import type { MeshCredentials } from '../../platform/src/mesh/credentials';
 
 export const CITY_CENTRE = { latitude: 52.3791, longitude: 4.9003 }; // Amsterdam Centraal
 

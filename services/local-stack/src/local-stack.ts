@@ -3,12 +3,12 @@
 // the others listen. When some port is 0 (the tests), in tiers: user, inventory and payment first,
 // then ride (told where they listen), then telematics, then the gateway (told where every subgraph is).
 import { join, resolve } from 'node:path';
-import { ensureMeshCertificates } from '../mesh/certificates';
-import { meshCredentials, type MeshCredentials, type MeshSettings } from '../mesh/credentials';
-import { DEFAULT_PORTS } from '../config';
-import { EmbeddedPostgres } from '../database/embedded-postgres';
-import { STOP_GRACE_MS } from '../run-service';
-import { waitAtMost } from '../wait-at-most';
+import { ensureMeshCertificates } from '../../platform/src/mesh/certificates';
+import { meshCredentials, type MeshCredentials, type MeshSettings } from '../../platform/src/mesh/credentials';
+import { DEFAULT_PORTS } from '../../platform/src/config';
+import { EmbeddedPostgres } from '../../platform/src/database/embedded-postgres';
+import { STOP_GRACE_MS } from '../../platform/src/run-service';
+import { waitAtMost } from '../../platform/src/wait-at-most';
 import { freePorts } from './free-ports';
 import { RestartPolicy, type SupervisionEvent } from './supervision';
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime, type ServiceName } from './launched-service';

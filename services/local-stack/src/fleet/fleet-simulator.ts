@@ -4,7 +4,7 @@
 // jumps and malformed payloads. `npm run simulate` and `npm start` use it.
 import { setMaxListeners } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
-import { readingsTopic } from '../doors/mqtt-topics';
+import { readingsTopic } from '../../../telematics/src/doors/mqtt-topics';
 import type { LatLon } from '../../../platform/src/geo';
 import { parkedReading, rideTrip, seededRandom, type BikeUnit, type SimulatedReading } from './simulated-ride';
 

@@ -3,7 +3,7 @@
 // keeps an IPC channel open to its launcher, only so that it notices when the launcher is gone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { STOP_GRACE_MS } from '../run-service';
+import { STOP_GRACE_MS } from '../../platform/src/run-service';
 
 export const SERVICE_NAMES = ['user', 'inventory', 'payment', 'ride', 'telematics'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -17,7 +17,7 @@ export type ProcessName = ServiceName | 'gateway';
 export type Runtime = 'compiled' | 'source';
 
 const COMPILED = __filename.endsWith('.js'); // this very file runs from dist/
-const REPOSITORY = join(__dirname, '..', '..', '..', '..', ...(COMPILED ? ['..'] : []));
+const REPOSITORY = join(__dirname, '..', '..', '..', ...(COMPILED ? ['..'] : []));
 /** A launcher runs its processes the way it runs itself, unless told otherwise. */
 export const OWN_RUNTIME: Runtime = COMPILED ? 'compiled' : 'source';
 
