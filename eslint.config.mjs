@@ -13,6 +13,8 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
+    // Our own imports name TypeScript files without their extension.
+    settings: { 'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })] },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -22,6 +24,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-expressions': 'error',
       '@typescript-eslint/no-require-imports': 'error',
       'import-x/no-extraneous-dependencies': ['error', { devDependencies: ['test/**', 'mesh-config/**', 'web/**', 'eslint.config.mjs', 'services/local-stack/src/build.ts'] }],
+      // Dependencies point inward (STYLE.md): a service's rules know no adapter and no generated contract,
+      // and no workload knows the launcher that runs them on a laptop.
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './services/*/src/domain/**/*',
+              from: ['./services/*/src/store/**', './services/*/src/grpc/**', './services/*/src/graphql/**', './services/*/src/doors/**', './services/*/src/zones/**', './services/*/src/providers/**', './services/platform/src/generated/**'],
+              message: 'domain/ imports no adapter: give it a port (an interface in domain/) that the adapter implements',
+            },
+            { target: ['./services/!(local-stack)/**/*', './supergraph/**/*'], from: './services/local-stack', message: 'workloads run without the launcher (it is not in their images)' },
+          ],
+        },
+      ],
     },
   },
 );

@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import type { DemoCredentials } from '../../services/local-stack/src/demo-data';
 
 const PUBLIC_DIR = join(__dirname, '..', 'public');
 
@@ -51,7 +50,8 @@ export function webPages(settings: WebPageSettings): Router {
       res.json({});
       return;
     }
-    const demo = JSON.parse(readFileSync(settings.demoCredentialsFile, 'utf8')) as Partial<DemoCredentials>;
+    // The launcher's demo credentials (services/local-stack/src/demo-data.ts writes them); only what the pages offer is read.
+    const demo = JSON.parse(readFileSync(settings.demoCredentialsFile, 'utf8')) as { apiKey?: string; opsApiKey?: string; riderEmail?: string; riderPassword?: string };
     res.set('cache-control', 'no-store').json({
       apiKey: demo.apiKey,
       opsApiKey: demo.opsApiKey,

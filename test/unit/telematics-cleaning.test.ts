@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Reading as ProtoReading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import type { Arrival, Reading } from '../../services/telematics/src/domain/reading';
 import { checkReading } from '../../services/telematics/src/domain/reading-rules';
+import { decodePayload } from '../../services/telematics/src/doors/reading-payloads';
 import { co2AvoidedGrams } from '../../services/telematics/src/domain/ride-impact';
 import { cleanBikeTrack, type CleaningSettings, type PendingReading } from '../../services/telematics/src/domain/track-cleaning';
 
@@ -17,7 +18,7 @@ const RIDE = randomUUID();
 const json = (fields: Record<string, unknown>): Arrival => ({ door: 'http', sender: BIKE, receivedAt: NOW, encoding: 'json', payload: JSON.stringify(fields) });
 const valid = (overrides: Record<string, unknown> = {}) => ({ bikeId: BIKE, sequence: 1, recordTime: NOW.toISOString(), latitude: 52.37, longitude: 4.9, batteryPercent: 80, ...overrides });
 const ruleOf = (arrival: Arrival) => {
-  const result = checkReading(arrival, LIMITS, NOW);
+  const result = checkReading(decodePayload(arrival), LIMITS, NOW);
   return 'rejection' in result ? result.rejection.rule : 'accepted';
 };
 
@@ -56,7 +57,7 @@ describe('per-reading rules', () => {
   });
 
   it('says what was wrong and what would be right', () => {
-    const result = checkReading(json(valid({ batteryPercent: 140 })), LIMITS, NOW);
+    const result = checkReading(decodePayload(json(valid({ batteryPercent: 140 }))), LIMITS, NOW);
     expect(result).toEqual({ rejection: { rule: 'range.battery', reason: 'battery_percent 140 must be from 0 to 100', bikeId: BIKE, sequence: 1 } });
   });
 });

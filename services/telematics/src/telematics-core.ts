@@ -10,18 +10,18 @@ import { Curation, type CuratedListener } from './domain/curation';
 import { DeviceRegistry } from './domain/device-registry';
 import { IngestPipeline } from './domain/ingest-pipeline';
 import { RecentIngest } from './domain/recent-ingest';
+import { BATCH_LIMIT } from './domain/reading';
 import { RideImpacts } from './domain/ride-impacts';
 import { TelematicsStore } from './store/telematics-store';
+import { decodePayload } from './doors/reading-payloads';
 import { curationMetrics, ingestMetrics } from './telematics-metrics';
-import { LocalCuratedFiles, type CuratedFiles } from './warehouse/curated-files';
-import { CuratedWarehouse } from './warehouse/curated-warehouse';
+import { LocalCuratedFiles, type CuratedFiles } from './zones/curated-files';
+import { CuratedWarehouse } from './store/curated-warehouse';
 import { FileZoneStore } from './zones/file-zone-store';
 import type { ZoneStore } from './zones/zone-store';
 
 /** How long a device credential is trusted from the cache before it is read again (a rotation elsewhere). */
 const DEVICE_CACHE_MS = 60_000;
-/** Readings per cleaning batch at most. */
-const CURATION_BATCH = 5_000;
 
 export interface TelematicsCore {
   store: TelematicsStore;
@@ -52,7 +52,7 @@ export function openCuratedFiles(config: Pick<TelematicsConfig, 'warehouse' | 'r
   const { url, localDir } = config.warehouse;
   if (url.startsWith('s3://')) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a warehouse in S3, like the raw zone's
-    const { S3CuratedFiles } = require('./warehouse/s3-curated-files') as typeof import('./warehouse/s3-curated-files');
+    const { S3CuratedFiles } = require('./zones/s3-curated-files') as typeof import('./zones/s3-curated-files');
     return new S3CuratedFiles({ url, endpoint: config.rawZone.s3Endpoint, region: config.rawZone.s3Region }, localDir);
   }
   return new LocalCuratedFiles(isAbsolute(url) ? url : resolve(url));
@@ -89,7 +89,7 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
     metrics: recent.curationMetrics(curationMetrics),
     logger,
     minIntervalMs: config.curateIntervalMs,
-    batchLimit: CURATION_BATCH,
+    batchLimit: BATCH_LIMIT,
     holder: `${hostname()}-${process.pid}-${Date.now()}`,
     leaseMs: CLEANER_LEASE_MS,
     onCurated: (batch) => {
@@ -99,6 +99,7 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
   const pipeline = new IngestPipeline({
     devices,
     readings: store,
+    decode: decodePayload,
     zone: options.live ? zone : { write: (lines) => zone.write(lines.filter((line) => line.zone !== 'raw')) },
     limits: config.limits,
     metrics: recent.ingestMetrics(ingestMetrics),

@@ -1,9 +1,8 @@
 // P1's floor: the same gateway code (edge checks, limits, query planning) with the user, inventory,
 // payment and ride subgraphs answered in this one process, on the same resolvers and the same
 // PostgreSQL databases as the running services, so no request crosses HTTP to a subgraph. What our
-// gateway loses against this is what federation's hops cost. (Telematics stays remote: neither
-// measured query touches it, and its build would open device doors.) Prints one JSON line with its
-// URL, and runs until SIGTERM.
+// gateway loses against this is what federation's hops cost. (Telematics is built without its device
+// doors: the running service keeps those.) Prints one JSON line with its URL, and runs until SIGTERM.
 import '../../../services/platform/src/bootstrap';
 import { parse, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GraphQLDataSource } from '@apollo/gateway';
@@ -18,6 +17,8 @@ import { readPaymentConfig } from '../../../services/payment/src/config';
 import { paymentService } from '../../../services/payment/src/payment-service';
 import { readRideConfig } from '../../../services/ride/src/config';
 import { rideService } from '../../../services/ride/src/ride-service';
+import { readTelematicsConfig } from '../../../services/telematics/src/config';
+import { telematicsService } from '../../../services/telematics/src/telematics-service';
 import { readUserConfig } from '../../../services/user/src/config';
 import { userService } from '../../../services/user/src/user-service';
 import { ApiKeyCheck } from '../../../supergraph/src/api-keys';
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
   await build('payment', payment, paymentService(payment) as ServiceRecipe<unknown>);
   const ride = readRideConfig();
   await build('ride', ride, rideService(ride, logger) as ServiceRecipe<unknown>);
+  const telematics = readTelematicsConfig();
+  await build('telematics', telematics, telematicsService(telematics, logger, { doors: false }) as ServiceRecipe<unknown>);
 
   const config = readGatewayConfig();
   const mesh = benchCredentials('gateway');

@@ -9,9 +9,17 @@
 import type { Logger } from '../../../platform/src/logger';
 import { inSpan } from '../../../platform/src/telemetry/tracing';
 import type { Rejection } from './reading';
-import type { CurationCommit } from '../store/telematics-store';
+import type { ZoneWriter } from './lake';
 import { cleanBikeTrack, type CleaningSettings, type CleanPoint, type PendingReading, type TrackState } from './track-cleaning';
-import type { ZoneStore } from '../zones/zone-store';
+
+/** What one cleaning batch changes, committed at once. */
+export interface CurationCommit {
+  batchId: number;
+  decided: { bikeId: string; sequence: number }[];
+  states: TrackState[];
+  points: CleanPoint[];
+  lastSeen: { bikeId: string; at: Date }[];
+}
 
 export interface CurationStore {
   claimCleaner(holder: string, until: Date): Promise<boolean>;
@@ -44,7 +52,7 @@ export type CuratedListener = (batch: { points: readonly CleanPoint[]; states: r
 export interface CurationOptions {
   store: CurationStore;
   sink: CuratedSink;
-  rejects: Pick<ZoneStore, 'write'>;
+  rejects: ZoneWriter;
   settings: CleaningSettings;
   metrics: CurationMetrics;
   logger: Logger;

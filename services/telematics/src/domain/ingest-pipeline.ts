@@ -10,11 +10,10 @@
 import { SpanKind, TraceFlags, type Link } from '@opentelemetry/api';
 import { inSpan } from '../../../platform/src/telemetry/tracing';
 import { GroupCommit } from './group-commit';
-import type { Arrival, Door, ReadingIntake, Reading, Rejection, Verdict } from './reading';
-import { checkReading, type ReadingLimits } from './reading-rules';
+import type { AcceptedReading, Arrival, Door, ReadingIntake, Reading, Rejection, Verdict } from './reading';
+import { checkReading, type PayloadDecoder, type ReadingLimits } from './reading-rules';
 import type { DeviceRegistry } from './device-registry';
-import type { ZoneLine, ZoneStore } from '../zones/zone-store';
-import type { AcceptedReading } from '../store/telematics-store';
+import type { ZoneLine, ZoneWriter } from './lake';
 
 /** What the pipeline counts; the adapter turns these into OpenTelemetry metrics. */
 export interface IngestMetrics {
@@ -33,7 +32,9 @@ export interface ReadingSink {
 export interface IngestPipelineOptions {
   devices: DeviceRegistry;
   readings: ReadingSink;
-  zone: Pick<ZoneStore, 'write'>;
+  /** The doors' wire formats: turns each arrival's payload into a candidate for the rules. */
+  decode: PayloadDecoder;
+  zone: ZoneWriter;
   limits: ReadingLimits;
   metrics: IngestMetrics;
   /** Called after each flush that stored new readings. */
@@ -78,7 +79,7 @@ export class IngestPipeline implements ReadingIntake {
   async judge(arrivals: readonly Arrival[]): Promise<Checked[]> {
     // The clock rules compare a reading with when it arrived, so a replay judges it as it was judged.
     const checked: Checked[] = arrivals.map((arrival) => {
-      const result = checkReading(arrival, this.options.limits, arrival.receivedAt);
+      const result = checkReading(this.options.decode(arrival), this.options.limits, arrival.receivedAt);
       return 'reading' in result ? { arrival, reading: result.reading } : { arrival, rejection: result.rejection };
     });
     return this.checkDevices(checked);

@@ -1,10 +1,11 @@
 // The first cleaning rules, applied to each input on its own before it is acknowledged: the schema
 // and units, the ranges, and the clock. The payload is a Reading in the proto3 JSON mapping, in
-// protobuf binary, or a CSV row; all three become the same candidate object and meet one schema.
+// protobuf binary, or a CSV row; the doors' decoder (doors/reading-payloads.ts) turns all three into
+// the same candidate object, which meets one schema here.
 import { z } from 'zod';
-import { Reading as ProtoReading } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { isLatitude, isLongitude, LATITUDE, LONGITUDE } from '../../../platform/src/geo';
 import type { Arrival, Reading, Rejection, RejectRule } from './reading';
+import type { ReadingJsonName } from './reading-fields';
 
 export interface ReadingLimits {
   /** Above this ground speed a reading is refused as impossible for the bike (km/h). */
@@ -20,6 +21,12 @@ const UINT64 = z.union([
   z.string().regex(/^\d+$/, 'must be a whole number').transform(Number),
 ]);
 const NUMBER = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'must be a number').transform(Number)]);
+/** A payload decoded into a candidate reading (any object; the schema judges it), or why it could not be read. */
+export type DecodedPayload = { candidate: Record<string, unknown> } | { problem: string };
+
+/** Decodes an arrival's payload: the doors' wire formats, supplied to the pipeline. */
+export type PayloadDecoder = (arrival: Arrival) => DecodedPayload;
+
 const UUID_OR_EMPTY = z.union([z.literal(''), z.string().uuid('must be a UUID')]);
 
 /**
@@ -46,43 +53,14 @@ const candidateSchema = z.strictObject({
   traceparent: z
     .union([z.literal(''), z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'must be a W3C traceparent')])
     .default(''),
-});
-
-/** A decoded protobuf Reading as a candidate for the schema (an unset time is refused there). */
-export const candidateOfProto = (reading: ProtoReading): Record<string, unknown> => ({ ...reading, recordTime: reading.recordTime ?? '' });
-
-const camelCase = (name: string) => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
-
-/** Decodes an arrival's payload into a plain candidate object, or says why it cannot be read. */
-export function decodePayload(arrival: Arrival): { candidate: Record<string, unknown> } | { problem: string } {
-  try {
-    if (arrival.decoded) return { candidate: arrival.decoded };
-    if (arrival.encoding === 'protobuf') {
-      return { candidate: candidateOfProto(ProtoReading.decode(Buffer.from(arrival.payload, 'base64'))) };
-    }
-    const parsed: unknown = JSON.parse(arrival.payload);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { problem: 'a reading must be a JSON object' };
-    const candidate: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(parsed)) {
-      if (value === null) continue; // proto3 JSON: null means the field's default
-      candidate[camelCase(name)] = value;
-    }
-    if (arrival.encoding === 'csv' && typeof candidate.faultCodes === 'string') {
-      candidate.faultCodes = candidate.faultCodes === '' ? [] : candidate.faultCodes.split(';');
-    }
-    return { candidate };
-  } catch (error) {
-    return { problem: `the payload is not a Reading in ${arrival.encoding === 'protobuf' ? 'protobuf binary' : 'JSON'}: ${(error as Error).message}` };
-  }
-}
+} satisfies Record<ReadingJsonName, z.ZodType>);
 
 const reject = (rule: RejectRule, reason: string, reading?: Partial<Reading>): { rejection: Rejection } => ({
   rejection: { rule, reason, bikeId: reading?.bikeId, sequence: reading?.sequence },
 });
 
-/** Applies the per-reading rules: schema and units, ranges, and the clock. */
-export function checkReading(arrival: Arrival, limits: ReadingLimits, now: Date): { reading: Reading } | { rejection: Rejection } {
-  const decoded = decodePayload(arrival);
+/** Applies the per-reading rules to a decoded payload: schema and units, ranges, and the clock. */
+export function checkReading(decoded: DecodedPayload, limits: ReadingLimits, now: Date): { reading: Reading } | { rejection: Rejection } {
   if ('problem' in decoded) return reject('schema', decoded.problem);
   const parsed = candidateSchema.safeParse(decoded.candidate);
   if (!parsed.success) {

@@ -20,6 +20,20 @@ export interface Reading {
   traceparent?: string;
 }
 
+/**
+ * Readings in one batch at most, wherever readings travel together: a device's HTTPS batch, one
+ * message of the gRPC stream, a chunk of a landing file or of a replay, one cleaning run. It bounds
+ * what one flush, one statement and one Parquet write hold.
+ */
+export const BATCH_LIMIT = 5_000;
+
+/** An accepted reading as the store keeps it: when and through which door it arrived. */
+export interface AcceptedReading {
+  reading: Reading;
+  receivedAt: Date;
+  door: Door;
+}
+
 /** How a reading came in. */
 export type Door = 'mqtt' | 'http' | 'grpc' | 'file' | 'replay';
 

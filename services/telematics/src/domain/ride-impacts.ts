@@ -1,12 +1,22 @@
 // Reads of what the cleaned data adds up to, for the API: per ride, per rider, per bike, and the
 // fleet per day or hour from the warehouse. The CO2 figure is computed when read, from the totals
 // and the configured factors, so a better factor needs no replay.
-import type { FleetBucket } from '../warehouse/curated-warehouse';
 import { co2AvoidedGrams, withImpact, type ImpactFactors, type RideImpact, type RideTotals } from './ride-impact';
 
 export interface ImpactStore {
   rideTotals(rideIds: readonly string[]): Promise<RideTotals[]>;
   riderTotals(riderId: string): Promise<{ rides: number; distanceMeters: number; movingSeconds: number; energyWh: number }>;
+}
+
+/** The fleet's totals over one day or hour (UTC), from the curated files. */
+export interface FleetBucket {
+  start: Date;
+  readings: number;
+  rides: number;
+  bikes: number;
+  distanceMeters: number;
+  movingSeconds: number;
+  energyWh: number;
 }
 
 export interface FleetSource {

@@ -8,17 +8,16 @@
 import type { ServerOptions } from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { ReadingBatch, Reading as ProtoReading } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { ReadingBatch } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { listen } from '../../../platform/src/http-listen';
 import type { Logger } from '../../../platform/src/logger';
 import type { DeviceRegistry } from '../domain/device-registry';
-import type { Arrival, ReadingIntake } from '../domain/reading';
+import { BATCH_LIMIT, type Arrival, type ReadingIntake } from '../domain/reading';
+import { ndjsonPayloads, protobufPayload } from './reading-payloads';
 import { IngestSummary } from '../domain/ingest-summary';
 import { recordRefusedDevice } from '../telematics-metrics';
 import { bodyErrorOf } from '../../../platform/src/http-body-errors';
 import { retryAfterSeconds } from '../../../platform/src/errors';
-
-const MAX_READINGS = 5000;
 
 class DoorError extends Error {
   constructor(
@@ -40,13 +39,10 @@ function payloadsOf(body: Buffer, contentType: string): Pick<Arrival, 'encoding'
     } catch (error) {
       throw new DoorError(400, 'BAD_REQUEST', `the body is not a protobuf ReadingBatch: ${(error as Error).message}`);
     }
-    return batch.readings.map((reading) => ({ encoding: 'protobuf', payload: Buffer.from(ProtoReading.encode(reading).finish()).toString('base64') }));
+    return batch.readings.map((reading) => ({ encoding: 'protobuf', payload: protobufPayload(reading) }));
   }
   const text = body.toString('utf8');
-  if (contentType === 'application/x-ndjson') {
-    // Every non-empty line is an input: one that is not JSON is refused by the schema rule, with its line kept.
-    return text.split('\n').filter((line) => line.trim() !== '').map((line) => ({ encoding: 'json', payload: line.trim() }));
-  }
+  if (contentType === 'application/x-ndjson') return ndjsonPayloads(text);
   if (contentType === 'application/json') {
     let parsed: unknown;
     try {
@@ -113,7 +109,7 @@ export async function startDeviceHttpDoor(options: {
         const contentType = (req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
         const payloads = payloadsOf(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), contentType);
         if (payloads.length === 0) throw new DoorError(400, 'BAD_REQUEST', 'the batch holds no readings');
-        if (payloads.length > MAX_READINGS) throw new DoorError(413, 'PAYLOAD_TOO_LARGE', `a batch holds at most ${MAX_READINGS} readings; it had ${payloads.length}`);
+        if (payloads.length > BATCH_LIMIT) throw new DoorError(413, 'PAYLOAD_TOO_LARGE', `a batch holds at most ${BATCH_LIMIT} readings; it had ${payloads.length}`);
         const receivedAt = new Date();
         const sender = res.locals.bikeId as string;
         const verdicts = await options.intake.submit(payloads.map((payload) => ({ door: 'http', sender, receivedAt, ...payload })));

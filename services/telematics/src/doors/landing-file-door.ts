@@ -11,33 +11,14 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { Logger } from '../../../platform/src/logger';
 import { OPERATOR_SENDER } from '../domain/ingest-pipeline';
-import type { ReadingIntake } from '../domain/reading';
-import type { Arrival } from '../domain/reading';
+import { BATCH_LIMIT, type Arrival, type ReadingIntake } from '../domain/reading';
+import { ndjsonPayloads } from './reading-payloads';
 import { IngestSummary } from '../domain/ingest-summary';
 
 const IMPORTABLE = /^[^.].*\.(ndjson|csv)$/i;
-const CHUNK = 5000;
-
-/** The CSV columns, as the README documents them: the Reading's proto field names. */
-export const CSV_COLUMNS = [
-  'bike_id',
-  'sequence',
-  'record_time',
-  'latitude',
-  'longitude',
-  'speed_kmh',
-  'battery_percent',
-  'battery_voltage',
-  'odometer_meters',
-  'assist_level',
-  'fault_codes',
-  'ride_id',
-] as const;
 
 function payloadsOf(name: string, text: string): Pick<Arrival, 'encoding' | 'payload'>[] {
-  if (name.toLowerCase().endsWith('.ndjson')) {
-    return text.split('\n').filter((line) => line.trim() !== '').map((line) => ({ encoding: 'json', payload: line.trim() }));
-  }
+  if (name.toLowerCase().endsWith('.ndjson')) return ndjsonPayloads(text);
   const records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
   // Empty cells are absent fields (proto3: their zero value), as in the JSON mapping.
   return records.map((record) => ({
@@ -74,8 +55,8 @@ export function startLandingFileDoor(options: { dir: string; intake: ReadingInta
     }
     const summary = new IngestSummary();
     const receivedAt = new Date();
-    for (let start = 0; start < payloads.length; start += CHUNK) {
-      const chunk = payloads.slice(start, start + CHUNK);
+    for (let start = 0; start < payloads.length; start += BATCH_LIMIT) {
+      const chunk = payloads.slice(start, start + BATCH_LIMIT);
       summary.add(await intake.submit(chunk.map((payload) => ({ door: 'file', sender: OPERATOR_SENDER, receivedAt, ...payload }))), start);
     }
     // Only now, with every reading durable, does the file leave the landing folder. A file of the

@@ -10,12 +10,9 @@ import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { DeviceRegistry } from '../domain/device-registry';
 import { OPERATOR_SENDER } from '../domain/ingest-pipeline';
 import { IngestSummary } from '../domain/ingest-summary';
-import type { Arrival, ReadingIntake } from '../domain/reading';
-import { candidateOfProto } from '../domain/reading-rules';
+import { BATCH_LIMIT, type Arrival, type ReadingIntake } from '../domain/reading';
+import { candidateOfProto, protobufPayload } from '../doors/reading-payloads';
 import type { RideImpacts } from '../domain/ride-impacts';
-
-/** Readings per stream message at most; a larger message is refused as a whole. */
-const MAX_READINGS_PER_MESSAGE = 5000;
 
 /** A Reading decoded by gRPC, as the raw zone keeps it (its protobuf bytes), and as decoded. */
 const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
@@ -23,7 +20,7 @@ const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
   sender: OPERATOR_SENDER,
   receivedAt,
   encoding: 'protobuf',
-  payload: Buffer.from(ProtoReading.encode(reading).finish()).toString('base64'),
+  payload: protobufPayload(reading),
   decoded: candidateOfProto(reading),
 });
 
@@ -38,8 +35,9 @@ export function telematicsHandlers(intake: ReadingIntake, devices: DeviceRegistr
       // waited for (and is durable or not, as a retry of the stream will find out) before the error.
       try {
         for await (const message of requests) {
-          if (message.readings.length > MAX_READINGS_PER_MESSAGE) {
-            throw invalidArgument(`a message carries ${message.readings.length} readings; send at most ${MAX_READINGS_PER_MESSAGE} per message`);
+          // A larger message is refused as a whole.
+          if (message.readings.length > BATCH_LIMIT) {
+            throw invalidArgument(`a message carries ${message.readings.length} readings; send at most ${BATCH_LIMIT} per message`);
           }
           const receivedAt = new Date();
           const first = index;

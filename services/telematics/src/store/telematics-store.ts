@@ -3,63 +3,48 @@
 // each (unnest of arrays), since readings arrive by the thousand.
 import { join } from 'node:path';
 import type { Database, Sql } from '../../../platform/src/database/database';
-import type { Door, Reading } from '../domain/reading';
+import type { CurationCommit } from '../domain/curation';
+import type { AcceptedReading, Reading } from '../domain/reading';
+import { STORED_FIELDS } from '../domain/reading-fields';
 import type { RideTotals } from '../domain/ride-impact';
 import type { CleanPoint, PendingReading, TrackState } from '../domain/track-cleaning';
 
 export const TELEMATICS_MIGRATIONS = join(__dirname, 'migrations');
 
-export interface AcceptedReading {
-  reading: Reading;
-  receivedAt: Date;
-  door: Door;
+/** A reading's columns (domain/reading-fields.ts has them) and when it arrived. */
+type ReadingRow = Record<string, unknown> & { received_at: Date };
+
+const READING_COLUMNS = [...STORED_FIELDS.map((field) => field.column), 'received_at'].join(', ');
+
+const toPending = (row: ReadingRow): PendingReading => {
+  const reading: Record<string, unknown> = {};
+  for (const field of STORED_FIELDS) reading[field.key] = row[field.column] ?? undefined; // a null ride id: none
+  return { receivedAt: row.received_at, reading: reading as unknown as Reading };
+};
+
+/** A reading field's value as its column's array element: times as ISO text, lists as one comma-joined text. */
+function columnValue(value: unknown): unknown {
+  if (value instanceof Date) return iso(value);
+  // Fault codes are [A-Z0-9-], so a comma joins them safely into one text per row.
+  if (Array.isArray(value)) return value.join(',');
+  return value ?? null;
 }
 
-/** What one cleaning batch changes, committed at once. */
-export interface CurationCommit {
-  batchId: number;
-  decided: { bikeId: string; sequence: number }[];
-  states: TrackState[];
-  points: CleanPoint[];
-  lastSeen: { bikeId: string; at: Date }[];
-}
-
-interface ReadingRow {
-  bike_id: string;
-  sequence: number;
-  recorded_at: Date;
-  received_at: Date;
-  latitude: number;
-  longitude: number;
-  speed_kmh: number;
-  battery_percent: number;
-  battery_voltage: number;
-  odometer_meters: number;
-  assist_level: number;
-  fault_codes: string[];
-  ride_id: string | null;
-}
-
-const READING_COLUMNS =
-  'bike_id, sequence, recorded_at, received_at, latitude, longitude, speed_kmh, battery_percent, battery_voltage, odometer_meters, assist_level, fault_codes, ride_id';
-
-const toPending = (row: ReadingRow): PendingReading => ({
-  receivedAt: row.received_at,
-  reading: {
-    bikeId: row.bike_id,
-    sequence: row.sequence,
-    recordedAt: row.recorded_at,
-    latitude: row.latitude,
-    longitude: row.longitude,
-    speedKmh: row.speed_kmh,
-    batteryPercent: row.battery_percent,
-    batteryVoltage: row.battery_voltage,
-    odometerMeters: row.odometer_meters,
-    assistLevel: row.assist_level,
-    faultCodes: row.fault_codes,
-    rideId: row.ride_id ?? undefined,
-  },
-});
+/** The insert's columns, from the fields: (column, array element type, its select expression over r). */
+const INSERT_COLUMNS = [
+  ...STORED_FIELDS.map((field) => ({
+    column: field.column,
+    type: field.sql === 'text[]' ? 'text' : field.sql,
+    select: field.sql === 'text[]' ? `CASE WHEN r.${field.column} = '' THEN '{}'::text[] ELSE string_to_array(r.${field.column}, ',') END` : `r.${field.column}`,
+  })),
+  { column: 'received_at', type: 'timestamptz', select: 'r.received_at' },
+  { column: 'door', type: 'text', select: 'r.door' },
+];
+const INSERT_READINGS = `INSERT INTO readings (${INSERT_COLUMNS.map((c) => c.column).join(', ')})
+  SELECT ${INSERT_COLUMNS.map((c) => c.select).join(', ')}
+  FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')}) AS r(${INSERT_COLUMNS.map((c) => c.column).join(', ')})
+  ON CONFLICT (bike_id, sequence) DO NOTHING
+  RETURNING bike_id, sequence`;
 
 interface TrackRow {
   bike_id: string;
@@ -140,38 +125,11 @@ export class TelematicsStore {
   /** Inserts each reading not stored before; answers the keys ("bike:sequence") that were new. */
   async insertReadings(accepted: readonly AcceptedReading[]): Promise<Set<string>> {
     if (accepted.length === 0) return new Set();
-    const column = <T>(pick: (item: AcceptedReading) => T) => accepted.map(pick);
-    const rows = await this.db.query<{ bike_id: string; sequence: number }>(
-      `INSERT INTO readings (bike_id, sequence, recorded_at, received_at, door, latitude, longitude, speed_kmh, battery_percent,
-                             battery_voltage, odometer_meters, assist_level, fault_codes, ride_id)
-       SELECT r.bike_id, r.sequence, r.recorded_at, r.received_at, r.door, r.latitude, r.longitude, r.speed_kmh, r.battery_percent,
-              r.battery_voltage, r.odometer_meters, r.assist_level,
-              CASE WHEN r.fault_codes = '' THEN '{}'::text[] ELSE string_to_array(r.fault_codes, ',') END, r.ride_id
-       FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::double precision[],
-                   $7::double precision[], $8::double precision[], $9::double precision[], $10::double precision[],
-                   $11::double precision[], $12::int[], $13::text[], $14::uuid[])
-         AS r(bike_id, sequence, recorded_at, received_at, door, latitude, longitude, speed_kmh, battery_percent,
-              battery_voltage, odometer_meters, assist_level, fault_codes, ride_id)
-       ON CONFLICT (bike_id, sequence) DO NOTHING
-       RETURNING bike_id, sequence`,
-      [
-        column((a) => a.reading.bikeId),
-        column((a) => a.reading.sequence),
-        column((a) => iso(a.reading.recordedAt)),
-        column((a) => iso(a.receivedAt)),
-        column((a) => a.door),
-        column((a) => a.reading.latitude),
-        column((a) => a.reading.longitude),
-        column((a) => a.reading.speedKmh),
-        column((a) => a.reading.batteryPercent),
-        column((a) => a.reading.batteryVoltage),
-        column((a) => a.reading.odometerMeters),
-        column((a) => a.reading.assistLevel),
-        // Fault codes are [A-Z0-9-], so a comma joins them safely into one text per row.
-        column((a) => a.reading.faultCodes.join(',')),
-        column((a) => a.reading.rideId ?? null),
-      ],
-    );
+    const rows = await this.db.query<{ bike_id: string; sequence: number }>(INSERT_READINGS, [
+      ...STORED_FIELDS.map((field) => accepted.map((a) => columnValue(a.reading[field.key]))),
+      accepted.map((a) => iso(a.receivedAt)),
+      accepted.map((a) => a.door),
+    ]);
     return new Set(rows.map((row) => `${row.bike_id}:${row.sequence}`));
   }
 

@@ -11,11 +11,9 @@ import { parseArgs } from 'node:util';
 import { openServiceDatabase } from '../../../platform/src/database/migrations';
 import { createLogger } from '../../../platform/src/logger';
 import { readTelematicsConfig } from '../config';
-import type { Arrival } from '../domain/reading';
+import { BATCH_LIMIT, type Arrival } from '../domain/reading';
 import { TELEMATICS_MIGRATIONS } from '../store/telematics-store';
 import { openTelematics } from '../telematics-core';
-
-const CHUNK = 5000;
 
 function hourArg(value: string | undefined, fallback: Date): Date {
   if (!value) return fallback;
@@ -41,8 +39,8 @@ export async function replay(range: { from: Date; to: Date }, env: NodeJS.Proces
         const raw = JSON.parse(line) as Arrival & { receivedAt: string };
         return { ...raw, receivedAt: new Date(raw.receivedAt) };
       });
-      for (let start = 0; start < arrivals.length; start += CHUNK) {
-        const chunk = arrivals.slice(start, start + CHUNK);
+      for (let start = 0; start < arrivals.length; start += BATCH_LIMIT) {
+        const chunk = arrivals.slice(start, start + BATCH_LIMIT);
         await core.pipeline.submit(chunk);
         inputs += chunk.length;
         clock = chunk[chunk.length - 1].receivedAt;

@@ -2,20 +2,11 @@
 // reason (rejects/). Append-only, partitioned by the hour the input arrived in:
 // <zone>/dt=YYYY-MM-DD/hour=HH/<object>.ndjson. Locally it is a folder; in production any
 // S3-compatible store. Both adapters promise the same thing: when write() resolves, the lines are durable.
+import type { ZoneLine, ZoneName, ZoneWriter } from '../domain/lake';
 
-export type ZoneName = 'raw' | 'rejects';
+export type { ZoneLine, ZoneName };
 
-export interface ZoneLine {
-  zone: ZoneName;
-  /** Picks the partition (the hour it arrived, in UTC). */
-  at: Date;
-  /** One JSON document, without its newline. */
-  line: string;
-}
-
-export interface ZoneStore {
-  /** Durably stores the lines; resolves only once they would survive a crash. */
-  write(lines: readonly ZoneLine[]): Promise<void>;
+export interface ZoneStore extends ZoneWriter {
   /** The objects of a zone whose partition hour is within [from, to), in time order. */
   list(zone: ZoneName, from: Date, to: Date): Promise<string[]>;
   /** The lines of one object listed by list(). */

@@ -11,7 +11,7 @@
 // place (the README has the statements).
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { S3Bucket, type S3Settings } from '../zones/s3-bucket';
+import { S3Bucket, type S3Settings } from './s3-bucket';
 import { daysOf, LocalCuratedFiles, localFiles, type CuratedFiles } from './curated-files';
 
 const PARQUET = 'application/vnd.apache.parquet';

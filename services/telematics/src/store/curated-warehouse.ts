@@ -8,24 +8,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { CURATED_FIELDS } from '../domain/reading-fields';
+import type { FleetBucket } from '../domain/ride-impacts';
 import type { CleanPoint } from '../domain/track-cleaning';
 import { hourPartition } from '../zones/zone-store';
-import type { CuratedFiles } from './curated-files';
+import type { CuratedFiles } from '../zones/curated-files';
 
-/** The columns of a curated Parquet file, in order, with DuckDB types (appendRow writes them in this order). */
+/**
+ * The columns of a curated Parquet file, in order, with DuckDB types (appendRow writes them in this
+ * order): the reading's own fields, then what the cleaner adds.
+ */
 const COLUMNS: Record<string, string> = {
-  bike_id: 'VARCHAR',
-  sequence: 'BIGINT',
-  recorded_at: 'TIMESTAMPTZ',
-  latitude: 'DOUBLE',
-  longitude: 'DOUBLE',
-  speed_kmh: 'DOUBLE',
-  battery_percent: 'DOUBLE',
-  battery_voltage: 'DOUBLE',
-  odometer_meters: 'DOUBLE',
-  assist_level: 'INTEGER',
-  fault_codes: 'VARCHAR[]',
-  ride_id: 'VARCHAR',
+  ...Object.fromEntries(CURATED_FIELDS.map((field) => [field.column, field.parquet])),
   filled: 'BOOLEAN',
   flags: 'VARCHAR[]',
   segment_meters: 'DOUBLE',
@@ -33,16 +27,6 @@ const COLUMNS: Record<string, string> = {
   segment_wh: 'DOUBLE',
   curation_batch: 'BIGINT',
 };
-
-export interface FleetBucket {
-  start: Date;
-  readings: number;
-  rides: number;
-  bikes: number;
-  distanceMeters: number;
-  movingSeconds: number;
-  energyWh: number;
-}
 
 const batchFileName = (batchId: number) => `batch-${String(batchId).padStart(12, '0')}.parquet`;
 const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
@@ -164,22 +148,28 @@ export class CuratedWarehouse {
 
 const VARCHAR_LIST = LIST(VARCHAR);
 
+/** Appends one reading field's value in its column's DuckDB type. */
+function appendField(appender: DuckDBAppender, type: (typeof CURATED_FIELDS)[number]['parquet'], value: unknown): void {
+  if (value === undefined || value === null) return appender.appendNull();
+  switch (type) {
+    case 'VARCHAR':
+      return appender.appendVarchar(value as string);
+    case 'BIGINT':
+      return appender.appendBigInt(BigInt(value as number));
+    case 'TIMESTAMPTZ':
+      return appender.appendTimestampTZ(timestampTZValue(BigInt((value as Date).getTime()) * 1000n));
+    case 'DOUBLE':
+      return appender.appendDouble(value as number);
+    case 'INTEGER':
+      return appender.appendInteger(value as number);
+    case 'VARCHAR[]':
+      return appender.appendList(listValue(value as string[]), VARCHAR_LIST);
+  }
+}
+
 /** One curated point as a row of COLUMNS, in their order. */
 function appendRow(appender: DuckDBAppender, point: CleanPoint, batchId: number): void {
-  const r = point.reading;
-  appender.appendVarchar(r.bikeId);
-  appender.appendBigInt(BigInt(r.sequence));
-  appender.appendTimestampTZ(timestampTZValue(BigInt(r.recordedAt.getTime()) * 1000n));
-  appender.appendDouble(r.latitude);
-  appender.appendDouble(r.longitude);
-  appender.appendDouble(r.speedKmh);
-  appender.appendDouble(r.batteryPercent);
-  appender.appendDouble(r.batteryVoltage);
-  appender.appendDouble(r.odometerMeters);
-  appender.appendInteger(r.assistLevel);
-  appender.appendList(listValue(r.faultCodes), VARCHAR_LIST);
-  if (r.rideId) appender.appendVarchar(r.rideId);
-  else appender.appendNull();
+  for (const field of CURATED_FIELDS) appendField(appender, field.parquet, point.reading[field.key]);
   appender.appendBoolean(point.filled);
   appender.appendList(listValue(point.flags), VARCHAR_LIST);
   appender.appendDouble(point.segmentMeters);
