@@ -30,8 +30,13 @@ export interface DeviceIssuerSecrets {
   registryCreds: string;
 }
 
-/** How long a push waits for a server's answer before the caller hears UNAVAILABLE. */
-const PUSH_TIMEOUT_MS = 5000;
+/**
+ * A push waits this long for a server's answer, this many times (a request sent while the client
+ * reconnects to another server can be lost; pushing the same JWT again is harmless): within the
+ * RevokeDevice deadline of mesh-config/policy.ts.
+ */
+const PUSH_ATTEMPT_MS = 1500;
+const PUSH_ATTEMPTS = 3;
 
 /** A refused login as the server reports it. Its client info carries the credential as sent: never log it whole. */
 interface AuthErrorEvent {
@@ -79,6 +84,7 @@ export class NatsDeviceIssuer implements DeviceBusIssuer {
       servers: options.url,
       name: 'telematics-device-registry',
       maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
       authenticator: credsAuthenticator(new TextEncoder().encode(secrets.registryCreds)),
       inboxPrefix: inboxPrefixOf('device-registry'),
     });
@@ -108,9 +114,16 @@ export class NatsDeviceIssuer implements DeviceBusIssuer {
     this.revoked = new Set(revoked.map((user) => user.key));
     const revocations = Object.fromEntries(revoked.map((user) => [user.key, Math.ceil(user.expiresAt.getTime() / 1000)]));
     const jwt = await revokedAccountJwt({ operatorSigningKey: this.secrets.operatorSigningKey, accountJwt: this.secrets.accountJwt }, revocations);
-    const reply = await this.nc.request('$SYS.REQ.CLAIMS.UPDATE', jwt, { timeout: PUSH_TIMEOUT_MS });
-    const answer = reply.json<{ error?: { code?: number; description?: string } }>();
-    if (answer.error) throw new Error(`NATS refused the account's revocation list: ${answer.error.description ?? JSON.stringify(answer.error)}`);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const reply = await this.nc.request('$SYS.REQ.CLAIMS.UPDATE', jwt, { timeout: PUSH_ATTEMPT_MS });
+        const answer = reply.json<{ error?: { code?: number; description?: string } }>();
+        if (answer.error) throw new Error(`NATS refused the account's revocation list: ${answer.error.description ?? JSON.stringify(answer.error)}`);
+        return;
+      } catch (error) {
+        if (attempt >= PUSH_ATTEMPTS || (error as Error).message.startsWith('NATS refused')) throw error;
+      }
+    }
   }
 
   async close(): Promise<void> {
