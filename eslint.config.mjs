@@ -32,7 +32,7 @@ export default tseslint.config(
           zones: [
             {
               target: './services/*/src/domain/**/*',
-              from: ['./services/*/src/store/**', './services/*/src/grpc/**', './services/*/src/graphql/**', './services/*/src/doors/**', './services/*/src/zones/**', './services/*/src/providers/**', './services/platform/src/generated/**'],
+              from: ['./services/*/src/store/**', './services/*/src/grpc/**', './services/*/src/graphql/**', './services/*/src/doors/**', './services/*/src/bus/**', './services/*/src/zones/**', './services/*/src/providers/**', './services/platform/src/generated/**'],
               message: 'domain/ imports no adapter: give it a port (an interface in domain/) that the adapter implements',
             },
             { target: ['./services/!(local-stack)/**/*', './supergraph/**/*'], from: './services/local-stack', message: 'workloads run without the launcher (it is not in their images)' },

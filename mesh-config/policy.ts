@@ -128,6 +128,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
       // stream is safe, but a stream cannot be replayed by a proxy: never retried in the mesh.
       Ingest: { callers: ['operator'], timeoutMs: 60_000, retry: 'never' },
       ProvisionDevice: creation(),
+      // Cutting a stolen or broken bike off; repeating it only pushes the revocation list again.
+      RevokeDevice: { callers: ['operator'], timeoutMs: 6000, retry: 'on-unavailable' },
       GetRideImpact: read(),
     },
     devicePorts: [

@@ -28,7 +28,8 @@ import { ServiceProcess } from '../../services/local-stack/src/launched-service'
 import { telematicsClient } from '../support/grpc-clients';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { TEST_ENV, testCredentials } from '../support/stack';
-import { AckPolicy, connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { bikeSubject, DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
 import { NatsServer, natsServerInstalled } from '../support/nats-server';
 import { percentile } from './lib/load';
@@ -236,7 +237,7 @@ const STREAM_BATCH = 500;
 
 /** Publishes `count` readings of these bikes to their subjects, many at a time, each acknowledged by JetStream. */
 async function fillStream(nc: NatsConnection, subjectOf: (bikeId: string) => string, bikes: string[], count: number, offset: number): Promise<void> {
-  const js = nc.jetstream();
+  const js = jetstream(nc);
   for (let start = 0; start < count; start += 2000) {
     const publishes: Promise<unknown>[] = [];
     for (let n = start; n < Math.min(count, start + 2000); n += 1) {
@@ -252,7 +253,7 @@ async function fillStream(nc: NatsConnection, subjectOf: (bikeId: string) => str
  * leaves "pending") until nothing is pending or unacknowledged. A process's start is not counted.
  */
 async function drainSecondsOf(nc: NatsConnection, stream: string, consumer: string): Promise<number> {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   let started: number | undefined;
   for (;;) {
     const info = await jsm.consumers.info(stream, consumer).catch(() => undefined); // the processor makes it
@@ -274,11 +275,12 @@ async function measureJetStream(): Promise<{ ours: number; bare: number; peakRss
   const nats = await NatsServer.start();
   const db = await createTestDatabase('bench_telematics_jetstream');
   const dirs: string[] = [];
-  const nc = await connect({ servers: nats.url });
-  const env = (role: string) => {
+  // The bench's own stream and its filling need every right in the application account.
+  const nc = await nats.connectAsAdmin();
+  const env = (role: 'api' | 'processor') => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-bench-jetstream-'));
     dirs.push(dataDir);
-    return { ...TEST_ENV, DATA_DIR: dataDir, LOG_LEVEL: 'warn', INVENTORY_SERVICE_ADDR: '127.0.0.1:9', RIDE_SERVICE_ADDR: '127.0.0.1:9', TELEMATICS_DATABASE_URL: db.url, TELEMATICS_BUS: nats.url, TELEMATICS_BUS_BATCH: String(STREAM_BATCH), TELEMATICS_ROLE: role };
+    return { ...TEST_ENV, DATA_DIR: dataDir, LOG_LEVEL: 'warn', INVENTORY_SERVICE_ADDR: '127.0.0.1:9', RIDE_SERVICE_ADDR: '127.0.0.1:9', TELEMATICS_DATABASE_URL: db.url, ...nats.env(role), TELEMATICS_BUS_BATCH: String(STREAM_BATCH), TELEMATICS_ROLE: role };
   };
   try {
     // The API replica makes the stream and provisions the bikes; it processes nothing.
@@ -294,11 +296,11 @@ async function measureJetStream(): Promise<{ ours: number; bare: number; peakRss
     await api.stop();
 
     // The bare consumer, on a stream of its own with the same messages.
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'BENCH_BARE', subjects: ['bench.bare.*'] });
     await jsm.consumers.add('BENCH_BARE', { durable_name: 'bare', ack_policy: AckPolicy.Explicit });
     await fillStream(nc, (bikeId) => `bench.bare.${bikeId}`, bikes, STREAM_READINGS, 0);
-    const bareConsumer = await nc.jetstream().consumers.get('BENCH_BARE', 'bare');
+    const bareConsumer = await jetstream(nc).consumers.get('BENCH_BARE', 'bare');
     const bareDrained = drainSecondsOf(nc, 'BENCH_BARE', 'bare');
     let taken = 0;
     while (taken < STREAM_READINGS) {

@@ -260,6 +260,26 @@ describe('mesh manifests', () => {
     expect(values.config).toMatchObject({ cluster: { enabled: true, replicas: 3 }, jetstream: { enabled: true }, mqtt: { enabled: true } });
   });
 
+  it('runs the bus in operator mode: MQTT behind TLS, each telematics workload its own NATS user, KEDA in the application account', () => {
+    if (kubectlMissing) return;
+    const rendered = kustomize('production');
+    const [values] = parse(readFileSync(join(MESH, 'overlays', 'production', 'nats', 'values.yaml'), 'utf8')) as unknown as { config: Record<string, unknown> }[];
+    expect(values.config).toMatchObject({ mqtt: { enabled: true, tls: { enabled: true, secretName: expect.any(String) } }, merge: { $include: 'auth/resolver.conf' } });
+    const pod = (name: string) => rendered.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === name)!.spec.template.spec;
+    const secrets = { telematics: 'telematics-nats', 'telematics-edge': 'telematics-edge-nats', 'telematics-processor': 'telematics-processor-nats' };
+    for (const [name, secret] of Object.entries(secrets)) {
+      const env = Object.fromEntries(pod(name).containers[0].env.map((variable: { name: string; value?: string }) => [variable.name, variable.value]));
+      expect(env.TELEMATICS_BUS_CREDS_FILE).toMatch(/\.creds$/);
+      expect(pod(name).volumes).toContainEqual({ name: 'nats-credentials', secret: { secretName: secret, defaultMode: 0o400 } });
+      // Only the API holds the registry's keys (it provisions and revokes bikes).
+      expect(env.TELEMATICS_DEVICE_ISSUER_FILE !== undefined).toBe(name === 'telematics');
+    }
+    const scaled = rendered.find((manifest) => manifest.kind === 'ScaledObject')!;
+    const accounts = readFileSync(join(MESH, 'overlays', 'production', 'nats', 'accounts.env'), 'utf8');
+    expect(scaled.spec.triggers[0].metadata.account).not.toBe('$G');
+    expect(accounts).toContain(`TELEMATICS_NATS_ACCOUNT=${scaled.spec.triggers[0].metadata.account}`);
+  });
+
   it('gives every workload its resource class: requests and limits, priority, spot, and production\'s autoscaling bounds', () => {
     if (kubectlMissing) return;
     const rendered = kustomize('production');

@@ -9,7 +9,7 @@ import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import mqtt, { type MqttClient } from 'mqtt';
 import { fetch as undiciFetch } from 'undici';
-import { TelematicsServiceClient, type IngestResponse, type Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import { TelematicsServiceClient, type BusCredential, type IngestResponse, type Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { channelOptionsFor, httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { FileZoneStore } from '../../services/telematics/src/zones/file-zone-store';
 import { telematicsClient, type TestClient } from './grpc-clients';
@@ -90,9 +90,10 @@ export class TelematicsUnderTest {
     this.client = telematicsClient(this.service.address, this.service.credentials);
   }
 
-  async provision(bikeId = randomUUID()): Promise<{ bikeId: string; secret: string; deviceKey: string }> {
-    const { secret } = await this.client.provisionDevice({ bikeId, rotate: false });
-    return { bikeId, secret, deviceKey: `${bikeId}:${secret}` };
+  /** Provisions a bike as the operators do; on the production bus the answer carries its NATS credential. */
+  async provision(bikeId: string = randomUUID(), rotate = false): Promise<{ bikeId: string; secret: string; deviceKey: string; bus?: BusCredential }> {
+    const { secret, bus } = await this.client.provisionDevice({ bikeId, rotate });
+    return { bikeId, secret, deviceKey: `${bikeId}:${secret}`, bus };
   }
 
   /** An MQTT 3.1.1 connection to the embedded broker as a device. */
@@ -107,6 +108,17 @@ export class TelematicsUnderTest {
     const dispatcher = httpDispatcher(this.service.credentials);
     const response = await undiciFetch(this.service.process.graphqlUrl.replace(/\/graphql$/, '/metrics'), { dispatcher });
     return response.text();
+  }
+
+  /** One series' value from /metrics: the first with these labels (others, such as otel_scope_name, may be there too). */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+    for (const line of (await this.metrics()).split('\n')) {
+      const match = /^(\w+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+      if (match?.[1] !== name) continue;
+      const has = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(([, key, value]) => [key, value]));
+      if (Object.entries(labels).every(([key, value]) => has[key] === value)) return Number(match[3]);
+    }
+    return undefined;
   }
 
   /** POSTs a batch to the device door; answers the status, headers and JSON body. */

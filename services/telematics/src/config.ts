@@ -29,6 +29,17 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       // The production data path: bikes publish over MQTT to NATS, JetStream keeps the messages, and
       // this service reads them through a durable pull consumer instead of embedding a broker.
       TELEMATICS_BUS: z.string().regex(/^nats:\/\//, 'must be a nats:// URL').optional(),
+      // This workload's NATS user (a .creds file from `npm run nats:accounts`): NATS runs in operator
+      // mode in production, and each role connects with only the rights it needs.
+      TELEMATICS_BUS_CREDS_FILE: z.string().min(1).optional(),
+      // The device registry's keys (device-issuer.json from `npm run nats:accounts`): with them,
+      // ProvisionDevice mints each bike's NATS user and RevokeDevice pushes revocations to NATS.
+      TELEMATICS_DEVICE_ISSUER_FILE: z.string().min(1).optional(),
+      // Where bikes connect on the bus (NATS's MQTT listener, mqtts:// in production), as ProvisionDevice tells them.
+      TELEMATICS_DEVICE_MQTT_URL: z.string().regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL').optional(),
+      // How long a bike's NATS credential lasts; each one revoked early stays on the account's
+      // revocation list until then (about 13k entries fit), so a month bounds the list.
+      TELEMATICS_DEVICE_BUS_TTL_MS: milliseconds(30 * 24 * 3_600_000),
       // Copies of the TELEMATICS stream, made when missing: 3 in a production cluster.
       TELEMATICS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
       // Messages per fetch (one group commit), and how long JetStream waits for their acknowledgement.
@@ -94,6 +105,11 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
   if (own.TELEMATICS_ROLE !== 'all' && !own.TELEMATICS_BUS) {
     throw new ConfigError(`invalid configuration:\n  TELEMATICS_ROLE=${own.TELEMATICS_ROLE}: the roles split the production stream's work, so it needs TELEMATICS_BUS=nats://...`);
   }
+  if (own.TELEMATICS_BUS && own.TELEMATICS_ROLE !== 'processor' && own.TELEMATICS_ROLE !== 'edge' && !own.TELEMATICS_DEVICE_ISSUER_FILE) {
+    throw new ConfigError(
+      `invalid configuration:\n  TELEMATICS_ROLE=${own.TELEMATICS_ROLE} with TELEMATICS_BUS provisions bikes for the bus, so it needs TELEMATICS_DEVICE_ISSUER_FILE (device-issuer.json from \`npm run nats:accounts\`)`,
+    );
+  }
   if (exposed && !tls && basics.mesh.mode !== 'istio') {
     throw new ConfigError(
       `invalid configuration:\n  LISTEN_HOST=${JSON.stringify(basics.host)}: the device doors (MQTT, HTTPS) listen beyond loopback, so they need TLS: set TELEMATICS_TLS_CERT_FILE and TELEMATICS_TLS_KEY_FILE (under Istio the ingress gateway terminates TLS)`,
@@ -116,8 +132,18 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     role: own.TELEMATICS_ROLE,
     bus: own.TELEMATICS_BUS
-      ? { url: own.TELEMATICS_BUS, replicas: own.TELEMATICS_STREAM_REPLICAS, batchSize: own.TELEMATICS_BUS_BATCH, ackWaitMs: own.TELEMATICS_BUS_ACK_WAIT_MS }
+      ? {
+          url: own.TELEMATICS_BUS,
+          credsFile: own.TELEMATICS_BUS_CREDS_FILE,
+          replicas: own.TELEMATICS_STREAM_REPLICAS,
+          batchSize: own.TELEMATICS_BUS_BATCH,
+          ackWaitMs: own.TELEMATICS_BUS_ACK_WAIT_MS,
+        }
       : undefined,
+    deviceIssuer:
+      own.TELEMATICS_BUS && own.TELEMATICS_DEVICE_ISSUER_FILE
+        ? { url: own.TELEMATICS_BUS, file: own.TELEMATICS_DEVICE_ISSUER_FILE, mqttUrl: own.TELEMATICS_DEVICE_MQTT_URL, ttlMs: own.TELEMATICS_DEVICE_BUS_TTL_MS }
+        : undefined,
     deviceHttp: {
       port: own.TELEMATICS_DEVICE_HTTP_PORT,
       batchesPerSecond: own.TELEMATICS_HTTP_BATCHES_PER_SECOND,

@@ -14,14 +14,20 @@ import { BATCH_LIMIT } from './domain/reading';
 import { RideImpacts } from './domain/ride-impacts';
 import { TelematicsStore } from './store/telematics-store';
 import { decodePayload } from './doors/reading-payloads';
-import { curationMetrics, ingestMetrics } from './telematics-metrics';
+import { curationMetrics, deviceMetrics, ingestMetrics, recordRefusedDevice, zeroDeviceMetrics } from './telematics-metrics';
+import { DeviceCredentialStore } from './store/device-credential-store';
+import { NatsDeviceIssuer } from './bus/nats-device-issuer';
 import { LocalCuratedFiles, type CuratedFiles } from './zones/curated-files';
 import { CuratedWarehouse } from './store/curated-warehouse';
 import { FileZoneStore } from './zones/file-zone-store';
 import type { ZoneStore } from './zones/zone-store';
 
-/** How long a device credential is trusted from the cache before it is read again (a rotation elsewhere). */
-const DEVICE_CACHE_MS = 60_000;
+/**
+ * The device cache: known bikes (about a fleet's worth) are trusted for 15 s before they are read
+ * again, so a rotation or revocation on another replica reaches the HTTPS door within that; unknown
+ * ids are remembered for 5 s, each costing one query per window, in a cache of their own.
+ */
+const DEVICE_CACHE = { knownMax: 100_000, knownMs: 15_000, unknownMax: 100_000, unknownMs: 5_000 };
 
 export interface TelematicsCore {
   store: TelematicsStore;
@@ -78,7 +84,17 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
   const store = new TelematicsStore(db);
   const zone = openZoneStore(config);
   const warehouse = await CuratedWarehouse.open(openCuratedFiles(config));
-  const devices = new DeviceRegistry(store, DEVICE_CACHE_MS);
+  // On the production bus the registry mints bikes' NATS users (the roles that provision: all, api).
+  const issuer =
+    options.live && config.deviceIssuer && (config.role === 'all' || config.role === 'api')
+      ? await NatsDeviceIssuer.open({ ...config.deviceIssuer, logger, onRefused: (reason) => recordRefusedDevice(1, { door: 'nats', reason }) })
+      : undefined;
+  const devices = new DeviceRegistry(new DeviceCredentialStore(db), DEVICE_CACHE, { issuer, metrics: deviceMetrics, logger });
+  if (issuer) {
+    zeroDeviceMetrics();
+    // A push that failed earlier (the bus was down), or a server that lost its state, is healed here.
+    devices.publishRevocations().catch((error: unknown) => logger.error({ err: error }, 'could not push the device revocation list to the bus; it is pushed again at the next revocation'));
+  }
   const listeners: CuratedListener[] = [];
   const recent = new RecentIngest();
   const curation = new Curation({
@@ -122,6 +138,7 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
       await curation.stop();
       warehouse.close();
       await zone.close();
+      await issuer?.close();
     },
   };
 }

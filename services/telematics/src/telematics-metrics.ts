@@ -1,8 +1,10 @@
 // The telematics service's metrics, as OpenTelemetry instruments (scraped at /metrics): readings
 // received, accepted, duplicate and rejected by door and rule, what the track rules dropped and
-// flagged, bytes written to the raw zone, refused device logins and publishes, and ingest lag.
-import { lazyCounter, lazyHistogram } from '../../platform/src/telemetry/tracing';
+// flagged, bytes written to the raw zone, refused device logins and publishes, devices provisioned
+// and revoked, the stream's backlog as the processor sees it, and ingest lag.
+import { lazyCounter, lazyGauge, lazyHistogram } from '../../platform/src/telemetry/tracing';
 import type { CurationMetrics } from './domain/curation';
+import type { DeviceMetrics } from './domain/device-registry';
 import type { IngestMetrics } from './domain/ingest-pipeline';
 
 const received = lazyCounter('telematics.readings.received', 'Inputs received, by door');
@@ -15,6 +17,23 @@ const flagged = lazyCounter('telematics.readings.flagged', 'Curated points carry
 const rawBytes = lazyCounter('telematics.raw_zone.bytes', 'Bytes appended to the raw zone', 'By');
 const lag = lazyHistogram('telematics.ingest.lag', 'From a reading being recorded on the bike to its being curated', 's');
 export const recordRefusedDevice = lazyCounter('telematics.devices.refused', 'Device logins and publishes refused, by door and reason');
+const provisioned = lazyCounter('telematics.devices.provisioned', 'Device credentials issued, by whether they replaced one (rotate)');
+const revoked = lazyCounter('telematics.devices.revoked', 'Device credentials revoked (their bus users put on the revocation list)');
+/** Messages waiting in the processor's durable consumer (pending and unacknowledged), as it last read them. */
+export const recordConsumerPending = lazyGauge('telematics.bus.consumer_pending', "Messages waiting in the processor's durable consumer (num_pending + num_ack_pending)");
+
+export const deviceMetrics: DeviceMetrics = {
+  provisioned: (rotate) => provisioned(1, { rotate }),
+  revoked: () => revoked(1),
+};
+
+/** The device counters an alert watches, exported at zero from the start (a counter never added to is not exported). */
+export function zeroDeviceMetrics(): void {
+  provisioned(0, { rotate: false });
+  provisioned(0, { rotate: true });
+  revoked(0);
+  for (const reason of ['bad_credentials', 'expired', 'revoked']) recordRefusedDevice(0, { door: 'nats', reason });
+}
 
 export const ingestMetrics: IngestMetrics = {
   received: (door, count) => received(count, { door }),

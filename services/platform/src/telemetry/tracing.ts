@@ -60,6 +60,15 @@ export function lazyHistogram(name: string, description: string, unit: string) {
   };
 }
 
+/** A gauge made once per process, on first use: each call sets the value the next scrape reports. */
+export function lazyGauge(name: string, description: string, unit = '1') {
+  let gauge: ReturnType<ReturnType<typeof meter>['createGauge']> | undefined;
+  return (value: number, attributes: Attributes = {}) => {
+    gauge ??= meter().createGauge(name, { description, unit });
+    gauge.record(value, attributes);
+  };
+}
+
 /** rpc.server.duration / rpc.client.duration, as the RPC semantic conventions name them. */
 export const recordRpcServerDuration = lazyHistogram('rpc.server.duration', 'Duration of inbound gRPC calls', 'ms');
 export const recordRpcClientDuration = lazyHistogram('rpc.client.duration', 'Duration of outbound gRPC calls', 'ms');

@@ -21,6 +21,7 @@ import { startJetStreamProcessor } from './jetstream-processor';
 import { startLandingFileDoor } from './landing-file-door';
 import { StreamIntake } from './stream-intake';
 import { closeBus, connectBus, ensureStream } from './telematics-bus';
+import { recordConsumerPending } from '../telematics-metrics';
 
 export interface RunningDoors {
   /** For the "ready" line: where devices connect. */
@@ -47,11 +48,11 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
     if (bus) {
       addresses.busUrl = bus.url; // bikes publish there
       if (role === 'all' || role === 'processor') {
-        const processor = await startJetStreamProcessor({ ...bus, pipeline, logger });
+        const processor = await startJetStreamProcessor({ ...bus, pipeline, logger, onPending: (messages) => recordConsumerPending(messages) });
         stops.push(processor.stop);
       }
       if (role !== 'processor') {
-        const nc = await connectBus(bus.url, `telematics-${role}`);
+        const nc = await connectBus(bus.url, `telematics-${role}`, bus.credsFile);
         stopBus = () => closeBus(nc);
         await ensureStream(nc, bus.replicas);
         intake = new StreamIntake(nc, pipeline);

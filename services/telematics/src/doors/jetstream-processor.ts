@@ -10,13 +10,16 @@
 //
 // Who sent a message is the bike its subject names, or the operator. NATS proves it: in production
 // every device has its own NATS user whose publish permission is its own subject only (README).
-import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../../../platform/src/logger';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
 import { arrivalOfMessage, closeBus, connectBus, DURABLE, ensureStream, STREAM } from './telematics-bus';
 
 export interface JetStreamProcessorOptions {
   url: string;
+  /** This processor's NATS user (.creds): it may consume the stream and publish nothing as a bike. */
+  credsFile?: string;
   /** Copies of the stream (3 in a production cluster; 1 for a single server). */
   replicas: number;
   /** Messages per fetch: one pipeline submit, one group commit. */
@@ -25,11 +28,16 @@ export interface JetStreamProcessorOptions {
   ackWaitMs: number;
   pipeline: IngestPipeline;
   logger: Logger;
+  /** Told the consumer's backlog (pending and unacknowledged messages) now and then. */
+  onPending?: (messages: number) => void;
 }
+
+/** How often the processor reads its consumer's backlog for the gauge (one small request). */
+const PENDING_EVERY_MS = 5000;
 
 /** Creates the durable consumer when it is missing; leaves it as it is otherwise. */
 async function ensureConsumer(nc: NatsConnection, options: Pick<JetStreamProcessorOptions, 'ackWaitMs' | 'batchSize'>): Promise<void> {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const consumer = await jsm.consumers.info(STREAM, DURABLE).catch(() => undefined);
   if (!consumer) {
     await jsm.consumers.add(STREAM, {
@@ -45,10 +53,10 @@ async function ensureConsumer(nc: NatsConnection, options: Pick<JetStreamProcess
 
 export async function startJetStreamProcessor(options: JetStreamProcessorOptions): Promise<{ stop(): Promise<void> }> {
   const { pipeline, logger } = options;
-  const nc = await connectBus(options.url, 'telematics-processor');
+  const nc = await connectBus(options.url, 'telematics-processor', options.credsFile);
   await ensureStream(nc, options.replicas);
   await ensureConsumer(nc, options);
-  const consumer = await nc.jetstream().consumers.get(STREAM, DURABLE);
+  const consumer = await jetstream(nc).consumers.get(STREAM, DURABLE);
   let stopping = false;
 
   /** One batch: every message submitted together, then each acknowledged, or none of them. */
@@ -64,9 +72,18 @@ export async function startJetStreamProcessor(options: JetStreamProcessorOptions
     for (const message of messages) message.ack();
   };
 
+  let pendingReadAt = 0;
+  const readPending = async () => {
+    if (!options.onPending || Date.now() - pendingReadAt < PENDING_EVERY_MS) return;
+    pendingReadAt = Date.now();
+    const info = await consumer.info();
+    options.onPending(info.num_pending + info.num_ack_pending);
+  };
+
   const loop = (async () => {
     while (!stopping) {
       try {
+        await readPending();
         const fetched = await consumer.fetch({ max_messages: options.batchSize, expires: 1000 });
         const batch: JsMsg[] = [];
         for await (const message of fetched) batch.push(message);

@@ -7,7 +7,8 @@
 // rules the processor will run, so a device hears at once that a reading is refused and why. Every
 // input is published all the same, refused ones too, so the processor keeps each in the raw zone
 // and rejects/ with its reason; the edge itself writes nothing.
-import type { JetStreamClient, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
 import type { Arrival, IntakeVerdict, ReadingIntake } from '../domain/reading';
 import { messageOf, subjectOf } from './telematics-bus';
@@ -22,7 +23,7 @@ export class StreamIntake implements ReadingIntake {
     nc: NatsConnection,
     private readonly rules: Pick<IngestPipeline, 'judge'>,
   ) {
-    this.js = nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS });
+    this.js = jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS });
   }
 
   async submit(arrivals: readonly Arrival[]): Promise<IntakeVerdict[]> {

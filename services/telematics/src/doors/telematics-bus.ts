@@ -3,11 +3,16 @@
 // - Bikes publish over MQTT to NATS's own listener; the topic ecowheels/v1/bikes/<id>/readings
 //   becomes the subject ecowheels.v1.bikes.<id>.readings, and the subject is the sender.
 // - What an operator sends (the gRPC stream, dropped files) goes to ecowheels.v1.operator.readings;
-//   in production only the edge's NATS user may publish there.
+//   in production only the edge's and the API's NATS users may publish there.
+// - In production NATS runs in operator mode: each workload connects as its own NATS user (a .creds
+//   file, TELEMATICS_BUS_CREDS_FILE) with only the rights it needs (bus/nats-accounts.ts).
 // - One message is one input, its payload as it arrived. Headers say which door took it in and how
 //   it is encoded; a message from NATS's MQTT listener has none (MQTT 3.1.1 has no headers), so it
 //   is an MQTT input whose encoding is read from its first byte, as the embedded broker does.
-import { connect, headers, nanos, RetentionPolicy, StorageType, type JsMsg, type MsgHdrs, type NatsConnection } from 'nats';
+import { readFileSync } from 'node:fs';
+import { credsAuthenticator, headers, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
+import { jetstreamManager, RetentionPolicy, StorageType, type JsMsg } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { waitAtMost } from '../../../platform/src/wait-at-most';
 import { OPERATOR_SENDER } from '../domain/ingest-pipeline';
 import type { Arrival, Door, PayloadEncoding } from '../domain/reading';
@@ -27,8 +32,26 @@ const ENCODINGS: readonly PayloadEncoding[] = ['json', 'protobuf', 'csv'];
 /** A bike's readings subject. */
 export const bikeSubject = (bikeId: string) => `ecowheels.v1.bikes.${bikeId}.readings`;
 
-export async function connectBus(url: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: url, name, maxReconnectAttempts: -1 });
+/** A NATS user's own reply subjects (the client's inboxPrefix), so no user can read another's replies. */
+export const inboxPrefixOf = (userName: string) => `_INBOX_${userName}`;
+
+/** The user name a .creds file's JWT carries (it names the user's own inbox prefix). */
+function userNameOf(creds: string): string {
+  const jwt = /-----BEGIN NATS USER JWT-----\s*(\S+)/.exec(creds)?.[1];
+  if (!jwt) throw new Error('the NATS credentials file holds no user JWT (expected a .creds file from `npm run nats:accounts`)');
+  return (JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { name: string }).name;
+}
+
+/**
+ * Connects as this workload's NATS user (a .creds file; none on a server without auth). Replies
+ * come to the user's own inbox prefix, the only subjects its permissions let it subscribe to.
+ */
+export async function connectBus(url: string, name: string, credsFile?: string): Promise<NatsConnection> {
+  const creds = credsFile ? readFileSync(credsFile, 'utf8') : undefined;
+  const auth = creds ? { authenticator: credsAuthenticator(new TextEncoder().encode(creds)), inboxPrefix: inboxPrefixOf(userNameOf(creds)) } : {};
+  // The client's own typings do not resolve under this project's module settings: the type is nats-core's.
+  const nc: NatsConnection = await connect({ servers: url, name, maxReconnectAttempts: -1, ...auth });
+  return nc;
 }
 
 /** Drains the connection (what is buffered, acknowledgements included, is sent), but a server that is gone cannot hold a stop. */
@@ -39,7 +62,7 @@ export async function closeBus(nc: NatsConnection): Promise<void> {
 
 /** Creates the stream when it is missing, and adds the operator subject to one made before it had it. */
 export async function ensureStream(nc: NatsConnection, replicas: number): Promise<void> {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const existing = await jsm.streams.info(STREAM).catch(() => undefined);
   const subjects = [READINGS_SUBJECTS, OPERATOR_SUBJECT];
   if (!existing) {

@@ -1,7 +1,7 @@
 // TelematicsService over gRPC. Ingest is the stream door: readings in any number of messages,
 // one summary at the end, sent only after every accepted reading is durable (the intake says
-// when: the pipeline, or JetStream on the production stream). ProvisionDevice and GetRideImpact
-// are thin calls into the domain.
+// when: the pipeline, or JetStream on the production stream). ProvisionDevice, RevokeDevice and
+// GetRideImpact are thin calls into the domain.
 import { z } from 'zod';
 import { Reading as ProtoReading, type IngestRequest, type TelematicsServiceServer } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { invalidArgument, notFound } from '../../../platform/src/errors';
@@ -53,8 +53,18 @@ export function telematicsHandlers(intake: ReadingIntake, devices: DeviceRegistr
     },
     async provisionDevice(request) {
       const { bikeId, rotate } = parseRequest(z.object({ bikeId: uuidField, rotate: z.boolean() }), request);
-      const { secret, createdAt } = await devices.provision(bikeId.toLowerCase(), rotate);
-      return { bikeId: bikeId.toLowerCase(), secret, createTime: createdAt };
+      const { secret, createdAt, bus } = await devices.provision(bikeId.toLowerCase(), rotate);
+      return {
+        bikeId: bikeId.toLowerCase(),
+        secret,
+        createTime: createdAt,
+        bus: bus && { mqttUrl: bus.url ?? '', username: bikeId.toLowerCase(), password: bus.jwt, clientId: bus.clientId, topic: bus.topic, expireTime: bus.expiresAt, userPublicKey: bus.key },
+      };
+    },
+    async revokeDevice(request) {
+      const { bikeId } = parseRequest(z.object({ bikeId: uuidField }), request);
+      const { revokedAt, busUser } = await devices.revoke(bikeId.toLowerCase());
+      return { bikeId: bikeId.toLowerCase(), revokeTime: revokedAt, busUserPublicKey: busUser ?? '' };
     },
     async getRideImpact(request) {
       const { rideId } = parseRequest(z.object({ rideId: uuidField }), request);

@@ -1,4 +1,4 @@
-// The telematics service's tables (see migrations/): device credentials, accepted readings (once
+// The telematics service's tables (see migrations/; devices: device-credential-store.ts): accepted readings (once
 // each), the cleaner's state, the clean track and per-ride totals. Batches go in as one statement
 // each (unnest of arrays), since readings arrive by the thousand.
 import { join } from 'node:path';
@@ -98,27 +98,6 @@ const iso = (date: Date) => date.toISOString();
 
 export class TelematicsStore {
   constructor(private readonly db: Database) {}
-
-  // --- devices ---
-
-  /** Stores a credential; with `replace`, over an existing one. False when one exists and may not be replaced. */
-  async saveDevice(bikeId: string, secretHash: string, replace: boolean): Promise<{ saved: boolean; createdAt: Date }> {
-    const rows = await this.db.query<{ created_at: Date }>(
-      `INSERT INTO devices (bike_id, secret_hash, created_at) VALUES ($1, $2, now())
-       ON CONFLICT (bike_id) DO ${replace ? 'UPDATE SET secret_hash = EXCLUDED.secret_hash, created_at = EXCLUDED.created_at' : 'NOTHING'}
-       RETURNING created_at`,
-      [bikeId, secretHash],
-    );
-    return rows[0] ? { saved: true, createdAt: rows[0].created_at } : { saved: false, createdAt: new Date() };
-  }
-
-  async deviceSecretHashes(bikeIds: readonly string[]): Promise<Map<string, string>> {
-    const rows = await this.db.query<{ bike_id: string; secret_hash: string }>(
-      'SELECT bike_id, secret_hash FROM devices WHERE bike_id = ANY($1::uuid[])',
-      [bikeIds],
-    );
-    return new Map(rows.map((row) => [row.bike_id, row.secret_hash]));
-  }
 
   // --- readings ---
 

@@ -128,7 +128,68 @@ export interface ProvisionDeviceResponse {
    */
   secret: string;
   /** When the credential was issued. */
-  createTime?: Date | undefined;
+  createTime?:
+    | Date
+    | undefined;
+  /**
+   * How the bike publishes on the production bus (NATS's MQTT listener); unset when the service
+   * runs without it (the embedded broker takes bike_id and secret instead).
+   */
+  bus?: BusCredential | undefined;
+}
+
+/**
+ * A bike's own user on the production bus (NATS in operator mode). It may publish to its own topic
+ * only, over MQTT only, and subscribe to nothing; it stops working when it expires, when the bike's
+ * credential is rotated, or when the bike is revoked.
+ */
+export interface BusCredential {
+  /**
+   * Where to connect: NATS's MQTT listener (mqtts:// in production). Empty when the deployment does
+   * not say (TELEMATICS_DEVICE_MQTT_URL).
+   */
+  mqttUrl: string;
+  /**
+   * The MQTT password: the bike's NATS user JWT. It is a bearer
+   * secret, shown only here: keep it as the device secret is kept, and send it only over TLS.
+   */
+  password: string;
+  /**
+   * The MQTT client id to connect with. NATS keeps one session per client id: another connection
+   * with the same id replaces this one.
+   */
+  clientId: string;
+  /** The only topic the bike may publish to (QoS 1); a publish elsewhere is dropped by the server. */
+  topic: string;
+  /** When the password expires: provision again (rotate) before then. */
+  expireTime?:
+    | Date
+    | undefined;
+  /** The NATS user's public key (U...), as it appears on the account's revocation list. */
+  userPublicKey: string;
+  /**
+   * The MQTT username: the bike's id. NATS does not check it, but MQTT 3.1.1 sends a password only
+   * with a username (a CONNECT with a password alone is malformed, and NATS never answers it).
+   */
+  username: string;
+}
+
+/** Request of RevokeDevice. */
+export interface RevokeDeviceRequest {
+  /** The bike (UUID) to cut off. */
+  bikeId: string;
+}
+
+/** Response of RevokeDevice. */
+export interface RevokeDeviceResponse {
+  /** The bike (UUID). */
+  bikeId: string;
+  /** When the bike was first revoked (a repeat keeps the first time). */
+  revokeTime?:
+    | Date
+    | undefined;
+  /** The NATS user put on the account's revocation list; empty when the bike had none. */
+  busUserPublicKey: string;
 }
 
 /** Request of GetRideImpact. */
@@ -994,7 +1055,7 @@ export const ProvisionDeviceRequest: MessageFns<ProvisionDeviceRequest> = {
 };
 
 function createBaseProvisionDeviceResponse(): ProvisionDeviceResponse {
-  return { bikeId: "", secret: "", createTime: undefined };
+  return { bikeId: "", secret: "", createTime: undefined, bus: undefined };
 }
 
 export const ProvisionDeviceResponse: MessageFns<ProvisionDeviceResponse> = {
@@ -1007,6 +1068,9 @@ export const ProvisionDeviceResponse: MessageFns<ProvisionDeviceResponse> = {
     }
     if (message.createTime !== undefined) {
       Timestamp.encode(toTimestamp(message.createTime), writer.uint32(26).fork()).join();
+    }
+    if (message.bus !== undefined) {
+      BusCredential.encode(message.bus, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1048,6 +1112,14 @@ export const ProvisionDeviceResponse: MessageFns<ProvisionDeviceResponse> = {
             message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.bus = BusCredential.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1073,6 +1145,7 @@ export const ProvisionDeviceResponse: MessageFns<ProvisionDeviceResponse> = {
         : isSet(object.create_time)
         ? fromJsonTimestamp(object.create_time)
         : undefined,
+      bus: isSet(object.bus) ? BusCredential.fromJSON(object.bus) : undefined,
     };
   },
 
@@ -1087,6 +1160,9 @@ export const ProvisionDeviceResponse: MessageFns<ProvisionDeviceResponse> = {
     if (message.createTime !== undefined) {
       obj.createTime = message.createTime.toISOString();
     }
+    if (message.bus !== undefined) {
+      obj.bus = BusCredential.toJSON(message.bus);
+    }
     return obj;
   },
 
@@ -1098,6 +1174,374 @@ export const ProvisionDeviceResponse: MessageFns<ProvisionDeviceResponse> = {
     message.bikeId = object.bikeId ?? "";
     message.secret = object.secret ?? "";
     message.createTime = object.createTime ?? undefined;
+    message.bus = (object.bus !== undefined && object.bus !== null) ? BusCredential.fromPartial(object.bus) : undefined;
+    return message;
+  },
+};
+
+function createBaseBusCredential(): BusCredential {
+  return { mqttUrl: "", password: "", clientId: "", topic: "", expireTime: undefined, userPublicKey: "", username: "" };
+}
+
+export const BusCredential: MessageFns<BusCredential> = {
+  encode(message: BusCredential, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mqttUrl !== "") {
+      writer.uint32(10).string(message.mqttUrl);
+    }
+    if (message.password !== "") {
+      writer.uint32(18).string(message.password);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(26).string(message.clientId);
+    }
+    if (message.topic !== "") {
+      writer.uint32(34).string(message.topic);
+    }
+    if (message.expireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(42).fork()).join();
+    }
+    if (message.userPublicKey !== "") {
+      writer.uint32(50).string(message.userPublicKey);
+    }
+    if (message.username !== "") {
+      writer.uint32(58).string(message.username);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BusCredential {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBusCredential();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mqttUrl = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.userPublicKey = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BusCredential {
+    return {
+      mqttUrl: isSet(object.mqttUrl)
+        ? globalThis.String(object.mqttUrl)
+        : isSet(object.mqtt_url)
+        ? globalThis.String(object.mqtt_url)
+        : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      expireTime: isSet(object.expireTime)
+        ? fromJsonTimestamp(object.expireTime)
+        : isSet(object.expire_time)
+        ? fromJsonTimestamp(object.expire_time)
+        : undefined,
+      userPublicKey: isSet(object.userPublicKey)
+        ? globalThis.String(object.userPublicKey)
+        : isSet(object.user_public_key)
+        ? globalThis.String(object.user_public_key)
+        : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+    };
+  },
+
+  toJSON(message: BusCredential): unknown {
+    const obj: any = {};
+    if (message.mqttUrl !== "") {
+      obj.mqttUrl = message.mqttUrl;
+    }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.expireTime !== undefined) {
+      obj.expireTime = message.expireTime.toISOString();
+    }
+    if (message.userPublicKey !== "") {
+      obj.userPublicKey = message.userPublicKey;
+    }
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BusCredential>, I>>(base?: I): BusCredential {
+    return BusCredential.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BusCredential>, I>>(object: I): BusCredential {
+    const message = createBaseBusCredential();
+    message.mqttUrl = object.mqttUrl ?? "";
+    message.password = object.password ?? "";
+    message.clientId = object.clientId ?? "";
+    message.topic = object.topic ?? "";
+    message.expireTime = object.expireTime ?? undefined;
+    message.userPublicKey = object.userPublicKey ?? "";
+    message.username = object.username ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeDeviceRequest(): RevokeDeviceRequest {
+  return { bikeId: "" };
+}
+
+export const RevokeDeviceRequest: MessageFns<RevokeDeviceRequest> = {
+  encode(message: RevokeDeviceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bikeId !== "") {
+      writer.uint32(10).string(message.bikeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeDeviceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeDeviceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bikeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeDeviceRequest {
+    return {
+      bikeId: isSet(object.bikeId)
+        ? globalThis.String(object.bikeId)
+        : isSet(object.bike_id)
+        ? globalThis.String(object.bike_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RevokeDeviceRequest): unknown {
+    const obj: any = {};
+    if (message.bikeId !== "") {
+      obj.bikeId = message.bikeId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeDeviceRequest>, I>>(base?: I): RevokeDeviceRequest {
+    return RevokeDeviceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeDeviceRequest>, I>>(object: I): RevokeDeviceRequest {
+    const message = createBaseRevokeDeviceRequest();
+    message.bikeId = object.bikeId ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeDeviceResponse(): RevokeDeviceResponse {
+  return { bikeId: "", revokeTime: undefined, busUserPublicKey: "" };
+}
+
+export const RevokeDeviceResponse: MessageFns<RevokeDeviceResponse> = {
+  encode(message: RevokeDeviceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bikeId !== "") {
+      writer.uint32(10).string(message.bikeId);
+    }
+    if (message.revokeTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.revokeTime), writer.uint32(18).fork()).join();
+    }
+    if (message.busUserPublicKey !== "") {
+      writer.uint32(26).string(message.busUserPublicKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeDeviceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeDeviceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bikeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.revokeTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.busUserPublicKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeDeviceResponse {
+    return {
+      bikeId: isSet(object.bikeId)
+        ? globalThis.String(object.bikeId)
+        : isSet(object.bike_id)
+        ? globalThis.String(object.bike_id)
+        : "",
+      revokeTime: isSet(object.revokeTime)
+        ? fromJsonTimestamp(object.revokeTime)
+        : isSet(object.revoke_time)
+        ? fromJsonTimestamp(object.revoke_time)
+        : undefined,
+      busUserPublicKey: isSet(object.busUserPublicKey)
+        ? globalThis.String(object.busUserPublicKey)
+        : isSet(object.bus_user_public_key)
+        ? globalThis.String(object.bus_user_public_key)
+        : "",
+    };
+  },
+
+  toJSON(message: RevokeDeviceResponse): unknown {
+    const obj: any = {};
+    if (message.bikeId !== "") {
+      obj.bikeId = message.bikeId;
+    }
+    if (message.revokeTime !== undefined) {
+      obj.revokeTime = message.revokeTime.toISOString();
+    }
+    if (message.busUserPublicKey !== "") {
+      obj.busUserPublicKey = message.busUserPublicKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeDeviceResponse>, I>>(base?: I): RevokeDeviceResponse {
+    return RevokeDeviceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeDeviceResponse>, I>>(object: I): RevokeDeviceResponse {
+    const message = createBaseRevokeDeviceResponse();
+    message.bikeId = object.bikeId ?? "";
+    message.revokeTime = object.revokeTime ?? undefined;
+    message.busUserPublicKey = object.busUserPublicKey ?? "";
     return message;
   },
 };
@@ -1524,6 +1968,22 @@ export const TelematicsServiceService = {
       Buffer.from(ProvisionDeviceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ProvisionDeviceResponse => ProvisionDeviceResponse.decode(value),
   },
+  /**
+   * Cuts a bike off: its secret stops working on every door, and on the production bus its NATS
+   * user is revoked on every server within seconds, with no reload. For the operators only. Safe to
+   * repeat. NOT_FOUND when the bike has no credential; UNAVAILABLE when the bus did not take the
+   * revocation (the bike is already refused by the service's own doors; retry to reach the bus).
+   */
+  revokeDevice: {
+    path: "/ecowheels.telematics.v1.TelematicsService/RevokeDevice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeDeviceRequest): Buffer => Buffer.from(RevokeDeviceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeDeviceRequest => RevokeDeviceRequest.decode(value),
+    responseSerialize: (value: RevokeDeviceResponse): Buffer =>
+      Buffer.from(RevokeDeviceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeDeviceResponse => RevokeDeviceResponse.decode(value),
+  },
   /** What one ride's cleaned track adds up to. NOT_FOUND when no reading named the ride. */
   getRideImpact: {
     path: "/ecowheels.telematics.v1.TelematicsService/GetRideImpact" as const,
@@ -1549,6 +2009,13 @@ export interface TelematicsServiceServer extends UntypedServiceImplementation {
    * ALREADY_EXISTS when the bike has one, unless rotate is set (the old secret stops working).
    */
   provisionDevice: handleUnaryCall<ProvisionDeviceRequest, ProvisionDeviceResponse>;
+  /**
+   * Cuts a bike off: its secret stops working on every door, and on the production bus its NATS
+   * user is revoked on every server within seconds, with no reload. For the operators only. Safe to
+   * repeat. NOT_FOUND when the bike has no credential; UNAVAILABLE when the bus did not take the
+   * revocation (the bike is already refused by the service's own doors; retry to reach the bus).
+   */
+  revokeDevice: handleUnaryCall<RevokeDeviceRequest, RevokeDeviceResponse>;
   /** What one ride's cleaned track adds up to. NOT_FOUND when no reading named the ride. */
   getRideImpact: handleUnaryCall<GetRideImpactRequest, GetRideImpactResponse>;
 }
@@ -1591,6 +2058,27 @@ export interface TelematicsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ProvisionDeviceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cuts a bike off: its secret stops working on every door, and on the production bus its NATS
+   * user is revoked on every server within seconds, with no reload. For the operators only. Safe to
+   * repeat. NOT_FOUND when the bike has no credential; UNAVAILABLE when the bus did not take the
+   * revocation (the bike is already refused by the service's own doors; retry to reach the bus).
+   */
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
+  ): ClientUnaryCall;
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
+  ): ClientUnaryCall;
+  revokeDevice(
+    request: RevokeDeviceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeDeviceResponse) => void,
   ): ClientUnaryCall;
   /** What one ride's cleaned track adds up to. NOT_FOUND when no reading named the ride. */
   getRideImpact(
