@@ -37,7 +37,7 @@ const record = (door: string, outcome: string) => summary.push(`${door}: ${outco
 
 describeWithPostgres('bad input, every door', () => {
   const running = useTestStack({
-    USER_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+    USER_LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
     USER_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000',
     GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: '1000',
     GATEWAY_MAX_DEPTH: '5',
