@@ -79,7 +79,7 @@ describe('service configuration', () => {
 
     it('refuses the sandbox card processor', () => {
       expect(() => readPaymentConfig(production)).toThrow(
-        /^sandbox providers are refused with NODE_ENV=production:\n {2}PAYMENT_CARD_PROVIDER=sandbox: the sandbox card processor credits wallets from public test card numbers, with money nobody paid; choose a real processor\n/,
+        /^sandbox providers are refused with NODE_ENV=production:\n {2}PAYMENT_CARD_PROVIDER=sandbox: the sandbox card processor credits wallets from public test card numbers, with money nobody paid; choose PAYMENT_CARD_PROVIDER=stripe\n/,
       );
     });
 
