@@ -88,7 +88,9 @@ function deployment(
               image: `ecowheels/${extra.image ?? name}`,
               ports: ports.map((port) => ({ ...port, protocol: 'TCP' })),
               env: [
-                ...Object.entries({ ...env, NODE_OPTIONS: nodeOptionsFor(name) }).map(([key, value]) => ({ name: key, value })),
+                // Every workload, in every overlay, runs in production mode (a local cluster's overlay
+                // allows the sandbox providers explicitly).
+                ...Object.entries({ NODE_ENV: 'production', ...env, NODE_OPTIONS: nodeOptionsFor(name) }).map(([key, value]) => ({ name: key, value })),
                 ...Object.entries(secretEnv).map(([key, { secret, key: secretKey }]) => ({
                   name: key,
                   valueFrom: { secretKeyRef: { name: secret, key: secretKey } },

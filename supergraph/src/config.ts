@@ -1,5 +1,4 @@
 // The gateway's configuration, from the environment (see the README's table).
-import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PORTS, defaultGrpcAddress, listenHost, meshSettings, meshShape, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
 import { SUBGRAPHS, type SubgraphName } from './subgraphs';
@@ -49,6 +48,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       GATEWAY_API_KEY_CACHE_MS: milliseconds(30_000),
       // Unknown API keys one client address may try per minute; past that, 429 at the edge.
       GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: positiveInt(30),
+      // Set only by `npm start`'s launcher: the demo's keys and rider, for the explorer to prefill.
+      GATEWAY_DEMO_CREDENTIALS_FILE: z.string().min(1).optional(),
     }),
     env,
   ) as Record<string, unknown> & {
@@ -77,6 +78,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     GATEWAY_SUBGRAPH_TIMEOUT_MS: number;
     GATEWAY_API_KEY_CACHE_MS: number;
     GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: number;
+    GATEWAY_DEMO_CREDENTIALS_FILE?: string;
   };
   return {
     production: config.NODE_ENV === 'production',
@@ -84,8 +86,9 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     port: config.GATEWAY_PORT,
     metricsPort: config.GATEWAY_METRICS_PORT,
     userServiceAddress: config.USER_SERVICE_ADDR,
-    // What `npm start` keeps of the demo: the explorer prefills its API key and rider (development only).
-    demoCredentialsFile: join(config.DATA_DIR as string, 'demo-credentials.json'),
+    // What `npm start` keeps of the demo, which the explorer prefills: served only when the launcher
+    // names the file, never by a deployed gateway, whatever its NODE_ENV.
+    demoCredentialsFile: config.GATEWAY_DEMO_CREDENTIALS_FILE,
     gbfsSourceAddresses: { inventory: config.INVENTORY_SERVICE_ADDR, ride: config.RIDE_SERVICE_ADDR },
     gbfs: {
       systemId: config.GBFS_SYSTEM_ID,

@@ -1,6 +1,7 @@
 // The two pages the gateway serves to browsers, bundled by `npm run web` into supergraph/public:
 // - the GraphQL explorer, at GET /graphql from a browser, in development only (like introspection);
-//   /graphql/explorer/settings.json gives it the demo API key and rider that `npm start` made;
+//   /graphql/explorer/settings.json gives it the demo API key and rider that `npm start` made, and
+//   exists only when `npm start`'s launcher names their file (GATEWAY_DEMO_CREDENTIALS_FILE);
 // - the fleet operations dashboard at /ops, which reads only the public API with an ops-scoped key.
 // Both load nothing from anywhere else: a Content-Security-Policy allows this origin only.
 import { existsSync, readFileSync } from 'node:fs';
@@ -25,8 +26,8 @@ const CONTENT_SECURITY_POLICY = [
 export interface WebPageSettings {
   /** Production: no explorer and no demo settings. */
   production: boolean;
-  /** The demo credentials `npm start` keeps (`<DATA_DIR>/demo-credentials.json`). */
-  demoCredentialsFile: string;
+  /** The demo credentials `npm start` keeps, when its launcher names them; otherwise no settings at all. */
+  demoCredentialsFile?: string;
 }
 
 const page = (name: string) => (_req: Request, res: Response) => {
@@ -40,24 +41,30 @@ const assets = (name: string) =>
     setHeaders: (res) => res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY),
   });
 
+/** What the pages read of the launcher's demo credentials (services/local-stack/src/demo-data.ts writes the file). */
+interface DemoSettingsFile {
+  apiKey?: string;
+  opsApiKey?: string;
+  riderEmail?: string;
+  riderPassword?: string;
+}
+
 export function webPages(settings: WebPageSettings): Router {
   const router = express.Router();
   router.use('/ops', assets('ops'));
   router.get('/ops', page('ops'));
   if (settings.production) return router;
-  router.get('/graphql/explorer/settings.json', (_req, res) => {
-    if (!existsSync(settings.demoCredentialsFile)) {
-      res.json({});
-      return;
-    }
-    // The launcher's demo credentials (services/local-stack/src/demo-data.ts writes them); only what the pages offer is read.
-    const demo = JSON.parse(readFileSync(settings.demoCredentialsFile, 'utf8')) as { apiKey?: string; opsApiKey?: string; riderEmail?: string; riderPassword?: string };
-    res.set('cache-control', 'no-store').json({
-      apiKey: demo.apiKey,
-      opsApiKey: demo.opsApiKey,
-      demoRider: demo.riderEmail && demo.riderPassword ? { email: demo.riderEmail, password: demo.riderPassword } : undefined,
+  const { demoCredentialsFile } = settings;
+  if (demoCredentialsFile) {
+    router.get('/graphql/explorer/settings.json', (_req, res) => {
+      const demo = existsSync(demoCredentialsFile) ? (JSON.parse(readFileSync(demoCredentialsFile, 'utf8')) as DemoSettingsFile) : {};
+      res.set('cache-control', 'no-store').json({
+        apiKey: demo.apiKey,
+        opsApiKey: demo.opsApiKey,
+        demoRider: demo.riderEmail && demo.riderPassword ? { email: demo.riderEmail, password: demo.riderPassword } : undefined,
+      });
     });
-  });
+  }
   router.use('/graphql/explorer', assets('explorer'));
   // A browser opening the endpoint (not an API call: those POST, or GET with a query).
   router.get('/graphql', (req, res, next) => {

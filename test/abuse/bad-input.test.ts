@@ -17,6 +17,7 @@ import AUTHORIZATION from '../../services/platform/src/mesh/authorization.genera
 import { channelOptionsFor } from '../../services/platform/src/mesh/credentials';
 import type { ProcessName, ServiceName } from '../../services/local-stack/src/launched-service';
 import { newRider } from '../support/fixtures';
+import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
 import { testCredentials, useTestStack } from '../support/stack';
 
@@ -37,7 +38,7 @@ const record = (door: string, outcome: string) => summary.push(`${door}: ${outco
 
 describeWithPostgres('bad input, every door', () => {
   const running = useTestStack({
-    USER_LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+    USER_LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
     USER_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000',
     GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: '1000',
     GATEWAY_MAX_DEPTH: '5',
@@ -209,6 +210,49 @@ describeWithPostgres('bad input, every door', () => {
     record('gateway', `${locked.status} ${locked.code}`);
     expect(locked).toMatchObject({ status: 200, code: 'RATE_LIMITED' });
     expect(Number(locked.retryAfter)).toBeGreaterThan(0);
+  });
+
+  // ---------------------------------------------------------------- sign-up and accounts
+  // Every sign-up here comes from this test's one address, which may make 10 an hour (the default).
+  const signUp = async (email: string, password: string, displayName = 'Robin Rider') => {
+    const answer = await graphql(url, 'mutation ($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, displayName: $n) { token errors { code message } } }', {
+      apiKey,
+      variables: { e: email, p: password, n: displayName },
+    });
+    const refusal = answer.errors?.[0];
+    return refusal ? { code: refusal.extensions?.code, message: refusal.message } : (answer.data!.signUp.errors[0] ?? { code: 'OK', message: '' });
+  };
+  const GUESSABLE = "password is too easy to guess: it is built from your name, your email address or the service's name; a few uncommon words together make a strong one";
+  const DECORATED = 'password is too easy to guess: a common word with digits, symbols or a repeat added is among the first guesses; a few uncommon words together make a strong one';
+  const signUpCases: [string, string, string, { code: string; message: string }][] = [
+    ['a season, a year and symbols', 'Summer2026!!', 'Robin Rider', { code: 'BAD_USER_INPUT', message: DECORATED }],
+    ['a common password twice', 'letmein!letmein', 'Robin Rider', { code: 'BAD_USER_INPUT', message: DECORATED }],
+    ["the service's name twice", 'ecowheels-ecowheels', 'Robin Rider', { code: 'BAD_USER_INPUT', message: GUESSABLE }],
+    ["the rider's name twice", 'robin rider robin rider', 'Robin Rider', { code: 'BAD_USER_INPUT', message: GUESSABLE }],
+    ['a common word with a year', 'Dragonfly2026!', 'Robin Rider', { code: 'BAD_USER_INPUT', message: DECORATED }],
+    ['201 characters', 'x'.repeat(201), 'Robin Rider', { code: 'BAD_USER_INPUT', message: 'password: must be at most 200 characters' }],
+  ];
+  it.each(signUpCases)('sign-up: refuses %s with what to change', async (_name, password, displayName, expected) => {
+    const answer = await signUp(`abuse-${randomUUID()}@example.test`, password, displayName);
+    record('sign-up', answer.code);
+    expect(answer).toEqual(expected);
+  });
+
+  it('sign-up: counts every attempt from an address before judging its password, the refused ones too', async () => {
+    // Five of the ten were refused above: their passwords were judged, so they count (the 201
+    // characters never reached the check). Five strong ones more, then the eleventh is refused.
+    for (let n = 0; n < 5; n += 1) expect(await signUp(`abuse-ok-${randomUUID()}@example.test`, 'copper kettle under nine lanterns')).toEqual({ code: 'OK', message: '' });
+    const refused = await signUp(`abuse-over-${randomUUID()}@example.test`, 'copper kettle under nine lanterns');
+    record('sign-up', refused.code);
+    expect(refused).toEqual({ code: 'RATE_LIMITED', message: expect.stringMatching(/^at most 10 sign-ups an hour from one address; try again in \d+ s$/) });
+  });
+
+  it('gateway: has no demo settings page unless the launcher names the demo file', async () => {
+    const answer = await request(`${new URL(url).origin}/graphql/explorer/settings.json`);
+    const body = await answer.body.text();
+    record('gateway', `${answer.statusCode} settings.json`);
+    expect(answer.statusCode).toBe(401);
+    expect(body).not.toMatch(/apiKey|demoRider/);
   });
 
   // ---------------------------------------------------------------- gRPC

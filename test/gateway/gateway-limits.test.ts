@@ -2,6 +2,8 @@
 // services: the rate limit per key (in-process, and shared through Redis), depth and cost limits,
 // automatic persisted queries, production mode, and starting while a subgraph is down.
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { errorCodes, graphql } from '../support/graphql-client';
 import { newRider } from '../support/fixtures';
 import { unusedAddress } from '../support/unused-address';
@@ -92,6 +94,23 @@ describeWithPostgres('gateway limits and modes', () => {
     expect(errorCodes(broken)).toEqual(['BAD_USER_INPUT']);
     const text = JSON.stringify(broken);
     expect(text).not.toMatch(/stacktrace|at .*\.ts|127\.0\.0\.1|serviceName|SELECT/i);
+  });
+
+  it('serves the demo keys and rider only when the launcher names their file, never from the data folder by default', async () => {
+    const { dataDir } = running.stack;
+    const demoFile = join(dataDir, 'demo-credentials.json');
+    writeFileSync(demoFile, JSON.stringify({ riderEmail: 'demo.rider@ecowheels.example', riderPassword: 'demo-secret', apiKey: 'ewk_demo', opsApiKey: 'ewk_ops' }));
+    const settings = async (env: Record<string, string>) => fetch(`${new URL((await running.stack.startGateway({ DATA_DIR: dataDir, ...env })).graphqlUrl).origin}/graphql/explorer/settings.json`);
+    // A deployed gateway, in development mode or not, with the demo's file in its data folder.
+    for (const nodeEnv of ['development', 'test', 'production']) {
+      const answer = await settings({ NODE_ENV: nodeEnv });
+      // No such page: the request falls through to the API, which wants a key.
+      expect({ nodeEnv, status: answer.status }).toEqual({ nodeEnv, status: 401 });
+      expect(await answer.text()).not.toContain('demo-secret');
+    }
+    // The launcher's demo gateway.
+    const demo = await settings({ NODE_ENV: 'development', GATEWAY_DEMO_CREDENTIALS_FILE: demoFile });
+    expect(await demo.json()).toEqual({ apiKey: 'ewk_demo', opsApiKey: 'ewk_ops', demoRider: { email: 'demo.rider@ecowheels.example', password: 'demo-secret' } });
   });
 
   it('starts and answers while a subgraph is down, because the supergraph is composed ahead of time', async () => {

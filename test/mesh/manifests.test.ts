@@ -123,6 +123,22 @@ describe('mesh manifests', () => {
       expect(ofKind('PeerAuthentication').map((policy) => [policy.metadata.namespace, policy.spec.mtls.mode])).toEqual([['istio-system', 'STRICT']]);
     });
 
+    it('runs every workload with NODE_ENV=production, and allows the sandbox providers only in the local overlay', () => {
+      const envOf = (deployment: Manifest) => Object.fromEntries((deployment.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: object }[]).map((entry) => [entry.name, entry.value ?? entry.valueFrom]));
+      // Ours (the local overlay's Jaeger and databases are not).
+      for (const deployment of ofKind('Deployment').filter((found) => found.spec.template.spec.containers[0].image.startsWith('ecowheels/'))) {
+        const env = envOf(deployment);
+        expect({ name: deployment.metadata.name, NODE_ENV: env.NODE_ENV }).toEqual({ name: deployment.metadata.name, NODE_ENV: 'production' });
+        const allowed = overlay === 'local' && ['user', 'payment'].includes(deployment.metadata.name) ? 'true' : undefined;
+        expect({ name: deployment.metadata.name, allowed: env.ALLOW_SANDBOX_PROVIDERS }).toEqual({ name: deployment.metadata.name, allowed });
+      }
+      if (overlay === 'production') {
+        const [user, payment] = ['user', 'payment'].map((name) => envOf(ofKind('Deployment').find((deployment) => deployment.metadata.name === name)!));
+        expect(user).toMatchObject({ USER_MAIL_PROVIDER: 'smtp', USER_SMTP_URL: { secretKeyRef: { name: 'user-smtp', key: 'url' } }, USER_IDENTITY_PROVIDER: 'manual' });
+        expect(payment).toMatchObject({ PAYMENT_CARD_PROVIDER: 'stripe', PAYMENT_STRIPE_SECRET_KEY: { secretKeyRef: { name: 'payment-stripe', key: 'secret-key' } } });
+      }
+    });
+
     it('gives every workload probes, requests and limits, its own service account and a locked-down container', () => {
       for (const deployment of ofKind('Deployment')) {
         const pod = deployment.spec.template.spec;

@@ -6,7 +6,8 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { RiderStatus } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import { expectStatus, userClient, type TestClient } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
-import { SingleService } from '../support/stack';
+import { ServiceProcess } from '../../services/local-stack/src/launched-service';
+import { SingleService, TEST_ENV } from '../support/stack';
 import type { UserServiceClient } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 
 describeWithPostgres('UserService contract', () => {
@@ -128,6 +129,20 @@ describeWithPostgres('UserService contract', () => {
       const { rider } = await register(email);
       await user.updateRiderStatus({ riderId: rider!.id, status: RiderStatus.RIDER_STATUS_SUSPENDED, reason: 'fraud check' });
       await expectStatus(user.loginRider({ email, password: 'long enough password' }), status.FAILED_PRECONDITION, /suspended/);
+    });
+
+    it('shares failed-login counts with every replica: five failures on one lock the account out of the other', async () => {
+      const email = `replicas-${randomUUID()}@example.test`;
+      await register(email);
+      const replica = await ServiceProcess.start('user', { ...TEST_ENV, USER_DATABASE_URL: running.db.url });
+      const other = userClient(replica.address, running.credentials);
+      try {
+        for (let n = 0; n < 5; n += 1) await expectStatus(user.loginRider({ email, password: 'not the password' }), status.UNAUTHENTICATED);
+        await expectStatus(other.loginRider({ email, password: 'long enough password' }), status.RESOURCE_EXHAUSTED, /too many failed logins; try again in \d+ s/);
+      } finally {
+        other.close();
+        await replica.stop();
+      }
     });
 
     it('keeps the signing key across a restart, so issued tokens stay valid', async () => {

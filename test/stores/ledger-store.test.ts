@@ -26,7 +26,7 @@ describeOnEachEngine('ledger store', PAYMENT_MIGRATIONS, (db) => {
 
   it('keeps the wallet equal to its ledger through top-up, hold, capture, void and refund', async () => {
     const riderId = randomUUID();
-    await ledger().topUp({ riderId, amount: eur(2000), cardNumber: '4242424242424242', idempotencyKey: randomUUID() });
+    await ledger().topUp({ riderId, amount: eur(2000), card: { number: '4242424242424242' }, idempotencyKey: randomUUID() });
     await ledger().authorize({ riderId, amount: eur(800), holdKey: 'ride:one-store', description: 'one' });
     await ledger().authorize({ riderId, amount: eur(500), holdKey: 'ride:two-store', description: 'two' });
     await ledger().capture('ride:one-store', eur(350));
@@ -37,7 +37,7 @@ describeOnEachEngine('ledger store', PAYMENT_MIGRATIONS, (db) => {
 
   it('holds once for concurrent authorizations with one key, and never beyond the balance', async () => {
     const riderId = randomUUID();
-    await ledger().topUp({ riderId, amount: eur(1000), cardNumber: '4242424242424242', idempotencyKey: randomUUID() });
+    await ledger().topUp({ riderId, amount: eur(1000), card: { number: '4242424242424242' }, idempotencyKey: randomUUID() });
     await Promise.allSettled([1, 2, 3].map(() => ledger().authorize({ riderId, amount: eur(600), holdKey: 'ride:same-store', description: 'x' })));
     const others = await Promise.allSettled(
       [1, 2, 3].map((n) => ledger().authorize({ riderId, amount: eur(300), holdKey: `ride:other-${n}-store`, description: 'x' })),
@@ -49,7 +49,7 @@ describeOnEachEngine('ledger store', PAYMENT_MIGRATIONS, (db) => {
   it('pages the ledger newest first', async () => {
     const riderId = randomUUID();
     for (const amount of [100, 200, 300]) {
-      await ledger().topUp({ riderId, amount: eur(amount), cardNumber: '4242424242424242', idempotencyKey: randomUUID() });
+      await ledger().topUp({ riderId, amount: eur(amount), card: { number: '4242424242424242' }, idempotencyKey: randomUUID() });
     }
     const first = await ledger().listEntries(riderId, 2);
     const second = await ledger().listEntries(riderId, 2, first[1].position);

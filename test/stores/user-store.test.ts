@@ -4,6 +4,7 @@ import { AccessTokenIssuer, generateSigningKeyPem } from '../../services/user/sr
 import { ApiClientRegistry } from '../../services/user/src/domain/api-clients';
 import { LoginThrottle } from '../../services/user/src/domain/login-throttle';
 import { RiderAccounts } from '../../services/user/src/domain/rider-accounts';
+import { attemptCounts } from '../../services/user/src/store/attempt-counts';
 import { USER_MIGRATIONS, UserStore } from '../../services/user/src/store/user-store';
 import { describeOnEachEngine } from '../support/engines';
 
@@ -15,7 +16,7 @@ describeOnEachEngine('user store', USER_MIGRATIONS, (db) => {
       audience: 'test',
       ttlSeconds: 60,
     });
-    return { store, riders: new RiderAccounts(store, tokens, new LoginThrottle({ maxFailuresPerAccount: 3, maxFailuresPerAddress: 10, lockoutSeconds: 60 })), apiClients: new ApiClientRegistry(store) };
+    return { store, riders: new RiderAccounts(store, tokens, new LoginThrottle(attemptCounts(db()), { maxFailuresPerAccountAndAddress: 3, maxFailuresPerAddress: 10, slowDownAfterFailuresPerAccount: 5, lockoutSeconds: 60 })), apiClients: new ApiClientRegistry(store) };
   };
 
   it('keeps riders, refuses a second rider with the same email, and logs them in', async () => {
@@ -50,5 +51,23 @@ describeOnEachEngine('user store', USER_MIGRATIONS, (db) => {
     const store = new UserStore(db());
     const first = await store.loadOrCreateSigningKey(generateSigningKeyPem);
     expect(await store.loadOrCreateSigningKey(generateSigningKeyPem)).toBe(first);
+  });
+
+  it('keeps attempt counts in the database: every replica sees the same count, a restart keeps it, and keys are hashed', async () => {
+    const settings = { points: 2, windowSeconds: 60 };
+    const replicaA = attemptCounts(db())('store-test', settings);
+    const replicaB = attemptCounts(db())('store-test', settings);
+    const key = `someone-${randomUUID()}@example.test`;
+    await replicaA.consume(key);
+    await replicaB.consume(key);
+    await expect(replicaA.consume(key)).rejects.toMatchObject({ consumedPoints: 3, remainingPoints: 0 });
+    const restarted = attemptCounts(db())('store-test', settings);
+    expect((await restarted.get(key))?.consumedPoints).toBe(3);
+    // Another kind of count never sees this one's keys.
+    expect(await attemptCounts(db())('other-kind', settings).get(key)).toBeNull();
+    const rows = await db().query<{ key: string }>('SELECT key FROM attempt_counts');
+    expect(rows.map((row) => row.key).join(' ')).not.toContain('example.test');
+    expect(await restarted.delete(key)).toBe(true);
+    expect(await replicaA.get(key)).toBeNull();
   });
 });

@@ -3,8 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError } from '../../services/platform/src/config';
+import { readPaymentConfig } from '../../services/payment/src/config';
 import { readRideConfig } from '../../services/ride/src/config';
 import { readTelematicsConfig } from '../../services/telematics/src/config';
+import { readUserConfig } from '../../services/user/src/config';
 
 describe('service configuration', () => {
   it('has working defaults: no variable is required to run on a laptop', () => {
@@ -56,5 +58,53 @@ describe('service configuration', () => {
     expect(() => readTelematicsConfig({ LISTEN_HOST: '0.0.0.0' })).toThrow(/device doors .* need TLS: set TELEMATICS_TLS_CERT_FILE/);
     expect(readTelematicsConfig({ LISTEN_HOST: '0.0.0.0', TELEMATICS_TLS_CERT_FILE: 'c.pem', TELEMATICS_TLS_KEY_FILE: 'k.pem' }).tls).toEqual({ certFile: 'c.pem', keyFile: 'k.pem' });
     expect(readTelematicsConfig({ LISTEN_HOST: '0.0.0.0', MESH_MODE: 'istio' }).tls).toBeUndefined();
+  });
+
+  describe('sandbox providers in production', () => {
+    const production = { NODE_ENV: 'production' };
+    const realUser = { USER_IDENTITY_PROVIDER: 'manual', USER_MAIL_PROVIDER: 'smtp', USER_SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465' };
+
+    it('refuses each sandbox of the user service by its setting, saying why and what to set instead', () => {
+      expect(() => readUserConfig(production)).toThrow(
+        new ConfigError(
+          'sandbox providers are refused with NODE_ENV=production:\n' +
+            '  USER_IDENTITY_PROVIDER=sandbox: the sandbox identity provider approves anyone who sends its public test document (sandbox-passport-approved); choose USER_IDENTITY_PROVIDER=manual\n' +
+            '  USER_MAIL_PROVIDER=sandbox: the sandbox mailer sends no mail (riders never get their codes); choose USER_MAIL_PROVIDER=smtp with USER_SMTP_URL\n' +
+            'Choose real providers; only on a staging environment, set ALLOW_SANDBOX_PROVIDERS=true to allow the sandboxes.',
+        ),
+      );
+      expect(() => readUserConfig({ ...production, ...realUser, USER_MAIL_PROVIDER: 'sandbox' })).toThrow(/^sandbox providers are refused with NODE_ENV=production:\n {2}USER_MAIL_PROVIDER=sandbox: /);
+      expect(readUserConfig({ ...production, ...realUser }).sandboxWarning).toBeUndefined();
+    });
+
+    it('refuses the sandbox card processor', () => {
+      expect(() => readPaymentConfig(production)).toThrow(
+        /^sandbox providers are refused with NODE_ENV=production:\n {2}PAYMENT_CARD_PROVIDER=sandbox: the sandbox card processor credits wallets from public test card numbers, with money nobody paid; choose PAYMENT_CARD_PROVIDER=stripe\n/,
+      );
+    });
+
+    it('allows the sandboxes on a staging environment that says so, with a warning to log', () => {
+      expect(readUserConfig({ ...production, ALLOW_SANDBOX_PROVIDERS: 'true' }).sandboxWarning).toBe(
+        'sandbox providers in production (USER_IDENTITY_PROVIDER=sandbox, USER_MAIL_PROVIDER=sandbox), allowed by ALLOW_SANDBOX_PROVIDERS=true: this must be a staging environment',
+      );
+      expect(() => readPaymentConfig({ ...production, ALLOW_SANDBOX_PROVIDERS: 'yes' })).toThrow(/ALLOW_SANDBOX_PROVIDERS="yes": must be "true" or "false"/);
+    });
+
+    it('keeps the sandboxes as the default outside production', () => {
+      expect(readUserConfig({}).sandboxWarning).toBeUndefined();
+      expect(readPaymentConfig({ NODE_ENV: 'development' }).cardProvider).toBe('sandbox');
+    });
+
+    it('needs an SMTP URL with the smtp mail provider', () => {
+      expect(() => readUserConfig({ USER_MAIL_PROVIDER: 'smtp' })).toThrow(/USER_SMTP_URL: is required with USER_MAIL_PROVIDER=smtp/);
+      expect(() => readUserConfig({ USER_MAIL_PROVIDER: 'smtp', USER_SMTP_URL: 'http://mail' })).toThrow(/USER_SMTP_URL="http:\/\/mail": must be an smtp:\/\/ or smtps:\/\/ URL/);
+    });
+
+    it.each(['user', 'payment'])('stops the %s service at start in production on a sandbox, with exit code 78 and the message', (service) => {
+      const main = join(__dirname, '..', '..', 'services', service, 'src', 'main.ts');
+      const run = spawnSync(process.execPath, ['--import', 'tsx', main], { env: { ...process.env, NODE_ENV: 'production', ALLOW_SANDBOX_PROVIDERS: 'false' }, encoding: 'utf8', timeout: 30_000 });
+      expect(run.status).toBe(78);
+      expect(run.stderr).toMatch(new RegExp(`^${service}: sandbox providers are refused with NODE_ENV=production:\n {2}${service.toUpperCase()}_[A-Z_]+=sandbox: `));
+    });
   });
 });

@@ -5,7 +5,8 @@
 // simulated bike moving, and draws its charts with data; no page logs an error. Screenshots go to
 // test-results/ (CI keeps them; the README shows them).
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { waitAtMost } from '../../services/platform/src/wait-at-most';
@@ -24,7 +25,9 @@ declare const window: { innerWidth: number };
 
 describeWithPostgres('the explorer and the operations dashboard in a browser', () => {
   // Positions reach inventory within half a second, so the map can show a bike move.
-  const running = useTestStack({ TELEMATICS_INVENTORY_RELAY_MS: '500' });
+  // What `npm start` keeps of the demo, which the explorer prefills: its launcher names the file.
+  const demoFile = join(mkdtempSync(join(tmpdir(), 'ecowheels-demo-')), 'demo-credentials.json');
+  const running = useTestStack({ TELEMATICS_INVENTORY_RELAY_MS: '500', GATEWAY_DEMO_CREDENTIALS_FILE: demoFile });
   let origin: string;
   let apiKey: string;
   let opsKey: string;
@@ -39,8 +42,7 @@ describeWithPostgres('the explorer and the operations dashboard in a browser', (
     apiKey = (await clients.user.createApiClient({ name: 'Browser test app', scopes: [] })).apiKey;
     opsKey = (await clients.user.createApiClient({ name: 'Browser test ops', scopes: ['ops'] })).apiKey;
     const rider = await riderWithFunds(clients);
-    // What `npm start` keeps of the demo, which the explorer prefills.
-    writeFileSync(join(running.stack.dataDir, 'demo-credentials.json'), JSON.stringify({ riderEmail: rider.email, riderPassword: rider.password, apiKey, opsApiKey: opsKey }));
+    writeFileSync(demoFile, JSON.stringify({ riderEmail: rider.email, riderPassword: rider.password, apiKey, opsApiKey: opsKey }));
     // One finished ride, for the rides chart.
     const bike = await newBike(clients);
     const { ride } = await clients.ride.startRide({ riderId: rider.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   console.log(`Starting the EcoWheels services on loopback (data in ${dataDir}) ...`);
   const stack = await LocalStack.start({
     env: { DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    // Only this demo's gateway serves the demo's keys and rider to the explorer.
+    serviceEnv: { gateway: { GATEWAY_DEMO_CREDENTIALS_FILE: join(dataDir, 'demo-credentials.json') } },
     echo: verbose ? (line) => console.log(line) : undefined,
   });
   let fleet: RunningFleet | undefined;

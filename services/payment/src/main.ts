@@ -9,5 +9,6 @@ import { paymentService } from './payment-service';
 runService('payment', async () => {
   const config = readPaymentConfig();
   const logger = createLogger('payment');
+  if (config.sandboxWarning) logger.warn(config.sandboxWarning);
   return { service: await hostService({ basics: config, logger, ...paymentService(config) }), logger };
 });

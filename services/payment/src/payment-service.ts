@@ -13,7 +13,7 @@ export function paymentService(config: ReturnType<typeof readPaymentConfig>): Se
     migrations: PAYMENT_MIGRATIONS,
     build: async (db) => {
       const store = new LedgerStoreSql(db);
-      const ledger = new WalletLedger(store, CARD_PROVIDERS[config.cardProvider](store), config.ledger);
+      const ledger = new WalletLedger(store, CARD_PROVIDERS[config.cardProvider](store, config.cards), config.ledger);
       return {
         grpc: {
           definition: PaymentServiceService,

@@ -128,3 +128,40 @@ export function meshSettings(config: Record<string, unknown>, identity: string):
     identity,
   };
 }
+
+/**
+ * NODE_ENV, and ALLOW_SANDBOX_PROVIDERS ("true" or "false", the default): whether a service may run
+ * on a sandbox provider with NODE_ENV=production. Only a staging environment should set it.
+ */
+export const deploymentShape = {
+  NODE_ENV: z.string().default('development'),
+  ALLOW_SANDBOX_PROVIDERS: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('false'),
+};
+
+/** A provider setting that names a sandbox, and what the sandbox would do in production. */
+export interface SandboxInUse {
+  /** The setting, as `USER_MAIL_PROVIDER=sandbox`. */
+  setting: string;
+  /** What goes wrong with it in production, and what to choose instead. */
+  risk: string;
+}
+
+/**
+ * A sandbox answers like a real provider and checks nothing (anyone passes the identity check with
+ * a public test document, test cards credit wallets), so a production process refuses to start on
+ * one, unless ALLOW_SANDBOX_PROVIDERS=true says that this deployment is a staging environment.
+ * Answers a warning to log when sandboxes are allowed there.
+ */
+export function refuseSandboxesInProduction(sandboxes: SandboxInUse[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const deployment = readConfig(z.object(deploymentShape), env);
+  if (deployment.NODE_ENV !== 'production' || sandboxes.length === 0) return undefined;
+  const settings = sandboxes.map((sandbox) => sandbox.setting).join(', ');
+  if (deployment.ALLOW_SANDBOX_PROVIDERS === 'true') {
+    return `sandbox providers in production (${settings}), allowed by ALLOW_SANDBOX_PROVIDERS=true: this must be a staging environment`;
+  }
+  const problems = sandboxes.map((sandbox) => `  ${sandbox.setting}: ${sandbox.risk}`);
+  throw new ConfigError(
+    `sandbox providers are refused with NODE_ENV=production:\n${problems.join('\n')}\n` +
+      'Choose real providers; only on a staging environment, set ALLOW_SANDBOX_PROVIDERS=true to allow the sandboxes.',
+  );
+}

@@ -9,5 +9,6 @@ import { userService } from './user-service';
 runService('user', async () => {
   const config = readUserConfig();
   const logger = createLogger('user');
+  if (config.sandboxWarning) logger.warn(config.sandboxWarning);
   return { service: await hostService({ basics: config, logger, ...userService(config, logger) }), logger };
 });

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { failedPrecondition, invalidArgument, notFound } from '../../../platform/src/errors';
 import { formatMoney, type Money } from '../../../platform/src/money';
-import type { CardProvider } from './card-provider';
+import { cardFingerprint, type CardProvider, type PaymentCard } from './card-provider';
 import { emptyWallet, type Hold, type LedgerEntry, type LedgerEntryKind, type Wallet } from './wallet';
 
 /** The store's operations inside one transaction. */
@@ -62,20 +62,22 @@ export class WalletLedger {
   }
 
   /**
-   * Charges the card, then credits the wallet. The card provider is idempotent on the same key, so
-   * a crash between the two is healed by a retry: the card is charged once and credited once.
+   * Holds the amount on the card, captures it, then credits the wallet. The card provider is
+   * idempotent on the same key at each step, so a crash anywhere is healed by a retry: the card is
+   * charged once and credited once. A decline happens at the hold, before anything is charged.
    */
-  async topUp(input: { riderId: string; amount: Money; cardNumber: string; idempotencyKey: string }): Promise<TopUpResult> {
+  async topUp(input: { riderId: string; amount: Money; card: PaymentCard; idempotencyKey: string }): Promise<TopUpResult> {
     this.checkAmount(input.amount, 'amount');
     if (input.amount.amountMinor > this.settings.maxTopUpMinor) {
       const most = formatMoney({ amountMinor: this.settings.maxTopUpMinor, currency: this.settings.currency });
       throw invalidArgument(`amount: a single top-up is at most ${most}`);
     }
-    const fingerprint = JSON.stringify(['TOP_UP', input.riderId, input.amount, input.cardNumber.slice(-4)]);
+    const fingerprint = JSON.stringify(['TOP_UP', input.riderId, input.amount, cardFingerprint(input.card)]);
     const replay = await this.replay(input.idempotencyKey, fingerprint);
     if (replay) return replay;
 
-    const charge = await this.cards.charge(input);
+    const charge = await this.cards.hold(input);
+    await this.cards.capture(charge.reference, input.idempotencyKey);
     const entryId = await this.store.inTransaction(async (tx) => {
       await tx.lockWallet(input.riderId, this.settings.currency);
       const earlier = await tx.findOperation(input.idempotencyKey);

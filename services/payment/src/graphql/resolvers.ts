@@ -6,7 +6,7 @@ import { graphqlError, withUserErrors } from '../../../platform/src/graphql/erro
 import { requireRider, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { idempotencyKeyField, parseRequest } from '../../../platform/src/grpc/validation';
 import { currencyField, graphqlMoney } from '../../../platform/src/money';
-import { cardNumberField } from '../domain/card-provider';
+import { cardFields, paymentCard } from '../domain/card-provider';
 import type { Hold, HoldStatus, Wallet } from '../domain/wallet';
 import type { WalletLedger } from '../domain/wallet-ledger';
 
@@ -27,7 +27,7 @@ const CHARGE_STATUS: Record<HoldStatus, string> = { AUTHORIZED: 'HELD', CAPTURED
 const topUpArgs = z.object({
   amountMinor: z.number().int(),
   currency: currencyField,
-  cardNumber: cardNumberField,
+  ...cardFields,
   idempotencyKey: idempotencyKeyField,
 });
 
@@ -47,8 +47,8 @@ export function paymentSubgraph(ledger: WalletLedger): SubgraphDefinition<Paymen
         topUpWallet: async (_parent, args: z.input<typeof topUpArgs>, context) => {
           const riderId = requireRider(context);
           return withUserErrors(async () => {
-            const { amountMinor, currency, cardNumber, idempotencyKey } = parseRequest(topUpArgs, args, 'graphql');
-            const result = await ledger.topUp({ riderId, amount: { amountMinor, currency }, cardNumber, idempotencyKey });
+            const { amountMinor, currency, idempotencyKey, ...card } = parseRequest(topUpArgs, args, 'graphql');
+            const result = await ledger.topUp({ riderId, amount: { amountMinor, currency }, card: paymentCard(card), idempotencyKey });
             return { wallet: toWallet(result.wallet) };
           });
         },

@@ -1,10 +1,16 @@
-// The card processors the payment service can use, by the name PAYMENT_CARD_PROVIDER gives. A
-// real processor adds its adapter here, beside the sandbox.
+// The card processors the payment service can use, by the name PAYMENT_CARD_PROVIDER gives.
 import type { CardProvider } from '../domain/card-provider';
-import { SandboxCardProvider, type SandboxChargeLog } from './sandbox-card-provider';
+import { SandboxCardProvider, type SandboxHoldLog } from './sandbox-card-provider';
+import { StripeCardProvider } from './stripe-card-provider';
+
+export interface CardProviderSettings {
+  /** Required for stripe (config.ts checks). */
+  stripe?: { secretKey: string; apiUrl: string };
+}
 
 export const CARD_PROVIDERS = {
-  sandbox: (store: SandboxChargeLog): CardProvider => new SandboxCardProvider(store),
+  sandbox: (store: SandboxHoldLog): CardProvider => new SandboxCardProvider(store),
+  stripe: (_store: SandboxHoldLog, settings: CardProviderSettings): CardProvider => new StripeCardProvider(settings.stripe!),
 } as const;
 
 export type CardProviderName = keyof typeof CARD_PROVIDERS;

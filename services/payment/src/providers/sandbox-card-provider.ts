@@ -1,9 +1,10 @@
 // The built-in card provider: a sandbox that answers like a card processor's test mode. Only the
 // documented test numbers below are accepted; no money moves anywhere. Like a real processor it
-// remembers charges by idempotency key, so a retried top-up is charged once.
+// keeps each hold by the top-up's key (so a retried top-up holds once), and captures or releases it
+// once. With NODE_ENV=production the payment service refuses to start on it (config.ts).
 import { randomUUID } from 'node:crypto';
-import { failedPrecondition, invalidArgument, unavailable } from '../../../platform/src/errors';
-import { isCardNumber, type CardCharge, type CardChargeRequest, type CardProvider } from '../domain/card-provider';
+import { failedPrecondition, invalidArgument, notFound, unavailable } from '../../../platform/src/errors';
+import { isCardNumber, type CardHold, type CardHoldRequest, type CardProvider } from '../domain/card-provider';
 
 type TestCardOutcome = { result: 'approved' } | { result: 'declined'; reason: string } | { result: 'processor_error' };
 
@@ -17,16 +18,22 @@ export const SANDBOX_TEST_CARDS: Record<string, TestCardOutcome> = {
   '4000000000000119': { result: 'processor_error' },
 };
 
-export interface SandboxChargeLog {
-  findCharge(idempotencyKey: string): Promise<CardCharge | undefined>;
-  saveCharge(idempotencyKey: string, charge: CardCharge, request: CardChargeRequest): Promise<CardCharge>;
+export type SandboxHoldStatus = 'HELD' | 'CAPTURED' | 'RELEASED';
+
+export interface SandboxHoldLog {
+  findCardHold(idempotencyKey: string): Promise<CardHold | undefined>;
+  /** Keeps a new hold; two at once with one key: the first written wins, and both answer with it. */
+  saveCardHold(idempotencyKey: string, hold: CardHold, request: CardHoldRequest): Promise<CardHold>;
+  /** Moves a hold from HELD to `to` (or keeps it at `to`); answers its status after, undefined when unknown. */
+  settleCardHold(reference: string, to: 'CAPTURED' | 'RELEASED'): Promise<SandboxHoldStatus | undefined>;
 }
 
 export class SandboxCardProvider implements CardProvider {
-  constructor(private readonly log: SandboxChargeLog) {}
+  constructor(private readonly log: SandboxHoldLog) {}
 
-  async charge(request: CardChargeRequest): Promise<CardCharge> {
-    const { cardNumber } = request;
+  async hold(request: CardHoldRequest): Promise<CardHold> {
+    if (!('number' in request.card)) throw invalidArgument('the sandbox card provider takes test card numbers (card_number), not payment method ids');
+    const cardNumber = request.card.number;
     if (!isCardNumber(cardNumber)) {
       throw invalidArgument('card_number is not a valid card number (12 to 19 digits with a correct check digit)');
     }
@@ -38,12 +45,22 @@ export class SandboxCardProvider implements CardProvider {
     if (outcome.result === 'processor_error') {
       throw unavailable('the card processor had a temporary error; retry the top-up with the same idempotency key');
     }
-    const earlier = await this.log.findCharge(request.idempotencyKey);
+    const earlier = await this.log.findCardHold(request.idempotencyKey);
     if (earlier) return earlier;
-    return this.log.saveCharge(
-      request.idempotencyKey,
-      { reference: `sandbox_ch_${randomUUID()}`, cardLast4: cardNumber.slice(-4) },
-      request,
-    );
+    return this.log.saveCardHold(request.idempotencyKey, { reference: `sandbox_ch_${randomUUID()}`, cardLast4: cardNumber.slice(-4) }, request);
+  }
+
+  async capture(reference: string): Promise<void> {
+    await this.settle(reference, 'CAPTURED');
+  }
+
+  async release(reference: string): Promise<void> {
+    await this.settle(reference, 'RELEASED');
+  }
+
+  private async settle(reference: string, to: 'CAPTURED' | 'RELEASED'): Promise<void> {
+    const status = await this.log.settleCardHold(reference, to);
+    if (!status) throw notFound(`the sandbox has no hold ${reference}`);
+    if (status !== to) throw failedPrecondition(`the sandbox hold ${reference} was already ${status.toLowerCase()}`);
   }
 }

@@ -1,11 +1,11 @@
 // The payment service's tables: wallets, holds, the ledger, idempotency records and the sandbox
-// card processor's charge log.
+// card processor's holds.
 import { join } from 'node:path';
 import type { Database, Sql } from '../../../platform/src/database/database';
-import type { CardCharge, CardChargeRequest } from '../domain/card-provider';
+import type { CardHold, CardHoldRequest } from '../domain/card-provider';
 import type { LedgerStore, LedgerTransaction, RecordedOperation } from '../domain/wallet-ledger';
 import type { Hold, HoldStatus, LedgerEntry, LedgerEntryKind, Wallet } from '../domain/wallet';
-import type { SandboxChargeLog } from '../providers/sandbox-card-provider';
+import type { SandboxHoldLog, SandboxHoldStatus } from '../providers/sandbox-card-provider';
 
 export const PAYMENT_MIGRATIONS = join(__dirname, 'migrations');
 
@@ -172,7 +172,7 @@ class LedgerTransactionSql implements LedgerTransaction {
   }
 }
 
-export class LedgerStoreSql implements LedgerStore, SandboxChargeLog {
+export class LedgerStoreSql implements LedgerStore, SandboxHoldLog {
   constructor(private readonly db: Database) {}
 
   inTransaction<T>(fn: (tx: LedgerTransaction) => Promise<T>): Promise<T> {
@@ -205,7 +205,7 @@ export class LedgerStoreSql implements LedgerStore, SandboxChargeLog {
     return rows.map((row) => ({ entry: toEntry(row), position: row.seq }));
   }
 
-  async findCharge(idempotencyKey: string): Promise<CardCharge | undefined> {
+  async findCardHold(idempotencyKey: string): Promise<CardHold | undefined> {
     const rows = await this.db.query<{ reference: string; card_last4: string }>(
       'SELECT reference, card_last4 FROM sandbox_card_charges WHERE idempotency_key = $1',
       [idempotencyKey],
@@ -213,13 +213,18 @@ export class LedgerStoreSql implements LedgerStore, SandboxChargeLog {
     return rows[0] && { reference: rows[0].reference, cardLast4: rows[0].card_last4 };
   }
 
-  async saveCharge(idempotencyKey: string, charge: CardCharge, request: CardChargeRequest): Promise<CardCharge> {
-    // Two concurrent charges with one key: the first one written wins, and both answer with it.
+  async saveCardHold(idempotencyKey: string, hold: CardHold, request: CardHoldRequest): Promise<CardHold> {
     await this.db.query(
-      `INSERT INTO sandbox_card_charges (idempotency_key, reference, card_last4, amount_minor, currency)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
-      [idempotencyKey, charge.reference, charge.cardLast4, request.amount.amountMinor, request.amount.currency],
+      `INSERT INTO sandbox_card_charges (idempotency_key, reference, card_last4, amount_minor, currency, status)
+       VALUES ($1, $2, $3, $4, $5, 'HELD') ON CONFLICT (idempotency_key) DO NOTHING`,
+      [idempotencyKey, hold.reference, hold.cardLast4, request.amount.amountMinor, request.amount.currency],
     );
-    return (await this.findCharge(idempotencyKey))!;
+    return (await this.findCardHold(idempotencyKey))!;
+  }
+
+  async settleCardHold(reference: string, to: 'CAPTURED' | 'RELEASED'): Promise<SandboxHoldStatus | undefined> {
+    await this.db.query(`UPDATE sandbox_card_charges SET status = $2 WHERE reference = $1 AND status = 'HELD'`, [reference, to]);
+    const rows = await this.db.query<{ status: SandboxHoldStatus }>('SELECT status FROM sandbox_card_charges WHERE reference = $1', [reference]);
+    return rows[0]?.status;
   }
 }

@@ -78,7 +78,7 @@ export class RiderAccounts {
       await this.throttle.failed(account, clientAddress);
       throw unauthenticated('email or password is wrong');
     }
-    await this.throttle.succeeded(account);
+    await this.throttle.succeeded(account, clientAddress);
     if (credentials.rider.status === 'SUSPENDED') {
       throw failedPrecondition('this rider is suspended; contact support to be reinstated');
     }

@@ -1,22 +1,32 @@
-// The built-in mail provider: a sandbox that delivers nothing. Each message goes to the
-// sandbox_mailbox table (where tests and the demo read it) and to the log, so a developer running
-// `npm start` can copy a confirmation code from the output.
+// The built-in mail provider: a sandbox that delivers nothing. Each message is written as a file
+// (RFC 5322, `.eml`, readable by its owner only) into a folder beside the service's data, where a
+// developer opens it (`npm start`: .data/user/sandbox-mail/) and tests read it. Nothing of it goes
+// to the database or to the log: the confirmation codes are in the mail, and the service keeps only
+// their hashes. With NODE_ENV=production the service refuses to start on it (config.ts).
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTransport } from 'nodemailer';
 import type { Logger } from '../../../platform/src/logger';
 import type { MailMessage, Mailer } from '../domain/mailer';
 
-export interface SandboxMailbox {
-  deliver(message: MailMessage): Promise<void>;
-  mailTo(address: string): Promise<MailMessage[]>;
-}
-
 export class SandboxMailer implements Mailer {
+  // nodemailer composes the message as it would for SMTP, into a buffer instead of a connection.
+  private readonly composer = createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+
   constructor(
-    private readonly mailbox: SandboxMailbox,
+    private readonly folder: string,
+    private readonly from: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+  }
 
   async send(message: MailMessage): Promise<void> {
-    await this.mailbox.deliver(message);
-    this.logger.info({ to: message.to, subject: message.subject, text: message.text }, 'sandbox mail (not sent; kept in sandbox_mailbox)');
+    const { message: raw } = await this.composer.sendMail({ from: this.from, ...message });
+    // Named by time, so a folder listing shows the newest last; never by the address.
+    const file = join(this.folder, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`);
+    writeFileSync(file, raw as Buffer, { mode: 0o600 });
+    this.logger.info({ file }, 'sandbox mail written to a file, not sent');
   }
 }

@@ -1,4 +1,4 @@
-// The user service's tables: riders, API clients and the token signing key.
+// The user service's tables: riders, API clients, identity checks and the token signing key.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Sql } from '../../../platform/src/database/database';
@@ -7,9 +7,7 @@ import type { RiderStore } from '../domain/rider-accounts';
 import type { Rider, RiderStatus } from '../domain/rider';
 import type { IdentityCheckStore } from '../domain/identity-checks';
 import type { IdentityOutcome } from '../domain/identity-provider';
-import type { MailMessage } from '../domain/mailer';
 import type { SignUpStore } from '../domain/sign-ups';
-import type { SandboxMailbox } from '../providers/sandbox-mailer';
 
 export const USER_MIGRATIONS = join(__dirname, 'migrations');
 
@@ -58,7 +56,7 @@ const toApiClient = (row: ApiClientRow): ApiClient => ({
   scopes: row.scopes,
 });
 
-export class UserStore implements RiderStore, ApiClientStore, SignUpStore, IdentityCheckStore, SandboxMailbox {
+export class UserStore implements RiderStore, ApiClientStore, SignUpStore, IdentityCheckStore {
   constructor(private readonly db: Sql) {}
 
   async insertRider(rider: Rider, passwordHash: string): Promise<boolean> {
@@ -120,18 +118,6 @@ export class UserStore implements RiderStore, ApiClientStore, SignUpStore, Ident
       [riderId, outcome.status === 'APPROVED', randomUUID(), outcome.status, outcome.reason ?? '', outcome.reference],
     );
     return rows[0] && toRider(rows[0]);
-  }
-
-  async deliver(message: MailMessage): Promise<void> {
-    await this.db.query('INSERT INTO sandbox_mailbox (id, to_address, subject, body) VALUES ($1, $2, $3, $4)', [randomUUID(), message.to, message.subject, message.text]);
-  }
-
-  async mailTo(address: string): Promise<MailMessage[]> {
-    const rows = await this.db.query<{ to_address: string; subject: string; body: string }>(
-      'SELECT to_address, subject, body FROM sandbox_mailbox WHERE to_address = $1 ORDER BY sent_at DESC, id',
-      [address],
-    );
-    return rows.map((row) => ({ to: row.to_address, subject: row.subject, text: row.body }));
   }
 
   async findCredentials(email: string): Promise<{ rider: Rider; passwordHash: string } | undefined> {

@@ -1,0 +1,43 @@
+// Password strength is estimated on a worker thread, never on the event loop: zxcvbn is CPU work
+// (tens of milliseconds even on the bounded prefix it reads), and while it ran there, a few clients
+// signing up with long passwords kept `me` and `login` waiting for everyone. One thread at most,
+// so sign-ups can take one core of a pod and never both; a short queue, and a budget per check,
+// past which the thread is stopped and the sign-up answers UNAVAILABLE (try again).
+import { extname, join } from 'node:path';
+import { Piscina } from 'piscina';
+import { DomainError } from '../../../platform/src/errors';
+import type { PersonalWords } from '../domain/password-policy';
+import type { PasswordJudge } from '../domain/sign-ups';
+
+/** Queue and run time of one check; about 50 ms is usual. */
+const CHECK_BUDGET_MS = 1500;
+/** The same, when the thread must start first and load zxcvbn's dictionaries (a second or two). */
+const COLD_CHECK_BUDGET_MS = 10_000;
+/** Checks waiting for the thread; past that, sign-ups are refused until it catches up. */
+const MAX_WAITING = 8;
+
+export class PasswordStrengthThread implements PasswordJudge {
+  private readonly pool = new Piscina({
+    // The worker's own file, as this one runs: TypeScript under tsx, JavaScript once built.
+    filename: join(__dirname, `password-strength-worker${extname(__filename)}`),
+    minThreads: 0,
+    maxThreads: 1,
+    maxQueue: MAX_WAITING,
+    // Started by the first sign-up, not at start (a replica that never sees one saves about 15 MB);
+    // it then keeps zxcvbn's dictionaries while sign-ups come, and ends after an hour without.
+    idleTimeout: 3_600_000,
+  });
+
+  async problem(password: string, personal: PersonalWords): Promise<string | undefined> {
+    try {
+      const budget = this.pool.threads.length === 0 ? COLD_CHECK_BUDGET_MS : CHECK_BUDGET_MS;
+      return (await this.pool.run({ password, personal }, { signal: AbortSignal.timeout(budget) })) as string | undefined;
+    } catch (error) {
+      throw new DomainError('UNAVAILABLE', 'too many sign-ups are being checked just now; try again in a few seconds', { cause: error });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.destroy();
+  }
+}
