@@ -81,9 +81,10 @@ export function telematicsSubgraph(reads: TelematicsReads): SubgraphDefinition<T
         },
       },
       Bike: {
-        __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
-        lastSeenAt: async (bike: { id: string }, _args: unknown, context: TelematicsContext) => {
-          return (await context.lastSeen.load(bike.id.toLowerCase()))?.at.toISOString() ?? null;
+        // Keyed by the bike's own id, which clients never see (they see a listing id that rotates).
+        __resolveReference: (reference: { fleetId: string }) => ({ fleetId: reference.fleetId }),
+        lastSeenAt: async (bike: { fleetId: string }, _args: unknown, context: TelematicsContext) => {
+          return (await context.lastSeen.load(bike.fleetId.toLowerCase()))?.at.toISOString() ?? null;
         },
       },
       User: {
