@@ -11,7 +11,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { Kind, visitInParallel, type ASTVisitor, type FieldNode, type ValidationContext, type ValidationRule } from 'graphql';
-import { impactBuckets, impactMaxBuckets, type ImpactGrouping } from '../../services/platform/src/impact-buckets';
+import { impactBuckets, impactMaxBuckets, impactTimeField, type ImpactGrouping } from '../../services/platform/src/impact-buckets';
 import { LimitExceeded, reportLimit } from './gateway-errors';
 
 export interface QueryLimits {
@@ -55,10 +55,11 @@ const SIZED_LISTS: Record<string, (field: FieldNode) => number> = {
     const [from, to] = [literal(field, 'from'), literal(field, 'to')];
     const max = impactMaxBuckets(grouping);
     if (from === undefined || to === undefined) return max; // in variables: not known yet
-    // A range the subgraph will refuse (not a time, reversed, too long) costs little: it is refused.
-    const [start, end] = [new Date(from), new Date(to)];
-    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) return 1;
-    return Math.min(max, Math.max(1, impactBuckets(start, end, grouping)));
+    // A range the subgraph will refuse (not RFC 3339, reversed, too long) costs one bucket: it is
+    // refused before the warehouse is asked, and the client hears why (BAD_USER_INPUT).
+    const [start, end] = [from, to].map((text) => impactTimeField.safeParse(text).data ?? new Date(NaN));
+    const buckets = impactBuckets(start, end, grouping);
+    return Number.isNaN(buckets) || buckets < 1 || buckets > max ? 1 : buckets;
   },
 };
 

@@ -7,7 +7,7 @@ import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { graphqlError } from '../../../platform/src/graphql/errors';
 import { requireRider, requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { parseRequest, rangeField } from '../../../platform/src/grpc/validation';
-import { IMPACT_MAX_SPAN_MS, IMPACT_MAX_SPAN_TEXT } from '../../../platform/src/impact-buckets';
+import { IMPACT_MAX_SPAN_MS, IMPACT_MAX_SPAN_TEXT, impactTimeField } from '../../../platform/src/impact-buckets';
 import type { RideImpact } from '../domain/ride-impact';
 import type { RecentIngest } from '../domain/recent-ingest';
 import type { RideImpacts } from '../domain/ride-impacts';
@@ -26,16 +26,11 @@ export interface TelematicsReads {
   waiting(): Promise<{ readings: number; oldestReceivedAt?: Date }>;
 }
 
-const instant = z
-  .string()
-  .datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-11-26T00:00:00Z' })
-  .transform((value) => new Date(value))
-  .refine((date) => date.getUTCFullYear() >= 2000 && date.getUTCFullYear() < 2100, 'must be in the years 2000 to 2099');
 // The range rules run only once both ends are times: zod runs an object's refinements even when a
 // field failed, and a refinement that read a string as a Date made `from: "yesterday"` an internal error.
 const whenValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 const fleetArgs = z
-  .object({ from: instant, to: instant, groupBy: z.enum(['DAY', 'HOUR']) })
+  .object({ from: impactTimeField, to: impactTimeField, groupBy: z.enum(['DAY', 'HOUR']) })
   .refine((args) => args.to > args.from, { message: 'to must be after from', path: ['to'], ...whenValid })
   .refine((args) => args.to.getTime() - args.from.getTime() <= IMPACT_MAX_SPAN_MS[args.groupBy], { message: IMPACT_MAX_SPAN_TEXT, path: ['to'], ...whenValid });
 const trackArgs = z.object({ first: rangeField(1000) });
