@@ -71,7 +71,8 @@ export class RideFlow {
     const existing = await this.store.findByKey(input.riderId, input.idempotencyKey);
     if (existing) return this.answerRepeatedStart(existing, input.bikeId);
 
-    const bikeId = await inSpan('ride.identify_bike', { 'ecowheels.ride.idempotency_key': input.idempotencyKey }, () => this.services.identifyBike(input.bikeId));
+    // Before the ride exists: a code that names no bike leaves nothing to undo.
+    const bikeId = await this.services.identifyBike(input.bikeId);
     const now = this.now();
     const id = randomUUID();
     const ride: Ride = {
