@@ -73,6 +73,8 @@ export const MESH_POLICY: Record<'user' | 'inventory' | 'ride' | 'payment' | 'te
     methods: {
       RegisterBike: creation(),
       GetBike: read(),
+      // A rider names a bike by its printed code or its listing id; the ride service needs its id.
+      IdentifyBike: read('ride'),
       BatchGetBikes: read(),
       ListAvailableBikesNear: read(),
       UpdateBikeStatus: keyedWrite(),

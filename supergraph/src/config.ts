@@ -27,6 +27,8 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       GBFS_MAX_RANGE_METERS: positiveInt(50_000),
       // How long one read of inventory and the tariff serves the feed (its ttl).
       GBFS_REFRESH_SECONDS: positiveInt(30),
+      // Where the feed is published (every URL in it starts here); unset, the gateway's own address.
+      GBFS_BASE_URL: z.string().url('must be an http(s) URL such as https://api.ecowheels.example/gbfs/v3').regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
       ...Object.fromEntries(
         SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.string().url('must be an http(s) URL').optional()]),
       ),
@@ -66,6 +68,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     GBFS_CONTACT_EMAIL: string;
     GBFS_MAX_RANGE_METERS: number;
     GBFS_REFRESH_SECONDS: number;
+    GBFS_BASE_URL?: string;
     GATEWAY_RATE_LIMIT: number;
     GATEWAY_RATE_LIMIT_WINDOW_SECONDS: number;
     GATEWAY_REDIS_URL?: string;
@@ -80,6 +83,10 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: number;
     GATEWAY_DEMO_CREDENTIALS_FILE?: string;
   };
+  if (config.NODE_ENV === 'production' && !config.GBFS_BASE_URL) {
+    // Unset, the feed's URLs would name the pod's own address, which no reader can reach.
+    throw new Error('GBFS_BASE_URL must be set in production: the public address of the GBFS feed, such as https://api.ecowheels.example/gbfs/v3');
+  }
   return {
     production: config.NODE_ENV === 'production',
     host: config.LISTEN_HOST,
@@ -99,6 +106,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       language: 'en',
       maxRangeMeters: config.GBFS_MAX_RANGE_METERS,
       refreshSeconds: config.GBFS_REFRESH_SECONDS,
+      baseUrl: config.GBFS_BASE_URL?.replace(/\/+$/, ''),
     },
     mesh: meshSettings(config, 'gateway'),
     // Unset, each subgraph is on this machine at its default port: over HTTPS in local mesh mode.

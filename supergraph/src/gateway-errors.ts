@@ -168,9 +168,15 @@ export function subgraphUnavailable(subgraph: string, cause: unknown): GraphQLEr
 }
 
 /**
+ * "Did you mean …?" after an unknown field, argument, type or enum value: a way to read the schema
+ * a field at a time, which production keeps to itself as it keeps introspection.
+ */
+const SUGGESTION = / ?Did you mean .+?\?$/;
+
+/**
  * Apollo Server's formatError: faults (INTERNAL_SERVER_ERROR) are logged once with their stack,
  * and in production answered without detail; every other error keeps its message and code, and in
- * production loses everything else (stack traces, subgraph names).
+ * production loses everything else (stack traces, subgraph names, suggestions of schema names).
  */
 export function formatGatewayError(production: boolean, logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -183,6 +189,6 @@ export function formatGatewayError(production: boolean, logger: Logger) {
     if (code === 'INTERNAL_SERVER_ERROR' && production) return { message: 'internal error; the logs have the details', path: formatted.path, extensions: { code } };
     if (!production) return { ...formatted, extensions: { ...formatted.extensions, code } };
     const retryAfter = formatted.extensions?.retryAfter === undefined ? {} : { retryAfter: formatted.extensions.retryAfter };
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code, ...retryAfter } };
+    return { message: formatted.message.replace(SUGGESTION, ''), locations: formatted.locations, path: formatted.path, extensions: { code, ...retryAfter } };
   };
 }

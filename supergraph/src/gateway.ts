@@ -123,7 +123,10 @@ export async function startGateway(
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use('/gbfs/v3', gbfsRouter(edge.gbfs, config.gbfs, logger));
+  // The feed's URLs start with the configured base, or else this listener's own address (known once
+  // it listens; the router reads it at the first request).
+  let origin = '';
+  app.use('/gbfs/v3', gbfsRouter(edge.gbfs, { ...config.gbfs, baseUrl: () => config.gbfs.baseUrl ?? `${origin}/gbfs/v3` }, logger));
   app.use(webPages({ production: config.production, demoCredentialsFile: config.demoCredentialsFile }));
   // How many requests this API key has made (counted by every gateway replica when Redis is set).
   app.get('/usage', async (req, res, next) => {
@@ -165,6 +168,7 @@ export async function startGateway(
   });
 
   const http = await listen(app, config.host, config.port);
+  origin = http.origin;
   const metricsApp = express();
   serveMetrics(metricsApp);
   const metrics = await listen(metricsApp, config.host, config.metricsPort).catch(async (error: unknown) => {

@@ -1,10 +1,16 @@
 // The GBFS feed's sources, over gRPC as the mesh policy allows the gateway: inventory's stations and
-// rentable bikes (ListStations, ListFeedVehicles) and the ride service's tariff (GetPricing).
-import { InventoryServiceClient, InventoryServiceService } from '../../services/platform/src/generated/ecowheels/inventory/v1/inventory_service';
+// rentable bikes (ListStations, ListFeedVehicles, a page at a time) and the ride service's tariff
+// (GetPricing).
+import { InventoryServiceClient, InventoryServiceService, type FeedVehicle } from '../../services/platform/src/generated/ecowheels/inventory/v1/inventory_service';
 import { RideServiceClient, RideServiceService } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
 import { createClient } from '../../services/platform/src/grpc/client';
 import type { MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import type { GbfsSources, GbfsStation, GbfsTariff, GbfsVehicle } from './gbfs';
+
+/** Vehicles per ListFeedVehicles call (its maximum). */
+const PAGE_SIZE = 1000;
+/** A bound on one snapshot's size: a feed of a fleet larger than this would need splitting anyway. */
+const MAX_VEHICLES = 100_000;
 
 export class GrpcGbfsSources implements GbfsSources {
   private readonly inventory;
@@ -26,10 +32,17 @@ export class GrpcGbfsSources implements GbfsSources {
     }));
   }
 
+  /** Every rentable bike, a page of PAGE_SIZE at a time, up to MAX_VEHICLES. */
   async vehicles(): Promise<GbfsVehicle[]> {
-    const { vehicles } = await this.inventory.listFeedVehicles({});
+    const vehicles: FeedVehicle[] = [];
+    let pageToken = '';
+    do {
+      const page = await this.inventory.listFeedVehicles({ pageSize: PAGE_SIZE, pageToken });
+      vehicles.push(...page.vehicles);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '' && vehicles.length < MAX_VEHICLES);
     return vehicles.map((vehicle) => ({
-      feedId: vehicle.feedId,
+      listingId: vehicle.feedId,
       model: vehicle.model,
       batteryPercent: vehicle.batteryPercent,
       latitude: vehicle.location?.latitude ?? 0,

@@ -1,15 +1,21 @@
 // The public GBFS 3.0 feed (General Bikeshare Feed Specification, MobilityData), served by the
 // gateway under /gbfs/v3/ with no API key: what cities and journey planners read of a bike-share
-// system. Built from the inventory (stations, and the bikes that may be rented, under their feed
-// ids) and the ride service's tariff, read together at most once per REFRESH and cached.
+// system. Built from the inventory (stations, and the bikes that may be rented, under their listing
+// ids) and the ride service's tariff.
 //
-// Privacy, as the spec asks: a bike held for a ride never appears, and its vehicle_id is a random
-// id that inventory replaces after every trip (never the bike's own id), so nobody can follow a bike,
-// and so its riders, from trip to trip.
+// Privacy, as the spec asks: a bike held for a ride never appears, and its vehicle_id is its listing
+// id, a random id that inventory replaces after every trip (never the bike's own id), so nobody can
+// follow a bike, and so its riders, from trip to trip (docs/rider-privacy.md).
 //
-// Honest timing: every file's last_updated is when the data was read, and its ttl the seconds until
-// it is read again; Cache-Control says the same to caches, and Last-Modified and the ETag let a
-// reader ask again cheaply.
+// One snapshot per REFRESH: the sources are read once, and every file is built once from that read,
+// so an anonymous request costs a lookup, the bytes (and so the ETag) stay the same until the next
+// snapshot, and a reader that sends If-None-Match gets 304. Every URL in the feed starts with the
+// configured base URL, never one taken from the request's Host header: the files are cached by
+// shared caches (Cache-Control: public), and a forged Host must not end up in anyone's copy.
+//
+// Honest timing: every file's last_updated is when the data was read, and its ttl the refresh
+// period; Cache-Control's max-age is what is left of it, and Last-Modified and the ETag let a reader
+// ask again cheaply.
 import express, { type Request, type Response, type Router } from 'express';
 import type { Gbfs, Manifest, StationInformation, StationStatus, SystemInformation, SystemPricingPlans, VehicleStatus, VehicleTypes } from 'gbfs-typescript-types/v3.0';
 import type { Logger } from '../../services/platform/src/logger';
@@ -23,7 +29,8 @@ export interface GbfsStation {
 }
 
 export interface GbfsVehicle {
-  feedId: string;
+  /** The bike's listing id, replaced after every trip. */
+  listingId: string;
   model: string;
   batteryPercent: number;
   latitude: number;
@@ -57,6 +64,8 @@ export interface GbfsSettings {
   maxRangeMeters: number;
   /** How long one read of the sources serves the feed (s). */
   refreshSeconds: number;
+  /** Where the feed is published, without a trailing slash: https://api.example/gbfs/v3. */
+  baseUrl(): string;
 }
 
 const VERSION = '3.0';
@@ -69,11 +78,30 @@ interface Snapshot {
   stations: GbfsStation[];
   vehicles: GbfsVehicle[];
   tariff: GbfsTariff;
+  /** The vehicle types, sorted. */
+  models: string[];
+  /** The vehicles parked at each station, counted once per snapshot. */
+  vehiclesAt: Map<string, GbfsVehicle[]>;
+  /** Each file's bytes as sent, built from this snapshot when first asked for. */
+  files: Map<string, string>;
 }
 
 /** "EcoWheels Cargo 1" → "ecowheels-cargo-1". */
 const vehicleTypeId = (model: string) => model.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'ebike';
 const rfc3339 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function readSnapshot(sources: GbfsSources): Promise<Snapshot> {
+  return Promise.all([sources.stations(), sources.vehicles(), sources.tariff()]).then(([stations, vehicles, tariff]) => {
+    const vehiclesAt = new Map<string, GbfsVehicle[]>();
+    for (const vehicle of vehicles) {
+      if (!vehicle.stationId) continue;
+      const here = vehiclesAt.get(vehicle.stationId);
+      if (here) here.push(vehicle);
+      else vehiclesAt.set(vehicle.stationId, [vehicle]);
+    }
+    return { at: new Date(), stations, vehicles, tariff, models: [...new Set(vehicles.map((vehicle) => vehicle.model))].sort(), vehiclesAt, files: new Map() };
+  });
+}
 
 export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger: Logger): Router {
   const text = (value: string) => [{ text: value, language: settings.language }];
@@ -84,26 +112,25 @@ export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger:
   const snapshot = (): Promise<Snapshot> => {
     if (!cached || Date.now() - cachedAt >= settings.refreshSeconds * 1000) {
       cachedAt = Date.now();
-      cached = Promise.all([sources.stations(), sources.vehicles(), sources.tariff()]).then(([stations, vehicles, tariff]) => ({ at: new Date(), stations, vehicles, tariff }));
+      const reading = readSnapshot(sources);
+      cached = reading;
       // A failed read is not kept: the next request tries again.
-      cached.catch(() => {
-        cached = undefined;
+      reading.catch(() => {
+        if (cached === reading) cached = undefined;
       });
     }
     return cached;
   };
 
-  const types = (snap: Snapshot) => [...new Set(snap.vehicles.map((vehicle) => vehicle.model))].sort();
-
-  const files: Record<string, (snap: Snapshot, base: string) => object> = {
-    gbfs: (_snap, base): Gbfs['data'] => ({
+  const files: Record<string, (snap: Snapshot) => object> = {
+    gbfs: (): Gbfs['data'] => ({
       feeds: ['system_information', 'vehicle_types', 'station_information', 'station_status', 'vehicle_status', 'system_pricing_plans'].map((name) => ({
         name: name as Gbfs['data']['feeds'][number]['name'],
-        url: `${base}/${name}.json`,
+        url: `${settings.baseUrl()}/${name}.json`,
       })),
     }),
-    manifest: (_snap, base): Manifest['data'] => ({ datasets: [{ system_id: settings.systemId, versions: [{ version: VERSION, url: `${base}/gbfs.json` }] }] }),
-    system_information: (_snap, base): SystemInformation['data'] => ({
+    manifest: (): Manifest['data'] => ({ datasets: [{ system_id: settings.systemId, versions: [{ version: VERSION, url: `${settings.baseUrl()}/gbfs.json` }] }] }),
+    system_information: (): SystemInformation['data'] => ({
       system_id: settings.systemId,
       languages: [settings.language],
       name: text(settings.name),
@@ -111,10 +138,10 @@ export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger:
       opening_hours: '24/7',
       feed_contact_email: settings.contactEmail,
       timezone: settings.timezone as SystemInformation['data']['timezone'],
-      manifest_url: `${base}/manifest.json`,
+      manifest_url: `${settings.baseUrl()}/manifest.json`,
     }),
     vehicle_types: (snap): VehicleTypes['data'] => ({
-      vehicle_types: types(snap).map((model) => ({
+      vehicle_types: snap.models.map((model) => ({
         vehicle_type_id: vehicleTypeId(model),
         form_factor: /cargo/i.test(model) ? 'cargo_bicycle' : 'bicycle',
         propulsion_type: 'electric_assist',
@@ -136,11 +163,11 @@ export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger:
     }),
     station_status: (snap): StationStatus['data'] => ({
       stations: snap.stations.map((station) => {
-        const here = snap.vehicles.filter((vehicle) => vehicle.stationId === station.id);
+        const here = snap.vehiclesAt.get(station.id) ?? [];
         return {
           station_id: station.id,
           num_vehicles_available: here.length,
-          vehicle_types_available: types(snap).map((model) => ({ vehicle_type_id: vehicleTypeId(model), count: here.filter((vehicle) => vehicle.model === model).length })),
+          vehicle_types_available: snap.models.map((model) => ({ vehicle_type_id: vehicleTypeId(model), count: here.filter((vehicle) => vehicle.model === model).length })),
           is_installed: true,
           is_renting: true,
           is_returning: true,
@@ -150,7 +177,7 @@ export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger:
     }),
     vehicle_status: (snap): VehicleStatus['data'] => ({
       vehicles: snap.vehicles.map((vehicle) => ({
-        vehicle_id: vehicle.feedId,
+        vehicle_id: vehicle.listingId,
         lat: vehicle.latitude,
         lon: vehicle.longitude,
         ...(vehicle.stationId ? { station_id: vehicle.stationId } : {}),
@@ -190,6 +217,7 @@ export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger:
       res.status(404).json({ error: { code: 'NOT_FOUND', message: `no such GBFS file; start at ${req.baseUrl}/gbfs.json` } });
       return;
     }
+    const name = String(req.params.file);
     let snap: Snapshot;
     try {
       snap = await snapshot();
@@ -198,16 +226,22 @@ export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger:
       res.status(503).set('retry-after', '5').json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the feed cannot be read right now; retry shortly' } });
       return;
     }
-    const ttl = Math.max(0, Math.ceil((snap.at.getTime() + settings.refreshSeconds * 1000 - Date.now()) / 1000));
-    const base = `${req.protocol}://${req.get('host')}${req.baseUrl}`;
+    let body = snap.files.get(name);
+    if (body === undefined) {
+      body = JSON.stringify({ last_updated: rfc3339(snap.at), ttl: settings.refreshSeconds, version: VERSION, data: build(snap) });
+      snap.files.set(name, body);
+    }
+    const maxAge = Math.max(0, Math.ceil((snap.at.getTime() + settings.refreshSeconds * 1000 - Date.now()) / 1000));
     res
       .set({
-        'cache-control': `public, max-age=${ttl}`,
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': `public, max-age=${maxAge}`,
         'last-modified': snap.at.toUTCString(),
         // Anyone may read a public feed, from any web page.
         'access-control-allow-origin': '*',
       })
-      .json({ last_updated: rfc3339(snap.at), ttl, version: VERSION, data: build(snap, base) });
+      // Express answers 304 itself when the ETag (of these same bytes) matches If-None-Match.
+      .send(body);
   });
   return router;
 }

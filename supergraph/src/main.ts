@@ -17,7 +17,7 @@ runService('gateway', async () => {
   const logger = createLogger('gateway');
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }) : undefined;
   if (redis) await redis.connect();
-  const usage = redis ? new RedisUsageCounter(redis) : new MemoryUsageCounter();
+  const usage = redis ? new RedisUsageCounter(redis, logger) : new MemoryUsageCounter();
   const mesh = meshCredentials(config.mesh);
   const apiKeys = new ApiKeyCheck(config.userServiceAddress, mesh, config.apiKeys, usage);
   const riderTokens = new RiderTokenCheck(config.userServiceAddress, mesh);

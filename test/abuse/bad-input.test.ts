@@ -31,6 +31,8 @@ interface HttpCase {
   /** Expected HTTP status and error code (the first error's extensions.code). */
   status: number;
   code: string;
+  /** Sent with an API key that has the ops scope. */
+  ops?: boolean;
 }
 
 const summary: string[] = [];
@@ -46,9 +48,11 @@ describeWithPostgres('bad input, every door', () => {
   });
   let url: string;
   let apiKey: string;
+  let opsKey: string;
   beforeAll(async () => {
     url = running.stack.service('gateway').graphqlUrl;
     apiKey = (await running.clients.user.createApiClient({ name: 'Bad input corpus', scopes: [] })).apiKey;
+    opsKey = (await running.clients.user.createApiClient({ name: 'Bad input corpus, ops', scopes: ['ops'] })).apiKey;
   });
   afterAll(() => {
     const counts = new Map<string, number>();
@@ -63,6 +67,9 @@ describeWithPostgres('bad input, every door', () => {
   const wide = `{ ${Array.from({ length: 12 }, (_, n) => `t${n}: tariff { holdMinutes unlockFee { amountMinor currency } }`).join(' ')} }`;
   const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: tariff { holdMinutes }`).join(' ')} }`;
   const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+  // The range as literals: in variables it would count as the longest allowed, over this stack's cost of 100.
+  const fleetImpact = (from: string, to: string, groupBy: string) =>
+    query(`{ fleetImpact(from: ${JSON.stringify(from)}, to: ${JSON.stringify(to)}, groupBy: ${groupBy}) { start } }`);
   const login = (email: string, password = 'not the password') => query('mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { code } } }', { variables: { e: email, p: password } });
 
   const gatewayCases: HttpCase[] = [
@@ -177,13 +184,25 @@ describeWithPostgres('bad input, every door', () => {
     { name: 'login with a 10,000-character email', body: login(`${'a'.repeat(10_000)}@example.test`), status: 200, code: 'UNAUTHENTICATED' },
     { name: 'login with a lone surrogate in the email', body: login('\ud800@example.test'), status: 200, code: 'UNAUTHENTICATED' },
     { name: 'login with an email as a number', body: query('mutation { login(email: 1, password: "x") { token } }'), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
+    // fleetImpact (ops): times that are not RFC 3339, ranges it refuses, and its cost by buckets.
+    ...['yesterday', '', '12/2/2026, 1:17:25 PM', '1', '2026-11-01', '2026-02-30T00:00:00Z', '2026-11-01T25:00:00Z', '0000-01-01T00:00:00Z', '2100-01-01T00:00:00Z', '9'.repeat(300)].map(
+      (from): HttpCase => ({ name: `fleetImpact(from: ${JSON.stringify(from.slice(0, 24))})`, body: fleetImpact(from, '2026-11-02T00:00:00Z', 'DAY'), status: 200, code: 'BAD_USER_INPUT', ops: true }),
+    ),
+    { name: 'fleetImpact ending before it starts', body: fleetImpact('2026-11-02T00:00:00Z', '2026-11-01T00:00:00Z', 'DAY'), status: 200, code: 'BAD_USER_INPUT', ops: true },
+    { name: 'fleetImpact over 366 days', body: fleetImpact('2025-01-01T00:00:00Z', '2026-02-01T00:00:00Z', 'DAY'), status: 200, code: 'BAD_USER_INPUT', ops: true },
+    { name: 'fleetImpact by hour over 31 days', body: fleetImpact('2026-01-01T00:00:00Z', '2026-03-01T00:00:00Z', 'HOUR'), status: 200, code: 'BAD_USER_INPUT', ops: true },
+    { name: 'fleetImpact of two days by hour (48 buckets, over the cost of 100)', body: fleetImpact('2026-11-01T00:00:00Z', '2026-11-03T00:00:00Z', 'HOUR'), status: 400, code: 'QUERY_TOO_COMPLEX', ops: true },
+    { name: 'fleetImpact by hour with its range in variables (counted as the longest)', body: query('query ($f: String!, $t: String!) { fleetImpact(from: $f, to: $t, groupBy: HOUR) { start } }', { variables: { f: '2026-11-01T00:00:00Z', t: '2026-11-01T01:00:00Z' } }), status: 400, code: 'QUERY_TOO_COMPLEX', ops: true },
+    { name: 'fleetImpact groupBy HOURS', body: query('{ fleetImpact(from: "2026-11-01T00:00:00Z", to: "2026-11-02T00:00:00Z", groupBy: HOURS) { start } }'), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', ops: true },
+    { name: 'fleetImpact groupBy "HOURS" in a variable', body: query('query ($g: ImpactGrouping) { fleetImpact(from: "2026-11-01T00:00:00Z", to: "2026-11-02T00:00:00Z", groupBy: $g) { start } }', { variables: { g: 'HOURS' } }), status: 400, code: 'BAD_USER_INPUT', ops: true },
+    { name: 'fleetImpact without the ops scope', body: fleetImpact('2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', 'DAY'), status: 200, code: 'FORBIDDEN' },
   ];
 
   /** The gateway's answer: status and the first error's code (or the login payload's, for login). */
   async function send(testCase: HttpCase): Promise<{ status: number; code: string | undefined; retryAfter?: string | null }> {
     const response = await request(`${url}${testCase.query ?? ''}`, {
       method: testCase.method ?? 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'apollo-require-preflight': 'true', ...testCase.headers },
+      headers: { 'content-type': 'application/json', 'x-api-key': testCase.ops ? opsKey : apiKey, 'apollo-require-preflight': 'true', ...testCase.headers },
       body: testCase.method === 'GET' ? undefined : testCase.body,
     });
     const text = await response.body.text();
@@ -253,6 +272,55 @@ describeWithPostgres('bad input, every door', () => {
     record('gateway', `${answer.statusCode} settings.json`);
     expect(answer.statusCode).toBe(401);
     expect(body).not.toMatch(/apiKey|demoRider/);
+  });
+
+  it('gateway: the code printed on a bike, and a listing id from before its last trip, show an app no bike', async () => {
+    const { bike } = await running.clients.inventory.registerBike({ model: 'Corpus', location: { latitude: 52.5, longitude: 4.5 }, batteryPercent: 90, stationId: '' });
+    /** The answer's data and errors (its extensions carry only the trace id). */
+    const ask = async (id: string) => {
+      const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: query('query ($id: ID!) { bike(id: $id) { id } }', { variables: { id } }) });
+      const { data, errors } = JSON.parse(await response.body.text()) as { data: unknown; errors?: unknown };
+      return [response.statusCode, data, errors];
+    };
+    expect(await ask(bike!.id)).toEqual([200, { bike: null }, undefined]);
+    expect(await ask(bike!.listingId)).toEqual([200, { bike: { id: bike!.listingId } }, undefined]);
+    const rider = await newRider(running.clients);
+    await running.clients.payment.topUpWallet({ riderId: rider.riderId, amount: { amountMinor: 2000, currency: 'EUR' }, cardNumber: '4242424242424242', idempotencyKey: randomUUID() });
+    const { ride } = await running.clients.ride.startRide({ riderId: rider.riderId, bikeId: bike!.id, idempotencyKey: randomUUID() });
+    await running.clients.ride.endRide({ rideId: ride!.id, riderId: rider.riderId });
+    expect(await ask(bike!.listingId)).toEqual([200, { bike: null }, undefined]);
+    record('gateway', '200 bike null');
+  });
+
+  it.each([
+    ['a forged Host header', { host: 'attacker.example' }, 200],
+    ['a forged X-Forwarded-Host header', { 'x-forwarded-host': 'attacker.example' }, 200],
+  ] as const)('GBFS: %s never reaches the feed\'s URLs', async (_name, headers, expected) => {
+    const response = await request(url.replace(/\/graphql$/, '/gbfs/v3/gbfs.json'), { headers });
+    const text = await response.body.text();
+    record('GBFS', String(response.statusCode));
+    expect(response.statusCode).toBe(expected);
+    expect(text).not.toContain('attacker.example');
+  });
+
+  it('GBFS: a reader that has the file gets 304, and a file that does not exist 404', async () => {
+    const file = url.replace(/\/graphql$/, '/gbfs/v3/system_information.json');
+    let first = await request(file);
+    await first.body.text();
+    const left = Number(/max-age=(\d+)/.exec(String(first.headers['cache-control']))?.[1] ?? 0);
+    if (left < 2) {
+      // The snapshot is about to turn over: ask again from the next one.
+      await new Promise((resolve) => setTimeout(resolve, (left + 1) * 1000));
+      first = await request(file);
+      await first.body.text();
+    }
+    const again = await request(file, { headers: { 'if-none-match': String(first.headers.etag) } });
+    await again.body.text();
+    const missing = await request(url.replace(/\/graphql$/, '/gbfs/v3/nothing.json'));
+    await missing.body.text();
+    record('GBFS', `${again.statusCode}`);
+    record('GBFS', `${missing.statusCode}`);
+    expect([again.statusCode, missing.statusCode]).toEqual([304, 404]);
   });
 
   // ---------------------------------------------------------------- gRPC

@@ -50,7 +50,7 @@ describe('supergraph', () => {
     schemas.inventory = schemas.inventory
       .replace(/\s*"State of charge, 0 to 100 percent."\n\s*batteryPercent: Int!/, '')
       .replace('capacity: Int!', 'capacity: String!')
-      .replace('bike("The bike\'s id." id: ID!): Bike', 'bike("The bike\'s id." id: ID!, reason: String!): Bike');
+      .replace(/(\n\s*bike\(.*? id: ID!)\): Bike/, '$1, reason: String!): Bike');
     const changed = apiSchemaOf(composeSupergraph(schemas));
     const found = unexpectedBreakingChanges(readFileSync(API_BASELINE_FILE, 'utf8'), changed, deliberate).map((change) => change.type);
     expect(found.sort()).toEqual(['FIELD_CHANGED_KIND', 'FIELD_REMOVED', 'REQUIRED_ARG_ADDED']);

@@ -3,6 +3,7 @@
 // on, and no ride charged twice.
 import { status } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { eventually } from '../support/eventually';
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { expectStatus } from '../support/grpc-clients';
@@ -105,11 +106,16 @@ describeWithPostgres('ride flow recovery', () => {
   it('a ride service killed while the bike was reserved holds no bike and no money after a restart', async () => {
     const { riderId } = await riderWithFunds(clients);
     const bike = await newBike(clients);
-    stack.service('inventory').signal('SIGSTOP');
+    // Inventory's ReserveBike waits on the bike's row, held here (IdentifyBike before it only reads).
+    const lock = new pg.Client({ connectionString: stack.db.inventory.url });
+    await lock.connect();
+    await lock.query('BEGIN');
+    await lock.query('SELECT 1 FROM bikes WHERE id = $1 FOR UPDATE', [bike.id]);
     const inFlight = clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() }).catch((error: unknown) => error);
     const rideId = await startReaches(stack, riderId, 'RESERVING');
     await crashAndRestartRide();
-    stack.service('inventory').signal('SIGCONT');
+    await lock.query('ROLLBACK');
+    await lock.end();
     await inFlight;
     const settled = await settledState(stack, { rideId, bikeId: bike.id, riderId }, 'CANCELLED');
     expect(settled).toMatchObject({ bike: 'AVAILABLE', reservation: ['RELEASED'], hold: [], wallet: { available: 2000, held: 0 } });

@@ -56,12 +56,13 @@ describeWithPostgres('GraphQL API through the gateway', () => {
     }
     const query = 'query ($after: String) { bikesNear(lat: 48.8584, lon: 2.2945, radiusMeters: 1000, first: 2, after: $after) { edges { cursor distanceMeters node { id model batteryPercent location { latitude } } } pageInfo { hasNextPage endCursor } } }';
     const first = await graphql(url, query, { apiKey });
-    expect(first.data!.bikesNear.edges.map((edge: { node: { id: string } }) => edge.node.id)).toEqual([bikes[0].id, bikes[1].id]);
+    // Riders see each bike under its listing id, never its own.
+    expect(first.data!.bikesNear.edges.map((edge: { node: { id: string } }) => edge.node.id)).toEqual([bikes[0].listingId, bikes[1].listingId]);
     expect(first.data!.bikesNear.pageInfo.hasNextPage).toBe(true);
     const second = await graphql(url, query, { apiKey, variables: { after: first.data!.bikesNear.pageInfo.endCursor } });
-    expect(second.data!.bikesNear.edges.map((edge: { node: { id: string } }) => edge.node.id)).toEqual([bikes[2].id]);
+    expect(second.data!.bikesNear.edges.map((edge: { node: { id: string } }) => edge.node.id)).toEqual([bikes[2].listingId]);
     expect(second.data!.bikesNear.pageInfo).toEqual({ hasNextPage: false, endCursor: expect.any(String) });
-    const one = await graphql(url, `{ bike(id: "${bikes[0].id}") { model status station { id } } }`, { apiKey });
+    const one = await graphql(url, `{ bike(id: "${bikes[0].listingId}") { model status station { id } } }`, { apiKey });
     expect(one.data!.bike).toEqual({ model: 'Paris 0', status: 'AVAILABLE', station: null });
   });
 
@@ -78,7 +79,7 @@ describeWithPostgres('GraphQL API through the gateway', () => {
     const rideId = started.data!.startRide.ride.id;
 
     const read = await call(`{ ride(id: "${rideId}") { status bike { id model } charge { status held { amountMinor } } tariff { unlockFee { formatted } } } }`);
-    expect(read.data!.ride).toEqual({ status: 'ACTIVE', bike: { id: bike.id, model: bike.model }, charge: { status: 'HELD', held: { amountMinor: 850 } }, tariff: { unlockFee: { formatted: '1.00 EUR' } } });
+    expect(read.data!.ride).toEqual({ status: 'ACTIVE', bike: { id: bike.listingId, model: bike.model }, charge: { status: 'HELD', held: { amountMinor: 850 } }, tariff: { unlockFee: { formatted: '1.00 EUR' } } });
 
     const ended = await call(`mutation { endRide(rideId: "${rideId}", latitude: ${CENTRE.latitude}, longitude: ${CENTRE.longitude}, batteryPercent: 70) { ride { status fare { amountMinor } charge { status captured { amountMinor } } } errors { code } } }`);
     expect(ended.data!.endRide).toEqual({ ride: { status: 'COMPLETED', fare: { amountMinor: 125 }, charge: { status: 'CAPTURED', captured: { amountMinor: 125 } } }, errors: [] });
@@ -99,8 +100,9 @@ describeWithPostgres('GraphQL API through the gateway', () => {
     const other = await riderWithToken();
     const opsKey = (await running.clients.user.createApiClient({ name: 'Ops console', scopes: ['ops'] })).apiKey;
     const bike = await newBike(running.clients);
+    // A rider app names the bike by its listing id; operations by its own id.
     const where = async (options: { token?: string; key?: string } = {}) =>
-      (await graphql(url, 'query ($id: ID!) { bike(id: $id) { status location { latitude } } }', { apiKey: options.key ?? apiKey, token: options.token, variables: { id: bike.id } })).data!.bike;
+      (await graphql(url, 'query ($id: ID!) { bike(id: $id) { status location { latitude } } }', { apiKey: options.key ?? apiKey, token: options.token, variables: { id: options.key ? bike.id : bike.listingId } })).data!.bike;
     expect(await where()).toEqual({ status: 'AVAILABLE', location: { latitude: CENTRE.latitude } });
     await running.clients.ride.startRide({ riderId: rider.riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
     expect(await where()).toEqual({ status: 'IN_RIDE', location: null });

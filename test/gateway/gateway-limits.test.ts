@@ -9,7 +9,7 @@ import { newRider } from '../support/fixtures';
 import { unusedAddress } from '../support/unused-address';
 import { describeWithPostgres } from '../support/postgres';
 import { describeWithRedis, REDIS_URL } from '../support/redis';
-import { useTestStack } from '../support/stack';
+import { PRODUCTION_GATEWAY_ENV, useTestStack } from '../support/stack';
 
 const CHEAP = '{ tariff { holdMinutes } }';
 
@@ -84,7 +84,7 @@ describeWithPostgres('gateway limits and modes', () => {
   });
 
   it('in production mode has no introspection, no landing page and no internals in errors', async () => {
-    const gateway = await running.stack.startGateway({ NODE_ENV: 'production' });
+    const gateway = await running.stack.startGateway(PRODUCTION_GATEWAY_ENV);
     const apiKey = await newKey();
     const introspection = await graphql(gateway.graphqlUrl, '{ __schema { types { name } } }', { apiKey });
     expect(errorCodes(introspection)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
@@ -120,7 +120,7 @@ describeWithPostgres('gateway limits and modes', () => {
   });
 
   it('in production mode calls a subgraph that is down SERVICE_UNAVAILABLE, not an internal error, and names no address', async () => {
-    const gateway = await running.stack.startGateway({ NODE_ENV: 'production', PAYMENT_SUBGRAPH_URL: `http://${await unusedAddress()}/graphql` });
+    const gateway = await running.stack.startGateway({ ...PRODUCTION_GATEWAY_ENV, PAYMENT_SUBGRAPH_URL: `http://${await unusedAddress()}/graphql` });
     const apiKey = await newKey();
     const rider = await newRider(running.clients);
     const login = await graphql(gateway.graphqlUrl, 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { apiKey, variables: { e: rider.email, p: rider.password } });

@@ -76,9 +76,11 @@ describeWithPostgres('gateway resilience and batching', () => {
         { apiKey, token: rider.token },
       );
       expect(result.errors).toBeUndefined();
-      const edges = result.data!.me.rides.edges as { node: { bike: { model: string }; charge: { status: string } } }[];
+      const edges = result.data!.me.rides.edges as { node: { bike: unknown; charge: { status: string } } }[];
       expect(edges).toHaveLength(50);
-      expect(edges.every((edge) => edge.node.bike.model === 'EcoWheels City 3' && edge.node.charge.status === 'CAPTURED')).toBe(true);
+      // Ended rides show no bike: it is listed under a new id now (docs/rider-privacy.md); inventory
+      // is still asked once for the 50 of them.
+      expect(edges.every((edge) => edge.node.bike === null && edge.node.charge.status === 'CAPTURED')).toBe(true);
       // user: `me`; ride: the rides; inventory: all 50 bikes; payment: all 50 charges; telematics: not asked.
       expect(Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, proxies[name].count]))).toEqual({ user: 1, inventory: 1, ride: 1, payment: 1, telematics: 0 });
       // Subgraphs learn who the rider is, and nothing else of the client's request.

@@ -62,14 +62,13 @@ describeWithPostgres('the public GBFS 3.0 feed', () => {
     const { headers, body } = await get('vehicle_status');
     const updated = new Date(body.last_updated).getTime();
     expect(Date.now() - updated).toBeLessThan(5000);
-    expect(body.ttl).toBeGreaterThanOrEqual(0);
-    expect(body.ttl).toBeLessThanOrEqual(1);
-    expect(headers.get('cache-control')).toBe(`public, max-age=${body.ttl}`);
+    // ttl is the refresh period; caches are told what is left of it.
+    expect(body.ttl).toBe(1);
+    expect(headers.get('cache-control')).toMatch(/^public, max-age=[01]$/);
     expect(new Date(headers.get('last-modified')!).getTime()).toBe(Math.floor(updated / 1000) * 1000);
     expect(headers.get('access-control-allow-origin')).toBe('*');
-    // A reader that has the file already gets 304 without the body.
-    const again = await fetch(`${base}/vehicle_status.json`, { headers: { 'if-none-match': headers.get('etag')! } });
-    expect([200, 304]).toContain(again.status); // 200 only if the cache turned over in between
+    // A reader that has the file already gets 304 without the body (test/gateway/api-edges.test.ts
+    // shows it on a feed that refreshes every 30 s; this one turns over every second).
   });
 
   it('leaves out a bike held for a ride, and shows it under a new vehicle_id after the trip', async () => {

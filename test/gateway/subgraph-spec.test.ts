@@ -2,7 +2,7 @@
 // `_service { sdl }`, and its entities through `_entities(representations:)`, many per call.
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
-import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
+import { RIDER_ID_HEADER, SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
@@ -13,7 +13,7 @@ describeWithPostgres('subgraphs and the federation spec', () => {
 
   it.each([
     ['user', /type User\s+@key\(fields: "id"\)/],
-    ['inventory', /type Bike\s+@key\(fields: "id"\)/],
+    ['inventory', /type Bike\s+@key\(fields: "fleetId"\)/],
     ['ride', /type Ride\s+@key\(fields: "id"\)/],
     ['payment', /type Ride\s+@key\(fields: "id"\)[\s\S]*charge: Charge @requires\(fields: "holdKey"\)/],
   ] as const)('%s answers _service { sdl } with its schema', async (name, expected) => {
@@ -28,10 +28,11 @@ describeWithPostgres('subgraphs and the federation spec', () => {
     const dispatcher = running.stack.dispatcherAs('gateway');
     const asRider = { dispatcher, headers: { [RIDER_ID_HEADER]: riderId } };
 
+    // Bikes are keyed by their own id; inventory shows them (under that id) to the ops scope.
     const bikeEntities = await graphql(
       running.stack.service('inventory').graphqlUrl,
       'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Bike { id status } } }',
-      { dispatcher, variables: { r: [{ __typename: 'Bike', id: bikes[1].id }, { __typename: 'Bike', id: bikes[0].id }] } },
+      { dispatcher, headers: { [SCOPES_HEADER]: 'ops' }, variables: { r: [{ __typename: 'Bike', fleetId: bikes[1].id }, { __typename: 'Bike', fleetId: bikes[0].id }] } },
     );
     expect(bikeEntities.data!._entities).toEqual([
       { id: bikes[1].id, status: 'AVAILABLE' },
@@ -54,10 +55,10 @@ describeWithPostgres('subgraphs and the federation spec', () => {
 
     const rides = await graphql(
       running.stack.service('ride').graphqlUrl,
-      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Ride { id status bike { id } } } }',
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Ride { id status bike { fleetId } } } }',
       { ...asRider, variables: { r: [{ __typename: 'Ride', id: ride!.id }] } },
     );
-    expect(rides.data!._entities).toEqual([{ id: ride!.id, status: 'ACTIVE', bike: { id: bikes[0].id } }]);
+    expect(rides.data!._entities).toEqual([{ id: ride!.id, status: 'ACTIVE', bike: { fleetId: bikes[0].id } }]);
   });
 
   it('answers only the gateway: another workload, or no certificate at all, is refused', async () => {

@@ -74,7 +74,7 @@ describeWithPostgres('RideService contract', () => {
 
   it('StartRide for an unknown bike or rider answers NOT_FOUND', async () => {
     const { riderId } = await riderWithFunds(running.clients);
-    await expectStatus(running.clients.ride.startRide({ riderId, bikeId: randomUUID(), idempotencyKey: randomUUID() }), status.NOT_FOUND, /bike .* does not exist/);
+    await expectStatus(running.clients.ride.startRide({ riderId, bikeId: randomUUID(), idempotencyKey: randomUUID() }), status.NOT_FOUND, /no bike has the code .*; scan the code on the bike/);
     const bike = await newBike(running.clients);
     await expectStatus(running.clients.ride.startRide({ riderId: randomUUID(), bikeId: bike.id, idempotencyKey: randomUUID() }), status.NOT_FOUND, /rider .* does not exist/);
   });

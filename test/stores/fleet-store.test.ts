@@ -17,7 +17,7 @@ describeOnEachEngine('fleet store', INVENTORY_MIGRATIONS, (db) => {
     await bikeAt(51.9400, 4.4777); // about 1.7 km north
     await bikeAt(51.9246, 4.4778, 10); // close, but too flat
     const seen: string[] = [];
-    let after: { distanceMeters: number; bikeId: string } | undefined;
+    let after: { distanceMeters: number; listingId: string } | undefined;
     for (;;) {
       const page = await fleet().findAvailableNear({ center: centre, radiusMeters: 800, limit: 2, after });
       if (page.length === 0) break;
@@ -26,7 +26,7 @@ describeOnEachEngine('fleet store', INVENTORY_MIGRATIONS, (db) => {
         seen.push(bike.id);
       }
       const last = page[page.length - 1];
-      after = { distanceMeters: last.distanceMeters, bikeId: last.bike.id };
+      after = { distanceMeters: last.distanceMeters, listingId: last.bike.listingId };
     }
     const expected = [...inside].sort((a, b) => distanceMeters(centre, a.location) - distanceMeters(centre, b.location));
     expect(seen).toEqual(expected.map((bike) => bike.id));
@@ -41,6 +41,26 @@ describeOnEachEngine('fleet store', INVENTORY_MIGRATIONS, (db) => {
     const released = await fleet().release(bike.id, rideId, { location: { latitude: 52.1, longitude: 5.1 }, batteryPercent: 40 });
     expect(released.bike).toMatchObject({ status: 'AVAILABLE', batteryPercent: 40, location: { latitude: 52.1, longitude: 5.1 } });
     expect((await fleet().release(bike.id, rideId, {})).bike.location).toEqual({ latitude: 52.1, longitude: 5.1 });
+  });
+
+  it('lists a bike under a new listing id after each trip, and finds it by its printed code all along', async () => {
+    const bike = await bikeAt(52.2, 5.2);
+    expect(bike.listingId).not.toBe(bike.id);
+    expect((await fleet().identifyBike(bike.listingId)).id).toBe(bike.id);
+    const rideId = randomUUID();
+    await fleet().reserve(bike.id, rideId);
+    await fleet().unlock(bike.id, rideId);
+    expect((await fleet().getBikesByListingIds([bike.listingId])).map((held) => held.id)).toEqual([bike.id]);
+    const { bike: parked } = await fleet().release(bike.id, rideId, { location: { latitude: 52.21, longitude: 5.21 } });
+    expect(parked.listingId).not.toBe(bike.listingId);
+    expect(await fleet().getBikesByListingIds([bike.listingId])).toEqual([]);
+    await expect(fleet().identifyBike(bike.listingId)).rejects.toMatchObject({ kind: 'NOT_FOUND' });
+    expect((await fleet().identifyBike(parked.listingId)).id).toBe(bike.id);
+    expect((await fleet().identifyBike(bike.id)).listingId).toBe(parked.listingId);
+    // A reading made during the trip, arriving late, does not move the relisted bike along the route.
+    const during = { bikeId: bike.id, location: { latitude: 52.205, longitude: 5.205 }, batteryPercent: 60, recordedAt: new Date(Date.now() - 60_000) };
+    expect(await fleet().recordTelemetry([during])).toBe(0);
+    expect(await fleet().recordTelemetry([{ ...during, recordedAt: new Date(Date.now() + 1000) }])).toBe(1);
   });
 
   it('gives a bike to exactly one of several rides reserving it at once', async () => {

@@ -13,10 +13,12 @@ const pricing = { currency: 'EUR', unlockFeeMinor: 100, perMinuteMinor: 25, hold
 function newRide(riderId: string = randomUUID(), idempotencyKey: string = randomUUID()): Ride {
   const id = randomUUID();
   const now = new Date();
+  const bikeId = randomUUID();
   return {
     id,
     riderId,
-    bikeId: randomUUID(),
+    bikeId,
+    bikeCode: bikeId,
     idempotencyKey,
     status: 'STARTING',
     startStep: 'VERIFYING',
@@ -90,6 +92,7 @@ describeOnEachEngine('ride flow, when our own code fails', RIDE_MIGRATIONS, (db)
     const calls: string[] = [];
     const fault = new TypeError("Cannot read properties of undefined (reading 'latitude')");
     const dependencies: RideDependencies = {
+      identifyBike: async (code) => code,
       verifyRider: async () => void calls.push('verify'),
       reserveBike: async () => {
         calls.push('reserve');

@@ -31,6 +31,9 @@ export const TEST_ENV: Record<string, string> = {
   ...Object.fromEntries(SERVICE_NAMES.flatMap((name) => [[`${name.toUpperCase()}_GRPC_PORT`, '0'], [`${name.toUpperCase()}_HTTP_PORT`, '0']])),
 };
 
+/** What a gateway needs to start in production mode (the GBFS feed's public address is required there). */
+export const PRODUCTION_GATEWAY_ENV: Record<string, string> = { NODE_ENV: 'production', GBFS_BASE_URL: 'https://api.ecowheels.example/gbfs/v3' };
+
 // Under Jest, each test file removes its CA when it is done (the bench imports this file too).
 if (typeof afterAll === 'function') afterAll(() => rmSync(TEST_ENV.MESH_CERTS_DIR, { recursive: true, force: true }));
 

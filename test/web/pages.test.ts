@@ -17,7 +17,7 @@ import { eventually } from '../support/eventually';
 import { CENTRE, newBike, riderWithFunds } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { testCredentials, useTestStack } from '../support/stack';
+import { PRODUCTION_GATEWAY_ENV, testCredentials, useTestStack } from '../support/stack';
 
 // These run in the page, where the DOM is; the project's type check has no DOM library.
 declare const document: { querySelector(selector: string): { textContent: string | null } | null; querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }>; documentElement: { scrollWidth: number }; activeElement: { textContent: string | null; getAttribute(name: string): string | null } | null };
@@ -88,7 +88,7 @@ describeWithPostgres('the explorer and the operations dashboard in a browser', (
   }, 60_000);
 
   it('is off in production, like introspection', async () => {
-    const production = await running.stack.startGateway({ NODE_ENV: 'production' });
+    const production = await running.stack.startGateway(PRODUCTION_GATEWAY_ENV);
     const base = new URL(production.graphqlUrl).origin;
     const page = await fetch(`${base}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.headers.get('content-type')).not.toMatch(/html/);

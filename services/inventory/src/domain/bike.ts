@@ -9,7 +9,13 @@ export interface GeoPoint {
 }
 
 export interface Bike {
+  /** The bike's own id, for life: the code printed on it, and how operations know it. */
   id: string;
+  /**
+   * The id riders see it under while it is available: random, replaced after every trip, so that
+   * no one can link where a trip started to where it ended (docs/rider-privacy.md).
+   */
+  listingId: string;
   model: string;
   status: BikeStatus;
   batteryPercent: number;

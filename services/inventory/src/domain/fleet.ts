@@ -14,13 +14,16 @@ export interface FleetTransaction {
   lockReservation(rideId: string): Promise<Reservation | undefined>;
   saveBike(bike: Bike): Promise<void>;
   saveReservation(reservation: Reservation): Promise<void>;
-  /** Gives the bike a fresh random id in the public feed (after a trip). */
-  rotateFeedId(bikeId: string): Promise<void>;
+  /**
+   * After a trip: gives the bike a fresh random listing id (answered), and ignores from now on the
+   * readings its unit made before, which would show part of the route under the new id.
+   */
+  relistAfterTrip(bikeId: string): Promise<string>;
 }
 
-/** A bike as the public GBFS feed shows it: under its feed id only, and only while it may be rented. */
+/** A bike as the public GBFS feed shows it: under its listing id only, and only while it may be rented. */
 export interface FeedVehicle {
-  feedId: string;
+  listingId: string;
   model: string;
   batteryPercent: number;
   location: GeoPoint;
@@ -34,7 +37,8 @@ export interface NearbyQuery {
   box: BoundingBox;
   minBatteryPercent: number;
   limit: number;
-  after?: { distanceMeters: number; bikeId: string };
+  /** Where the previous page ended: ordered by distance, then listing id (never the bike's own id). */
+  after?: { distanceMeters: number; listingId: string };
 }
 
 export interface FleetStore {
@@ -42,6 +46,9 @@ export interface FleetStore {
   insertBike(bike: Bike): Promise<void>;
   findBike(id: string): Promise<Bike | undefined>;
   findBikes(ids: readonly string[]): Promise<Bike[]>;
+  findBikesByListingIds(listingIds: readonly string[]): Promise<Bike[]>;
+  /** The bike whose id or current listing id is `code`. */
+  findBikeByCode(code: string): Promise<Bike | undefined>;
   /** For each bike held by a ride, the rider it is held for (bikes not held are left out). */
   findRidersOfHeldBikes(bikeIds: readonly string[]): Promise<{ bikeId: string; riderId: string }[]>;
   findAvailableNear(query: NearbyQuery): Promise<{ bike: Bike; distanceMeters: number }[]>;
@@ -50,8 +57,8 @@ export interface FleetStore {
   listStations(): Promise<Station[]>;
   /** Bikes by id, `limit` at a time after `afterId`: the operations map, a page at a time. */
   listBikes(limit: number, afterId?: string): Promise<Bike[]>;
-  /** Every bike that may be rented now (AVAILABLE), as the public feed shows it. */
-  listFeedVehicles(): Promise<FeedVehicle[]>;
+  /** Bikes that may be rented now (AVAILABLE), as the public feed shows them: `limit` after `afterListingId`. */
+  listFeedVehicles(limit: number, afterListingId?: string): Promise<FeedVehicle[]>;
   /** Applies each report that is newer than the bike's last one; answers how many bikes changed. */
   recordTelemetry(reports: readonly BikeTelemetry[]): Promise<number>;
 }
@@ -65,7 +72,9 @@ export interface BikeTelemetry {
 }
 
 const NEARBY_POSITION = z.object({ d: z.number(), id: z.string().uuid() });
-const nearbyPosition = (found: BikeNearby) => ({ d: found.distanceMeters, id: found.bike.id });
+// The cursor is public (bikesNear's): it carries the listing id, which rotates, never the bike's id.
+const nearbyPosition = (found: BikeNearby) => ({ d: found.distanceMeters, id: found.bike.listingId });
+const FEED_POSITION = z.object({ id: z.string().uuid() });
 
 export interface BikeNearby {
   bike: Bike;
@@ -91,7 +100,7 @@ export class Fleet {
     if (input.stationId && !(await this.store.findStation(input.stationId))) {
       throw notFound(`station ${input.stationId} does not exist`);
     }
-    const bike: Bike = { id: randomUUID(), status: 'AVAILABLE', updatedAt: new Date(), ...input };
+    const bike: Bike = { id: randomUUID(), listingId: randomUUID(), status: 'AVAILABLE', updatedAt: new Date(), ...input };
     await this.store.insertBike(bike);
     return bike;
   }
@@ -99,6 +108,16 @@ export class Fleet {
   async getBike(id: string): Promise<Bike> {
     const bike = await this.store.findBike(id);
     if (!bike) throw notFound(`bike ${id} does not exist`);
+    return bike;
+  }
+
+  /**
+   * The bike a rider names to start a ride: by the code printed on it (its id) or by the listing id
+   * they found it under. A listing id names its bike only until the bike's next trip ends.
+   */
+  async identifyBike(code: string): Promise<Bike> {
+    const bike = await this.store.findBikeByCode(code);
+    if (!bike) throw notFound(`no bike has the code ${code}; scan the code on the bike, or find it again with bikesNear`);
     return bike;
   }
 
@@ -117,6 +136,11 @@ export class Fleet {
 
   getBikes(ids: readonly string[]): Promise<Bike[]> {
     return ids.length === 0 ? Promise.resolve([]) : this.store.findBikes([...new Set(ids)]);
+  }
+
+  /** Bikes by the listing ids riders see; a listing id from before a bike's last trip finds nothing. */
+  getBikesByListingIds(listingIds: readonly string[]): Promise<Bike[]> {
+    return listingIds.length === 0 ? Promise.resolve([]) : this.store.findBikesByListingIds([...new Set(listingIds)]);
   }
 
   findAvailableNear(input: {
@@ -140,7 +164,7 @@ export class Fleet {
       position: NEARBY_POSITION,
       positionOf: nearbyPosition,
       fetch: (limit, after) =>
-        this.findAvailableNear({ ...input, limit, after: after && { distanceMeters: after.d, bikeId: after.id } }),
+        this.findAvailableNear({ ...input, limit, after: after && { distanceMeters: after.d, listingId: after.id } }),
     });
   }
 
@@ -235,9 +259,8 @@ export class Fleet {
         updatedAt: now,
       };
       await tx.saveBike(parked);
-      // A trip ended: in the public feed the bike reappears under a new id.
-      await tx.rotateFeedId(bikeId);
-      return { reservation: released, bike: parked };
+      // A trip ended: riders and the public feed see the bike again under a new listing id.
+      return { reservation: released, bike: { ...parked, listingId: await tx.relistAfterTrip(bikeId) } };
     });
   }
 
@@ -251,8 +274,15 @@ export class Fleet {
     return this.store.listStations();
   }
 
-  listFeedVehicles(): Promise<FeedVehicle[]> {
-    return this.store.listFeedVehicles();
+  /** A page of the public feed's vehicles, in listing id order. */
+  pageFeedVehicles(pageSize: number, pageToken: string) {
+    return fetchPage({
+      pageSize,
+      pageToken,
+      position: FEED_POSITION,
+      positionOf: (vehicle: FeedVehicle) => ({ id: vehicle.listingId }),
+      fetch: (limit, after) => this.store.listFeedVehicles(limit, after?.id),
+    });
   }
 
   listBikes(limit: number, afterId?: string): Promise<Bike[]> {

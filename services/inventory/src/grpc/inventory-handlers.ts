@@ -28,6 +28,7 @@ const RESERVATION_STATUS: Record<ReservationStatus, ProtoReservationStatus> = {
 
 const toProtoBike = (bike: Bike): ProtoBike => ({
   id: bike.id,
+  listingId: bike.listingId,
   model: bike.model,
   status: BIKE_STATUS[bike.status],
   batteryPercent: bike.batteryPercent,
@@ -59,6 +60,8 @@ const bikeAndRide = z.object({ bikeId: uuidField, rideId: uuidField });
 const schemas = {
   registerBike: z.object({ model: nameField, location: geoPointField, batteryPercent: batteryField, stationId: optionalStationId }),
   bikeId: z.object({ bikeId: uuidField }),
+  identifyBike: z.object({ code: uuidField }),
+  feedPage: z.object({ pageSize: z.number().int().min(0).max(1000, 'must be at most 1000'), pageToken: z.string() }),
   reserveBike: bikeAndRide.extend({ riderId: z.union([z.literal(''), uuidField]) }),
   listNear: z.object({
     center: geoPointField,
@@ -107,6 +110,10 @@ export function inventoryHandlers(fleet: Fleet): AsyncHandlers<InventoryServiceS
       const { bikeId } = parseRequest(schemas.bikeId, request);
       return { bike: toProtoBike(await fleet.getBike(bikeId)) };
     },
+    async identifyBike(request) {
+      const { code } = parseRequest(schemas.identifyBike, request);
+      return { bike: toProtoBike(await fleet.identifyBike(code)) };
+    },
     async batchGetBikes(request) {
       const { bikeIds } = parseRequest(z.object({ bikeIds: batchIdsField }), request);
       return { bikes: (await fleet.getBikes(bikeIds)).map(toProtoBike) };
@@ -145,11 +152,13 @@ export function inventoryHandlers(fleet: Fleet): AsyncHandlers<InventoryServiceS
     async listStations() {
       return { stations: (await fleet.listStations()).map(toProtoStation) };
     },
-    async listFeedVehicles() {
-      const vehicles = await fleet.listFeedVehicles();
+    async listFeedVehicles(request) {
+      const { pageSize, pageToken } = parseRequest(schemas.feedPage, request);
+      const { items, nextPageToken } = await fleet.pageFeedVehicles(pageSize || 1000, pageToken);
       return {
-        vehicles: vehicles.map((vehicle) => ({
-          feedId: vehicle.feedId,
+        nextPageToken,
+        vehicles: items.map((vehicle) => ({
+          feedId: vehicle.listingId,
           model: vehicle.model,
           batteryPercent: vehicle.batteryPercent,
           location: vehicle.location,

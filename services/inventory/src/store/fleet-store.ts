@@ -9,6 +9,7 @@ export const INVENTORY_MIGRATIONS = join(__dirname, 'migrations');
 
 interface BikeRow {
   id: string;
+  feed_id: string;
   model: string;
   status: BikeStatus;
   battery_percent: number;
@@ -18,10 +19,12 @@ interface BikeRow {
   updated_at: Date;
 }
 
-const BIKE_COLUMNS = 'id, model, status, battery_percent, latitude, longitude, station_id, updated_at';
+// feed_id is the bike's listing id (the column predates the name: GBFS's vehicle_id came first).
+const BIKE_COLUMNS = 'id, feed_id, model, status, battery_percent, latitude, longitude, station_id, updated_at';
 
 const toBike = (row: BikeRow): Bike => ({
   id: row.id,
+  listingId: row.feed_id,
   model: row.model,
   status: row.status,
   batteryPercent: row.battery_percent,
@@ -92,8 +95,12 @@ class FleetTransactionSql implements FleetTransaction {
     );
   }
 
-  async rotateFeedId(bikeId: string): Promise<void> {
-    await this.tx.query('UPDATE bikes SET feed_id = gen_random_uuid() WHERE id = $1', [bikeId]);
+  async relistAfterTrip(bikeId: string): Promise<string> {
+    const rows = await this.tx.query<{ feed_id: string }>(
+      'UPDATE bikes SET feed_id = gen_random_uuid(), telemetry_at = greatest(telemetry_at, now()) WHERE id = $1 RETURNING feed_id',
+      [bikeId],
+    );
+    return rows[0].feed_id;
   }
 
   async saveReservation(reservation: Reservation): Promise<void> {
@@ -114,9 +121,9 @@ export class FleetStoreSql implements FleetStore {
 
   async insertBike(bike: Bike): Promise<void> {
     await this.db.query(
-      `INSERT INTO bikes (id, model, status, battery_percent, latitude, longitude, station_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-      [bike.id, bike.model, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt],
+      `INSERT INTO bikes (id, feed_id, model, status, battery_percent, latitude, longitude, station_id, created_at, updated_at)
+       VALUES ($1, $9, $2, $3, $4, $5, $6, $7, $8, $8)`,
+      [bike.id, bike.model, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt, bike.listingId],
     );
   }
 
@@ -125,12 +132,14 @@ export class FleetStoreSql implements FleetStore {
     return rows.map(toBike);
   }
 
-  async listFeedVehicles(): Promise<FeedVehicle[]> {
+  async listFeedVehicles(limit: number, afterListingId?: string): Promise<FeedVehicle[]> {
     const rows = await this.db.query<{ feed_id: string; model: string; battery_percent: number; latitude: number; longitude: number; station_id: string | null; updated_at: Date }>(
-      `SELECT feed_id, model, battery_percent, latitude, longitude, station_id, updated_at FROM bikes WHERE status = 'AVAILABLE' ORDER BY feed_id`,
+      `SELECT feed_id, model, battery_percent, latitude, longitude, station_id, updated_at FROM bikes
+       WHERE status = 'AVAILABLE' AND ($2::uuid IS NULL OR feed_id > $2::uuid) ORDER BY feed_id LIMIT $1`,
+      [limit, afterListingId ?? null],
     );
     return rows.map((row) => ({
-      feedId: row.feed_id,
+      listingId: row.feed_id,
       model: row.model,
       batteryPercent: row.battery_percent,
       location: { latitude: row.latitude, longitude: row.longitude },
@@ -157,6 +166,16 @@ export class FleetStoreSql implements FleetStore {
     return rows.map(toBike);
   }
 
+  async findBikesByListingIds(listingIds: readonly string[]): Promise<Bike[]> {
+    const rows = await this.db.query<BikeRow>(`SELECT ${BIKE_COLUMNS} FROM bikes WHERE feed_id = ANY($1::uuid[])`, [listingIds]);
+    return rows.map(toBike);
+  }
+
+  async findBikeByCode(code: string): Promise<Bike | undefined> {
+    const rows = await this.db.query<BikeRow>(`SELECT ${BIKE_COLUMNS} FROM bikes WHERE id = $1::uuid OR feed_id = $1::uuid`, [code]);
+    return rows[0] && toBike(rows[0]);
+  }
+
   async findAvailableNear(query: NearbyQuery): Promise<{ bike: Bike; distanceMeters: number }[]> {
     const { center, box, after } = query;
     const rows = await this.db.query<BikeRow & { distance_meters: number }>(
@@ -166,8 +185,8 @@ export class FleetStoreSql implements FleetStore {
          WHERE status = 'AVAILABLE' AND battery_percent >= $3
            AND latitude BETWEEN $4 AND $5 AND longitude BETWEEN $6 AND $7
        ) nearby
-       WHERE distance_meters <= $8 AND (distance_meters, id) > ($9::double precision, $10::uuid)
-       ORDER BY distance_meters, id
+       WHERE distance_meters <= $8 AND (distance_meters, feed_id) > ($9::double precision, $10::uuid)
+       ORDER BY distance_meters, feed_id
        LIMIT $11`,
       [
         center.latitude,
@@ -179,7 +198,7 @@ export class FleetStoreSql implements FleetStore {
         box.maxLongitude,
         query.radiusMeters,
         after?.distanceMeters ?? -1,
-        after?.bikeId ?? '00000000-0000-0000-0000-000000000000',
+        after?.listingId ?? '00000000-0000-0000-0000-000000000000',
         query.limit,
       ],
     );

@@ -36,13 +36,26 @@ export function isServiceError(error: unknown): error is ServiceError {
 }
 
 /**
+ * A peer's PERMISSION_DENIED: the mesh policy refused this workload's call. No rider or app can do
+ * anything about that; it is a deployment fault of ours. So it is not a DomainError: each adapter
+ * answers it as an internal error (gRPC INTERNAL, GraphQL INTERNAL_SERVER_ERROR) and logs it once,
+ * and the policy's text, which names workloads and methods, reaches no client.
+ */
+export class MeshRefusal extends Error {
+  constructor(peer: string, method: string, options: { cause: unknown }) {
+    super(`the ${peer} service refused ${method} to this workload (mesh policy)`, options);
+    this.name = 'MeshRefusal';
+  }
+}
+
+/**
  * A failed outgoing call to `peer` ("payment") as a DomainError. A refusal the peer explains
  * (INVALID_ARGUMENT, NOT_FOUND, ...) keeps the peer's message, which was written for people. A peer
  * that is down, too slow, overloaded or at fault is UNAVAILABLE: the caller may try again later. Its
  * message names only the service; the transport's own words (addresses, ports, the method called)
- * stay in the error's cause, for logs and traces.
+ * stay in the error's cause, for logs and traces. A mesh refusal is a MeshRefusal.
  */
-export function fromServiceError(error: unknown, peer: string, method: string): DomainError {
+export function fromServiceError(error: unknown, peer: string, method: string): DomainError | MeshRefusal {
   const cause = new Error(`${peer}.${method}: ${isServiceError(error) ? error.details || status[error.code] : String(error)}`, { cause: error });
   const unreachable = (what: string) => new DomainError('UNAVAILABLE', `the ${peer} service ${what}; retry shortly`, { cause });
   if (!isServiceError(error)) return unreachable('could not be called');
@@ -59,7 +72,7 @@ export function fromServiceError(error: unknown, peer: string, method: string): 
     case status.ABORTED:
       return refusal('FAILED_PRECONDITION');
     case status.PERMISSION_DENIED:
-      return refusal('PERMISSION_DENIED');
+      return new MeshRefusal(peer, method, { cause });
     case status.UNAUTHENTICATED:
       return refusal('UNAUTHENTICATED');
     case status.DEADLINE_EXCEEDED:

@@ -8,6 +8,8 @@ export interface GeoPoint {
 }
 
 export interface RideDependencies {
+  /** The bike's own id, from the code printed on it or the listing id a rider found it under. */
+  identifyBike(code: string): Promise<string>;
   /** Resolves when the rider may ride now. */
   verifyRider(riderId: string): Promise<void>;
   /** Holds the bike for the ride; resolves with where the bike is. Idempotent on rideId. */

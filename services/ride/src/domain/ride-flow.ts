@@ -66,16 +66,20 @@ export class RideFlow {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** `bikeId` is how the rider names the bike: the code printed on it, or the listing id they found. */
   async startRide(input: { riderId: string; bikeId: string; idempotencyKey: string }): Promise<Ride> {
     const existing = await this.store.findByKey(input.riderId, input.idempotencyKey);
     if (existing) return this.answerRepeatedStart(existing, input.bikeId);
 
+    // Before the ride exists: a code that names no bike leaves nothing to undo.
+    const bikeId = await this.services.identifyBike(input.bikeId);
     const now = this.now();
     const id = randomUUID();
     const ride: Ride = {
       id,
       riderId: input.riderId,
-      bikeId: input.bikeId,
+      bikeId,
+      bikeCode: input.bikeId,
       idempotencyKey: input.idempotencyKey,
       status: 'STARTING',
       startStep: 'VERIFYING',
@@ -148,8 +152,8 @@ export class RideFlow {
     }
   }
 
-  private async answerRepeatedStart(ride: Ride, bikeId: string): Promise<Ride> {
-    if (ride.bikeId !== bikeId) {
+  private async answerRepeatedStart(ride: Ride, bikeCode: string): Promise<Ride> {
+    if (ride.bikeCode !== bikeCode && ride.bikeId !== bikeCode) {
       throw invalidArgument(`idempotency_key ${ride.idempotencyKey} was already used to start a ride on bike ${ride.bikeId}; use a new key`);
     }
     switch (ride.status) {
@@ -158,7 +162,7 @@ export class RideFlow {
         throw new DomainError(ride.failureKind ?? 'FAILED_PRECONDITION', ride.failureReason);
       case 'STARTING':
         if (!(await this.store.claim(ride.id, this.now(), this.leaseUntil()))) {
-          return this.answerRepeatedStart(await this.waitWhileBusy(ride), bikeId);
+          return this.answerRepeatedStart(await this.waitWhileBusy(ride), bikeCode);
         }
         return this.runStart(ride);
       default:

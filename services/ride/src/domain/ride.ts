@@ -11,7 +11,10 @@ export type StartStep = 'VERIFYING' | 'RESERVING' | 'AUTHORIZING' | 'UNLOCKING';
 export interface Ride {
   id: string;
   riderId: string;
+  /** The bike's own id. */
   bikeId: string;
+  /** How the rider named the bike: the code printed on it, or the listing id they found it under. */
+  bikeCode: string;
   idempotencyKey: string;
   status: RideStatus;
   startStep: StartStep;

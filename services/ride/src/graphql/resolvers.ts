@@ -98,7 +98,8 @@ export function rideSubgraph(flow: RideFlow, store: RideStore & RideStatsSource,
         __resolveReference: async (reference: { id: string }, context: RideContext) =>
           ownRide(await context.rides.load(reference.id), requireRider(context)),
         status: (ride: Ride) => ride.status,
-        bike: (ride: Ride) => ({ id: ride.bikeId }),
+        // Inventory decides what the rider may still see of it (nothing once the ride is over).
+        bike: (ride: Ride) => ({ fleetId: ride.bikeId }),
         startedAt: (ride: Ride) => ride.startTime?.toISOString() ?? null,
         // The end is recorded only when the ride moves to ENDING, so it is unset before.
         endedAt: (ride: Ride) => ride.endTime?.toISOString() ?? null,

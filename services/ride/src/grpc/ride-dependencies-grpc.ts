@@ -32,6 +32,10 @@ export function connectRideDependencies(
     mesh,
   });
   return {
+    async identifyBike(code) {
+      const { bike } = await inventory.identifyBike({ code });
+      return bike!.id;
+    },
     async verifyRider(riderId) {
       await user.verifyRider({ riderId });
     },

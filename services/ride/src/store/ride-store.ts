@@ -11,6 +11,7 @@ interface RideRow {
   id: string;
   rider_id: string;
   bike_id: string;
+  bike_code: string | null;
   idempotency_key: string;
   status: RideStatus;
   start_step: StartStep;
@@ -37,6 +38,7 @@ const COLUMNS = [
   'id',
   'rider_id',
   'bike_id',
+  'bike_code',
   'idempotency_key',
   'status',
   'start_step',
@@ -67,6 +69,7 @@ const toRide = (row: RideRow): Ride => ({
   id: row.id,
   riderId: row.rider_id,
   bikeId: row.bike_id,
+  bikeCode: row.bike_code ?? row.bike_id,
   idempotencyKey: row.idempotency_key,
   status: row.status,
   startStep: row.start_step,
@@ -95,6 +98,7 @@ const columnValues = (ride: Ride): Record<Column, unknown> => ({
   id: ride.id,
   rider_id: ride.riderId,
   bike_id: ride.bikeId,
+  bike_code: ride.bikeCode,
   idempotency_key: ride.idempotencyKey,
   status: ride.status,
   start_step: ride.startStep,
@@ -118,7 +122,7 @@ const columnValues = (ride: Ride): Record<Column, unknown> => ({
 });
 
 // What a flow may change; the ride's identity and the request that made it never change.
-const MUTABLE = COLUMNS.filter((column) => !['id', 'rider_id', 'bike_id', 'idempotency_key', 'created_at'].includes(column));
+const MUTABLE = COLUMNS.filter((column) => !['id', 'rider_id', 'bike_id', 'bike_code', 'idempotency_key', 'created_at'].includes(column));
 
 const INSERT_SQL = `INSERT INTO rides (${COLUMNS.join(', ')}, lease_until)
   VALUES (${COLUMNS.map((_, index) => `$${index + 1}`).join(', ')}, $${COLUMNS.length + 1})

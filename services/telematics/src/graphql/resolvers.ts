@@ -7,6 +7,7 @@ import { batchLoader } from '../../../platform/src/graphql/batch-loader';
 import { graphqlError } from '../../../platform/src/graphql/errors';
 import { requireRider, requireScope, type RequestContext, type SubgraphDefinition } from '../../../platform/src/graphql/subgraph-server';
 import { parseRequest, rangeField } from '../../../platform/src/grpc/validation';
+import { IMPACT_MAX_SPAN_MS, IMPACT_MAX_SPAN_TEXT, impactTimeField } from '../../../platform/src/impact-buckets';
 import type { RideImpact } from '../domain/ride-impact';
 import type { RecentIngest } from '../domain/recent-ingest';
 import type { RideImpacts } from '../domain/ride-impacts';
@@ -25,15 +26,13 @@ export interface TelematicsReads {
   waiting(): Promise<{ readings: number; oldestReceivedAt?: Date }>;
 }
 
-const DAY_MS = 86_400_000;
-const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-11-26T00:00:00Z' }).transform((value) => new Date(value));
+// The range rules run only once both ends are times: zod runs an object's refinements even when a
+// field failed, and a refinement that read a string as a Date made `from: "yesterday"` an internal error.
+const whenValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 const fleetArgs = z
-  .object({ from: instant, to: instant, groupBy: z.enum(['DAY', 'HOUR']) })
-  .refine((args) => args.to > args.from, { message: 'to must be after from', path: ['to'] })
-  .refine((args) => args.to.getTime() - args.from.getTime() <= (args.groupBy === 'DAY' ? 366 : 31) * DAY_MS, {
-    message: 'the range may span at most 366 days, or 31 days by hour',
-    path: ['to'],
-  });
+  .object({ from: impactTimeField, to: impactTimeField, groupBy: z.enum(['DAY', 'HOUR']) })
+  .refine((args) => args.to > args.from, { message: 'to must be after from', path: ['to'], ...whenValid })
+  .refine((args) => args.to.getTime() - args.from.getTime() <= IMPACT_MAX_SPAN_MS[args.groupBy], { message: IMPACT_MAX_SPAN_TEXT, path: ['to'], ...whenValid });
 const trackArgs = z.object({ first: rangeField(1000) });
 
 export function telematicsSubgraph(reads: TelematicsReads): SubgraphDefinition<TelematicsContext> {
@@ -81,9 +80,10 @@ export function telematicsSubgraph(reads: TelematicsReads): SubgraphDefinition<T
         },
       },
       Bike: {
-        __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
-        lastSeenAt: async (bike: { id: string }, _args: unknown, context: TelematicsContext) => {
-          return (await context.lastSeen.load(bike.id.toLowerCase()))?.at.toISOString() ?? null;
+        // Keyed by the bike's own id, which clients never see (they see a listing id that rotates).
+        __resolveReference: (reference: { fleetId: string }) => ({ fleetId: reference.fleetId }),
+        lastSeenAt: async (bike: { fleetId: string }, _args: unknown, context: TelematicsContext) => {
+          return (await context.lastSeen.load(bike.fleetId.toLowerCase()))?.at.toISOString() ?? null;
         },
       },
       User: {

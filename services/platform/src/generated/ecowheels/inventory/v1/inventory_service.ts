@@ -149,7 +149,14 @@ export interface Bike {
   /** The station the bike is parked at; empty when parked freely. */
   stationId: string;
   /** When the bike last changed. */
-  updateTime?: Date | undefined;
+  updateTime?:
+    | Date
+    | undefined;
+  /**
+   * The id riders see the bike under while it is available (UUID): random, and replaced after
+   * every trip, so nobody can link where a trip started to where it ended. Never the bike's id.
+   */
+  listingId: string;
 }
 
 /** A ride's hold on a bike. */
@@ -211,6 +218,18 @@ export interface GetBikeRequest {
 /** Response of GetBike. */
 export interface GetBikeResponse {
   /** The bike. */
+  bike?: Bike | undefined;
+}
+
+/** Request of IdentifyBike. */
+export interface IdentifyBikeRequest {
+  /** The code printed on the bike (its id) or its current listing id (UUID). */
+  code: string;
+}
+
+/** Response of IdentifyBike. */
+export interface IdentifyBikeResponse {
+  /** The bike, under its own id. */
   bike?: Bike | undefined;
 }
 
@@ -366,6 +385,10 @@ export interface ListStationsResponse {
 
 /** Request of ListFeedVehicles. */
 export interface ListFeedVehiclesRequest {
+  /** How many vehicles per page, 1 to 1000; 0 means 1000. */
+  pageSize: number;
+  /** The next_page_token of the previous page, or empty for the first page. */
+  pageToken: string;
 }
 
 /** A bike that may be rented, as the public feed shows it. */
@@ -388,8 +411,10 @@ export interface FeedVehicle {
 
 /** Response of ListFeedVehicles. */
 export interface ListFeedVehiclesResponse {
-  /** Every bike that may be rented now. */
+  /** A page of the bikes that may be rented now, by listing id. */
   vehicles: FeedVehicle[];
+  /** Pass as page_token to get the next page; empty on the last page. */
+  nextPageToken: string;
 }
 
 /** The latest report of one bike's IoT unit. */
@@ -419,7 +444,16 @@ export interface RecordBikeTelemetryResponse {
 }
 
 function createBaseBike(): Bike {
-  return { id: "", model: "", status: 0, batteryPercent: 0, location: undefined, stationId: "", updateTime: undefined };
+  return {
+    id: "",
+    model: "",
+    status: 0,
+    batteryPercent: 0,
+    location: undefined,
+    stationId: "",
+    updateTime: undefined,
+    listingId: "",
+  };
 }
 
 export const Bike: MessageFns<Bike> = {
@@ -444,6 +478,9 @@ export const Bike: MessageFns<Bike> = {
     }
     if (message.updateTime !== undefined) {
       Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(58).fork()).join();
+    }
+    if (message.listingId !== "") {
+      writer.uint32(66).string(message.listingId);
     }
     return writer;
   },
@@ -517,6 +554,14 @@ export const Bike: MessageFns<Bike> = {
             message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.listingId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -550,6 +595,11 @@ export const Bike: MessageFns<Bike> = {
         : isSet(object.update_time)
         ? fromJsonTimestamp(object.update_time)
         : undefined,
+      listingId: isSet(object.listingId)
+        ? globalThis.String(object.listingId)
+        : isSet(object.listing_id)
+        ? globalThis.String(object.listing_id)
+        : "",
     };
   },
 
@@ -576,6 +626,9 @@ export const Bike: MessageFns<Bike> = {
     if (message.updateTime !== undefined) {
       obj.updateTime = message.updateTime.toISOString();
     }
+    if (message.listingId !== "") {
+      obj.listingId = message.listingId;
+    }
     return obj;
   },
 
@@ -593,6 +646,7 @@ export const Bike: MessageFns<Bike> = {
       : undefined;
     message.stationId = object.stationId ?? "";
     message.updateTime = object.updateTime ?? undefined;
+    message.listingId = object.listingId ?? "";
     return message;
   },
 };
@@ -1194,6 +1248,140 @@ export const GetBikeResponse: MessageFns<GetBikeResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetBikeResponse>, I>>(object: I): GetBikeResponse {
     const message = createBaseGetBikeResponse();
+    message.bike = (object.bike !== undefined && object.bike !== null) ? Bike.fromPartial(object.bike) : undefined;
+    return message;
+  },
+};
+
+function createBaseIdentifyBikeRequest(): IdentifyBikeRequest {
+  return { code: "" };
+}
+
+export const IdentifyBikeRequest: MessageFns<IdentifyBikeRequest> = {
+  encode(message: IdentifyBikeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdentifyBikeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdentifyBikeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IdentifyBikeRequest {
+    return { code: isSet(object.code) ? globalThis.String(object.code) : "" };
+  },
+
+  toJSON(message: IdentifyBikeRequest): unknown {
+    const obj: any = {};
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IdentifyBikeRequest>, I>>(base?: I): IdentifyBikeRequest {
+    return IdentifyBikeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IdentifyBikeRequest>, I>>(object: I): IdentifyBikeRequest {
+    const message = createBaseIdentifyBikeRequest();
+    message.code = object.code ?? "";
+    return message;
+  },
+};
+
+function createBaseIdentifyBikeResponse(): IdentifyBikeResponse {
+  return { bike: undefined };
+}
+
+export const IdentifyBikeResponse: MessageFns<IdentifyBikeResponse> = {
+  encode(message: IdentifyBikeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bike !== undefined) {
+      Bike.encode(message.bike, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdentifyBikeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdentifyBikeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bike = Bike.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IdentifyBikeResponse {
+    return { bike: isSet(object.bike) ? Bike.fromJSON(object.bike) : undefined };
+  },
+
+  toJSON(message: IdentifyBikeResponse): unknown {
+    const obj: any = {};
+    if (message.bike !== undefined) {
+      obj.bike = Bike.toJSON(message.bike);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IdentifyBikeResponse>, I>>(base?: I): IdentifyBikeResponse {
+    return IdentifyBikeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IdentifyBikeResponse>, I>>(object: I): IdentifyBikeResponse {
+    const message = createBaseIdentifyBikeResponse();
     message.bike = (object.bike !== undefined && object.bike !== null) ? Bike.fromPartial(object.bike) : undefined;
     return message;
   },
@@ -2720,11 +2908,17 @@ export const ListStationsResponse: MessageFns<ListStationsResponse> = {
 };
 
 function createBaseListFeedVehiclesRequest(): ListFeedVehiclesRequest {
-  return {};
+  return { pageSize: 0, pageToken: "" };
 }
 
 export const ListFeedVehiclesRequest: MessageFns<ListFeedVehiclesRequest> = {
-  encode(_: ListFeedVehiclesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListFeedVehiclesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
     return writer;
   },
 
@@ -2741,6 +2935,22 @@ export const ListFeedVehiclesRequest: MessageFns<ListFeedVehiclesRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2753,20 +2963,39 @@ export const ListFeedVehiclesRequest: MessageFns<ListFeedVehiclesRequest> = {
     }
   },
 
-  fromJSON(_: any): ListFeedVehiclesRequest {
-    return {};
+  fromJSON(object: any): ListFeedVehiclesRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
   },
 
-  toJSON(_: ListFeedVehiclesRequest): unknown {
+  toJSON(message: ListFeedVehiclesRequest): unknown {
     const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<ListFeedVehiclesRequest>, I>>(base?: I): ListFeedVehiclesRequest {
     return ListFeedVehiclesRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListFeedVehiclesRequest>, I>>(_: I): ListFeedVehiclesRequest {
+  fromPartial<I extends Exact<DeepPartial<ListFeedVehiclesRequest>, I>>(object: I): ListFeedVehiclesRequest {
     const message = createBaseListFeedVehiclesRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
@@ -2939,13 +3168,16 @@ export const FeedVehicle: MessageFns<FeedVehicle> = {
 };
 
 function createBaseListFeedVehiclesResponse(): ListFeedVehiclesResponse {
-  return { vehicles: [] };
+  return { vehicles: [], nextPageToken: "" };
 }
 
 export const ListFeedVehiclesResponse: MessageFns<ListFeedVehiclesResponse> = {
   encode(message: ListFeedVehiclesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.vehicles) {
       FeedVehicle.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -2971,6 +3203,14 @@ export const ListFeedVehiclesResponse: MessageFns<ListFeedVehiclesResponse> = {
             message.vehicles.push(FeedVehicle.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2988,6 +3228,11 @@ export const ListFeedVehiclesResponse: MessageFns<ListFeedVehiclesResponse> = {
       vehicles: globalThis.Array.isArray(object?.vehicles)
         ? object.vehicles.map((e: any) => FeedVehicle.fromJSON(e))
         : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
     };
   },
 
@@ -2995,6 +3240,9 @@ export const ListFeedVehiclesResponse: MessageFns<ListFeedVehiclesResponse> = {
     const obj: any = {};
     if (message.vehicles?.length) {
       obj.vehicles = message.vehicles.map((e) => FeedVehicle.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -3005,6 +3253,7 @@ export const ListFeedVehiclesResponse: MessageFns<ListFeedVehiclesResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListFeedVehiclesResponse>, I>>(object: I): ListFeedVehiclesResponse {
     const message = createBaseListFeedVehiclesResponse();
     message.vehicles = object.vehicles?.map((e) => FeedVehicle.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
@@ -3311,6 +3560,21 @@ export const InventoryServiceService = {
     responseSerialize: (value: GetBikeResponse): Buffer => Buffer.from(GetBikeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetBikeResponse => GetBikeResponse.decode(value),
   },
+  /**
+   * Finds the bike a rider names to start a ride: by the code printed on it (its id) or by the
+   * listing id it is shown under while available. NOT_FOUND when neither names a bike now (a
+   * listing id is replaced after every trip).
+   */
+  identifyBike: {
+    path: "/ecowheels.inventory.v1.InventoryService/IdentifyBike" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IdentifyBikeRequest): Buffer => Buffer.from(IdentifyBikeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IdentifyBikeRequest => IdentifyBikeRequest.decode(value),
+    responseSerialize: (value: IdentifyBikeResponse): Buffer =>
+      Buffer.from(IdentifyBikeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IdentifyBikeResponse => IdentifyBikeResponse.decode(value),
+  },
   /** Reads several bikes in one call, for batched lookups. Unknown ids are left out of the answer. */
   batchGetBikes: {
     path: "/ecowheels.inventory.v1.InventoryService/BatchGetBikes" as const,
@@ -3409,7 +3673,8 @@ export const InventoryServiceService = {
   },
   /**
    * Every bike that may be rented now, as the public feed (GBFS) shows it: under an id that changes
-   * after every trip, never the bike's own, and never a bike that is held for a ride.
+   * after every trip, never the bike's own, and never a bike that is held for a ride. A page at a
+   * time, in listing id order.
    */
   listFeedVehicles: {
     path: "/ecowheels.inventory.v1.InventoryService/ListFeedVehicles" as const,
@@ -3445,6 +3710,12 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
   registerBike: handleUnaryCall<RegisterBikeRequest, RegisterBikeResponse>;
   /** Reads one bike. NOT_FOUND when there is no such bike. */
   getBike: handleUnaryCall<GetBikeRequest, GetBikeResponse>;
+  /**
+   * Finds the bike a rider names to start a ride: by the code printed on it (its id) or by the
+   * listing id it is shown under while available. NOT_FOUND when neither names a bike now (a
+   * listing id is replaced after every trip).
+   */
+  identifyBike: handleUnaryCall<IdentifyBikeRequest, IdentifyBikeResponse>;
   /** Reads several bikes in one call, for batched lookups. Unknown ids are left out of the answer. */
   batchGetBikes: handleUnaryCall<BatchGetBikesRequest, BatchGetBikesResponse>;
   /** Available bikes within a radius of a point, nearest first, a page at a time. */
@@ -3471,7 +3742,8 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
   listStations: handleUnaryCall<ListStationsRequest, ListStationsResponse>;
   /**
    * Every bike that may be rented now, as the public feed (GBFS) shows it: under an id that changes
-   * after every trip, never the bike's own, and never a bike that is held for a ride.
+   * after every trip, never the bike's own, and never a bike that is held for a ride. A page at a
+   * time, in listing id order.
    */
   listFeedVehicles: handleUnaryCall<ListFeedVehiclesRequest, ListFeedVehiclesResponse>;
   /**
@@ -3515,6 +3787,26 @@ export interface InventoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetBikeResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Finds the bike a rider names to start a ride: by the code printed on it (its id) or by the
+   * listing id it is shown under while available. NOT_FOUND when neither names a bike now (a
+   * listing id is replaced after every trip).
+   */
+  identifyBike(
+    request: IdentifyBikeRequest,
+    callback: (error: ServiceError | null, response: IdentifyBikeResponse) => void,
+  ): ClientUnaryCall;
+  identifyBike(
+    request: IdentifyBikeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IdentifyBikeResponse) => void,
+  ): ClientUnaryCall;
+  identifyBike(
+    request: IdentifyBikeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IdentifyBikeResponse) => void,
+  ): ClientUnaryCall;
   /** Reads several bikes in one call, for batched lookups. Unknown ids are left out of the answer. */
   batchGetBikes(
     request: BatchGetBikesRequest,
@@ -3653,7 +3945,8 @@ export interface InventoryServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Every bike that may be rented now, as the public feed (GBFS) shows it: under an id that changes
-   * after every trip, never the bike's own, and never a bike that is held for a ride.
+   * after every trip, never the bike's own, and never a bike that is held for a ride. A page at a
+   * time, in listing id order.
    */
   listFeedVehicles(
     request: ListFeedVehiclesRequest,
