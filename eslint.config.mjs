@@ -23,6 +23,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       '@typescript-eslint/no-unused-expressions': 'error',
       '@typescript-eslint/no-require-imports': 'error',
+      // What a library marks @deprecated (zod 4's z.string().uuid() and the like) goes in its next major.
+      '@typescript-eslint/no-deprecated': 'error',
       'import-x/no-extraneous-dependencies': ['error', { devDependencies: ['test/**', 'mesh-config/**', 'web/**', 'eslint.config.mjs', 'services/local-stack/src/build.ts'] }],
       // Dependencies point inward (STYLE.md): a service's rules know no adapter and no generated contract,
       // and no workload knows the launcher that runs them on a laptop.

@@ -64,7 +64,7 @@ export interface BikeTelemetry {
   recordedAt: Date;
 }
 
-const NEARBY_POSITION = z.object({ d: z.number(), id: z.string().uuid() });
+const NEARBY_POSITION = z.object({ d: z.number(), id: z.uuid() });
 const nearbyPosition = (found: BikeNearby) => ({ d: found.distanceMeters, id: found.bike.id });
 
 export interface BikeNearby {

@@ -26,12 +26,12 @@ export interface TelematicsReads {
 }
 
 const DAY_MS = 86_400_000;
-const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-11-26T00:00:00Z' }).transform((value) => new Date(value));
+const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-11-26T00:00:00Z' }).transform((value) => new Date(value));
 const fleetArgs = z
   .object({ from: instant, to: instant, groupBy: z.enum(['DAY', 'HOUR']) })
-  .refine((args) => args.to > args.from, { message: 'to must be after from', path: ['to'] })
+  .refine((args) => args.to > args.from, { error: 'to must be after from', path: ['to'] })
   .refine((args) => args.to.getTime() - args.from.getTime() <= (args.groupBy === 'DAY' ? 366 : 31) * DAY_MS, {
-    message: 'the range may span at most 366 days, or 31 days by hour',
+    error: 'the range may span at most 366 days, or 31 days by hour',
     path: ['to'],
   });
 const trackArgs = z.object({ first: rangeField(1000) });
