@@ -103,6 +103,12 @@ describeWithPostgres('tracing through every hop', () => {
     expect(spans.filter((span) => span.service === 'gateway').map((span) => span.name)).toEqual(
       expect.arrayContaining(['gateway.request', 'gateway.plan', 'gateway.fetch']),
     );
+    // Each fetch is a call with Node's fetch, whose client span (the undici instrumentation's) carried
+    // the trace context to the subgraph: the subgraph's request is its child.
+    const rideRequest = spans.find((span) => span.service === 'ride' && span.kind === SERVER && span.name.startsWith('mutation StartRide__ride'))!;
+    const call = spans.find((span) => span.spanId === rideRequest.parentSpanId)!;
+    expect(call).toMatchObject({ service: 'gateway', kind: CLIENT, name: 'POST', attributes: expect.objectContaining({ 'http.response.status_code': 200 }) });
+    expect(spans.find((span) => span.spanId === call.parentSpanId)).toMatchObject({ service: 'gateway', name: 'gateway.fetch' });
 
     // The log lines of the request carry its trace id.
     const rideLog = running.stack.service('ride').output.filter((line) => line.includes(String(rideId)));
