@@ -23,7 +23,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       '@typescript-eslint/no-unused-expressions': 'error',
       '@typescript-eslint/no-require-imports': 'error',
-      'import-x/no-extraneous-dependencies': ['error', { devDependencies: ['test/**', 'mesh-config/**', 'web/**', 'eslint.config.mjs', 'services/local-stack/src/build.ts'] }],
+      // What a library marks @deprecated (zod 4's z.string().uuid() and the like) goes in its next major.
+      '@typescript-eslint/no-deprecated': 'error',
+      // Build-time code may use devDependencies (they are not in the images): tests, generators, the
+      // supergraph's composition (`npm run compose`) and the build itself. Anything a workload imports
+      // must be a production dependency.
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        { devDependencies: ['test/**', 'mesh-config/**', 'web/**', 'eslint.config.mjs', 'services/local-stack/src/build.ts', 'supergraph/src/compose.ts', 'supergraph/src/composition.ts'] },
+      ],
       // Dependencies point inward (STYLE.md): a service's rules know no adapter and no generated contract,
       // and no workload knows the launcher that runs them on a laptop.
       'import-x/no-restricted-paths': [

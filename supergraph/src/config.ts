@@ -22,15 +22,15 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       GBFS_SYSTEM_ID: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"').default('ecowheels-amsterdam'),
       GBFS_SYSTEM_NAME: z.string().min(1).default('EcoWheels Amsterdam'),
       GBFS_TIMEZONE: z.string().min(1).default('Europe/Amsterdam'),
-      GBFS_CONTACT_EMAIL: z.string().email().default('gbfs@ecowheels.example'),
+      GBFS_CONTACT_EMAIL: z.email().default('gbfs@ecowheels.example'),
       // A full pack's range with assistance: 500 Wh at about 10 Wh/km.
       GBFS_MAX_RANGE_METERS: positiveInt(50_000),
       // How long one read of inventory and the tariff serves the feed (its ttl).
       GBFS_REFRESH_SECONDS: positiveInt(30),
       // Where the feed is published (every URL in it starts here); unset, the gateway's own address.
-      GBFS_BASE_URL: z.string().url('must be an http(s) URL such as https://api.ecowheels.example/gbfs/v3').regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
+      GBFS_BASE_URL: z.url({ error: 'must be an http(s) URL such as https://api.ecowheels.example/gbfs/v3' }).regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
       ...Object.fromEntries(
-        SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.string().url('must be an http(s) URL').optional()]),
+        SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, z.url('must be an http(s) URL').optional()]),
       ),
       // Requests per API key per window; the window in seconds.
       GATEWAY_RATE_LIMIT: positiveInt(600),

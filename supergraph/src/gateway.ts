@@ -7,9 +7,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { context, propagation } from '@opentelemetry/api';
 import cors from 'cors';
-import { fetch as undiciFetch } from 'undici';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { CLIENT_ADDRESS_HEADER, RIDER_ID_HEADER, SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { telemetryPlugin, TRACE_ID_HEADER } from '../../services/platform/src/graphql/telemetry-plugin';
@@ -48,16 +46,14 @@ export interface EdgeChecks {
 }
 
 /**
- * Subgraph calls with a timeout, so a slow subgraph costs a bounded wait and a partial answer, and
- * with the W3C trace context, so each subgraph's spans join the request's trace. (Node's fetch is
- * not patched by the HTTP instrumentation, so the context is put in the headers here.)
+ * Subgraph calls with a timeout, so a slow subgraph costs a bounded wait and a partial answer. The
+ * W3C trace context goes in the headers by the OpenTelemetry undici instrumentation (telemetry/sdk.ts),
+ * which sees Node's own fetch, so each subgraph's spans join the request's trace.
  */
 function subgraphFetcher(subgraph: string, timeoutMs: number, dispatcher: ReturnType<typeof httpDispatcher>): Fetcher {
-  return (async (url: string, init: RequestInit & { headers?: Record<string, string> }) => {
-    const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
-    propagation.inject(context.active(), headers);
+  return (async (url: string, init: RequestInit) => {
     try {
-      return await undiciFetch(url, { ...(init as object), headers, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+      return await fetch(url, { ...init, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw subgraphUnavailable(subgraph, error); // refused, reset or timed out: named, not addressed
     }

@@ -4,7 +4,7 @@
 // GraphQL gateway (body, headers, operations, variables, limits, APQ, abuse), gRPC (malformed bytes,
 // wrong types, sizes, deadlines, unlisted callers) and the telematics device door.
 import { createHash, randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { Client, Metadata, status, type ServiceDefinition } from '@grpc/grpc-js';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { request } from 'undici';
@@ -36,6 +36,21 @@ interface HttpCase {
 }
 
 const summary: string[] = [];
+
+/** The request encodings the HTTP doors decode (body-parser on Node 24), each with its compressor. */
+const COMPRESS: Record<string, (body: string) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync, zstd: zstdCompressSync };
+const inflatesToAMegabyte = JSON.stringify({ query: `{ tariff { holdMinutes } } #${'x'.repeat(1024 * 1024)}` });
+
+/** A zstd frame whose header asks for a 2^windowLog-byte window, then a block of JSON that never ends the frame. */
+function zstdFrameWithWindowLog(windowLog: number): Buffer {
+  const magic = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+  // Frame header descriptor 0 (no content size, no checksum, no dictionary), then the window descriptor.
+  const header = Buffer.from([0x00, (windowLog - 10) << 3]);
+  const content = Buffer.from('{"query":"{ tariff { holdMinutes } }"}');
+  const block = Buffer.alloc(3);
+  block.writeUIntLE(content.length << 3, 0, 3); // a raw block, not the last one
+  return Buffer.concat([magic, header, block, content]);
+}
 const record = (door: string, outcome: string) => summary.push(`${door}: ${outcome}`);
 
 describeWithPostgres('bad input, every door', () => {
@@ -85,13 +100,21 @@ describeWithPostgres('bad input, every door', () => {
     ...['latin1', 'iso-8859-1', 'utf-16', 'utf-16le', 'koi8-r', 'utf-7', 'bogus', 'windows-1252', 'UTF-32'].map(
       (charset): HttpCase => ({ name: `charset ${charset}`, headers: { 'content-type': `application/json; charset=${charset}` }, body: query('{ tariff { holdMinutes } }'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }),
     ),
-    ...['compress', 'zstd', 'bogus', 'x-gzip-but-not', 'gzip, bogus'].map(
+    ...['compress', 'bogus', 'x-gzip-but-not', 'gzip, bogus'].map(
       (encoding): HttpCase => ({ name: `content-encoding ${encoding}`, headers: { 'content-encoding': encoding }, body: query('{ tariff { holdMinutes } }'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }),
     ),
-    ...['gzip', 'deflate', 'br'].map(
+    ...['gzip', 'deflate', 'br', 'zstd'].map(
       (encoding): HttpCase => ({ name: `content-encoding ${encoding} on a plain body`, headers: { 'content-encoding': encoding }, body: query('{ tariff { holdMinutes } }'), status: 400, code: 'BAD_REQUEST' }),
     ),
     { name: 'gzip body that is gzip but not JSON', headers: { 'content-encoding': 'gzip' }, body: gzipSync('not json'), status: 400, code: 'BAD_REQUEST' },
+    { name: 'zstd body that is zstd but not JSON', headers: { 'content-encoding': 'zstd' }, body: zstdCompressSync('not json'), status: 400, code: 'BAD_REQUEST' },
+    // Every encoding is decoded under the same limit, counted after decoding: a few kilobytes that
+    // inflate to a megabyte are too large, as the megabyte itself is.
+    ...Object.entries(COMPRESS).map(
+      ([encoding, compress]): HttpCase => ({ name: `${encoding} body that decodes past the size limit`, headers: { 'content-encoding': encoding }, body: compress(inflatesToAMegabyte), status: 413, code: 'PAYLOAD_TOO_LARGE' }),
+    ),
+    // zstd lets a sender ask for a window of up to 2 GB; the decoder refuses more than 128 MB.
+    { name: 'zstd frame that asks for a 256 MB window', headers: { 'content-encoding': 'zstd' }, body: zstdFrameWithWindowLog(28), status: 400, code: 'BAD_REQUEST' },
     ...['{', '{"query":', '{"query": "{ tariff }"', 'nul\u0000l', '{"query": undefined}', "{'query': 1}", '[1,', '"unterminated', '{"a":1,}', '\u0000'].map(
       (body): HttpCase => ({ name: `invalid JSON ${JSON.stringify(body)}`, body, status: 400, code: 'BAD_REQUEST' }),
     ),
@@ -220,6 +243,17 @@ describeWithPostgres('bad input, every door', () => {
     const answer = await send(testCase);
     record('gateway', `${answer.status} ${answer.code}`);
     expect({ status: answer.status, code: answer.code }).toEqual({ status: testCase.status, code: testCase.code });
+  });
+
+  it.each(Object.keys(COMPRESS))('gateway: a %s body within the limit is answered like a plain one', async (encoding) => {
+    const response = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': encoding, 'x-api-key': apiKey },
+      body: COMPRESS[encoding](query('{ tariff { holdMinutes } }')),
+    });
+    const answer = (await response.body.json()) as { data?: { tariff: { holdMinutes: number } } };
+    record('gateway', `${response.statusCode} ${encoding} decoded`);
+    expect({ status: response.statusCode, holdMinutes: answer.data?.tariff.holdMinutes }).toEqual({ status: 200, holdMinutes: expect.any(Number) });
   });
 
   it('gateway: failed logins for one account are locked out after 3, with Retry-After, and the right password is refused meanwhile', async () => {

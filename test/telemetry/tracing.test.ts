@@ -48,10 +48,17 @@ describeWithPostgres('tracing through every hop', () => {
     return { result, key, traceId: result.extensions!.traceId as string };
   };
 
-  /** Waits until the trace holds spans from all five processes and the exporters have gone quiet. */
+  /**
+   * Waits until the trace is whole, and holds what the test needs. Whole: its root (the gateway's
+   * request) and the parent of every span have arrived. Each process exports in batches, and a parent
+   * ends after its children, so under load a parent often comes a batch later than its children.
+   */
   const completeTrace = (traceId: string, needs: (spans: ReceivedSpan[]) => void) =>
     eventually(async () => {
       const spans = receiver.trace(traceId);
+      const ids = new Set(spans.map((span) => span.spanId));
+      expect(spans.filter((span) => !span.parentSpanId).map((span) => [span.service, span.name])).toEqual([['gateway', 'mutation StartRide']]);
+      expect(spans.filter((span) => !ids.has(span.parentSpanId) && span.parentSpanId)).toEqual([]);
       needs(spans);
       return spans;
     }, { what: `trace ${traceId} to arrive whole`, timeoutMs: 20_000 });
@@ -103,6 +110,12 @@ describeWithPostgres('tracing through every hop', () => {
     expect(spans.filter((span) => span.service === 'gateway').map((span) => span.name)).toEqual(
       expect.arrayContaining(['gateway.request', 'gateway.plan', 'gateway.fetch']),
     );
+    // Each fetch is a call with Node's fetch, whose client span (the undici instrumentation's) carried
+    // the trace context to the subgraph: the subgraph's request is its child.
+    const rideRequest = spans.find((span) => span.service === 'ride' && span.kind === SERVER && span.name.startsWith('mutation StartRide__ride'))!;
+    const call = spans.find((span) => span.spanId === rideRequest.parentSpanId)!;
+    expect(call).toMatchObject({ service: 'gateway', kind: CLIENT, name: 'POST', attributes: expect.objectContaining({ 'http.response.status_code': 200 }) });
+    expect(spans.find((span) => span.spanId === call.parentSpanId)).toMatchObject({ service: 'gateway', name: 'gateway.fetch' });
 
     // The log lines of the request carry its trace id.
     const rideLog = running.stack.service('ride').output.filter((line) => line.includes(String(rideId)));

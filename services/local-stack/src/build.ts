@@ -32,7 +32,7 @@ export async function buildDist(options: { workloadsOnly?: boolean } = {}): Prom
     outbase: ROOT,
     format: 'cjs',
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     // Stack traces name the TypeScript lines; Node reads the maps only when a trace is printed
     // with --enable-source-maps, so they cost nothing otherwise.
     sourcemap: 'linked',

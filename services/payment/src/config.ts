@@ -18,7 +18,7 @@ export function readPaymentConfig(env: NodeJS.ProcessEnv = process.env) {
       PAYMENT_CARD_PROVIDER: z.enum(CARD_PROVIDER_NAMES).default('sandbox'),
       // Stripe's secret key and API (another URL only for a stand-in, in tests).
       PAYMENT_STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(live|test)_\w+$/, 'must be a Stripe secret or restricted key (sk_live_…)').optional(),
-      PAYMENT_STRIPE_API_URL: z.string().url('must be an http(s) URL').default('https://api.stripe.com'),
+      PAYMENT_STRIPE_API_URL: z.url({ error: 'must be an http(s) URL' }).default('https://api.stripe.com'),
     },
     env,
   );

@@ -22,8 +22,7 @@ export function impactBuckets(from: Date, to: Date, groupBy: ImpactGrouping): nu
 export const impactMaxBuckets = (groupBy: ImpactGrouping) => IMPACT_MAX_SPAN_MS[groupBy] / IMPACT_BUCKET_MS[groupBy] + 1;
 
 /** One end of a range: an RFC 3339 time, in the years the warehouse holds. */
-export const impactTimeField = z
-  .string()
-  .datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-11-26T00:00:00Z' })
+export const impactTimeField = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-11-26T00:00:00Z' })
   .transform((value) => new Date(value))
   .refine((date) => date.getUTCFullYear() >= 2000 && date.getUTCFullYear() < 2100, 'must be in the years 2000 to 2099');

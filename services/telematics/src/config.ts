@@ -60,7 +60,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       // The curated Parquet files: a folder (default: <DATA_DIR>/telematics-lake/curated) or
       // s3://bucket/prefix, which every replica reads through a local cache of the days it queries.
       TELEMATICS_WAREHOUSE_URL: z.string().min(1).optional(),
-      TELEMATICS_S3_ENDPOINT: z.string().url().optional(),
+      TELEMATICS_S3_ENDPOINT: z.url().optional(),
       TELEMATICS_S3_REGION: z.string().min(1).default('eu-west-1'),
       // Per-reading rules. 100 km/h: no e-bike does it, even downhill; a unit reporting it is broken.
       TELEMATICS_MAX_SPEED_KMH: positive(100),

@@ -12,7 +12,7 @@ export function readUserConfig(env: NodeJS.ProcessEnv = process.env) {
     DEFAULT_PORTS.user,
     {
       // PKCS#8 PEM of an Ed25519 key. Unset: a key is made at first start and kept in the database.
-      USER_TOKEN_PRIVATE_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
+      USER_TOKEN_PRIVATE_KEY: z.string().includes('PRIVATE KEY', { error: 'must be a PKCS#8 PEM private key' }).optional(),
       USER_TOKEN_ISSUER: z.string().min(1).default('ecowheels-user'),
       USER_TOKEN_AUDIENCE: z.string().min(1).default('ecowheels-api'),
       USER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(3600),

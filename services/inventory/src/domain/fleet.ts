@@ -71,10 +71,10 @@ export interface BikeTelemetry {
   recordedAt: Date;
 }
 
-const NEARBY_POSITION = z.object({ d: z.number(), id: z.string().uuid() });
+const NEARBY_POSITION = z.object({ d: z.number(), id: z.uuid() });
 // The cursor is public (bikesNear's): it carries the listing id, which rotates, never the bike's id.
 const nearbyPosition = (found: BikeNearby) => ({ d: found.distanceMeters, id: found.bike.listingId });
-const FEED_POSITION = z.object({ id: z.string().uuid() });
+const FEED_POSITION = z.object({ id: z.uuid() });
 
 export interface BikeNearby {
   bike: Bike;

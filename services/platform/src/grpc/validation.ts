@@ -23,7 +23,7 @@ export function parseRequest<S extends z.ZodType>(
 }
 
 // Field rules that several services share.
-export const uuidField = z.string().uuid('must be a UUID, for example 0b5c6c8e-8f3a-4f4e-9d6c-3a1f2e4b5c6d');
+export const uuidField = z.uuid('must be a UUID, for example 0b5c6c8e-8f3a-4f4e-9d6c-3a1f2e4b5c6d');
 export const idempotencyKeyField = z
   .string()
   .min(8, 'must be 8 to 200 characters; use a fresh UUID per user action')

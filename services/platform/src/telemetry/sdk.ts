@@ -3,7 +3,8 @@
 // every log line. Configured with the standard OTEL_* variables; this file only chooses defaults.
 //
 // It must start before http, @grpc/grpc-js, graphql and pino are loaded, since instrumentations
-// patch modules as they load: bootstrap.ts, the first import of every main.ts, starts it.
+// patch modules as they load: bootstrap.ts, the first import of every main.ts, starts it. (Node's
+// own fetch is seen through its diagnostics channels instead, which need no patching.)
 //
 // It assembles the tracer and meter providers itself rather than through @opentelemetry/sdk-node,
 // which loads every exporter it might be asked for (logs, metrics, Zipkin, three OTLP transports)
@@ -15,6 +16,7 @@ import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
@@ -107,6 +109,9 @@ export function startTelemetry(): void {
         ignoreIncomingRequestHook: (request) => request.url === '/metrics' || request.url === '/health',
       }),
       new GrpcInstrumentation(),
+      // Node's fetch (the gateway's calls to subgraphs): a client span, and the W3C trace context in
+      // the request's headers, so the subgraph's spans join the caller's trace.
+      new UndiciInstrumentation(),
       // Resolver spans for operations' fields and their children only: no span per scalar field.
       new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 }),
       new PinoInstrumentation(),

@@ -4,7 +4,7 @@ import { encodePageToken, fetchPage } from '../../../platform/src/page-token';
 import type { Ride } from './ride';
 import type { RideStore } from './ride-flow';
 
-const POSITION = z.object({ t: z.string().datetime(), id: z.string().uuid() });
+const POSITION = z.object({ t: z.iso.datetime(), id: z.uuid() });
 const positionOf = (ride: Ride) => ({ t: ride.createdAt.toISOString(), id: ride.id });
 
 /** The cursor that continues a rider's list after this ride. */

@@ -27,14 +27,14 @@ export type DecodedPayload = { candidate: Record<string, unknown> } | { problem:
 /** Decodes an arrival's payload: the doors' wire formats, supplied to the pipeline. */
 export type PayloadDecoder = (arrival: Arrival) => DecodedPayload;
 
-const UUID_OR_EMPTY = z.union([z.literal(''), z.string().uuid('must be a UUID')]);
+const UUID_OR_EMPTY = z.union([z.literal(''), z.uuid('must be a UUID')]);
 
 /**
  * The proto3 JSON mapping of Reading: lowerCamelCase names (the proto names are accepted too, as
  * the mapping requires), absent fields take their zero value, unknown fields are refused.
  */
 const candidateSchema = z.strictObject({
-  bikeId: z.string().uuid('must be the bike\'s UUID'),
+  bikeId: z.uuid('must be the bike\'s UUID'),
   sequence: UINT64.pipe(z.number().min(1, 'must be 1 or more').max(Number.MAX_SAFE_INTEGER, 'is too large')),
   recordTime: z.union([z.string(), z.date()]).transform((value, ctx) => {
     const date = value instanceof Date ? value : new Date(value);

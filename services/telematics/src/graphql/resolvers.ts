@@ -31,8 +31,8 @@ export interface TelematicsReads {
 const whenValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 const fleetArgs = z
   .object({ from: impactTimeField, to: impactTimeField, groupBy: z.enum(['DAY', 'HOUR']) })
-  .refine((args) => args.to > args.from, { message: 'to must be after from', path: ['to'], ...whenValid })
-  .refine((args) => args.to.getTime() - args.from.getTime() <= IMPACT_MAX_SPAN_MS[args.groupBy], { message: IMPACT_MAX_SPAN_TEXT, path: ['to'], ...whenValid });
+  .refine((args) => args.to > args.from, { error: 'to must be after from', path: ['to'], ...whenValid })
+  .refine((args) => args.to.getTime() - args.from.getTime() <= IMPACT_MAX_SPAN_MS[args.groupBy], { error: IMPACT_MAX_SPAN_TEXT, path: ['to'], ...whenValid });
 const trackArgs = z.object({ first: rangeField(1000) });
 
 export function telematicsSubgraph(reads: TelematicsReads): SubgraphDefinition<TelematicsContext> {

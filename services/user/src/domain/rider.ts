@@ -22,7 +22,8 @@ export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
 /** The field rules every door applies (the password's strength is the sign-up's own rule). */
 export const riderFields = {
-  email: z.string().trim().max(254, 'must be at most 254 characters').email('must be an email address'),
+  // Trimmed before it is checked: a stray space from a keyboard is not a wrong address.
+  email: z.string().trim().max(254, 'must be at most 254 characters').pipe(z.email('must be an email address')),
   displayName: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   password: z.string().min(10, 'must be at least 10 characters').max(200, 'must be at most 200 characters'),
 };
