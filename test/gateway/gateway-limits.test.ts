@@ -103,7 +103,7 @@ describeWithPostgres('gateway limits and modes', () => {
     const settings = async (env: Record<string, string>) => fetch(`${new URL((await running.stack.startGateway({ DATA_DIR: dataDir, ...env })).graphqlUrl).origin}/graphql/explorer/settings.json`);
     // A deployed gateway, in development mode or not, with the demo's file in its data folder.
     for (const nodeEnv of ['development', 'test', 'production']) {
-      const answer = await settings({ NODE_ENV: nodeEnv });
+      const answer = await settings(nodeEnv === 'production' ? PRODUCTION_GATEWAY_ENV : { NODE_ENV: nodeEnv });
       // No such page: the request falls through to the API, which wants a key.
       expect({ nodeEnv, status: answer.status }).toEqual({ nodeEnv, status: 401 });
       expect(await answer.text()).not.toContain('demo-secret');

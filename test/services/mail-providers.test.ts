@@ -59,10 +59,10 @@ describeWithPostgres('the sandbox mailer', () => {
       dispatcher: httpDispatcher(testCredentials('gateway')),
     });
     expect(answer.data!.signUp.errors).toEqual([]);
-    const [mail] = await sandboxMail(join(dataDir, 'user'), email);
+    const [mail] = await sandboxMail(dataDir, email);
     expect(mail.subject).toBe('Confirm your address for EcoWheels');
     const code = codeIn(mail);
-    expect(statSync(join(dataDir, 'user', 'sandbox-mail')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dataDir, 'user-sandbox-mail')).mode & 0o777).toBe(0o700);
     const tables = await running.db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
     expect(tables.map((table) => table.table_name)).not.toContain('sandbox_mailbox');
     expect(await running.db.query('SELECT 1 FROM riders WHERE email_code_hash = $1', [code])).toEqual([]);

@@ -67,9 +67,9 @@ export class MailCatcher {
   }
 }
 
-/** What the sandbox mailer wrote for an address under a user service's data folder, newest first. */
-export async function sandboxMail(userDataDir: string, address: string): Promise<ReceivedMail[]> {
-  const folder = join(userDataDir, 'sandbox-mail');
+/** What the sandbox mailer wrote for an address under a stack's DATA_DIR, newest first. */
+export async function sandboxMail(dataDir: string, address: string): Promise<ReceivedMail[]> {
+  const folder = join(dataDir, 'user-sandbox-mail');
   const files = readdirSync(folder).filter((name) => name.endsWith('.eml')).sort().reverse();
   const mails = await Promise.all(files.map((name) => parse(readFileSync(join(folder, name)))));
   return mails.filter((mail) => mail.to.includes(address));

@@ -80,7 +80,7 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
     const dispatcher = httpDispatcher(testCredentials('gateway'));
     const seen = await graphql(telematics.service.process.graphqlUrl, 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Bike { lastSeenAt } } }', {
       dispatcher,
-      variables: { r: [{ __typename: 'Bike', id: bikeId }] },
+      variables: { r: [{ __typename: 'Bike', fleetId: bikeId }] },
     });
     expect(seen.data!._entities[0].lastSeenAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(telematics.ready.busUrl).toBe(nats.url);

@@ -1,5 +1,5 @@
 // The user service's configuration, from the environment (see the README's table).
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, DEFAULT_PORTS, readServiceConfig, refuseSandboxesInProduction, type SandboxInUse } from '../../platform/src/config';
 import { IDENTITY_PROVIDER_NAMES, MAILER_NAMES, SANDBOX_RISKS } from './providers/providers';
@@ -62,7 +62,7 @@ export function readUserConfig(env: NodeJS.ProcessEnv = process.env) {
     identityChecksPerRiderPerHour: own.USER_IDENTITY_CHECKS_PER_RIDER_PER_HOUR,
     identityProvider: own.USER_IDENTITY_PROVIDER,
     mailProvider: own.USER_MAIL_PROVIDER,
-    mail: { from: own.USER_MAIL_FROM, smtpUrl: own.USER_SMTP_URL, sandboxFolder: join(basics.database.dataDir, 'sandbox-mail') },
+    mail: { from: own.USER_MAIL_FROM, smtpUrl: own.USER_SMTP_URL, sandboxFolder: join(dirname(basics.database.dataDir), 'user-sandbox-mail') },
     loginThrottle: {
       maxFailuresPerAccountAndAddress: own.USER_LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
       maxFailuresPerAddress: own.USER_LOGIN_MAX_FAILURES_PER_ADDRESS,

@@ -1,6 +1,6 @@
 // The built-in mail provider: a sandbox that delivers nothing. Each message is written as a file
 // (RFC 5322, `.eml`, readable by its owner only) into a folder beside the service's data, where a
-// developer opens it (`npm start`: .data/user/sandbox-mail/) and tests read it. Nothing of it goes
+// developer opens it (`npm start`: .data/user-sandbox-mail/, beside the database's folder, never in it) and tests read it. Nothing of it goes
 // to the database or to the log: the confirmation codes are in the mail, and the service keeps only
 // their hashes. With NODE_ENV=production the service refuses to start on it (config.ts).
 import { randomUUID } from 'node:crypto';
