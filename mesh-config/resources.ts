@@ -1,7 +1,7 @@
 // The one source of what each workload may use: its resource class (requests and limits, how far
 // it scales, how important it is to the scheduler, and whether it may run on spot capacity), and
 // each service's database capacity class. `npm run mesh` turns the workload classes into the
-// Deployments' resources and priority, PriorityClasses, and production's autoscalers; the README
+// Deployments' resources and priority, PriorityClasses, and production's autoscalers; docs/mesh.md
 // prints both tables from here.
 
 export type ResourceClassName = 'critical' | 'latency' | 'standard' | 'batch';
@@ -101,7 +101,7 @@ export const DATABASE_CLASSES: Record<string, { class: string; vcpu: number; mem
   telematics: { class: 'write-heavy', vcpu: 2, memoryGiB: 8, storageGiB: 200, standby: 'asynchronous', why: 'every reading once, the clean track and the ride totals' },
 };
 
-/** The README's table of workload classes (a test keeps the README equal to it). */
+/** docs/mesh.md's table of workload classes (a test keeps the page equal to it). */
 export function resourceClassTable(): string {
   const rows = Object.entries(WORKLOAD_CLASSES).map(([workload, className]) => {
     const c = RESOURCE_CLASSES[className];
@@ -111,7 +111,7 @@ export function resourceClassTable(): string {
   return ['| workload | class | requests (CPU / memory) | limits | replicas in production | priority | spot |', '| --- | --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
-/** The README's table of database classes. */
+/** docs/mesh.md's table of database classes. */
 export function databaseClassTable(): string {
   const rows = Object.entries(DATABASE_CLASSES).map(
     ([service, d]) => `| ${service} | ${d.class} | ${d.vcpu} vCPU, ${d.memoryGiB} GiB | ${d.storageGiB} GiB | ${d.standby} | ${d.why} |`,

@@ -328,8 +328,8 @@ describe('mesh manifests', () => {
     expect(priorities.get(RESOURCE_CLASSES.batch.priority.name)!.preemptionPolicy).toBe('Never');
   });
 
-  it('prints the resource and database classes in the README as mesh-config/resources.ts has them', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('prints the resource and database classes in docs/mesh.md as mesh-config/resources.ts has them', () => {
+    const readme = readFileSync(join(ROOT, 'docs', 'mesh.md'), 'utf8');
     expect(readme).toContain(resourceClassTable());
     expect(readme).toContain(databaseClassTable());
   });
