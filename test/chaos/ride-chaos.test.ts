@@ -104,7 +104,13 @@ describeWithPostgres('chaos: ride flows under injected faults and SIGKILL', () =
           }
         },
         { timeoutMs: 90_000, what: 'the ride to complete' },
-      );
+      ).catch((error: Error) => {
+        // What the flow's services last warned of says why the end did not finish.
+        const warnings = (['ride', 'inventory', 'payment'] as const).flatMap((name) =>
+          stack.service(name).output.filter((line) => /"level":(40|50)/.test(line)).slice(-10).map((line) => `${name}: ${line.slice(0, 600)}`),
+        );
+        throw new Error(`${error.message}\nthe last warnings:\n${warnings.join('\n')}`);
+      });
       figures.completed += 1;
       return true;
     };

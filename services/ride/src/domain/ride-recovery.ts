@@ -48,16 +48,21 @@ export class RideRecovery {
     const now = new Date();
     // The poll itself is not traced (it runs every few seconds); each ride it recovers is.
     const rides = await untraced(() => this.store.claimStale(now, new Date(now.getTime() + this.settings.leaseMs), this.settings.batchSize));
-    for (const ride of rides) {
-      await inSpan('ride.recover', { 'ecowheels.ride.id': ride.id, 'ecowheels.ride.status': ride.status }, async () => {
-        try {
-          const after = await this.flow.recover(ride);
-          this.logger.info({ rideId: ride.id, from: ride.status, to: after.status }, 'recovered ride flow');
-        } catch (error) {
-          this.logger.warn({ rideId: ride.id, err: error }, 'ride flow still cannot finish; will retry');
-        }
-      });
-    }
+    // All at once, not one after another: each claim lasts one lease, and a pass that drove 50 rides
+    // in turn through slow services would outlive the claims of the last ones (another replica could
+    // then take them over while this one still means to drive them), and keep riders waiting.
+    await Promise.all(
+      rides.map((ride) =>
+        inSpan('ride.recover', { 'ecowheels.ride.id': ride.id, 'ecowheels.ride.status': ride.status }, async () => {
+          try {
+            const after = await this.flow.recover(ride);
+            this.logger.info({ rideId: ride.id, from: ride.status, to: after.status }, 'recovered ride flow');
+          } catch (error) {
+            this.logger.warn({ rideId: ride.id, err: error }, 'ride flow still cannot finish; will retry');
+          }
+        }),
+      ),
+    );
     return rides.length;
   }
 }
