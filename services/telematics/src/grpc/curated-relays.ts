@@ -47,8 +47,18 @@ export class CuratedRelays {
   curated(states: readonly TrackState[], newRides: boolean): void {
     if (this.stopped) return;
     for (const state of states) this.latest.set(state.bikeId, state);
-    if (newRides) this.busy = this.busy.then(() => this.lookUpRiders());
+    if (newRides) void this.enqueue(() => this.lookUpRiders());
     this.arm();
+  }
+
+  /**
+   * Runs one round after the ones before it. A round that fails is logged and let go: `busy` never
+   * stays rejected, or every later round (and stop) would fail with it, and the timer that re-arms
+   * after each round would spin.
+   */
+  private enqueue(round: () => Promise<void>): Promise<void> {
+    this.busy = this.busy.then(round).catch((error: unknown) => this.options.logger.warn({ err: error }, 'a relay round failed; the next batch tries again'));
+    return this.busy;
   }
 
   private arm(): void {
@@ -58,7 +68,7 @@ export class CuratedRelays {
     for (const bikeId of this.latest.keys()) due = Math.min(due, (this.sentAt.get(bikeId) ?? 0) + this.options.throttleMs);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.busy = this.busy.then(() => this.sendPositions()).finally(() => this.arm());
+      void this.enqueue(() => this.sendPositions()).finally(() => this.arm());
     }, Math.max(0, due - now));
   }
 
@@ -91,15 +101,16 @@ export class CuratedRelays {
   }
 
   private async lookUpRiders(): Promise<void> {
-    const rideIds = await this.options.store.ridesWithoutRider(MAX_PER_CALL);
-    if (rideIds.length === 0) return;
+    let rideIds: string[] = [];
     try {
+      rideIds = await this.options.store.ridesWithoutRider(MAX_PER_CALL);
+      if (rideIds.length === 0) return;
       const { rides } = await untraced(() => this.rides.batchGetRides({ rideIds }));
       const riders = new Map(rides.map((ride) => [ride.id, ride.riderId]));
       await this.options.store.setRiders(rideIds.map((rideId) => ({ rideId, riderId: riders.get(rideId) })));
     } catch (error) {
       // Left PENDING: the next batch that brings a new ride asks again.
-      this.options.logger.warn({ err: error, rides: rideIds.length }, 'could not ask the ride service whose rides these are; will ask again');
+      this.options.logger.warn({ err: error, rides: rideIds.length }, 'could not find whose rides these are; will ask again');
     }
   }
 
