@@ -10,7 +10,8 @@ export type DomainErrorKind =
   | 'PERMISSION_DENIED' // the caller may not do this
   | 'UNAUTHENTICATED' // the caller's credentials are missing or wrong
   | 'UNAVAILABLE' // a dependency is down; retrying later may work
-  | 'RESOURCE_EXHAUSTED'; // the caller has tried too often; retrying after retryAfterSeconds may work
+  | 'RESOURCE_EXHAUSTED' // the caller has tried too often; retrying after retryAfterSeconds may work
+  | 'DEADLINE_EXCEEDED'; // the caller's request ran past the time the server gives it (a stream held open too long)
 
 export class DomainError extends Error {
   /**
@@ -38,6 +39,7 @@ export const failedPrecondition = (message: string) => new DomainError('FAILED_P
 export const permissionDenied = (message: string) => new DomainError('PERMISSION_DENIED', message);
 export const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
 export const unavailable = (message: string) => new DomainError('UNAVAILABLE', message);
+export const deadlineExceeded = (message: string) => new DomainError('DEADLINE_EXCEEDED', message);
 /** A rate limiter's "ms before the next attempt" as Retry-After: whole seconds, at least one. */
 export const retryAfterSeconds = (msBeforeNext: number) => Math.max(1, Math.ceil(msBeforeNext / 1000));
 export const tooManyAttempts = (message: string, retryAfterSeconds: number) =>

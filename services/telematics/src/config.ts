@@ -93,6 +93,9 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_HTTP_BATCHES_PER_SECOND: z.coerce.number().int().positive().default(20),
       TELEMATICS_HTTP_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
       TELEMATICS_CALL_DEADLINE_MS: milliseconds(3000),
+      // How long one gRPC Ingest stream may stay open, whatever deadline its client set (or none):
+      // a stream held open holds its summary, and a socket, for as long as it lasts.
+      TELEMATICS_INGEST_DEADLINE_MS: milliseconds(60_000),
     },
     env,
   );
@@ -121,6 +124,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
     inventoryAddress: own.INVENTORY_SERVICE_ADDR,
     rideAddress: own.RIDE_SERVICE_ADDR,
     callDeadlineMs: own.TELEMATICS_CALL_DEADLINE_MS,
+    ingestDeadlineMs: own.TELEMATICS_INGEST_DEADLINE_MS,
     mqtt: {
       port: own.TELEMATICS_MQTT_PORT,
       externalUrl: own.TELEMATICS_MQTT_URL,

@@ -47,7 +47,7 @@ export function telematicsService(
           definition: TelematicsServiceService,
           name: 'ecowheels.telematics.v1.TelematicsService',
           protoFile: 'ecowheels/telematics/v1/telematics_service.proto',
-          handlers: telematicsHandlers(doors.intake, core.devices, core.impacts),
+          handlers: telematicsHandlers(doors.intake, core.devices, core.impacts, { ingestDeadlineMs: config.ingestDeadlineMs }),
         },
         graphql: telematicsSubgraph({
           impacts: core.impacts,

@@ -15,6 +15,7 @@ export const GRAPHQL_CODE: Record<DomainErrorKind, string> = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   RESOURCE_EXHAUSTED: 'RATE_LIMITED',
+  DEADLINE_EXCEEDED: 'TIMEOUT',
 };
 
 /** A problem the rider can act on, returned inside a mutation's payload rather than as an error. */

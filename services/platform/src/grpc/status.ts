@@ -13,6 +13,7 @@ const STATUS_OF_KIND: Record<DomainErrorKind, status> = {
   UNAUTHENTICATED: status.UNAUTHENTICATED,
   UNAVAILABLE: status.UNAVAILABLE,
   RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
 };
 
 export interface GrpcStatus {

@@ -4,7 +4,7 @@
 // GetRideImpact are thin calls into the domain.
 import { z } from 'zod';
 import { Reading as ProtoReading, type IngestRequest, type TelematicsServiceServer } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
-import { invalidArgument, notFound } from '../../../platform/src/errors';
+import { deadlineExceeded, invalidArgument, notFound } from '../../../platform/src/errors';
 import type { AsyncHandlers } from '../../../platform/src/grpc/server';
 import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { DeviceRegistry } from '../domain/device-registry';
@@ -24,31 +24,71 @@ const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
   decoded: candidateOfProto(reading),
 });
 
-export function telematicsHandlers(intake: ReadingIntake, devices: DeviceRegistry, impacts: RideImpacts): AsyncHandlers<TelematicsServiceServer> {
+/** The next message of a stream, or DEADLINE_EXCEEDED once the server's deadline for the stream has passed. */
+async function nextBefore<T>(messages: AsyncIterator<T>, deadline: number, deadlineMs: number): Promise<IteratorResult<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(deadlineExceeded(`an Ingest stream may stay open ${deadlineMs / 1000} s; send the rest on a new stream`)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([messages.next(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface TelematicsHandlerOptions {
+  /** How long an Ingest stream may stay open, whatever deadline its client set (or none). */
+  ingestDeadlineMs: number;
+}
+
+export function telematicsHandlers(
+  intake: ReadingIntake,
+  devices: DeviceRegistry,
+  impacts: RideImpacts,
+  options: TelematicsHandlerOptions,
+): AsyncHandlers<TelematicsServiceServer> {
   return {
     async ingest(requests: AsyncIterable<IngestRequest>) {
       const summary = new IngestSummary();
       const submitted: Promise<void>[] = [];
+      // The first submission that failed (storage, JetStream). Each submission has its handler from
+      // the start: a failure while the stream is still being read must not be an unhandled rejection.
+      let failure: { error: unknown } | undefined;
       let index = 0;
+      const deadline = Date.now() + options.ingestDeadlineMs;
+      const messages = requests[Symbol.asyncIterator]();
       // Messages are submitted as they come, so the stream's batches share group commits; the
       // summary waits for all of them. If the stream fails half-way, what was submitted is still
       // waited for (and is durable or not, as a retry of the stream will find out) before the error.
       try {
-        for await (const message of requests) {
+        for (let next = await nextBefore(messages, deadline, options.ingestDeadlineMs); !next.done; next = await nextBefore(messages, deadline, options.ingestDeadlineMs)) {
+          const message = next.value;
           // A larger message is refused as a whole.
           if (message.readings.length > BATCH_LIMIT) {
             throw invalidArgument(`a message carries ${message.readings.length} readings; send at most ${BATCH_LIMIT} per message`);
           }
+          // Once a submission failed, the summary cannot be sent: stop reading and say so.
+          if (failure) throw failure.error;
           const receivedAt = new Date();
           const first = index;
           index += message.readings.length;
-          submitted.push(intake.submit(message.readings.map((reading) => arrivalOf(reading, receivedAt))).then((verdicts) => summary.add(verdicts, first)));
+          submitted.push(
+            intake.submit(message.readings.map((reading) => arrivalOf(reading, receivedAt))).then(
+              (verdicts) => summary.add(verdicts, first),
+              (error: unknown) => {
+                failure ??= { error };
+              },
+            ),
+          );
         }
       } catch (error) {
-        await Promise.allSettled(submitted);
+        await Promise.all(submitted);
+        void messages.return?.();
         throw error;
       }
       await Promise.all(submitted);
+      if (failure) throw failure.error;
       return summary;
     },
     async provisionDevice(request) {
