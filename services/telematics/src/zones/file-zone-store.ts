@@ -51,6 +51,11 @@ export class FileZoneStore implements ZoneStore {
     mkdirSync(dir, { recursive: true });
     const file = { handle: open(join(dir, `${this.writerId}.ndjson`), 'a'), turn: Promise.resolve() };
     this.files.set(partition, file);
+    // An open that failed (EMFILE, ENOSPC) fails the writes waiting for it, and is forgotten: the
+    // next write opens the file again rather than failing for the rest of the hour.
+    file.handle.catch(() => {
+      if (this.files.get(partition) === file) this.files.delete(partition);
+    });
     return file;
   }
 
