@@ -1,13 +1,13 @@
 // The warehouse: curated readings as Parquet files partitioned by the hour they were recorded
 // (dt=YYYY-MM-DD/hour=HH/batch-<id>.parquet), written and queried with DuckDB, in a local folder or
 // an S3-compatible bucket (curated-files.ts). The same files are what BigQuery, Snowflake, ClickHouse
-// or Trino load or query in place (the README has the statements). Each cleaning batch writes its
+// or Trino load or query in place (docs/telematics.md has the statements). Each cleaning batch writes its
 // own files, named by the batch id, before the batch commits in the database; the cleaner removes
 // the files of a batch that never committed (a crash in between, see curation.ts), so no reading is
 // counted twice.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { CURATED_FIELDS } from '../domain/reading-fields';
 import type { FleetBucket } from '../domain/ride-impacts';
 import type { CleanPoint } from '../domain/track-cleaning';
@@ -70,13 +70,23 @@ export class CuratedWarehouse {
       const name = batchFileName(batchId);
       // Rows go in through DuckDB's appender (no text round trip), then out as one Parquet file,
       // written under a hidden name and then published whole: a reader never sees half a file.
-      const appender = await this.connection.createAppender('staging');
-      for (const point of group) appendRow(appender, point, batchId);
-      appender.closeSync();
       mkdirSync(this.files.localDir, { recursive: true }); // it is only a cache: someone may have emptied it
       const temp = join(this.files.localDir, `.${partition.replace('/', '-')}-${name}`);
-      await this.connection.run(`COPY staging TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`);
-      await this.connection.run('DELETE FROM staging');
+      try {
+        const appender = await this.connection.createAppender('staging');
+        for (const point of group) appendRow(appender, point, batchId);
+        appender.closeSync();
+        // COPY's target cannot be a parameter; the path is ours (the cache folder, the partition
+        // and the batch number), quoted as a string literal.
+        await this.connection.run(`COPY staging TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`);
+      } catch (error) {
+        rmSync(temp, { force: true });
+        throw error;
+      } finally {
+        // Whatever happened, staging is left empty: rows of a failed COPY must not go into the
+        // next batch's files.
+        await this.connection.run('DELETE FROM staging');
+      }
       await this.files.publish(temp, partition, name);
     }
     return byHour.size;
@@ -96,19 +106,19 @@ export class CuratedWarehouse {
    * Runs a query over the curated readings recorded in [from, to) (whole days of them: the query's
    * own WHERE narrows it further), as the view `curated`; none yet answers no rows.
    */
-  async query(from: Date, to: Date, sql: string): Promise<Record<string, unknown>[]> {
+  async query(from: Date, to: Date, sql: string, values: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
     await this.files.prepare(from, to);
     const glob = join(this.files.localDir, '*', '*', '*.parquet');
-    try {
-      const reader = await this.connection.runAndReadAll(
-        `WITH curated AS (SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = true)) ${sql}`,
-      );
-      return reader.getRowObjectsJS() as Record<string, unknown>[];
-    } catch (error) {
-      // DuckDB's answer before the first batch is written; asked instead of walking the folders on every query.
-      if (error instanceof Error && error.message.includes('No files found that match the pattern')) return [];
-      throw error;
-    }
+    // Before the first batch there is no file for read_parquet to read: asked of DuckDB's own glob,
+    // not recognised in the text of read_parquet's error.
+    const found = await this.connection.runAndReadAll('SELECT 1 FROM glob($1) LIMIT 1', [glob]);
+    if (found.currentRowCount === 0) return [];
+    // The glob is the statement's first parameter; the caller's values follow it ($2, $3, ...).
+    const reader = await this.connection.runAndReadAll(
+      `WITH curated AS (SELECT * FROM read_parquet($1, hive_partitioning = true, union_by_name = true)) ${sql}`,
+      [glob, ...values],
+    );
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
   /** The fleet's totals per day or hour (UTC) in [from, to), from the curated files. */
@@ -116,7 +126,7 @@ export class CuratedWarehouse {
     const rows = await this.query(
       from,
       to,
-      `SELECT date_trunc('${groupBy}', recorded_at AT TIME ZONE 'UTC') AS bucket,
+      `SELECT date_trunc($2, recorded_at AT TIME ZONE 'UTC') AS bucket,
               count(*) FILTER (WHERE NOT filled) AS readings,
               count(DISTINCT ride_id) AS rides,
               count(DISTINCT bike_id) AS bikes,
@@ -124,8 +134,9 @@ export class CuratedWarehouse {
               coalesce(sum(segment_moving_seconds), 0) AS moving_seconds,
               coalesce(sum(segment_wh), 0) AS energy_wh
        FROM curated
-       WHERE recorded_at >= ${sqlString(from.toISOString())}::TIMESTAMPTZ AND recorded_at < ${sqlString(to.toISOString())}::TIMESTAMPTZ
+       WHERE recorded_at >= $3::TIMESTAMPTZ AND recorded_at < $4::TIMESTAMPTZ
        GROUP BY 1 ORDER BY 1`,
+      [groupBy, from.toISOString(), to.toISOString()],
     );
     return rows.map((row) => ({
       // A TIMESTAMP (the UTC wall time) comes back as the Date of that UTC instant.
