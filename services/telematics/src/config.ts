@@ -26,6 +26,9 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -').default('telematics'),
       // Connections each replica opens in the shared subscription (each takes one message at a time).
       TELEMATICS_MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
+      // The longest MQTT packet the embedded broker takes from a device, CONNECT included; a longer
+      // one closes the connection as soon as its header says so. A reading is under 1 KB.
+      TELEMATICS_MQTT_MAX_PACKET_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(256 * 1024),
       // The production data path: bikes publish over MQTT to NATS, JetStream keeps the messages, and
       // this service reads them through a durable pull consumer instead of embedding a broker.
       TELEMATICS_BUS: z.string().regex(/^nats:\/\//, 'must be a nats:// URL').optional(),
@@ -133,6 +136,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       password: own.TELEMATICS_MQTT_PASSWORD,
       connections: own.TELEMATICS_MQTT_CONNECTIONS,
       shareGroup: own.TELEMATICS_MQTT_SHARE_GROUP,
+      maxPacketBytes: own.TELEMATICS_MQTT_MAX_PACKET_BYTES,
     },
     role: own.TELEMATICS_ROLE,
     bus: own.TELEMATICS_BUS

@@ -2,6 +2,7 @@
 // readings over MQTT (QoS 1, MQTT 3.1.1) with their own device credentials, in real time. About
 // 2% of what it sends is junk, as real units send: out of range, duplicated, out of order, GPS
 // jumps and malformed payloads. `npm run simulate` and `npm start` use it.
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { readingsTopic } from '../../../telematics/src/doors/mqtt-topics';
@@ -62,7 +63,7 @@ export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
   const random = seededRandom(options.seed ?? Date.now());
   const clients = await Promise.all(
     options.devices.map((device) =>
-      mqtt.connectAsync(options.mqttUrl, { protocolVersion: 4, clientId: `sim-${device.bikeId}`, username: device.bikeId, password: device.secret, reconnectPeriod: 1000 }),
+      mqtt.connectAsync(options.mqttUrl, { protocolVersion: 4, clientId: `bike-${device.bikeId}-${randomBytes(8).toString('hex')}`, username: device.bikeId, password: device.secret, reconnectPeriod: 1000 }),
     ),
   );
   const loops = options.devices.map((device, index) => rideForever(device, clients[index], options, random, abort.signal, count));

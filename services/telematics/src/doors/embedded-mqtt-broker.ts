@@ -4,7 +4,7 @@
 // and refused (MQTT 3.1.1 has no negative PUBACK, so the broker closes the connection). The PUBACK
 // of a reading is sent only once the pipeline says the reading is durable: aedes acknowledges
 // after authorizePublish calls back, and that callback waits for the pipeline.
-import { createServer as createNetServer, type Server } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../../../platform/src/logger';
 import type { DeviceRegistry } from '../domain/device-registry';
@@ -14,11 +14,36 @@ import { arrivalOf, bikeOfTopic, TOPIC_PREFIX } from './mqtt-topics';
 
 /** aedes' CONNACK return code for a bad user name or password. */
 const BAD_USERNAME_OR_PASSWORD = 4;
+/** aedes' CONNACK return code for a client id the broker will not take. */
+const IDENTIFIER_REJECTED = 2;
+
+/** What aedes keeps of a connection that the packet-size guard needs: its mqtt-packet parser. */
+interface ParsingClient {
+  _parser: { parse(buffer: Buffer): number; packet: { length: number } };
+}
+
+/**
+ * Refuses a packet longer than `maxBytes` as soon as its fixed header says so (before CONNECT too),
+ * by closing the connection: aedes itself would buffer a packet of any length (MQTT allows 256 MB)
+ * until it is whole. aedes has no setting for this; the guard wraps the parser aedes feeds with what
+ * it reads from the socket, a chunk at a time, so at most one chunk of a refused packet is held.
+ */
+function limitPacketSize(client: ParsingClient, maxBytes: number, refuse: (length: number) => void): void {
+  const parser = client._parser;
+  const parse = parser.parse.bind(parser);
+  parser.parse = (buffer) => {
+    const buffered = parse(buffer);
+    if (parser.packet.length > maxBytes || buffered > maxBytes) refuse(Math.max(parser.packet.length, buffered));
+    return buffered;
+  };
+}
 
 export async function startEmbeddedMqttBroker(options: {
   host: string;
   port: number;
   tls?: TlsOptions;
+  /** The longest MQTT packet a device may send (a reading is well under 1 KB). */
+  maxPacketBytes: number;
   pipeline: IngestPipeline;
   devices: DeviceRegistry;
   logger: Logger;
@@ -32,6 +57,14 @@ export async function startEmbeddedMqttBroker(options: {
     devices.verify(bikeId, password?.toString('utf8') ?? '').then(
       (ok) => {
         if (ok) {
+          // MQTT lets a new connection with a connected client's id take that client's place. A bike
+          // may take its own place (a reconnect), never another bike's: that would knock it off.
+          const holder = (broker as unknown as { clients: Record<string, { bikeId?: string } | undefined> }).clients[client.id];
+          if (holder?.bikeId !== undefined && holder.bikeId !== bikeId) {
+            recordRefusedDevice(1, { door: 'mqtt', reason: 'client_id_taken' });
+            logger.warn({ bikeId, clientId: client.id }, "a device used another bike's MQTT client id; refused");
+            return done(Object.assign(new Error('this client id belongs to a connected device'), { returnCode: IDENTIFIER_REJECTED }), false);
+          }
           (client as unknown as { bikeId: string }).bikeId = bikeId;
           return done(null, true);
         }
@@ -77,7 +110,20 @@ export async function startEmbeddedMqttBroker(options: {
   // Readings are not forwarded to anyone: there are no subscribers to them, and nothing is retained.
   broker.authorizeForward = (_client, packet) => (packet.topic.endsWith('/readings') ? null : packet);
 
-  const server: Server = options.tls ? createTlsServer(options.tls, broker.handle) : createNetServer(broker.handle);
+  // Every socket, CONNECTed or not, so that stop() can close them all (aedes knows only the
+  // connected clients, and server.close() waits for every socket to go).
+  const sockets = new Set<Socket>();
+  const handle = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    const client = broker.handle(socket) as unknown as ParsingClient;
+    limitPacketSize(client, options.maxPacketBytes, (length) => {
+      recordRefusedDevice(1, { door: 'mqtt', reason: 'packet_too_large' });
+      logger.warn({ remoteAddress: socket.remoteAddress, length, limit: options.maxPacketBytes }, 'an MQTT packet over the size limit; connection closed');
+      socket.destroy();
+    });
+  };
+  const server: Server = options.tls ? createTlsServer(options.tls, handle) : createNetServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -87,9 +133,14 @@ export async function startEmbeddedMqttBroker(options: {
   return {
     url: `${options.tls ? 'mqtts' : 'mqtt'}://${options.host}:${port}`,
     port,
+    // No new connection, then every device disconnected (a reading not yet acknowledged is sent
+    // again by its bike, to another replica or after the restart), then the listener is gone. Waiting
+    // for the devices to leave by themselves would overrun the process's stop grace.
     stop: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => broker.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }
