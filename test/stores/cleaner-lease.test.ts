@@ -1,20 +1,79 @@
-// The telematics cleaner's lease, on PGlite and on the PostgreSQL server: one holder at a time; a
-// lease that runs out, or is let go, passes to the next processor that asks.
+// The telematics cleaner's shard leases, on PGlite and on the PostgreSQL server: one holder per
+// shard at a time, on the database's clock; a fence that goes up at each takeover; a commit or an
+// intent under a fence that is no longer current is refused; a reading is decided by one batch only.
+import { FencedOffError } from '../../services/telematics/src/domain/curation';
 import { TELEMATICS_MIGRATIONS, TelematicsStore } from '../../services/telematics/src/store/telematics-store';
 import { describeOnEachEngine } from '../support/engines';
 
-const inMs = (ms: number) => new Date(Date.now() + ms);
+const BIKE = '0b0e7c1e-0000-4000-8000-0000000000c1';
+const reading = (sequence: number) => ({
+  reading: { bikeId: BIKE, sequence, recordedAt: new Date(Date.UTC(2026, 10, 26, 9, 0, sequence)), latitude: 52.37, longitude: 4.9, speedKmh: 15, batteryPercent: 80, batteryVoltage: 40, odometerMeters: sequence, assistLevel: 2, faultCodes: [], rideId: undefined },
+  receivedAt: new Date(Date.UTC(2026, 10, 26, 9, 0, sequence)),
+  door: 'http' as const,
+});
+const commitOf = (batchId: number, lease: { shard: number; fence: number; holder: string }, sequences: number[]) => ({
+  batchId,
+  lease,
+  decided: sequences.map((sequence) => ({ bikeId: BIKE, sequence })),
+  states: [],
+  points: [],
+  lastSeen: [],
+  rejects: [],
+});
 
-describeOnEachEngine('cleaner lease', TELEMATICS_MIGRATIONS, (db) => {
-  it('lets one processor clean at a time, and passes on when the lease runs out or is let go', async () => {
+describeOnEachEngine('cleaner shard leases', TELEMATICS_MIGRATIONS, (db) => {
+  it('makes the shards once, and hands each to one holder at a time with a fence that goes up at every change of hands', async () => {
     const store = new TelematicsStore(db());
-    expect(await store.claimCleaner('a', inMs(60_000))).toBe(true);
-    expect(await store.claimCleaner('b', inMs(60_000))).toBe(false); // a holds it
-    expect(await store.claimCleaner('a', inMs(60_000))).toBe(true); // a renews it
-    await store.releaseCleaner('a');
-    expect(await store.claimCleaner('b', inMs(-1))).toBe(true); // let go: b takes it (already run out)
-    expect(await store.claimCleaner('a', inMs(60_000))).toBe(true); // b's lease ran out: a takes it back
-    await store.releaseCleaner('b'); // not b's any more: nothing happens
-    expect(await store.claimCleaner('b', inMs(60_000))).toBe(false);
+    expect(await store.cleanerShards(4)).toBe(4);
+    expect(await store.cleanerShards(16)).toBe(4); // the database's count stands
+    const a = await store.claimShards('a', 60_000, 2);
+    expect(a).toHaveLength(2);
+    const b = await store.claimShards('b', 60_000, 4);
+    expect(b.map((lease) => lease.shard).sort()).toEqual([0, 1, 2, 3].filter((shard) => !a.some((lease) => lease.shard === shard)));
+    expect(await store.claimShards('c', 60_000, 4)).toEqual([]); // all held
+    expect((await store.renewShards('a', 60_000, a)).sort()).toEqual(a.map((lease) => lease.shard).sort());
+
+    // a lets one go: c takes it, handed over (not taken over), under a higher fence; a cannot renew it.
+    await store.releaseShards('a', [a[0].shard]);
+    const [handed] = await store.claimShards('c', 60_000, 4);
+    expect(handed).toEqual({ shard: a[0].shard, fence: a[0].fence + 1, previous: 'a', released: true });
+    expect(await store.renewShards('a', 60_000, [a[0]])).toEqual([]);
+
+    // b's leases run out on the database's clock: c takes them over.
+    await store.renewShards('b', -1, b);
+    const taken = await store.claimShards('c', 60_000, 4);
+    expect(taken.map((lease) => ({ previous: lease.previous, released: lease.released }))).toEqual(b.map(() => ({ previous: 'b', released: false })));
+    expect(await store.heldShards()).toHaveLength(4);
+  });
+
+  it('refuses the intent and the commit of a holder whose lease passed on, and never decides a reading twice', async () => {
+    const store = new TelematicsStore(db());
+    await store.insertReadings([reading(1), reading(2), reading(3)]);
+    const shard = 3; // made by the test above (the count stays 4)
+    for (const holder of ['a', 'c']) await store.releaseShards(holder, [0, 1, 2, 3]); // what the test above left held
+    const [stale] = await store.claimShards('stale', 0, 4).then((leases) => leases.filter((lease) => lease.shard === shard));
+    const staleLease = { ...stale, holder: 'stale' };
+    const staleBatch = await store.recordCurationIntent(staleLease, []);
+    expect(staleBatch).toEqual(expect.any(Number));
+
+    // Its lease (0 ms) ran out: another holder takes the shard over.
+    const [live] = (await store.claimShards('live', 60_000, 4)).filter((lease) => lease.shard === shard);
+    const liveLease = { ...live, holder: 'live' };
+    expect(live.fence).toBeGreaterThan(stale.fence);
+    expect(await store.recordCurationIntent(staleLease, [])).toBeUndefined();
+    await expect(store.commitCuration(commitOf(staleBatch!, staleLease, [1, 2]))).rejects.toBeInstanceOf(FencedOffError);
+
+    const liveBatch = await store.recordCurationIntent(liveLease, []);
+    expect(liveBatch).toBeGreaterThan(staleBatch!); // from the sequence: never reused
+    await store.commitCuration(commitOf(liveBatch!, liveLease, [1, 2]));
+    // A batch that would decide reading 2 again commits nothing.
+    const again = await store.recordCurationIntent(liveLease, []);
+    await expect(store.commitCuration(commitOf(again!, liveLease, [2, 3]))).rejects.toThrow(/another batch already decided/);
+    const rows = await db().query<{ sequence: string; curation_batch: string | null }>('SELECT sequence, curation_batch FROM readings WHERE bike_id = $1 ORDER BY sequence', [BIKE]);
+    expect(rows.map((row) => [Number(row.sequence), row.curation_batch === null ? null : Number(row.curation_batch)])).toEqual([
+      [1, liveBatch],
+      [2, liveBatch],
+      [3, null],
+    ]);
   });
 });

@@ -37,7 +37,7 @@ describe('recent ingestion', () => {
     });
     pipeline.received('mqtt', 4);
     pipeline.rejected('mqtt', 'schema.invalid', 2);
-    recent.curationMetrics({ curated: () => undefined, dropped: () => seen.push('dropped') }).dropped('gps.jump');
+    recent.curationMetrics({ curated: () => undefined, dropped: () => seen.push('dropped'), leaseTakeover: () => undefined, fencedCommit: () => undefined, shardHandover: () => undefined }).dropped('gps.jump');
     expect(seen).toEqual(['received', 'rejected', 'dropped']);
     expect(recent.refusalsLastHour()).toEqual([
       { rule: 'schema.invalid', count: 2 },

@@ -92,6 +92,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_INVENTORY_RELAY_MS: milliseconds(5000),
       // The least time between two cleaning runs: fewer, larger Parquet files under load.
       TELEMATICS_CURATE_INTERVAL_MS: milliseconds(500),
+      TELEMATICS_CLEANER_SHARDS: z.coerce.number().int().min(1).max(1024).default(8),
       // Per device and second, on the HTTPS door.
       TELEMATICS_HTTP_BATCHES_PER_SECOND: z.coerce.number().int().positive().default(20),
       TELEMATICS_HTTP_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
@@ -190,6 +191,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     inventoryRelayMs: own.TELEMATICS_INVENTORY_RELAY_MS,
     curateIntervalMs: own.TELEMATICS_CURATE_INTERVAL_MS,
+    cleanerShards: own.TELEMATICS_CLEANER_SHARDS,
   };
 }
 

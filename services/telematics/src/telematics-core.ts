@@ -48,8 +48,9 @@ export interface TelematicsCore {
 }
 
 /**
- * How long the cleaner's lease lasts unrenewed: after a processor dies, or goes idle, another one
- * takes over the cleaning within this long. Readings that wait meanwhile are safe in the database.
+ * How long a cleaning shard's lease lasts unrenewed (its holder renews it every third of this): after
+ * a processor dies, another one takes its shards over within this long. Readings that wait meanwhile
+ * are safe in the database.
  */
 const CLEANER_LEASE_MS = 5000;
 
@@ -84,6 +85,7 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
   const store = new TelematicsStore(db);
   const zone = openZoneStore(config);
   const warehouse = await CuratedWarehouse.open(openCuratedFiles(config));
+  warehouse.hideUncommitted(() => store.uncommittedBatchIds());
   // On the production bus the registry mints bikes' NATS users (the roles that provision: all, api).
   const issuer =
     options.live && config.deviceIssuer && (config.role === 'all' || config.role === 'api')
@@ -108,6 +110,7 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
     batchLimit: BATCH_LIMIT,
     holder: `${hostname()}-${process.pid}-${Date.now()}`,
     leaseMs: CLEANER_LEASE_MS,
+    shards: config.cleanerShards,
     onCurated: (batch) => {
       for (const listener of listeners) listener(batch);
     },

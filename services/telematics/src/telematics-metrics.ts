@@ -43,6 +43,10 @@ export const ingestMetrics: IngestMetrics = {
   rawBytes: (bytes) => rawBytes(bytes),
 };
 
+const leaseTakeovers = lazyCounter('telematics.cleaner.lease_takeovers', "Cleaning shards taken over after their holder's lease ran out (it died or stalled), by shard");
+const fencedCommits = lazyCounter('telematics.cleaner.fenced_commits', 'Cleaning batches refused at commit because their lease had passed to another processor, by shard');
+const shardHandovers = lazyCounter('telematics.cleaner.shard_handovers', 'Cleaning shards passed from one processor to another, by shard and reason (released, expired)');
+
 export const curationMetrics: CurationMetrics = {
   curated(points, now) {
     let filled = 0;
@@ -57,4 +61,7 @@ export const curationMetrics: CurationMetrics = {
     for (const [flag, n] of flags) flagged(n, { flag });
   },
   dropped: (rule) => dropped(1, { rule }),
+  leaseTakeover: (shard) => leaseTakeovers(1, { shard }),
+  fencedCommit: (shard) => fencedCommits(1, { shard }),
+  shardHandover: (shard, reason) => shardHandovers(1, { shard, reason }),
 };

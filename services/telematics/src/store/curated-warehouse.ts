@@ -2,12 +2,12 @@
 // (dt=YYYY-MM-DD/hour=HH/batch-<id>.parquet), written and queried with DuckDB, in a local folder or
 // an S3-compatible bucket (curated-files.ts). The same files are what BigQuery, Snowflake, ClickHouse
 // or Trino load or query in place (docs/telematics.md has the statements). Each cleaning batch writes its
-// own files, named by the batch id, before the batch commits in the database; the cleaner removes
-// the files of a batch that never committed (a crash in between, see curation.ts), so no reading is
-// counted twice.
+// own files, named by the batch id, before the batch commits in the database; queries leave out the
+// rows of batches that have not committed, and the cleaner removes the files of a batch that never
+// will (a crash in between, a holder fenced off: see curation.ts), so no reading is counted twice.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { CURATED_FIELDS } from '../domain/reading-fields';
 import type { FleetBucket } from '../domain/ride-impacts';
 import type { CleanPoint } from '../domain/track-cleaning';
@@ -32,6 +32,9 @@ const batchFileName = (batchId: number) => `batch-${String(batchId).padStart(12,
 const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 export class CuratedWarehouse {
+  /** The batches whose files, if any, are not to be read (see hideUncommitted). */
+  private uncommitted: () => Promise<number[]> = async () => [];
+
   private constructor(
     private readonly files: CuratedFiles,
     private readonly instance: DuckDBInstance,
@@ -46,6 +49,14 @@ export class CuratedWarehouse {
     const columns = Object.entries(COLUMNS).map(([column, type]) => `${column} ${type}`).join(', ');
     await connection.run(`CREATE TABLE staging (${columns})`);
     return new CuratedWarehouse(files, instance, connection);
+  }
+
+  /**
+   * Where to learn which batches have not committed (begun, or abandoned by a holder that died or
+   * was fenced off): their files may be in the folder or bucket, and queries leave their rows out.
+   */
+  hideUncommitted(uncommitted: () => Promise<number[]>): void {
+    this.uncommitted = uncommitted;
   }
 
   /** For logs: the folder or the bucket. */
@@ -113,10 +124,15 @@ export class CuratedWarehouse {
     // not recognised in the text of read_parquet's error.
     const found = await this.connection.runAndReadAll('SELECT 1 FROM glob($1) LIMIT 1', [glob]);
     if (found.currentRowCount === 0) return [];
-    // The glob is the statement's first parameter; the caller's values follow it ($2, $3, ...).
+    // The glob is the statement's first parameter; the caller's values follow it ($2, $3, ...), and
+    // the batches to leave out come last.
+    const hidden = `$${values.length + 2}`;
+    const types: (DuckDBType | undefined)[] = [...values.map(() => undefined), undefined, LIST(BIGINT)];
     const reader = await this.connection.runAndReadAll(
-      `WITH curated AS (SELECT * FROM read_parquet($1, hive_partitioning = true, union_by_name = true)) ${sql}`,
-      [glob, ...values],
+      `WITH curated AS (SELECT * FROM read_parquet($1, hive_partitioning = true, union_by_name = true)
+                        WHERE NOT list_contains(${hidden}::BIGINT[], curation_batch)) ${sql}`,
+      [glob, ...values, listValue((await this.uncommitted()).map(BigInt))],
+      types as DuckDBType[],
     );
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }

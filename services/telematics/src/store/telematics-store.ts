@@ -3,7 +3,8 @@
 // each (unnest of arrays), since readings arrive by the thousand.
 import { join } from 'node:path';
 import type { Database, Sql } from '../../../platform/src/database/database';
-import type { CurationCommit } from '../domain/curation';
+import { FencedOffError, type ClaimedShard, type CurationCommit, type HolderLease, type ShardLease, type ShardOf } from '../domain/curation';
+import type { ZoneLine } from '../domain/lake';
 import type { AcceptedReading, Reading } from '../domain/reading';
 import { STORED_FIELDS } from '../domain/reading-fields';
 import type { RideTotals } from '../domain/ride-impact';
@@ -96,6 +97,12 @@ export interface TrackPoint {
 
 const iso = (date: Date) => date.toISOString();
 
+/**
+ * The shard of a reading's bike, given the shard count as the parameter `count` names: stable for
+ * a bike (PostgreSQL's hashtext of its id) and spread evenly over the shards.
+ */
+const SHARD_OF_BIKE = (count: string) => `mod(hashtext(bike_id::text)::bigint + 2147483648, ${count})`;
+
 export class TelematicsStore {
   constructor(private readonly db: Database) {}
 
@@ -112,11 +119,15 @@ export class TelematicsStore {
     return new Set(rows.map((row) => `${row.bike_id}:${row.sequence}`));
   }
 
-  /** Readings the cleaner has not decided yet, oldest bikes' first, at most `limit`. */
-  async waitingReadings(limit: number): Promise<PendingReading[]> {
+  /**
+   * Readings of one shard the cleaner has not decided yet, the longest waiting first (by arrival),
+   * at most `limit`.
+   */
+  async waitingReadings(shard: ShardOf, limit: number): Promise<PendingReading[]> {
     const rows = await this.db.query<ReadingRow>(
-      `SELECT ${READING_COLUMNS} FROM readings WHERE curation_batch IS NULL ORDER BY bike_id, sequence LIMIT $1`,
-      [limit],
+      `SELECT ${READING_COLUMNS} FROM readings WHERE curation_batch IS NULL AND ${SHARD_OF_BIKE('$1')} = $2
+       ORDER BY received_at, bike_id, sequence LIMIT $3`,
+      [shard.of, shard.shard, limit],
     );
     return rows.map(toPending);
   }
@@ -142,40 +153,127 @@ export class TelematicsStore {
     );
   }
 
-  /** Takes or renews the cleaner's lease until `until`; false while another holder's lease runs. */
-  async claimCleaner(holder: string, until: Date): Promise<boolean> {
-    const rows = await this.db.query(
-      `INSERT INTO cleaner_lease (id, holder, until) VALUES (1, $1, $2)
-       ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
-       WHERE cleaner_lease.holder = EXCLUDED.holder OR cleaner_lease.until < now()
-       RETURNING holder`,
-      [holder, until],
-    );
-    return rows.length === 1;
-  }
+  // --- the cleaner's shards and their fenced leases (see domain/curation.ts) ---
 
-  /** Lets the lease go at once (a clean stop), so another processor need not wait for it to run out. */
-  async releaseCleaner(holder: string): Promise<void> {
-    await this.db.query('DELETE FROM cleaner_lease WHERE holder = $1', [holder]);
-  }
-
-  /** Records the partitions a batch is about to write files in (merged with any left by an earlier try). */
-  async recordCurationIntent(batchId: number, partitions: readonly string[]): Promise<void> {
+  /** How many shards there are: made from `wanted` by the first processor, then the database's. */
+  async cleanerShards(wanted: number): Promise<number> {
     await this.db.query(
-      `INSERT INTO curation_intents (batch_id, partitions) VALUES ($1, $2)
-       ON CONFLICT (batch_id) DO UPDATE SET partitions = ARRAY(SELECT DISTINCT unnest(curation_intents.partitions || EXCLUDED.partitions))`,
-      [batchId, partitions],
+      'INSERT INTO cleaner_shards (shard) SELECT generate_series(0, $1::int - 1) WHERE NOT EXISTS (SELECT 1 FROM cleaner_shards) ON CONFLICT DO NOTHING',
+      [wanted],
     );
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM cleaner_shards');
+    return row.n;
   }
 
-  /** The intents no commit cleared: batches whose files were written, or begun, and never committed. */
-  async uncommittedIntents(): Promise<{ batchId: number; partitions: string[] }[]> {
-    const rows = await this.db.query<{ batch_id: string | number; partitions: string[] }>('SELECT batch_id, partitions FROM curation_intents ORDER BY batch_id');
+  /** This processor is awake for `leaseMs` more; answers how many processors are awake. */
+  async cleanerHeartbeat(holder: string, leaseMs: number): Promise<number> {
+    await this.db.query(
+      `INSERT INTO cleaner_processors (holder, until) VALUES ($1, now() + $2 * interval '1 millisecond')
+       ON CONFLICT (holder) DO UPDATE SET until = EXCLUDED.until`,
+      [holder, leaseMs],
+    );
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM cleaner_processors WHERE until > now()');
+    return row.n;
+  }
+
+  /** This processor sleeps (idle) or stops: the others take its share. */
+  async cleanerAsleep(holder: string): Promise<void> {
+    await this.db.query('DELETE FROM cleaner_processors WHERE holder = $1 OR until < now() - interval \'1 hour\'', [holder]);
+  }
+
+  /**
+   * Takes at most `max` shards whose lease ran out or was let go, each until `leaseMs` from the
+   * database's now, with a fence one higher than the last. Answers them, with who held each before
+   * and whether that holder let it go.
+   */
+  async claimShards(holder: string, leaseMs: number, max: number): Promise<ClaimedShard[]> {
+    if (max <= 0) return [];
+    const rows = await this.db.query<{ shard: number; fence: string; previous: string | null; released: boolean }>(
+      `WITH free AS (
+         SELECT shard, holder AS previous, released FROM cleaner_shards
+         WHERE holder IS NULL OR until <= now() ORDER BY random() LIMIT $3 FOR UPDATE SKIP LOCKED)
+       UPDATE cleaner_shards SET holder = $1, until = now() + $2 * interval '1 millisecond', fence = cleaner_shards.fence + 1, released = false
+       FROM free WHERE cleaner_shards.shard = free.shard
+       RETURNING cleaner_shards.shard, cleaner_shards.fence, free.previous, free.released`,
+      [holder, leaseMs, max],
+    );
+    return rows.map((row) => ({ shard: row.shard, fence: Number(row.fence), previous: row.previous ?? undefined, released: row.released }));
+  }
+
+  /** Renews the leases this holder still has (same fence); answers the shards it still holds. */
+  async renewShards(holder: string, leaseMs: number, held: readonly ShardLease[]): Promise<number[]> {
+    if (held.length === 0) return [];
+    const rows = await this.db.query<{ shard: number }>(
+      `UPDATE cleaner_shards SET until = now() + $2 * interval '1 millisecond'
+       FROM unnest($3::int[], $4::bigint[]) AS h(shard, fence)
+       WHERE cleaner_shards.shard = h.shard AND cleaner_shards.fence = h.fence AND cleaner_shards.holder = $1 AND NOT cleaner_shards.released
+       RETURNING cleaner_shards.shard`,
+      [holder, leaseMs, held.map((lease) => lease.shard), held.map((lease) => lease.fence)],
+    );
+    return rows.map((row) => row.shard);
+  }
+
+  /** Lets leases go at once (a clean stop, idle, or a share for another processor). */
+  async releaseShards(holder: string, shards: readonly number[]): Promise<void> {
+    if (shards.length === 0) return;
+    await this.db.query('UPDATE cleaner_shards SET until = now(), released = true WHERE holder = $1 AND shard = ANY($2::int[]) AND NOT released', [holder, shards]);
+  }
+
+  /** The leases that still run: a processor cleans (the replay waits for none). */
+  async heldShards(): Promise<{ shard: number; holder: string; until: Date }[]> {
+    return this.db.query('SELECT shard, holder, until FROM cleaner_shards WHERE holder IS NOT NULL AND until > now() ORDER BY shard');
+  }
+
+  /**
+   * Records the partitions a batch is about to write files in, and gives the batch its id (from
+   * the sequence), if the lease is still this holder's; undefined when it was taken over.
+   */
+  async recordCurationIntent(lease: HolderLease, partitions: readonly string[]): Promise<number | undefined> {
+    const rows = await this.db.query<{ batch_id: string }>(
+      `INSERT INTO curation_intents (batch_id, shard, fence, partitions)
+       SELECT nextval('curation_batch_ids'), shard, fence, $4::text[] FROM cleaner_shards
+       WHERE shard = $1 AND holder = $2 AND fence = $3 AND NOT released FOR SHARE
+       RETURNING batch_id`,
+      [lease.shard, lease.holder, lease.fence, partitions],
+    );
+    return rows.length === 1 ? Number(rows[0].batch_id) : undefined;
+  }
+
+  /**
+   * A shard's intents no commit cleared: batches whose files were written, or begun, and never
+   * committed; those abandoned over an hour ago are not asked again.
+   */
+  async uncommittedIntents(shard: number): Promise<{ batchId: number; partitions: string[] }[]> {
+    const rows = await this.db.query<{ batch_id: string | number; partitions: string[] }>(
+      `SELECT batch_id, partitions FROM curation_intents
+       WHERE shard = $1 AND (abandoned_at IS NULL OR abandoned_at > now() - interval '1 hour') ORDER BY batch_id`,
+      [shard],
+    );
     return rows.map((row) => ({ batchId: Number(row.batch_id), partitions: row.partitions }));
   }
 
-  async dropCurationIntent(batchId: number): Promise<void> {
-    await this.db.query('DELETE FROM curation_intents WHERE batch_id = $1', [batchId]);
+  /** The batch's files are removed: it stays listed, so that readers leave out any file written late. */
+  async abandonCurationIntent(batchId: number): Promise<void> {
+    await this.db.query('UPDATE curation_intents SET abandoned_at = coalesce(abandoned_at, now()) WHERE batch_id = $1', [batchId]);
+  }
+
+  /** Batches whose curated files, if any, must not be read: begun and not committed, or abandoned. */
+  async uncommittedBatchIds(): Promise<number[]> {
+    const rows = await this.db.query<{ batch_id: string }>('SELECT batch_id FROM curation_intents');
+    return rows.map((row) => Number(row.batch_id));
+  }
+
+  /** Rejects of committed batches not yet in rejects/ (a crash right after a commit). */
+  async rejectsOutbox(shard: number): Promise<{ batchId: number; lines: ZoneLine[] }[]> {
+    const rows = await this.db.query<{ batch_id: string; lines: { at: string; line: string }[] }>(
+      'SELECT batch_id, lines FROM curation_rejects_outbox WHERE shard = $1 ORDER BY batch_id',
+      [shard],
+    );
+    return rows.map((row) => ({ batchId: Number(row.batch_id), lines: row.lines.map((line) => ({ zone: 'rejects' as const, at: new Date(line.at), line: line.line })) }));
+  }
+
+  async clearRejectsOutbox(batchId: number): Promise<void> {
+    await this.db.query('DELETE FROM curation_rejects_outbox WHERE batch_id = $1', [batchId]);
   }
 
   /** Readings stored and not yet cleaned, and when the oldest of them arrived (the cleaning lag). */
@@ -184,22 +282,37 @@ export class TelematicsStore {
     return { readings: row.n, oldestReceivedAt: row.oldest ?? undefined };
   }
 
-  async lastBatchId(): Promise<number> {
-    const rows = await this.db.query<{ id: number | null }>('SELECT max(id) AS id FROM curation_batches');
-    return rows[0]?.id ?? 0;
-  }
-
-  /** Commits one cleaning batch: its readings decided, the bikes' states, the track and the ride totals. */
+  /**
+   * Commits one cleaning batch: its readings decided, the bikes' states, the track, the ride totals
+   * and its rejects (for rejects/). In the same transaction it checks the shard's fence: a holder
+   * whose lease was taken over commits nothing (FencedOffError), and a reading another batch
+   * decided is never decided again.
+   */
   async commitCuration(commit: CurationCommit): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query('INSERT INTO curation_batches (id, reading_count) VALUES ($1, $2)', [commit.batchId, commit.decided.length]);
-      await tx.query('DELETE FROM curation_intents WHERE batch_id = $1', [commit.batchId]);
+      const { shard, fence, holder } = commit.lease;
+      const held = await tx.query('SELECT 1 FROM cleaner_shards WHERE shard = $1 AND holder = $2 AND fence = $3 AND NOT released FOR UPDATE', [shard, holder, fence]);
+      if (held.length === 0) throw new FencedOffError(shard, fence);
+      const intent = await tx.query('DELETE FROM curation_intents WHERE batch_id = $1 AND abandoned_at IS NULL RETURNING batch_id', [commit.batchId]);
+      if (intent.length === 0) throw new FencedOffError(shard, fence);
+      await tx.query('INSERT INTO curation_batches (id, reading_count, shard) VALUES ($1, $2, $3)', [commit.batchId, commit.decided.length, shard]);
       if (commit.decided.length > 0) {
-        await tx.query(
+        const marked = await tx.query(
           `UPDATE readings SET curation_batch = $3 FROM unnest($1::uuid[], $2::bigint[]) AS d(bike_id, sequence)
-           WHERE readings.bike_id = d.bike_id AND readings.sequence = d.sequence`,
+           WHERE readings.bike_id = d.bike_id AND readings.sequence = d.sequence AND readings.curation_batch IS NULL
+           RETURNING readings.sequence`,
           [commit.decided.map((d) => d.bikeId), commit.decided.map((d) => d.sequence), commit.batchId],
         );
+        if (marked.length !== commit.decided.length) {
+          throw new Error(`batch ${commit.batchId} decides ${commit.decided.length} readings, of which ${commit.decided.length - marked.length} another batch already decided; not committed`);
+        }
+      }
+      if (commit.rejects.length > 0) {
+        await tx.query('INSERT INTO curation_rejects_outbox (batch_id, shard, lines) VALUES ($1, $2, $3::jsonb)', [
+          commit.batchId,
+          shard,
+          JSON.stringify(commit.rejects.map((line) => ({ at: line.at.toISOString(), line: line.line }))),
+        ]);
       }
       await this.saveStates(tx, commit.states, commit.lastSeen);
       await this.saveTrack(tx, commit.points);
@@ -375,7 +488,7 @@ export class TelematicsStore {
   /** Forgets everything derived from the raw zone (devices stay), before a replay rebuilds it. */
   async forgetDerived(): Promise<void> {
     await this.db.transaction(async (tx) => {
-      for (const table of ['readings', 'curation_batches', 'curation_intents', 'bike_tracks', 'track_points', 'ride_totals']) {
+      for (const table of ['readings', 'curation_batches', 'curation_intents', 'curation_rejects_outbox', 'bike_tracks', 'track_points', 'ride_totals']) {
         await tx.query(`DELETE FROM ${table}`);
       }
     });

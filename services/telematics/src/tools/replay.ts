@@ -28,6 +28,11 @@ export async function replay(range: { from: Date; to: Date }, env: NodeJS.Proces
   const { db } = await openServiceDatabase({ ...config.database, migrations: TELEMATICS_MIGRATIONS });
   const core = await openTelematics(config, db, logger, { live: false });
   try {
+    // A processor that cleans while the replay forgets and rebuilds would mix both: refused first.
+    const held = await core.store.heldShards();
+    if (held.length > 0) {
+      throw new Error(`a telematics processor is cleaning (${held.map((lease) => `shard ${lease.shard}: ${lease.holder}`).join('; ')}); stop every processor, then replay`);
+    }
     await core.store.forgetDerived();
     await core.warehouse.clear();
     await core.zone.clear('rejects', range.from, range.to);
@@ -57,13 +62,9 @@ export async function replay(range: { from: Date; to: Date }, env: NodeJS.Proces
   }
 }
 
-async function cleanUntilIdle(core: Awaited<ReturnType<typeof openTelematics>>, now: Date): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const { decided, more } = await core.curation.runOnce(now);
-    total += decided;
-    if (!more || decided === 0) return total;
-  }
+/** Cleans what waits, holding every shard (it refuses if a processor started meanwhile). */
+function cleanUntilIdle(core: Awaited<ReturnType<typeof openTelematics>>, now: Date): Promise<number> {
+  return core.curation.cleanEverything(now);
 }
 
 if (require.main === module) {
