@@ -4,7 +4,7 @@
 // commits, each batch about to commit) for the test to act on: SIGSTOP it mid-batch (a stall),
 // SIGKILL it between its files and its commit (a crash), SIGTERM it (scaled in).
 //   CLEANER_DATABASE_URL, CLEANER_CURATED_DIR, CLEANER_LAKE_DIR, CLEANER_HOLDER,
-//   CLEANER_LEASE_MS, CLEANER_SHARDS, CLEANER_HOLD_BEFORE_COMMIT_MS (optional)
+//   CLEANER_LEASE_MS, CLEANER_SHARDS, CLEANER_BATCH_LIMIT, CLEANER_HOLD_BEFORE_COMMIT_MS (optional)
 import { openServiceDatabase } from '../../services/platform/src/database/migrations';
 import { createLogger } from '../../services/platform/src/logger';
 import { Curation, type CurationMetrics } from '../../services/telematics/src/domain/curation';
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     metrics,
     logger: createLogger('cleaner', 'silent'),
     minIntervalMs: 0,
-    batchLimit: 50,
+    batchLimit: Number(env.CLEANER_BATCH_LIMIT ?? 50),
     holder,
     leaseMs: Number(env.CLEANER_LEASE_MS ?? 1000),
     shards: Number(env.CLEANER_SHARDS ?? 8),
