@@ -72,7 +72,9 @@ describeWithPostgres('cleaning with many processors on one database', () => {
 
   it('fences off a processor that stalls past its lease mid-batch: another takes its shards over and nothing of its batch counts', async () => {
     const here = await place('cleaning_stall');
-    const stalling = cleaner(here, 'stalling');
+    // It waits 0.5 s between its files and its commit (well within its lease), so that the stop
+    // lands in that window rather than after a commit that was quicker than the signal.
+    const stalling = cleaner(here, 'stalling', { CLEANER_HOLD_BEFORE_COMMIT_MS: '500' });
     const others = [cleaner(here, 'b'), cleaner(here, 'c')];
     await Promise.all([stalling, ...others].map((started) => started.next('ready')));
     const stalled = (async () => {
