@@ -92,6 +92,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_INVENTORY_RELAY_MS: milliseconds(5000),
       // The least time between two cleaning runs: fewer, larger Parquet files under load.
       TELEMATICS_CURATE_INTERVAL_MS: milliseconds(500),
+      TELEMATICS_LANDING_MAX_FILE_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
       TELEMATICS_CLEANER_SHARDS: z.coerce.number().int().min(1).max(1024).default(8),
       // Per device and second, on the HTTPS door.
       TELEMATICS_HTTP_BATCHES_PER_SECOND: z.coerce.number().int().positive().default(20),
@@ -170,6 +171,7 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       localDir: join(lakeDir, 'curated'),
     },
     landingDir: join(lakeDir, 'landing'),
+    landingMaxFileBytes: own.TELEMATICS_LANDING_MAX_FILE_BYTES,
     limits: {
       maxSpeedKmh: own.TELEMATICS_MAX_SPEED_KMH,
       maxClockAheadMs: own.TELEMATICS_MAX_CLOCK_AHEAD_MS,

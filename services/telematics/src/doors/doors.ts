@@ -72,7 +72,7 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
       addresses.deviceUrl = http.url;
     }
     if (role === 'all') {
-      const files = startLandingFileDoor({ dir: config.landingDir, intake, logger });
+      const files = startLandingFileDoor({ dir: config.landingDir, intake, logger, maxFileBytes: config.landingMaxFileBytes });
       stops.push(files.stop);
       addresses.landingDir = config.landingDir;
     }

@@ -26,12 +26,15 @@ export const protobufArrival = (reading: ProtoReading): Pick<Arrival, 'encoding'
   decoded: candidateOfProto(reading),
 });
 
-/** One payload per non-empty line: a line that is not JSON is still an input, refused by the schema rule with its text kept. */
+/** A line of NDJSON as a payload, or undefined for a blank line: a line that is not JSON is still an input, refused by the schema rule with its text kept. */
+export function ndjsonPayload(line: string): Pick<Arrival, 'encoding' | 'payload'> | undefined {
+  const payload = line.trim();
+  return payload === '' ? undefined : { encoding: 'json', payload };
+}
+
+/** One payload per non-empty line. */
 export function ndjsonPayloads(text: string): Pick<Arrival, 'encoding' | 'payload'>[] {
-  return text.split('\n').flatMap((line) => {
-    const payload = line.trim();
-    return payload === '' ? [] : [{ encoding: 'json' as const, payload }];
-  });
+  return text.split('\n').flatMap((line) => ndjsonPayload(line) ?? []);
 }
 
 const camelCase = (name: string) => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
