@@ -5,14 +5,16 @@
 // ride totals, curated Parquet, and the rejects of the range), then sends every raw input of the
 // range through the same pipeline and cleaner again, in the order it arrived, with the clock of
 // its arrival: the rules decide as they would have live. Device credentials are kept.
-// Without --from and --to it replays everything; with them, readings that arrived outside the
-// range are not in the rebuilt data (keep the range to the whole history unless it was archived).
+// Without --from and --to it replays everything. Since it rebuilds every derived table, a range
+// that leaves raw inputs out is refused unless --forget-outside-range says to keep only the range
+// (after the raw zone before it was archived, say).
 import { parseArgs } from 'node:util';
 import { openServiceDatabase } from '../../../platform/src/database/migrations';
 import { createLogger } from '../../../platform/src/logger';
 import { readTelematicsConfig } from '../config';
 import { BATCH_LIMIT, type Arrival } from '../domain/reading';
 import { TELEMATICS_MIGRATIONS } from '../store/telematics-store';
+import type { ZoneStore } from '../zones/zone-store';
 import { openTelematics } from '../telematics-core';
 
 function hourArg(value: string | undefined, fallback: Date): Date {
@@ -22,7 +24,7 @@ function hourArg(value: string | undefined, fallback: Date): Date {
   return date;
 }
 
-export async function replay(range: { from: Date; to: Date }, env: NodeJS.ProcessEnv = process.env): Promise<{ inputs: number; decided: number }> {
+export async function replay(range: { from: Date; to: Date; forgetOutsideRange?: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<{ inputs: number; decided: number }> {
   const config = readTelematicsConfig(env);
   const logger = createLogger('telematics-replay', env.LOG_LEVEL ?? 'warn');
   const { db } = await openServiceDatabase({ ...config.database, migrations: TELEMATICS_MIGRATIONS });
@@ -33,17 +35,21 @@ export async function replay(range: { from: Date; to: Date }, env: NodeJS.Proces
     if (held.length > 0) {
       throw new Error(`a telematics processor is cleaning (${held.map((lease) => `shard ${lease.shard}: ${lease.holder}`).join('; ')}); stop every processor, then replay`);
     }
+    const everything = await core.zone.list('raw', new Date(0), new Date('9999-01-01T00:00:00Z'));
+    const inRange = await core.zone.list('raw', range.from, range.to);
+    if (everything.length > inRange.length && !range.forgetOutsideRange) {
+      throw new Error(
+        `${everything.length - inRange.length} raw files lie outside ${range.from.toISOString()} to ${range.to.toISOString()}, and a replay rebuilds every derived table: replay the whole history (no --from, --to), or pass --forget-outside-range to keep only this range`,
+      );
+    }
     await core.store.forgetDerived();
     await core.warehouse.clear();
     await core.zone.clear('rejects', range.from, range.to);
     let inputs = 0;
     let decided = 0;
     let clock = range.from;
-    for (const key of await core.zone.list('raw', range.from, range.to)) {
-      const arrivals: Arrival[] = (await core.zone.read(key)).map((line) => {
-        const raw = JSON.parse(line) as Arrival & { receivedAt: string };
-        return { ...raw, receivedAt: new Date(raw.receivedAt) };
-      });
+    for (const keys of byHour(inRange)) {
+      const arrivals = await arrivalsInOrder(core.zone, keys);
       for (let start = 0; start < arrivals.length; start += BATCH_LIMIT) {
         const chunk = arrivals.slice(start, start + BATCH_LIMIT);
         await core.pipeline.submit(chunk);
@@ -62,14 +68,41 @@ export async function replay(range: { from: Date; to: Date }, env: NodeJS.Proces
   }
 }
 
+/** The raw zone's keys grouped by their hour partition (one file per writer each), in time order. */
+function byHour(keys: string[]): string[][] {
+  const hours = new Map<string, string[]>();
+  for (const key of keys) {
+    const hour = key.slice(0, key.lastIndexOf('/'));
+    hours.set(hour, [...(hours.get(hour) ?? []), key]);
+  }
+  return [...hours.keys()].sort().map((hour) => hours.get(hour)!);
+}
+
+/**
+ * An hour's inputs from every writer's file, in the order they arrived. One writer's file after
+ * another would move the clock back and forth, and the rules would drop the readings of every
+ * writer but the first as late.
+ */
+async function arrivalsInOrder(zone: Pick<ZoneStore, 'read'>, keys: string[]): Promise<Arrival[]> {
+  const arrivals: Arrival[] = [];
+  for (const key of keys) {
+    for (const line of await zone.read(key)) {
+      const raw = JSON.parse(line) as Arrival & { receivedAt: string };
+      arrivals.push({ ...raw, receivedAt: new Date(raw.receivedAt) });
+    }
+  }
+  // A stable sort: inputs of one writer that arrived at the same millisecond keep their order.
+  return arrivals.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+}
+
 /** Cleans what waits, holding every shard (it refuses if a processor started meanwhile). */
 function cleanUntilIdle(core: Awaited<ReturnType<typeof openTelematics>>, now: Date): Promise<number> {
   return core.curation.cleanEverything(now);
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } } });
-  const range = { from: hourArg(values.from, new Date(0)), to: hourArg(values.to, new Date('9999-01-01T00:00:00Z')) };
+  const { values } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' }, 'forget-outside-range': { type: 'boolean' } } });
+  const range = { from: hourArg(values.from, new Date(0)), to: hourArg(values.to, new Date('9999-01-01T00:00:00Z')), forgetOutsideRange: values['forget-outside-range'] };
   replay(range).then(
     ({ inputs, decided }) => console.log(`replayed ${inputs} raw inputs from ${range.from.toISOString()} to ${range.to.toISOString()}; ${decided} readings cleaned again`),
     (error: unknown) => {
