@@ -196,6 +196,14 @@ describeWithPostgres('telematics doors', () => {
       expect(await telematics.storedReadings(b.bikeId)).toEqual([]);
     });
 
+    it('answers 202 when it stored some lines of a batch and refused one that names another bike', async () => {
+      const a = await telematics.provision();
+      const b = await telematics.provision();
+      const answer = await post(a.deviceKey, ndjson([readingJson(a.bikeId, 1), readingJson(b.bikeId, 1), readingJson(a.bikeId, 2)]));
+      expect(answer).toMatchObject({ status: 202, body: { accepted: 2, rejected: 1, rejections: [{ line: 2, rule: 'device.mismatch' }] } });
+      expect((await telematics.storedReadings(a.bikeId)).map((r) => r.sequence)).toEqual([1, 2]);
+    });
+
     it('answers 413 for a body over the limit, 415 for an unknown type, and 429 with Retry-After when a device sends too often', async () => {
       const { bikeId, deviceKey } = await telematics.provision();
       expect((await post(deviceKey, 'x'.repeat(3 * 1024 * 1024))).status).toBe(413);

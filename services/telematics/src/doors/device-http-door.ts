@@ -117,7 +117,10 @@ export async function startDeviceHttpDoor(options: {
         summary.add(verdicts, 0);
         const posing = summary.rejections.some((rejection) => rejection.rule === 'device.mismatch');
         if (posing) recordRefusedDevice(1, { door: 'http', reason: 'other_bike' });
-        const status = posing ? 403 : summary.acceptedCount + summary.duplicateCount + summary.queuedCount === 0 ? 400 : 202;
+        // The status says what was stored: 202 when any reading was (the lines refused, a line naming
+        // another bike among them, are listed), 403 when nothing was and a line named another bike.
+        const stored = summary.acceptedCount + summary.duplicateCount + summary.queuedCount;
+        const status = stored > 0 ? 202 : posing ? 403 : 400;
         res.status(status).json({
           accepted: summary.acceptedCount,
           duplicates: summary.duplicateCount,
