@@ -28,6 +28,9 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       TELEMATICS_MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
       // The longest MQTT packet the embedded broker takes from a device, CONNECT included; a longer
       // one closes the connection as soon as its header says so. A reading is under 1 KB.
+      TELEMATICS_MQTT_CONNECT_TIMEOUT_MS: milliseconds(10_000),
+      TELEMATICS_MQTT_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(100_000),
+      TELEMATICS_MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(1000),
       TELEMATICS_MQTT_MAX_PACKET_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(256 * 1024),
       // The production data path: bikes publish over MQTT to NATS, JetStream keeps the messages, and
       // this service reads them through a durable pull consumer instead of embedding a broker.
@@ -139,6 +142,9 @@ export function readTelematicsConfig(env: NodeJS.ProcessEnv = process.env) {
       connections: own.TELEMATICS_MQTT_CONNECTIONS,
       shareGroup: own.TELEMATICS_MQTT_SHARE_GROUP,
       maxPacketBytes: own.TELEMATICS_MQTT_MAX_PACKET_BYTES,
+      connectTimeoutMs: own.TELEMATICS_MQTT_CONNECT_TIMEOUT_MS,
+      maxConnections: own.TELEMATICS_MQTT_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: own.TELEMATICS_MQTT_MAX_CONNECTIONS_PER_ADDRESS,
     },
     role: own.TELEMATICS_ROLE,
     bus: own.TELEMATICS_BUS

@@ -152,6 +152,6 @@ export async function startDeviceHttpDoor(options: {
     res.status(503).set('retry-after', '1').json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the batch was not stored; retry it' } });
   });
 
-  const http = await listen(app, options.host, options.port, options.tls);
+  const http = await listen(app, options.host, options.port, options.tls, { refused: (reason) => recordRefusedDevice(1, { door: 'http', reason }) });
   return { url: http.origin, stop: () => http.close() };
 }

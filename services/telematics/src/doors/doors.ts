@@ -62,7 +62,7 @@ export async function startDoors(config: TelematicsConfig, core: TelematicsCore,
       stops.push(subscriber.stop);
       addresses.mqttUrl = config.mqtt.externalUrl;
     } else {
-      const broker = await startEmbeddedMqttBroker({ host: config.host, port: config.mqtt.port, tls, maxPacketBytes: config.mqtt.maxPacketBytes, pipeline, devices, logger });
+      const broker = await startEmbeddedMqttBroker({ host: config.host, port: config.mqtt.port, tls, maxPacketBytes: config.mqtt.maxPacketBytes, connectTimeoutMs: config.mqtt.connectTimeoutMs, maxConnections: config.mqtt.maxConnections, maxConnectionsPerAddress: config.mqtt.maxConnectionsPerAddress, pipeline, devices, logger });
       stops.push(broker.stop);
       addresses.mqttUrl = broker.url;
     }

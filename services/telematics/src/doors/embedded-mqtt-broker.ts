@@ -9,6 +9,7 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../../../platform/src/logger';
 import type { DeviceRegistry } from '../domain/device-registry';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
+import { capConnections } from '../../../platform/src/listener-limits';
 import { recordRefusedDevice } from '../telematics-metrics';
 import { arrivalOf, bikeOfTopic, TOPIC_PREFIX } from './mqtt-topics';
 
@@ -44,12 +45,16 @@ export async function startEmbeddedMqttBroker(options: {
   tls?: TlsOptions;
   /** The longest MQTT packet a device may send (a reading is well under 1 KB). */
   maxPacketBytes: number;
+  /** How long a connection may stay without CONNECT (ms), and the caps on connections (0: none). */
+  connectTimeoutMs?: number;
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
   pipeline: IngestPipeline;
   devices: DeviceRegistry;
   logger: Logger;
 }): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const { Aedes } = await import('aedes');
-  const broker = await Aedes.createBroker({ id: 'ecowheels-telematics' });
+  const broker = await Aedes.createBroker({ id: 'ecowheels-telematics', connectTimeout: options.connectTimeoutMs ?? 10_000 });
   const { pipeline, devices, logger } = options;
 
   broker.authenticate = (client, username, password, done) => {
@@ -124,6 +129,9 @@ export async function startEmbeddedMqttBroker(options: {
     });
   };
   const server: Server = options.tls ? createTlsServer(options.tls, handle) : createNetServer(handle);
+  capConnections(server, { maxConnections: options.maxConnections ?? 0, maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 0 }, (reason) =>
+    recordRefusedDevice(1, { door: 'mqtt', reason: reason === 'total' ? 'too_many_connections' : 'too_many_from_address' }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
