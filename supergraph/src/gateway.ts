@@ -73,6 +73,10 @@ export async function startGateway(
   const urls = Object.fromEntries(SUBGRAPHS.map(({ defaultUrl, name }) => [defaultUrl, config.subgraphUrls[name]]));
   // Local mesh mode: mutual TLS with the gateway's certificate; under Istio, plaintext to the sidecar.
   const dispatcher = httpDispatcher(edge.mesh);
+  // @apollo/gateway 2.14 reports usage to Apollo (usage-reporting.api.apollographql.com) and, to
+  // label it, probes every cloud's metadata address (169.254.169.254, metadata.google.internal),
+  // unless told not to. A deployment decides what leaves it; off unless set to "false" on purpose.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
     buildService: ({ name, url }) =>

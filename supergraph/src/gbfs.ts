@@ -19,6 +19,12 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Gbfs, Manifest, StationInformation, StationStatus, SystemInformation, SystemPricingPlans, VehicleStatus, VehicleTypes } from 'gbfs-typescript-types/v3.0';
 import type { Logger } from '../../services/platform/src/logger';
+import { lazyCounter, lazyHistogram } from '../../services/platform/src/telemetry/tracing';
+
+/** gbfs_feed_age_seconds: how old the data of each file served was (the GBFS freshness SLI). */
+const recordFeedAge = lazyHistogram('gbfs.feed.age', 'Age of the data in each GBFS file served, from its read to the response', 's');
+/** gbfs_feed_unavailable_total: requests answered 503 because a source could not be read. */
+const recordFeedUnavailable = lazyCounter('gbfs.feed.unavailable', 'GBFS requests answered 503: a source could not be read');
 
 export interface GbfsStation {
   id: string;
@@ -223,6 +229,7 @@ export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger:
       snap = await snapshot();
     } catch (error) {
       logger.warn({ err: error }, 'GBFS feed: a source is unavailable');
+      recordFeedUnavailable(1);
       res.status(503).set('retry-after', '5').json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'the feed cannot be read right now; retry shortly' } });
       return;
     }
@@ -231,6 +238,7 @@ export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger:
       body = JSON.stringify({ last_updated: rfc3339(snap.at), ttl: settings.refreshSeconds, version: VERSION, data: build(snap) });
       snap.files.set(name, body);
     }
+    recordFeedAge((Date.now() - snap.at.getTime()) / 1000, { file: name });
     const maxAge = Math.max(0, Math.ceil((snap.at.getTime() + settings.refreshSeconds * 1000 - Date.now()) / 1000));
     res
       .set({

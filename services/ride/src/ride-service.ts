@@ -10,6 +10,10 @@ import { connectRideDependencies } from './grpc/ride-dependencies-grpc';
 import { rideSubgraph } from './graphql/resolvers';
 import { rideHandlers } from './grpc/ride-handlers';
 import { RIDE_MIGRATIONS, RideStoreSql } from './store/ride-store';
+import { lazyCounter } from '../../platform/src/telemetry/tracing';
+
+/** ride_flow_outcomes_total{flow, outcome}: the ride-start SLI (docs/slos.md) and the compensation alert. */
+const recordRideFlow = lazyCounter('ride.flow.outcomes', 'Ride flows by how they ended: flow start or end; outcome done, refused (the rider or fleet said no) or failed (ours)');
 
 export function rideService(config: ReturnType<typeof readRideConfig>, logger: Logger): ServiceRecipe<RideServiceServer> {
   return {
@@ -21,6 +25,7 @@ export function rideService(config: ReturnType<typeof readRideConfig>, logger: L
         pricing: config.pricing,
         leaseMs: config.recovery.leaseMs,
         busyWaitMs: 2 * config.callDeadlineMs,
+        outcomes: (flow, outcome) => recordRideFlow(1, { flow, outcome }),
       }, logger);
       const recovery = new RideRecovery(store, flow, config.recovery, logger);
       recovery.start();

@@ -14,4 +14,30 @@ export const CARD_PROVIDERS = {
 } as const;
 
 export type CardProviderName = keyof typeof CARD_PROVIDERS;
+
+/** A call's outcome: `ok`; `refused` (the card or the request: declined, not found); `error` (the provider failed us). */
+export type ProviderOutcome = 'ok' | 'refused' | 'error';
+
+const PROVIDER_FAULTS = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'INTERNAL']);
+
+/** The provider, with each call's outcome told to `record` (payment_provider_calls_total, for its alert). */
+export function meteredCardProvider(provider: CardProvider, record: (operation: keyof CardProvider, outcome: ProviderOutcome) => void): CardProvider {
+  const metered = <A extends unknown[], R>(operation: keyof CardProvider, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        const result = await call(...args);
+        record(operation, 'ok');
+        return result;
+      } catch (error) {
+        const kind = (error as { kind?: string }).kind;
+        record(operation, kind !== undefined && !PROVIDER_FAULTS.has(kind) ? 'refused' : 'error');
+        throw error;
+      }
+    };
+  return {
+    hold: metered('hold', (request) => provider.hold(request)),
+    capture: metered('capture', (reference, key) => provider.capture(reference, key)),
+    release: metered('release', (reference, key) => provider.release(reference, key)),
+  };
+}
 export const CARD_PROVIDER_NAMES = Object.keys(CARD_PROVIDERS) as [CardProviderName, ...CardProviderName[]];

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { SpanKind } from '@opentelemetry/api';
-import { inSpan } from '../telemetry/tracing';
+import { inSpan, observeConnectionPool } from '../telemetry/tracing';
 import { invalidArgument } from '../errors';
 
 /**
@@ -98,11 +98,13 @@ const types = {
 };
 
 async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, types, max: 10 });
+  const max = 10;
+  const pool = new pg.Pool({ connectionString: url, types, max });
   // An idle client that loses its server emits 'error'; without a listener that kills the process.
   pool.on('error', () => undefined);
   await pool.query('SELECT 1'); // fail at start, with the server's own message, if it is unreachable
   const namespace = new URL(url).pathname.slice(1);
+  const unobserve = observeConnectionPool(namespace, () => ({ used: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount, max }));
   const run = (runner: pg.Pool | pg.PoolClient): Sql => ({
     query: <Row>(text: string, params?: readonly unknown[]) =>
       traced('postgres', namespace, text, async () => (await runner.query(text, params as unknown[])).rows as Row[]),
@@ -127,6 +129,9 @@ async function openPostgres(url: string): Promise<Database> {
     exec: async (script) => {
       await pool.query(script);
     },
-    close: () => pool.end(),
+    close: () => {
+      unobserve();
+      return pool.end();
+    },
   };
 }

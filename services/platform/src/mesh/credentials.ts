@@ -1,10 +1,14 @@
 // How a process talks gRPC in each mesh mode. "local" (the default without Istio): mutual TLS with
 // the development CA's certificates, servers demand a client certificate, and the caller's identity
 // is read from it. "istio": plaintext inside the pod; the sidecar does mTLS and authorization.
+import { X509Certificate } from 'node:crypto';
+import { lazyGauge } from '../telemetry/tracing';
 import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { Agent, type Dispatcher } from 'undici';
+
+const recordCertificateExpiry = lazyGauge('mesh.certificate.expiry', 'When the mesh certificate this workload uses stops being valid (Unix time), by certificate (workload, ca)', 's');
 import { readWorkloadCertificate } from './certificates';
 
 export type MeshMode = 'local' | 'istio';
@@ -30,6 +34,10 @@ export function meshCredentials(settings: MeshSettings): MeshCredentials {
     return { mode: 'istio', server: ServerCredentials.createInsecure(), client: credentials.createInsecure() };
   }
   const { ca, cert, key } = readWorkloadCertificate(settings.certsDir, settings.identity);
+  // mesh_certificate_expiry_seconds: when this workload's certificate and its CA stop being valid
+  // (the near-expiry alert); under Istio, istiod and the sidecars export their own.
+  recordCertificateExpiry(new X509Certificate(cert).validToDate.getTime() / 1000, { identity: settings.identity, certificate: 'workload' });
+  recordCertificateExpiry(new X509Certificate(ca).validToDate.getTime() / 1000, { identity: settings.identity, certificate: 'ca' });
   return {
     mode: 'local',
     server: ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true),

@@ -1,7 +1,7 @@
 // Spans and metrics of our own, beside what the instrumentations record: the ride flow's steps,
 // database queries (for both PGlite and PostgreSQL), and per-method gRPC and per-operation GraphQL
 // rate, errors and duration. Without the SDK (unit tests) these are no-ops.
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Link, type Span } from '@opentelemetry/api';
+import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type BatchObservableCallback, type Link, type Span } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 
 const tracer = () => trace.getTracer('ecowheels');
@@ -67,6 +67,27 @@ export function lazyGauge(name: string, description: string, unit = '1') {
     gauge ??= meter().createGauge(name, { description, unit });
     gauge.record(value, attributes);
   };
+}
+
+/**
+ * A connection pool's use, read at each collection, under OpenTelemetry's db.client.connections.*
+ * names (usage by state, max, pending_requests): the pool-saturation alert watches them. Answers a
+ * function that stops reporting (when the pool closes).
+ */
+export function observeConnectionPool(pool: string, stats: () => { used: number; idle: number; pending: number; max: number }): () => void {
+  const m = meter();
+  const usage = m.createObservableUpDownCounter('db.client.connections.usage', { description: 'Connections of the pool, by state (used, idle)' });
+  const max = m.createObservableUpDownCounter('db.client.connections.max', { description: 'The most connections the pool opens' });
+  const pending = m.createObservableUpDownCounter('db.client.connections.pending_requests', { description: 'Queries waiting for a connection of the pool' });
+  const callback: BatchObservableCallback = (result) => {
+    const now = stats();
+    result.observe(usage, now.used, { 'pool.name': pool, state: 'used' });
+    result.observe(usage, now.idle, { 'pool.name': pool, state: 'idle' });
+    result.observe(max, now.max, { 'pool.name': pool });
+    result.observe(pending, now.pending, { 'pool.name': pool });
+  };
+  m.addBatchObservableCallback(callback, [usage, max, pending]);
+  return () => m.removeBatchObservableCallback(callback, [usage, max, pending]);
 }
 
 /** rpc.server.duration / rpc.client.duration, as the RPC semantic conventions name them. */

@@ -48,7 +48,19 @@ export interface RideFlowSettings {
   leaseMs: number;
   /** How long a repeated request waits for the worker already driving its flow to finish. */
   busyWaitMs: number;
+  /** Told how each flow ends, for the ride-start SLO (ride-service.ts counts them). */
+  outcomes?: (flow: 'start' | 'end', outcome: RideFlowOutcome) => void;
 }
+
+/**
+ * How a flow ended: `done` (started, or completed); `refused` (a start undone for the rider's or
+ * the fleet's reason: no funds, the bike taken); `failed` (a start undone, or an end delayed,
+ * because a service of ours failed or was unavailable: the SLO counts these against us).
+ */
+export type RideFlowOutcome = 'done' | 'refused' | 'failed';
+
+/** Errors that are ours (a service down, slow or broken), not the rider's or the fleet's. */
+const OUR_FAULT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'INTERNAL']);
 
 export interface EndRideInput {
   rideId: string;
@@ -194,8 +206,10 @@ export class RideFlow {
       const active: Ride = { ...current, status: 'ACTIVE', startTime, updatedAt: startTime };
       await this.store.save(active, undefined);
       this.logger.info({ rideId: active.id, riderId: active.riderId, bikeId: active.bikeId }, 'ride started');
+      this.settings.outcomes?.('start', 'done');
       return active;
     } catch (error) {
+      this.settings.outcomes?.('start', error instanceof DomainError && !OUR_FAULT.has(error.kind) ? 'refused' : 'failed');
       if (error instanceof DomainError) {
         await this.undoStart(current, error);
         throw error;
@@ -249,6 +263,7 @@ export class RideFlow {
     } catch (error) {
       // The ride did happen: it can only go forward. Keep the lease; recovery retries when it expires.
       this.logger.warn({ rideId: ride.id, err: error }, 'ending a ride did not finish; recovery will retry');
+      this.settings.outcomes?.('end', 'failed');
       if (error instanceof DomainError && error.kind === 'UNAVAILABLE') {
         throw unavailable(`ride ${ride.id} has ended, but charging or returning the bike is delayed: ${error.message}; it will finish automatically`);
       }
@@ -257,6 +272,7 @@ export class RideFlow {
     const completed: Ride = { ...ride, status: 'COMPLETED', updatedAt: this.now() };
     await this.store.save(completed, undefined);
     this.logger.info({ rideId: ride.id, fareMinor: ride.fareMinor }, 'ride completed');
+    this.settings.outcomes?.('end', 'done');
     return completed;
   }
 
