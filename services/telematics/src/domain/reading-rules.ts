@@ -27,9 +27,6 @@ export type DecodedPayload = { candidate: Record<string, unknown> } | { problem:
 /** Decodes an arrival's payload: the doors' wire formats, supplied to the pipeline. */
 export type PayloadDecoder = (arrival: Arrival) => DecodedPayload;
 
-/** RFC 3339 date-time: seconds required, up to nine fraction digits, Z or a numeric offset. */
-const RFC_3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
-
 const UUID_OR_EMPTY = z.union([z.literal(''), z.uuid('must be a UUID')]);
 
 /**
@@ -39,16 +36,9 @@ const UUID_OR_EMPTY = z.union([z.literal(''), z.uuid('must be a UUID')]);
 const candidateSchema = z.strictObject({
   bikeId: z.uuid('must be the bike\'s UUID'),
   sequence: UINT64.pipe(z.number().min(1, 'must be 1 or more').max(Number.MAX_SAFE_INTEGER, 'is too large')),
-  recordTime: z.union([z.string(), z.instanceof(Date)]).transform((value, ctx) => {
-    // A string must be RFC 3339 exactly (what the proto3 JSON mapping writes), not whatever
-    // Date.parse makes of "12/03/2026" or "2026-12-03 10:00"; a Timestamp beyond a Date's range
-    // (protobuf allows seconds up to 2^63) decodes as an invalid Date.
-    if (typeof value === 'string' && !RFC_3339.test(value)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 time such as 2026-11-26T09:30:00Z' });
-      return new Date(Number.NaN);
-    }
+  recordTime: z.union([z.string(), z.date()]).transform((value, ctx) => {
     const date = value instanceof Date ? value : new Date(value);
-    if (Number.isNaN(date.getTime())) ctx.addIssue({ code: 'custom', message: 'must be a time between the years 0001 and 9999, in RFC 3339 such as 2026-11-26T09:30:00Z' });
+    if (Number.isNaN(date.getTime())) ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 time such as 2026-11-26T09:30:00Z' });
     return date;
   }),
   latitude: NUMBER.default(0),

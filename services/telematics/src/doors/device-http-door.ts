@@ -13,7 +13,7 @@ import { listen } from '../../../platform/src/http-listen';
 import type { Logger } from '../../../platform/src/logger';
 import type { DeviceRegistry } from '../domain/device-registry';
 import { BATCH_LIMIT, type Arrival, type ReadingIntake } from '../domain/reading';
-import { ndjsonPayloads, protobufArrival } from './reading-payloads';
+import { ndjsonPayloads, protobufPayload } from './reading-payloads';
 import { IngestSummary } from '../domain/ingest-summary';
 import { recordRefusedDevice } from '../telematics-metrics';
 import { bodyErrorOf } from '../../../platform/src/http-body-errors';
@@ -39,7 +39,7 @@ function payloadsOf(body: Buffer, contentType: string): Pick<Arrival, 'encoding'
     } catch (error) {
       throw new DoorError(400, 'BAD_REQUEST', `the body is not a protobuf ReadingBatch: ${(error as Error).message}`);
     }
-    return batch.readings.map(protobufArrival);
+    return batch.readings.map((reading) => ({ encoding: 'protobuf', payload: protobufPayload(reading) }));
   }
   const text = body.toString('utf8');
   if (contentType === 'application/x-ndjson') return ndjsonPayloads(text);

@@ -9,22 +9,8 @@ import type { DecodedPayload } from '../domain/reading-rules';
 /** A decoded protobuf Reading as a candidate for the schema (an unset time is refused there). */
 export const candidateOfProto = (reading: ProtoReading): Record<string, unknown> => ({ ...reading, recordTime: reading.recordTime ?? '' });
 
-/**
- * A protobuf Reading as the raw zone keeps it: its bytes, in base64. A record_time beyond what a
- * time can hold (decoded as an invalid Date) cannot be encoded again: the reading is kept without
- * it, and the schema rule refuses it on its own (from the decoded candidate), never its batch.
- */
-export function protobufPayload(reading: ProtoReading): string {
-  const valid = !(reading.recordTime instanceof Date) || !Number.isNaN(reading.recordTime.getTime());
-  return Buffer.from(ProtoReading.encode(valid ? reading : { ...reading, recordTime: undefined }).finish()).toString('base64');
-}
-
-/** A protobuf Reading as it arrives in a batch: its raw-zone bytes, and the candidate as decoded. */
-export const protobufArrival = (reading: ProtoReading): Pick<Arrival, 'encoding' | 'payload' | 'decoded'> => ({
-  encoding: 'protobuf',
-  payload: protobufPayload(reading),
-  decoded: candidateOfProto(reading),
-});
+/** A protobuf Reading as the raw zone keeps it: its bytes, in base64. */
+export const protobufPayload = (reading: ProtoReading): string => Buffer.from(ProtoReading.encode(reading).finish()).toString('base64');
 
 /** A line of NDJSON as a payload, or undefined for a blank line: a line that is not JSON is still an input, refused by the schema rule with its text kept. */
 export function ndjsonPayload(line: string): Pick<Arrival, 'encoding' | 'payload'> | undefined {

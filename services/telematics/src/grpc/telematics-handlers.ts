@@ -11,7 +11,7 @@ import type { DeviceRegistry } from '../domain/device-registry';
 import { OPERATOR_SENDER } from '../domain/ingest-pipeline';
 import { IngestSummary } from '../domain/ingest-summary';
 import { BATCH_LIMIT, type Arrival, type ReadingIntake } from '../domain/reading';
-import { protobufArrival } from '../doors/reading-payloads';
+import { candidateOfProto, protobufPayload } from '../doors/reading-payloads';
 import type { RideImpacts } from '../domain/ride-impacts';
 
 /** A Reading decoded by gRPC, as the raw zone keeps it (its protobuf bytes), and as decoded. */
@@ -19,7 +19,9 @@ const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
   door: 'grpc',
   sender: OPERATOR_SENDER,
   receivedAt,
-  ...protobufArrival(reading),
+  encoding: 'protobuf',
+  payload: protobufPayload(reading),
+  decoded: candidateOfProto(reading),
 });
 
 /** The next message of a stream, or DEADLINE_EXCEEDED once the server's deadline for the stream has passed. */
