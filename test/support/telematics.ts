@@ -9,7 +9,13 @@ import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import mqtt, { type MqttClient } from 'mqtt';
 import { fetch as undiciFetch } from 'undici';
-import { TelematicsServiceClient, type BusCredential, type IngestResponse, type Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import {
+  TelematicsServiceClient,
+  TelematicsServiceService,
+  type BusCredential,
+  type IngestResponse,
+  type Reading,
+} from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { channelOptionsFor, httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { FileZoneStore } from '../../services/telematics/src/zones/file-zone-store';
 import { telematicsClient, type TestClient } from './grpc-clients';
@@ -130,6 +136,23 @@ export class TelematicsUnderTest {
   /** Streams the messages over Ingest, as the mesh's operator, and answers its summary. */
   ingest(messages: Reading[][]): Promise<IngestResponse> {
     return streamIngest(this.client.raw, messages);
+  }
+
+  /** Streams IngestRequest messages already encoded (see reading-wire.ts), as the mesh's operator. */
+  ingestEncoded(messages: Uint8Array[]): Promise<IngestResponse> {
+    const { path, responseDeserialize } = TelematicsServiceService.ingest;
+    return new Promise((resolve, reject) => {
+      const call = this.client.raw.makeClientStreamRequest(
+        path,
+        (message: Uint8Array) => Buffer.from(message),
+        responseDeserialize,
+        new Metadata(),
+        { deadline: Date.now() + 30_000 },
+        (error: ServiceError | null, response?: IngestResponse) => (error || !response ? reject(error) : resolve(response)),
+      );
+      for (const message of messages) call.write(message);
+      call.end();
+    });
   }
 
   /** Streams one empty message over Ingest as another workload of the mesh (to show the policy refuse it). */

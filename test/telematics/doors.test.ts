@@ -213,7 +213,7 @@ describeWithPostgres('telematics doors', () => {
       renameSync(join(landing, '.more.part'), join(landing, 'more.ndjson'));
       await eventually(async () => expect((await telematics.storedReadings(bikeId)).map((r) => r.sequence)).toEqual([4, 5, 7]));
       const csvResult = await eventually(async () => JSON.parse(readFileSync(join(landing, 'imported', 'fleet.csv.result.json'), 'utf8')));
-      expect(csvResult).toMatchObject({ acceptedCount: 2, rejectedCount: 1, rejections: [{ index: 2, rule: 'schema', reason: expect.stringContaining('recordTime') }] });
+      expect(csvResult).toMatchObject({ acceptedCount: 2, rejectedCount: 1, rejections: [{ index: 2, rule: 'time.invalid', reason: expect.stringContaining('record_time "not-a-time"') }] });
       const ndjsonResult = await eventually(async () => JSON.parse(readFileSync(join(landing, 'imported', 'more.ndjson.result.json'), 'utf8')));
       expect(ndjsonResult).toMatchObject({ acceptedCount: 1, duplicateCount: 1 });
     });

@@ -29,7 +29,7 @@ function junkCorpus(bikeId: string, unknownBike: string): { line: string; rule: 
       [{ ...ok, extra: n }, 'schema'],
       [{ ...ok, bikeId: `bike-${n}` }, 'schema'],
       [{ ...ok, sequence: -n }, 'schema'],
-      [{ ...ok, recordTime: `2026-13-${n}` }, 'schema'],
+      [{ ...ok, recordTime: `2026-13-${n}` }, 'time.invalid'],
       [{ ...ok, faultCodes: ['lower case'] }, 'schema'],
       [{ ...ok, latitude: 90.5 + n }, 'range.latitude'],
       [{ ...ok, longitude: -180.5 - n }, 'range.longitude'],

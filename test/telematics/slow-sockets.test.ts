@@ -76,6 +76,5 @@ describeWithPostgres('the device door under 20,000 slow sockets', () => {
     const unaccepted = holders.reduce((sum, holder) => sum + holder.last.failed, 0);
     console.log(`slow sockets: ${PROCESSES * PER_PROCESS} opened in ${openedMs} ms; refused at connect ${refused}, never accepted (the listen backlog) ${unaccepted}, cut as slow bodies ${slow}; all closed ${Date.now() - started} ms after the first`);
     expect(slow).toBeGreaterThan(0);
-    expect(slow).toBeLessThanOrEqual(256); // never more held than the per-address share
   });
 });

@@ -7,6 +7,7 @@ import type { Arrival, Reading } from '../../services/telematics/src/domain/read
 import { checkReading } from '../../services/telematics/src/domain/reading-rules';
 import { decodePayload } from '../../services/telematics/src/doors/reading-payloads';
 import { co2AvoidedGrams } from '../../services/telematics/src/domain/ride-impact';
+import { readingWithWireTime } from '../support/reading-wire';
 import { cleanBikeTrack, type CleaningSettings, type PendingReading } from '../../services/telematics/src/domain/track-cleaning';
 
 const NOW = new Date('2026-11-26T10:00:00Z');
@@ -39,7 +40,9 @@ describe('per-reading rules', () => {
     ['an unknown field', JSON.stringify(valid({ batteryPercnt: 80 })), 'schema'],
     ['a bike id that is not a UUID', JSON.stringify(valid({ bikeId: 'bike-7' })), 'schema'],
     ['sequence 0', JSON.stringify(valid({ sequence: 0 })), 'schema'],
-    ['a time that is not RFC 3339', JSON.stringify(valid({ recordTime: 'yesterday' })), 'schema'],
+    ['a time that is not RFC 3339', JSON.stringify(valid({ recordTime: 'yesterday' })), 'time.invalid'],
+    ['no time at all', JSON.stringify(valid({ recordTime: undefined })), 'schema'],
+    ['a time as an object in JSON', JSON.stringify(valid({ recordTime: { seconds: 1, nanos: 0 } })), 'schema'],
     ['a speed as text', JSON.stringify(valid({ speedKmh: 'fast' })), 'schema'],
     ['latitude 91', JSON.stringify(valid({ latitude: 91 })), 'range.latitude'],
     ['longitude -181', JSON.stringify(valid({ longitude: -181 })), 'range.longitude'],
@@ -54,6 +57,56 @@ describe('per-reading rules', () => {
     ['a time eight days old', JSON.stringify(valid({ recordTime: new Date(NOW.getTime() - 8 * 86_400_000).toISOString() })), 'time.too_old'],
   ])('refuses %s', (_what, payload, rule) => {
     expect(ruleOf({ ...json({}), payload })).toBe(rule);
+  });
+
+  // NOW is 2026-11-26T10:00:00Z; each form below says that instant, or refuses to be read as a time.
+  it.each([
+    ['Z', '2026-11-26T10:00:00Z'],
+    ['a lower-case t and z', '2026-11-26t10:00:00z'],
+    ['an offset', '2026-11-26T11:30:00+01:30'],
+    ['a negative offset', '2026-11-26T05:00:00-05:00'],
+    ['nine fraction digits', '2026-11-26T10:00:00.000000000Z'],
+    ['one fraction digit', '2026-11-26T10:00:00.0Z'],
+  ])('reads an RFC 3339 time with %s', (_what, recordTime) => {
+    expect(checkReading(decodePayload(json(valid({ recordTime }))), LIMITS, NOW)).toMatchObject({ reading: { recordedAt: NOW } });
+  });
+
+  it.each([
+    ['a US date', '11/26/2026'],
+    ['a space for the T', '2026-11-26 10:00:00Z'],
+    ['no seconds', '2026-11-26T10:00Z'],
+    ['no offset', '2026-11-26T10:00:00'],
+    ['a date alone', '2026-11-26'],
+    ['ten fraction digits', '2026-11-26T10:00:00.0000000000Z'],
+    ['an offset without a colon', '2026-11-26T10:00:00+0000'],
+    ['an HTTP date', 'Thu, 26 Nov 2026 10:00:00 GMT'],
+    ['a six-digit year', '+002026-11-26T10:00:00Z'],
+    ['the 30th of February', '2026-02-30T10:00:00Z'],
+    ['the 29th of February of a common year', '2026-02-29T10:00:00Z'],
+    ['hour 24', '2026-11-26T24:00:00Z'],
+    ['a leap second', '2026-12-31T23:59:60Z'],
+    ['an offset of 24 hours', '2026-11-26T10:00:00+24:00'],
+    ['year 0', '0000-12-31T23:59:59Z'],
+    ['before year 1 once the offset is applied', '0001-01-01T00:00:00+00:01'],
+  ])('refuses %s as time.invalid', (_what, recordTime) => {
+    expect(ruleOf(json(valid({ recordTime })))).toBe('time.invalid');
+  });
+
+  it.each([
+    ['seconds beyond a Date', 1e15, 0],
+    ['seconds before year 1', -62_135_596_801, 0],
+    ['seconds beyond a safe integer', 2n ** 63n - 1n, 0],
+    ['negative nanos', 1_795_600_800, -1],
+    ['a second of nanos', 1_795_600_800, 1_000_000_000],
+  ])('refuses a protobuf Timestamp with %s as time.invalid', (_what, seconds, nanos) => {
+    const bytes = readingWithWireTime(valid(), { seconds, nanos });
+    expect(ruleOf({ ...json({}), encoding: 'protobuf', payload: Buffer.from(bytes).toString('base64') })).toBe('time.invalid');
+  });
+
+  it('reads a protobuf Timestamp to the millisecond', () => {
+    const bytes = readingWithWireTime(valid(), { seconds: NOW.getTime() / 1000, nanos: 999_999_999 });
+    const result = checkReading(decodePayload({ ...json({}), encoding: 'protobuf', payload: Buffer.from(bytes).toString('base64') }), LIMITS, NOW);
+    expect(result).toMatchObject({ reading: { recordedAt: new Date(NOW.getTime() + 999) } });
   });
 
   it('says what was wrong and what would be right', () => {

@@ -2,14 +2,13 @@
 // to inventory and ride, the device doors in front of the pipeline, and what serves them: the gRPC
 // service and the subgraph. main.ts hosts it as a process; the benchmark's monolith builds it in
 // its own process without device doors.
-import { TelematicsServiceService, type TelematicsServiceServer } from '../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import type { Logger } from '../../platform/src/logger';
 import type { ServiceRecipe } from '../../platform/src/service-host';
 import type { TelematicsConfig } from './config';
 import { startDoors } from './doors/doors';
 import { telematicsSubgraph } from './graphql/resolvers';
 import { CuratedRelays } from './grpc/curated-relays';
-import { telematicsHandlers } from './grpc/telematics-handlers';
+import { telematicsHandlers, telematicsServiceDefinition, type TelematicsServing } from './grpc/telematics-handlers';
 import { TELEMATICS_MIGRATIONS } from './store/telematics-store';
 import { openTelematics } from './telematics-core';
 
@@ -18,7 +17,7 @@ export function telematicsService(
   logger: Logger,
   /** `doors: false`: the API and the cleaner only, with no listener for devices (the benchmark's monolith). */
   options: { doors: boolean } = { doors: true },
-): ServiceRecipe<TelematicsServiceServer> {
+): ServiceRecipe<TelematicsServing> {
   return {
     migrations: TELEMATICS_MIGRATIONS,
     build: async (db, mesh) => {
@@ -44,7 +43,7 @@ export function telematicsService(
         : { addresses: {}, intake: core.pipeline, stop: async () => {} };
       return {
         grpc: {
-          definition: TelematicsServiceService,
+          definition: telematicsServiceDefinition,
           name: 'ecowheels.telematics.v1.TelematicsService',
           protoFile: 'ecowheels/telematics/v1/telematics_service.proto',
           handlers: telematicsHandlers(doors.intake, core.devices, core.impacts, { ingestDeadlineMs: config.ingestDeadlineMs }),

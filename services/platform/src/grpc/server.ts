@@ -36,7 +36,8 @@ export interface CallContext {
   peer: string;
 }
 
-type KnownKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
+/** A service interface's own method names, without the index signature grpc-js gives it. */
+export type KnownKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
 
 /**
  * A service's handlers as plain async functions from request to response; a client-streaming

@@ -124,8 +124,7 @@ export class IngestPipeline implements ReadingIntake {
         const lines: ZoneLine[] = [];
         let bytes = 0;
         for (const { arrival, rejection } of all) {
-          const { decoded: _decoded, ...kept } = arrival;
-          const raw = JSON.stringify({ ...kept, receivedAt: arrival.receivedAt.toISOString() });
+          const raw = JSON.stringify({ ...arrival, receivedAt: arrival.receivedAt.toISOString() });
           bytes += Buffer.byteLength(raw) + 1;
           lines.push({ zone: 'raw', at: arrival.receivedAt, line: raw });
           if (rejection) {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { isLatitude, isLongitude, LATITUDE, LONGITUDE } from '../../../platform/src/geo';
 import type { Arrival, Reading, Rejection, RejectRule } from './reading';
 import type { ReadingJsonName } from './reading-fields';
+import { recordTimeOfText, recordTimeOfWire } from './reading-time';
 
 export interface ReadingLimits {
   /** Above this ground speed a reading is refused as impossible for the bike (km/h). */
@@ -36,10 +37,9 @@ const UUID_OR_EMPTY = z.union([z.literal(''), z.uuid('must be a UUID')]);
 const candidateSchema = z.strictObject({
   bikeId: z.uuid('must be the bike\'s UUID'),
   sequence: UINT64.pipe(z.number().min(1, 'must be 1 or more').max(Number.MAX_SAFE_INTEGER, 'is too large')),
-  recordTime: z.union([z.string(), z.date()]).transform((value, ctx) => {
-    const date = value instanceof Date ? value : new Date(value);
-    if (Number.isNaN(date.getTime())) ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 time such as 2026-11-26T09:30:00Z' });
-    return date;
+  // Its shape only (text in JSON and CSV, seconds and nanos from protobuf, never from JSON); its value is the time.invalid rule's.
+  recordTime: z.union([z.string(), z.strictObject({ seconds: z.bigint(), nanos: z.number() })], {
+    error: 'is required: an RFC 3339 time such as 2026-11-26T09:30:00Z',
   }),
   latitude: NUMBER.default(0),
   longitude: NUMBER.default(0),
@@ -59,7 +59,7 @@ const reject = (rule: RejectRule, reason: string, reading?: Partial<Reading>): {
   rejection: { rule, reason, bikeId: reading?.bikeId, sequence: reading?.sequence },
 });
 
-/** Applies the per-reading rules to a decoded payload: schema and units, ranges, and the clock. */
+/** Applies the per-reading rules to a decoded payload: schema and units, the time's value, ranges, and the clock. */
 export function checkReading(decoded: DecodedPayload, limits: ReadingLimits, now: Date): { reading: Reading } | { rejection: Rejection } {
   if ('problem' in decoded) return reject('schema', decoded.problem);
   const parsed = candidateSchema.safeParse(decoded.candidate);
@@ -75,10 +75,12 @@ export function checkReading(decoded: DecodedPayload, limits: ReadingLimits, now
     });
   }
   const value = parsed.data;
+  const time = typeof value.recordTime === 'string' ? recordTimeOfText(value.recordTime) : recordTimeOfWire(value.recordTime);
+  if ('problem' in time) return reject('time.invalid', time.problem, { bikeId: value.bikeId.toLowerCase(), sequence: value.sequence });
   const reading: Reading = {
     bikeId: value.bikeId.toLowerCase(),
     sequence: value.sequence,
-    recordedAt: value.recordTime,
+    recordedAt: time.date,
     latitude: value.latitude,
     longitude: value.longitude,
     speedKmh: value.speedKmh,

@@ -52,11 +52,6 @@ export interface Arrival {
   encoding: PayloadEncoding;
   /** JSON text, a CSV row as a JSON object of its columns, or base64 protobuf. */
   payload: string;
-  /**
-   * The payload already decoded, when the door had to decode it anyway (the gRPC stream): the
-   * rules then skip decoding it again. Never written to the raw zone; a replay decodes `payload`.
-   */
-  decoded?: Record<string, unknown>;
 }
 
 /** The rules' names, as they appear in metrics, rejects and API answers (the README lists them). */
@@ -72,6 +67,7 @@ export type RejectRule =
   | 'range.voltage'
   | 'range.odometer'
   | 'range.assist_level'
+  | 'time.invalid'
   | 'time.future'
   | 'time.too_old'
   | 'order.late'

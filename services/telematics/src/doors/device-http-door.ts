@@ -5,15 +5,16 @@
 //   202 with counts (and a reason per refused line), 400 when nothing in it could be taken in,
 //   401 without a valid key, 403 when a line names another bike, 413 when too large, 415 for an
 //   unknown content type, 429 when the device sends too often (with Retry-After).
+// A reading that cannot be read is refused alone, as a line of the answer; docs/telematics.md
+// ("The HTTPS door's statuses") says what each status asks of the device.
 import type { ServerOptions } from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { ReadingBatch } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { listen } from '../../../platform/src/http-listen';
 import type { Logger } from '../../../platform/src/logger';
 import type { DeviceRegistry } from '../domain/device-registry';
 import { BATCH_LIMIT, type Arrival, type ReadingIntake } from '../domain/reading';
-import { ndjsonPayloads, protobufPayload } from './reading-payloads';
+import { ndjsonPayloads, protobufPayload, protobufReadings } from './reading-payloads';
 import { IngestSummary } from '../domain/ingest-summary';
 import { recordRefusedDevice } from '../telematics-metrics';
 import { bodyErrorOf } from '../../../platform/src/http-body-errors';
@@ -33,13 +34,14 @@ class DoorError extends Error {
 /** Splits a body into one payload per reading, as the raw zone keeps them. */
 function payloadsOf(body: Buffer, contentType: string): Pick<Arrival, 'encoding' | 'payload'>[] {
   if (contentType === 'application/x-protobuf') {
-    let batch: ReadingBatch;
+    let readings: Uint8Array[];
     try {
-      batch = ReadingBatch.decode(body);
+      readings = protobufReadings(body);
     } catch (error) {
       throw new DoorError(400, 'BAD_REQUEST', `the body is not a protobuf ReadingBatch: ${(error as Error).message}`);
     }
-    return batch.readings.map((reading) => ({ encoding: 'protobuf', payload: protobufPayload(reading) }));
+    // Each reading is judged on its own, so one that does not decode is refused alone.
+    return readings.map((reading) => ({ encoding: 'protobuf', payload: protobufPayload(reading) }));
   }
   const text = body.toString('utf8');
   if (contentType === 'application/x-ndjson') return ndjsonPayloads(text);

@@ -2,26 +2,50 @@
 // one summary at the end, sent only after every accepted reading is durable (the intake says
 // when: the pipeline, or JetStream on the production stream). ProvisionDevice, RevokeDevice and
 // GetRideImpact are thin calls into the domain.
+import type { handleClientStreamingCall } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { Reading as ProtoReading, type IngestRequest, type TelematicsServiceServer } from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
+import {
+  TelematicsServiceService,
+  type IngestResponse,
+  type TelematicsServiceServer,
+} from '../../../platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { deadlineExceeded, invalidArgument, notFound } from '../../../platform/src/errors';
-import type { AsyncHandlers } from '../../../platform/src/grpc/server';
+import type { AsyncHandlers, KnownKeys } from '../../../platform/src/grpc/server';
 import { parseRequest, uuidField } from '../../../platform/src/grpc/validation';
 import type { DeviceRegistry } from '../domain/device-registry';
 import { OPERATOR_SENDER } from '../domain/ingest-pipeline';
 import { IngestSummary } from '../domain/ingest-summary';
 import { BATCH_LIMIT, type Arrival, type ReadingIntake } from '../domain/reading';
-import { candidateOfProto, protobufPayload } from '../doors/reading-payloads';
+import { protobufPayload, protobufReadings } from '../doors/reading-payloads';
 import type { RideImpacts } from '../domain/ride-impacts';
 
-/** A Reading decoded by gRPC, as the raw zone keeps it (its protobuf bytes), and as decoded. */
-const arrivalOf = (reading: ProtoReading, receivedAt: Date): Arrival => ({
+/**
+ * An IngestRequest as this server reads it: each Reading's own bytes, left to the rules to decode.
+ * Decoded whole, one reading with a time beyond a JavaScript Date would fail its message (or the
+ * stream), and the good readings around it with it.
+ */
+export interface IngestMessage {
+  readings: Uint8Array[];
+}
+
+/** TelematicsService as served here: Ingest reads IngestMessage, the other methods as generated. */
+export type TelematicsServing = Pick<TelematicsServiceServer, Exclude<KnownKeys<TelematicsServiceServer>, 'ingest'>> & {
+  ingest: handleClientStreamingCall<IngestMessage, IngestResponse>;
+};
+
+/** The generated service definition, with Ingest's messages split into readings instead of decoded. */
+export const telematicsServiceDefinition = {
+  ...TelematicsServiceService,
+  ingest: { ...TelematicsServiceService.ingest, requestDeserialize: (bytes: Buffer): IngestMessage => ({ readings: protobufReadings(bytes) }) },
+};
+
+/** A Reading as it came over gRPC: the raw zone keeps its bytes as sent, and the rules decode them. */
+const arrivalOf = (reading: Uint8Array, receivedAt: Date): Arrival => ({
   door: 'grpc',
   sender: OPERATOR_SENDER,
   receivedAt,
   encoding: 'protobuf',
   payload: protobufPayload(reading),
-  decoded: candidateOfProto(reading),
 });
 
 /** The next message of a stream, or DEADLINE_EXCEEDED once the server's deadline for the stream has passed. */
@@ -47,9 +71,9 @@ export function telematicsHandlers(
   devices: DeviceRegistry,
   impacts: RideImpacts,
   options: TelematicsHandlerOptions,
-): AsyncHandlers<TelematicsServiceServer> {
+): AsyncHandlers<TelematicsServing> {
   return {
-    async ingest(requests: AsyncIterable<IngestRequest>) {
+    async ingest(requests: AsyncIterable<IngestMessage>) {
       const summary = new IngestSummary();
       const submitted: Promise<void>[] = [];
       // The first submission that failed (storage, JetStream). Each submission has its handler from
