@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { DEFAULT_PORTS } from '../services/platform/src/config';
 import { STOP_GRACE_MS } from '../services/platform/src/run-service';
 import { DATABASE_CLASSES, nodeOptionsFor, PROCESSOR_SCALING, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
+import { ruleGroups, ruleTests, runbookPages } from './alerts';
 import { GATEWAY_METRICS_PORT, GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
 
 type Service = keyof typeof MESH_POLICY;
@@ -353,6 +354,19 @@ export function meshFiles(): Record<string, object | object[] | string> {
     const own = Object.keys(files).filter((path) => path.startsWith(`mesh-config/base/${name}/`)).map((path) => path.split('/').pop());
     files[`mesh-config/base/${name}/kustomization.yaml`] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: NAMESPACE, resources: own };
   }
+  // The alerts (alerts.ts): a PrometheusRule for the Prometheus Operator, the same groups as a plain
+  // rules file with promtool's unit tests for a bare Prometheus, and a runbook page per alert.
+  files['mesh-config/base/monitoring/prometheus-rule.yaml'] = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: 'ecowheels', namespace: NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'ecowheels', role: 'alert-rules' } },
+    spec: { groups: ruleGroups() },
+  };
+  files['mesh-config/base/monitoring/kustomization.yaml'] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['prometheus-rule.yaml'] };
+  resources.push('monitoring');
+  files['mesh-config/prometheus/rules.yaml'] = { groups: ruleGroups() };
+  files['mesh-config/prometheus/rules.test.yaml'] = ruleTests();
+  Object.assign(files, runbookPages());
   files['mesh-config/base/scheduling/priority-classes.yaml'] = priorityClasses();
   files['mesh-config/base/scheduling/kustomization.yaml'] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['priority-classes.yaml'] };
   resources.push('scheduling');

@@ -23,9 +23,12 @@ const anchorsOf = (page: string) =>
 const linksOf = (page: string) => [...prose(readFileSync(join(ROOT, page), 'utf8')).matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]).filter((target) => !/^[a-z]+:/.test(target));
 
 describe('the README and docs/', () => {
-  it('links every page of docs/ from the README', () => {
+  it('links every page of docs/ from the README, and every runbook from the runbooks\' index', () => {
     const linked = new Set(linksOf('README.md').map((target) => normalize(target.split('#')[0])));
-    expect(PAGES.filter((page) => page !== 'README.md' && !linked.has(page))).toEqual([]);
+    const runbooks = new Set(linksOf('docs/runbooks/index.md').map((target) => normalize(join('docs/runbooks', target.split('#')[0]))));
+    const isRunbook = (page: string) => page.startsWith(join('docs', 'runbooks')) && !page.endsWith('index.md');
+    expect(PAGES.filter((page) => page !== 'README.md' && !isRunbook(page) && !linked.has(page))).toEqual([]);
+    expect(PAGES.filter((page) => isRunbook(page) && !runbooks.has(page))).toEqual([]);
   });
 
   it.each(PAGES)('%s: every relative link leads to a file, and every #anchor to a heading of it', (page) => {

@@ -51,11 +51,18 @@ export function lazyCounter(name: string, description: string, unit = '1') {
   };
 }
 
+/**
+ * Buckets for histograms in seconds, from 5 ms to 10 min: OpenTelemetry's default boundaries (0, 5,
+ * 10, 25 … 10,000) suit milliseconds, and would put every request of a seconds histogram in its
+ * first bucket, where no latency objective can be read.
+ */
+export const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
 /** Histograms are made once per process, on first use, from the global meter provider. */
 export function lazyHistogram(name: string, description: string, unit: string) {
   let histogram: ReturnType<ReturnType<typeof meter>['createHistogram']> | undefined;
   return (value: number, attributes: Attributes) => {
-    histogram ??= meter().createHistogram(name, { description, unit });
+    histogram ??= meter().createHistogram(name, { description, unit, ...(unit === 's' ? { advice: { explicitBucketBoundaries: SECONDS_BUCKETS } } : {}) });
     histogram.record(value, attributes);
   };
 }
