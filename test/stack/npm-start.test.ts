@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
 import { inventoryClient, paymentClient, rideClient } from '../support/grpc-clients';
+import { eventually } from '../support/eventually';
 import { TEST_ENV } from '../support/stack';
 import { LocalStack } from '../../services/local-stack/src/local-stack';
 import { meshCredentials } from '../../services/platform/src/mesh/credentials';
@@ -21,14 +22,18 @@ const CENTRE = { latitude: 52.3791, longitude: 4.9003 };
 interface Started {
   child: ChildProcess;
   output: string;
+  /** Everything it printed so far (output is what it printed until it was up). */
+  printed(): string;
   addresses: Record<string, string>;
 }
 
-function startMainCommand(dataDir: string): Promise<Started> {
+function startMainCommand(dataDir: string, options: { ownGroup?: boolean } = {}): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', START], {
     // Free ports, so the test never collides with a stack a developer is running.
     env: { ...process.env, ...TEST_ENV, DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, as a terminal gives it: Ctrl-C then reaches every process of it.
+    detached: options.ownGroup ?? false,
   });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -41,7 +46,7 @@ function startMainCommand(dataDir: string): Promise<Started> {
         [...output.matchAll(/(user|inventory|payment|ride|telematics) (127\.0\.0\.1:\d+)/g)].map((match) => [match[1], match[2]]),
       );
       addresses.gateway = /GraphQL API +(\S+)/.exec(output)![1].replace('localhost', '127.0.0.1').replace('/graphql', '');
-      resolve({ child, output, addresses });
+      resolve({ child, output, printed: () => output, addresses });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -130,5 +135,33 @@ describe('npm start (embedded default)', () => {
       rideAgain.close();
     }
     expect(await stopMainCommand(second, 'SIGHUP')).toBe(0);
+  });
+
+  it('starts the embedded PostgreSQL server again after a kill -9, and stops quietly on Ctrl-C to the whole group', async () => {
+    const started = await startMainCommand(dataDir, { ownGroup: true });
+    const mesh = meshCredentials(LocalStack.meshSettings({ env: { ...TEST_ENV, DATA_DIR: dataDir } }, 'operator'));
+    const inventory = inventoryClient(started.addresses.inventory, mesh);
+    try {
+      const postmaster = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGKILL');
+      await eventually(async () => expect(started.printed()).toContain('postgres is running again'), { timeoutMs: 60_000, what: 'the database started again' });
+      // The services' pools connect again: inventory answers from its database.
+      await eventually(async () => {
+        const { bikes } = await inventory.listAvailableBikesNear({ center: CENTRE, radiusMeters: 10_000, pageSize: 100, pageToken: '' });
+        expect(bikes.length).toBeGreaterThan(0);
+      }, { timeoutMs: 30_000, what: 'inventory answering from the restarted database' });
+    } finally {
+      inventory.close();
+    }
+    // Ctrl-C in a terminal: SIGINT to the launcher and every service at once.
+    const before = started.printed().length;
+    const exited = new Promise<number | null>((resolve) => started.child.once('exit', resolve));
+    const stoppedAt = Date.now();
+    process.kill(-started.child.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(25_000);
+    const said = started.printed().slice(before);
+    expect(said).toContain('Stopping');
+    expect(said).not.toMatch(/stopped unexpectedly|starting it again/);
   });
 });

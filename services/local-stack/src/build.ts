@@ -5,7 +5,7 @@
 // through require), in the same tree, beside copies of the files code finds next to itself
 // (schemas, migrations, generated JSON, the protos and the supergraph). Type checking stays `tsc`'s
 // job in `npm test`. `--workloads` (the images) leaves out this launcher and its simulated fleet.
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 
@@ -23,12 +23,26 @@ function filesUnder(folder: string): string[] {
   });
 }
 
+/**
+ * Builds into dist.next/, then puts it in dist/'s place with two renames: a stack running from dist/
+ * (`npm start` in another terminal) never finds it half deleted or half written; the build before
+ * stays as dist.previous/ until the next one, for a process still loading from it.
+ */
 export async function buildDist(options: { workloadsOnly?: boolean } = {}): Promise<void> {
-  rmSync(DIST, { recursive: true, force: true });
+  const next = `${DIST}.next`;
+  const previous = `${DIST}.previous`;
+  rmSync(next, { recursive: true, force: true });
+  await buildInto(next, options);
+  rmSync(previous, { recursive: true, force: true });
+  if (existsSync(DIST)) renameSync(DIST, previous);
+  renameSync(next, DIST);
+}
+
+async function buildInto(out: string, options: { workloadsOnly?: boolean }): Promise<void> {
   const files = SOURCES.flatMap((source) => filesUnder(join(ROOT, source))).filter((file) => !options.workloadsOnly || !file.startsWith(LAUNCHER));
   await build({
     entryPoints: files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')),
-    outdir: DIST,
+    outdir: out,
     outbase: ROOT,
     format: 'cjs',
     platform: 'node',
@@ -38,8 +52,8 @@ export async function buildDist(options: { workloadsOnly?: boolean } = {}): Prom
     sourcemap: 'linked',
     logLevel: 'warning',
   });
-  for (const file of files.filter((path) => !path.endsWith('.ts'))) cpSync(file, join(DIST, relative(ROOT, file)));
-  cpSync(join(ROOT, 'proto'), join(DIST, 'proto'), { recursive: true });
+  for (const file of files.filter((path) => !path.endsWith('.ts'))) cpSync(file, join(out, relative(ROOT, file)));
+  cpSync(join(ROOT, 'proto'), join(out, 'proto'), { recursive: true });
 }
 
 if (require.main === module) {

@@ -27,6 +27,9 @@ function commandOf(name: ProcessName, runtime: Runtime): string[] {
 }
 const READY_TIMEOUT_MS = 60_000;
 
+/** How many of a process's last output lines the launcher keeps. */
+const OUTPUT_LINES = 200;
+
 export class ServiceProcess {
   private constructor(
     readonly name: ProcessName,
@@ -61,7 +64,9 @@ export class ServiceProcess {
       }, READY_TIMEOUT_MS);
       let ready: ServiceProcess | undefined;
       const onLine = (line: string) => {
+        // The last lines only, for a crash report: a service that logs for days must not fill the launcher.
         output.push(line);
+        if (output.length > OUTPUT_LINES) output.splice(0, output.length - OUTPUT_LINES);
         options.echo?.(line);
         if (ready || !line.includes('"msg":"ready"')) return;
         const announced = JSON.parse(line) as { grpcAddress?: string; graphqlUrl: string };

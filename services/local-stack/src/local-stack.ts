@@ -10,7 +10,7 @@ import { EmbeddedPostgres } from '../../platform/src/database/embedded-postgres'
 import { STOP_GRACE_MS } from '../../platform/src/run-service';
 import { waitAtMost } from '../../platform/src/wait-at-most';
 import { freePorts } from './free-ports';
-import { RestartPolicy, type SupervisionEvent } from './supervision';
+import { RestartPolicy, stoppedOnPurpose, type SupervisedName, type SupervisionEvent } from './supervision';
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime, type ServiceName } from './launched-service';
 
 export interface StackOptions {
@@ -75,10 +75,15 @@ export class LocalStack {
       if (planned) {
         // Every port is known before any process starts: all six start at once. Clients connect
         // lazily and retry, so none of them needs another to be up first.
-        await Promise.all([...SERVICE_NAMES, 'gateway' as const].map(start));
+        // All settled before a failure is thrown, so none still starting is left behind unstopped.
+        const results = await Promise.allSettled([...SERVICE_NAMES, 'gateway' as const].map(start));
+        const failed = results.find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
       } else {
         // Some process takes a free port (0): each tier learns the addresses of the one before.
-        await Promise.all([start('user'), start('inventory'), start('payment')]);
+        const first = await Promise.allSettled([start('user'), start('inventory'), start('payment')]);
+        const failed = first.find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
         await start('ride');
         await start('telematics');
         await start('gateway');
@@ -188,7 +193,7 @@ export class LocalStack {
     return started;
   }
 
-  private supervisor?: { report: (event: SupervisionEvent) => void; policies: Map<ProcessName, RestartPolicy> };
+  private supervisor?: { report: (event: SupervisionEvent) => void; policies: Map<SupervisedName, RestartPolicy> };
   private stopping = false;
 
   /**
@@ -201,12 +206,53 @@ export class LocalStack {
   supervise(report: (event: SupervisionEvent) => void): void {
     this.supervisor = { report, policies: new Map() };
     for (const name of Object.keys(this.services) as ProcessName[]) this.watch(name);
+    if (this.database) this.watchDatabase(this.database);
+  }
+
+  /**
+   * The embedded PostgreSQL server is supervised like the services: started again after a backoff
+   * when it dies (it recovers from its write-ahead log), and given up on, stopping the stack, when it
+   * keeps dying. Meanwhile the services answer UNAVAILABLE and their pools connect again once it is
+   * back; no service is restarted for it.
+   */
+  private watchDatabase(database: EmbeddedPostgres): void {
+    void database.waitForExit().then(async (ending) => {
+      if (this.stopping) return;
+      const supervisor = this.supervisor!;
+      const policy = supervisor.policies.get('postgres') ?? new RestartPolicy();
+      supervisor.policies.set('postgres', policy);
+      for (;;) {
+        const delayMs = policy.crashed(Date.now());
+        if (delayMs === undefined) {
+          supervisor.report({ kind: 'gave-up', name: 'postgres', ending, crashes: policy.recentCrashes, lastLines: [] });
+          return;
+        }
+        supervisor.report({ kind: 'died', name: 'postgres', ending, restartInMs: delayMs, lastLines: [] });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (this.stopping) return;
+        try {
+          await database.restart();
+          supervisor.report({ kind: 'restarted', name: 'postgres', pid: database.pid });
+          this.watchDatabase(database);
+          return;
+        } catch (error) {
+          if (this.stopping) return;
+          ending = error instanceof Error ? error.message : String(error);
+        }
+      }
+    });
   }
 
   private watch(name: ProcessName): void {
     const watched = this.services[name];
-    void watched.waitForExit().then(() => {
+    void watched.waitForExit().then(async () => {
       if (this.stopping || watched.stopRequested || this.services[name] !== watched) return;
+      // Stopped by a signal (Ctrl-C reaches the whole group), not crashed: the launcher's own stop
+      // is on its way; give it a moment before calling this a crash.
+      if (stoppedOnPurpose(watched.ending!)) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (this.stopping) return;
+      }
       return this.recover(name, watched.ending!, watched.output.slice(-5));
     });
   }
@@ -246,6 +292,18 @@ export class LocalStack {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.stopProcesses();
+  }
+
+  /**
+   * From now on a process that ends is not started again: the stack is about to stop (the launcher
+   * stops its simulated fleet first, while Ctrl-C may already have stopped some services).
+   */
+  willStop(): void {
+    this.stopping = true;
+  }
+
+  private async stopProcesses(): Promise<void> {
     const deadline = Date.now() + STOP_GRACE_MS;
     const tiers: ProcessName[][] = [['gateway'], ['telematics'], ['ride'], ['user', 'inventory', 'payment']];
     for (const tier of tiers) {

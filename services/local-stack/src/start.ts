@@ -18,6 +18,8 @@ import { curlWalkthrough } from './walkthrough';
 // reading our output any more (`npm start | head -1`), which would otherwise kill the launcher with
 // EPIPE and leave its services behind. Before the stack is up, the stop waits for it.
 let stopAsked: number | undefined;
+/** The longest a stop may take, all told: the services' grace in tiers, then the database's. */
+const STOP_BUDGET_MS = 25_000;
 let stopStack: ((exitCode: number) => void) | undefined;
 const askStop = (exitCode: number) => {
   stopAsked ??= exitCode;
@@ -42,6 +44,13 @@ async function main(): Promise<void> {
   stopStack = (exitCode: number) => {
     stopping ??= (async () => {
       console.log('\nStopping ...');
+      stack.willStop();
+      // Whatever is stuck, the launcher is gone within its budget: each service has its grace and
+      // is then killed, the database its own; this is the last resort over all of them.
+      setTimeout(() => {
+        console.error(`EcoWheels did not stop within ${STOP_BUDGET_MS / 1000} s; exiting (a process left behind is stopped at the next start)`);
+        process.exit(exitCode || 1);
+      }, STOP_BUDGET_MS).unref();
       await fleet?.stop();
       await stack.stop();
       process.exit(exitCode);

@@ -3,10 +3,20 @@
 // dies that often is broken, not unlucky.
 import type { ProcessName } from './launched-service';
 
+/** A process the launcher supervises: a service, or the embedded PostgreSQL server under them. */
+export type SupervisedName = ProcessName | 'postgres';
+
 export type SupervisionEvent =
-  | { kind: 'died'; name: ProcessName; ending: string; restartInMs: number; lastLines: string[] }
-  | { kind: 'restarted'; name: ProcessName; pid: number }
-  | { kind: 'gave-up'; name: ProcessName; ending: string; crashes: number; lastLines: string[] };
+  | { kind: 'died'; name: SupervisedName; ending: string; restartInMs: number; lastLines: string[] }
+  | { kind: 'restarted'; name: SupervisedName; pid: number }
+  | { kind: 'gave-up'; name: SupervisedName; ending: string; crashes: number; lastLines: string[] };
+
+/**
+ * Whether a process that ended without the launcher asking was stopped by someone (a signal to
+ * stop, or a clean exit), rather than crashed: Ctrl-C in a terminal sends SIGINT to the launcher and
+ * to every service of its group at once, and a service may see it first.
+ */
+export const stoppedOnPurpose = (ending: string) => /SIGINT|SIGTERM|SIGHUP|exit code 0$/.test(ending);
 
 export class RestartPolicy {
   private crashes: number[] = [];

@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import { readingsTopic } from '../../../telematics/src/doors/mqtt-topics';
 import type { LatLon } from '../../../platform/src/geo';
+import { waitAtMost } from '../../../platform/src/wait-at-most';
 import { parkedReading, rideTrip, seededRandom, type BikeUnit, type SimulatedReading } from './simulated-ride';
 
 export interface SimulatedDevice {
@@ -69,10 +70,12 @@ export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
   const loops = options.devices.map((device, index) => rideForever(device, clients[index], options, random, abort.signal, count));
   return {
     counts: () => ({ ...counts }),
+    // Within its budget whatever is stuck: a publish the broker will never acknowledge (it stopped
+    // first, or died) gets two seconds, then every client closes at once and stops reconnecting.
     stop: async () => {
       abort.abort();
-      await Promise.all(loops);
-      await Promise.all(clients.map((client) => client.endAsync()));
+      await waitAtMost(Promise.all(loops), 2000);
+      await Promise.all(clients.map((client) => client.endAsync(true)));
     },
   };
 }

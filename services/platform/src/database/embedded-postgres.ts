@@ -31,12 +31,18 @@ interface Owner {
 }
 
 export class EmbeddedPostgres {
+  private child: ChildProcess;
+
   private constructor(
-    private readonly child: ChildProcess,
+    /** Starts the server process (again, after it died: the launcher supervises it). */
+    private readonly launch: () => ChildProcess,
     private readonly port: number,
     private readonly passwords: Record<string, string>,
     private readonly passwordFile: string,
-  ) {}
+    private readonly logFile: string,
+  ) {
+    this.child = launch();
+  }
 
   /** Initialises the cluster under `dataDir/postgres` when it is new, then starts the server on 127.0.0.1:`port`. */
   static async start(dataDir: string, port: number): Promise<EmbeddedPostgres> {
@@ -57,16 +63,38 @@ export class EmbeddedPostgres {
       await initialise(binaries, cluster, passwords[SUPERUSER], owner);
     }
     await stopLeftover(cluster);
-    const log = openSync(join(dataDir, 'postgres.log'), 'a');
-    const child = spawn(
-      binaries.postgres,
-      ['-D', cluster, '-p', String(port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
-      { detached: true, stdio: ['ignore', log, log], ...owner },
-    );
-    closeSync(log); // the server has its own copy
-    const server = new EmbeddedPostgres(child, port, passwords, passwordFile);
-    await server.waitUntilReady(join(dataDir, 'postgres.log'));
+    const logFile = join(dataDir, 'postgres.log');
+    const launch = () => {
+      const log = openSync(logFile, 'a');
+      const child = spawn(
+        binaries.postgres,
+        ['-D', cluster, '-p', String(port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
+        { detached: true, stdio: ['ignore', log, log], ...owner },
+      );
+      closeSync(log); // the server has its own copy
+      return child;
+    };
+    const server = new EmbeddedPostgres(launch, port, passwords, passwordFile, logFile);
+    await server.waitUntilReady(logFile);
     return server;
+  }
+
+  /** Resolves when the server's process ends, however it ended; with how it ended. */
+  waitForExit(): Promise<string> {
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(endingOf(child));
+    return new Promise((resolve) => child.once('exit', () => resolve(endingOf(child))));
+  }
+
+  /**
+   * Starts the server again after it died (a `kill -9`, an out-of-memory kill): PostgreSQL recovers
+   * from its write-ahead log, and the services' pools connect again at their next query.
+   */
+  async restart(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) return;
+    await stopLeftover(join(this.logFile, '..', 'postgres'));
+    this.child = this.launch();
+    await this.waitUntilReady(this.logFile);
   }
 
   /** The URL of each service's own database, made (with its role) on first use; one session for all. */
@@ -185,3 +213,5 @@ async function postgresUser(): Promise<Owner> {
     return ids();
   }
 }
+
+const endingOf = (child: ChildProcess) => (child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`);
