@@ -8,6 +8,7 @@
 import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { writeSbom } from '../../../supply-chain/sbom';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const DIST = join(ROOT, 'dist');
@@ -33,6 +34,7 @@ export async function buildDist(options: { workloadsOnly?: boolean } = {}): Prom
   const previous = `${DIST}.previous`;
   rmSync(next, { recursive: true, force: true });
   await buildInto(next, options);
+  writeSbom(next); // what the build ships, as a CycloneDX SBOM (supply-chain/sbom.ts)
   rmSync(previous, { recursive: true, force: true });
   if (existsSync(DIST)) renameSync(DIST, previous);
   renameSync(next, DIST);
