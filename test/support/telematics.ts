@@ -89,6 +89,7 @@ export class TelematicsUnderTest {
     await this.service.restart({
       TELEMATICS_GRPC_PORT: this.service.address.split(':')[1],
       TELEMATICS_DEVICE_HTTP_PORT: port(this.ready.deviceUrl),
+      TELEMATICS_HTTP_PORT: port(this.service.process.graphqlUrl),
       // With TELEMATICS_BUS there is no embedded broker, and no MQTT port to keep.
       ...(this.ready.mqttUrl ? { TELEMATICS_MQTT_PORT: port(this.ready.mqttUrl.replace(/^mqtts?/, 'http')) } : {}),
     });
