@@ -1,6 +1,7 @@
 // `npm run sbom` (and every `npm run build`): a CycloneDX SBOM of the runtime dependencies, the
-// packages an image ships (dev dependencies left out), from the lockfile by npm itself
-// (`npm sbom`), written to dist/sbom.cdx.json beside the compiled code.
+// packages an image ships (dev dependencies left out), made by npm itself from the lockfile alone
+// (`npm sbom --package-lock-only`: what the lockfile pins, whatever state node_modules is in),
+// written to dist/sbom.cdx.json beside the compiled code.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,8 +12,8 @@ export function runtimeSbom(): { bomFormat: string; specVersion: string; compone
   // Under `npm run`, npm_execpath is the npm that runs us; else the one on the PATH.
   const npm = process.env.npm_execpath;
   const run = npm
-    ? spawnSync(process.execPath, [npm, 'sbom', '--omit=dev', '--sbom-format=cyclonedx', '--sbom-type=application'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-    : spawnSync('npm', ['sbom', '--omit=dev', '--sbom-format=cyclonedx', '--sbom-type=application'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    ? spawnSync(process.execPath, [npm, 'sbom', '--omit=dev', '--package-lock-only', '--sbom-format=cyclonedx', '--sbom-type=application'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    : spawnSync('npm', ['sbom', '--omit=dev', '--package-lock-only', '--sbom-format=cyclonedx', '--sbom-type=application'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`npm sbom failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as ReturnType<typeof runtimeSbom>;
 }
