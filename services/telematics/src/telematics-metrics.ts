@@ -64,4 +64,10 @@ export const curationMetrics: CurationMetrics = {
   leaseTakeover: (shard) => leaseTakeovers(1, { shard }),
   fencedCommit: (shard) => fencedCommits(1, { shard }),
   shardHandover: (shard, reason) => shardHandovers(1, { shard, reason }),
+  shardsKnown: (count) => {
+    for (let shard = 0; shard < count; shard += 1) {
+      leaseTakeovers(0, { shard });
+      fencedCommits(0, { shard });
+    }
+  },
 };

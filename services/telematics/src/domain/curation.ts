@@ -103,6 +103,8 @@ export interface CurationMetrics {
   fencedCommit(shard: number): void;
   /** A shard passed from one processor to another: `released` (let go) or `expired` (taken over). */
   shardHandover(shard: number, reason: 'released' | 'expired'): void;
+  /** The shard count is known: counters an alert watches start at zero (an increase needs a first sample). */
+  shardsKnown?(count: number): void;
 }
 
 /** Told of every committed batch: the inventory relay and the rider lookup listen. */
@@ -191,7 +193,10 @@ export class Curation {
     this.lastRunAt = Date.now();
     const { store, holder, logger } = this.options;
     try {
-      this.shardCount ??= await store.cleanerShards(this.options.shards);
+      if (this.shardCount === undefined) {
+        this.shardCount = await store.cleanerShards(this.options.shards);
+        this.options.metrics.shardsKnown?.(this.shardCount);
+      }
       await this.balance(this.shardCount);
       let more = false;
       let wakeAt: Date | undefined;
