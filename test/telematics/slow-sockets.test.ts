@@ -1,6 +1,7 @@
 // 20,000 slow sockets against the device door, from four processes, each sending a POST's headers
-// and then a byte of body a second: the door keeps at most its per-address share of them, cuts the
-// slow bodies after their grace, and MQTT, HTTPS and the telematics GraphQL keep answering all along.
+// and then a byte of body a second, all from one address (127.0.0.2): the door keeps at most its
+// per-address share of them, cuts the slow bodies after their grace, and MQTT, HTTPS and the
+// telematics GraphQL keep answering bikes from another address (127.0.0.1) all along.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +13,8 @@ import { testCredentials } from '../support/stack';
 import { readingJson, readingsTopic, TelematicsUnderTest } from '../support/telematics';
 
 const PROCESSES = 4;
+/** The attacker's address, another loopback one than the test's own clients' (127.0.0.1). */
+const ATTACKER = '127.0.0.2';
 const PER_PROCESS = 5000;
 
 interface Holder {
@@ -22,7 +25,7 @@ interface Holder {
 
 function holdSlowSockets(host: string, port: number, authorization?: string): Holder {
   const args = [join(__dirname, '../support/slow-sockets.js'), host, String(port), String(PER_PROCESS), ...(authorization ? [authorization] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SLOW_SOCKETS_FROM: ATTACKER } });
   const holder: Holder = { child, last: { open: 0, closed: 0, failed: 0 }, opened: Promise.resolve() };
   holder.opened = new Promise((resolve) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
