@@ -94,7 +94,7 @@ EcoWheels is running.
   Dashboard    ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '/ops')}   fleet operations: the map, rides, CO2 and ingestion (the ops key below)
   GBFS feed    ${gateway.graphqlUrl.replace('127.0.0.1', 'localhost').replace(/\/graphql$/, '/gbfs/v3/gbfs.json')}   (public, no key: the fleet in GBFS 3.0)
   gRPC (mTLS)  user ${user.address}, inventory ${inventory.address}, payment ${payment.address}, ride ${ride.address}, telematics ${telematics.address}
-               client certificates for grpcurl: ${LocalStack.meshSettings({ env: { DATA_DIR: dataDir } }, 'operator').certsDir} (operator.pem may call every method)
+               client certificates for grpcurl: ${LocalStack.meshSettings({ env: { DATA_DIR: dataDir } }, 'operator').certsDir} (operator.pem may call what back-office tools call; each method's callers are in docs/mesh.md)
 
 Demo rider:   ${demo.riderEmail} / ${demo.riderPassword}  (20.00 EUR in the wallet)
 Demo API key: ${demo.apiKey}   Ops API key (the dashboard, fleetImpact): ${demo.opsApiKey}
