@@ -32,6 +32,14 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * Whether a failure is ours rather than the request's or the world's: a dependency down or too slow
+ * (UNAVAILABLE, DEADLINE_EXCEEDED) or no DomainError at all (a bug). The SLOs count these against us;
+ * a refusal (a card declined, a bike taken) they do not.
+ */
+export const isOurFault = (error: unknown): boolean =>
+  !(error instanceof DomainError) || error.kind === 'UNAVAILABLE' || error.kind === 'DEADLINE_EXCEEDED';
+
 export const invalidArgument = (message: string) => new DomainError('INVALID_ARGUMENT', message);
 export const notFound = (message: string) => new DomainError('NOT_FOUND', message);
 export const alreadyExists = (message: string) => new DomainError('ALREADY_EXISTS', message);

@@ -1,4 +1,5 @@
 // The card processors the payment service can use, by the name PAYMENT_CARD_PROVIDER gives.
+import { isOurFault } from '../../../platform/src/errors';
 import type { CardProvider } from '../domain/card-provider';
 import { SandboxCardProvider, type SandboxHoldLog } from './sandbox-card-provider';
 import { StripeCardProvider } from './stripe-card-provider';
@@ -18,8 +19,6 @@ export type CardProviderName = keyof typeof CARD_PROVIDERS;
 /** A call's outcome: `ok`; `refused` (the card or the request: declined, not found); `error` (the provider failed us). */
 export type ProviderOutcome = 'ok' | 'refused' | 'error';
 
-const PROVIDER_FAULTS = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'INTERNAL']);
-
 /** The provider, with each call's outcome told to `record` (payment_provider_calls_total, for its alert). */
 export function meteredCardProvider(provider: CardProvider, record: (operation: keyof CardProvider, outcome: ProviderOutcome) => void): CardProvider {
   const metered = <A extends unknown[], R>(operation: keyof CardProvider, call: (...args: A) => Promise<R>) =>
@@ -29,8 +28,7 @@ export function meteredCardProvider(provider: CardProvider, record: (operation: 
         record(operation, 'ok');
         return result;
       } catch (error) {
-        const kind = (error as { kind?: string }).kind;
-        record(operation, kind !== undefined && !PROVIDER_FAULTS.has(kind) ? 'refused' : 'error');
+        record(operation, isOurFault(error) ? 'error' : 'refused');
         throw error;
       }
     };

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DomainError,
+  isOurFault,
   failedPrecondition,
   invalidArgument,
   notFound,
@@ -59,8 +60,6 @@ export interface RideFlowSettings {
  */
 export type RideFlowOutcome = 'done' | 'refused' | 'failed';
 
-/** Errors that are ours (a service down, slow or broken), not the rider's or the fleet's. */
-const OUR_FAULT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'INTERNAL']);
 
 export interface EndRideInput {
   rideId: string;
@@ -209,7 +208,7 @@ export class RideFlow {
       this.settings.outcomes?.('start', 'done');
       return active;
     } catch (error) {
-      this.settings.outcomes?.('start', error instanceof DomainError && !OUR_FAULT.has(error.kind) ? 'refused' : 'failed');
+      this.settings.outcomes?.('start', isOurFault(error) ? 'failed' : 'refused');
       if (error instanceof DomainError) {
         await this.undoStart(current, error);
         throw error;
