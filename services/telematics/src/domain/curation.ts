@@ -191,13 +191,9 @@ export class Curation {
 
   private async runLive(): Promise<void> {
     this.lastRunAt = Date.now();
-    const { store, holder, logger } = this.options;
+    const { holder, logger } = this.options;
     try {
-      if (this.shardCount === undefined) {
-        this.shardCount = await store.cleanerShards(this.options.shards);
-        this.options.metrics.shardsKnown?.(this.shardCount);
-      }
-      await this.balance(this.shardCount);
+      await this.balance(await this.shardCountOf());
       let more = false;
       let wakeAt: Date | undefined;
       for (const [shard, fence] of [...this.held]) {
@@ -327,8 +323,7 @@ export class Curation {
    */
   async runOnce(now: Date, lease: HolderLease): Promise<{ decided: number; more: boolean; wakeAt?: Date }> {
     const { store, settings, batchLimit } = this.options;
-    const shardCount = (this.shardCount ??= await store.cleanerShards(this.options.shards));
-    const waiting = await store.waitingReadings({ shard: lease.shard, of: shardCount }, batchLimit);
+    const waiting = await store.waitingReadings({ shard: lease.shard, of: await this.shardCountOf() }, batchLimit);
     if (waiting.length === 0) return { decided: 0, more: false };
     return inSpan('telematics.curate_batch', { 'ecowheels.telematics.waiting': waiting.length, 'ecowheels.telematics.shard': lease.shard }, async (span) => {
       const byBike = new Map<string, PendingReading[]>();
@@ -382,20 +377,35 @@ export class Curation {
     });
   }
 
+  /** Throws, naming them, while other processors hold cleaning leases; `then` is what to do after stopping them. */
+  async refuseWhileCleaning(then: string): Promise<void> {
+    const held = (await this.options.store.heldShards()).filter((lease) => lease.holder !== this.options.holder);
+    if (held.length > 0) {
+      throw new Error(`a telematics processor is cleaning (${held.map((lease) => `shard ${lease.shard}: ${lease.holder}`).join('; ')}); stop every processor, then ${then}`);
+    }
+  }
+
+  /** The shard count (the database's), read once; the counters an alert watches start at zero then. */
+  private async shardCountOf(): Promise<number> {
+    if (this.shardCount === undefined) {
+      this.shardCount = await this.options.store.cleanerShards(this.options.shards);
+      this.options.metrics.shardsKnown?.(this.shardCount);
+    }
+    return this.shardCount;
+  }
+
   /**
    * Cleans everything that waits, holding every shard (the replay, with the service stopped);
    * refuses while a processor holds a lease. `now` is the reorder windows' clock.
    */
   async cleanEverything(now: Date): Promise<number> {
     const { store, holder, leaseMs } = this.options;
-    const count = (this.shardCount ??= await store.cleanerShards(this.options.shards));
+    const count = await this.shardCountOf();
     const claimed = await store.claimShards(holder, leaseMs, count);
     try {
       if (claimed.length < count) {
-        const held = (await store.heldShards()).filter((lease) => lease.holder !== holder);
-        throw new Error(
-          `a telematics processor is cleaning (${held.map((lease) => `shard ${lease.shard}: ${lease.holder} until ${lease.until.toISOString()}`).join('; ') || 'a lease was just taken'}); stop every processor first`,
-        );
+        await this.refuseWhileCleaning('clean');
+        throw new Error('a telematics processor took a cleaning lease just now; stop every processor, then clean');
       }
       let total = 0;
       for (const lease of claimed) {

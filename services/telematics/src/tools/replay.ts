@@ -31,10 +31,7 @@ export async function replay(range: { from: Date; to: Date; forgetOutsideRange?:
   const core = await openTelematics(config, db, logger, { live: false });
   try {
     // A processor that cleans while the replay forgets and rebuilds would mix both: refused first.
-    const held = await core.store.heldShards();
-    if (held.length > 0) {
-      throw new Error(`a telematics processor is cleaning (${held.map((lease) => `shard ${lease.shard}: ${lease.holder}`).join('; ')}); stop every processor, then replay`);
-    }
+    await core.curation.refuseWhileCleaning('replay');
     const everything = await core.zone.list('raw', new Date(0), new Date('9999-01-01T00:00:00Z'));
     const inRange = await core.zone.list('raw', range.from, range.to);
     if (everything.length > inRange.length && !range.forgetOutsideRange) {
@@ -56,11 +53,11 @@ export async function replay(range: { from: Date; to: Date; forgetOutsideRange?:
         inputs += chunk.length;
         clock = chunk[chunk.length - 1].receivedAt;
         // The cleaner runs as the inputs' own clock moves on, as it did live.
-        decided += await cleanUntilIdle(core, clock);
+        decided += await core.curation.cleanEverything(clock);
       }
     }
     // The end of the range: every window has closed.
-    decided += await cleanUntilIdle(core, new Date(Math.max(clock.getTime(), Date.now()) + 3_600_000));
+    decided += await core.curation.cleanEverything(new Date(Math.max(clock.getTime(), Date.now()) + 3_600_000));
     return { inputs, decided };
   } finally {
     await core.stop();
@@ -93,11 +90,6 @@ async function arrivalsInOrder(zone: Pick<ZoneStore, 'read'>, keys: string[]): P
   }
   // A stable sort: inputs of one writer that arrived at the same millisecond keep their order.
   return arrivals.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
-}
-
-/** Cleans what waits, holding every shard (it refuses if a processor started meanwhile). */
-function cleanUntilIdle(core: Awaited<ReturnType<typeof openTelematics>>, now: Date): Promise<number> {
-  return core.curation.cleanEverything(now);
 }
 
 if (require.main === module) {
