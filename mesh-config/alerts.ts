@@ -55,6 +55,14 @@ export interface SymptomAlert {
 const w = (expr: string, window: string) => expr.replaceAll('$w', window);
 const counter = (perMinute: number, minutes = 4400) => `0+${perMinute}x${minutes}`;
 
+/** promtool input for a histogram SLI: every event counted, the good ones in the `le` bucket. */
+const withinBucket =
+  (histogram: string, labels: string, le: string): Slo['series'] =>
+  (bad, good) => [
+    { series: `${histogram}_count{${labels}}`, values: counter(bad + good) },
+    { series: `${histogram}_bucket{${labels},le="${le}"}`, values: counter(good) },
+  ];
+
 export const SLOS: Slo[] = [
   {
     name: 'api_availability',
@@ -94,10 +102,7 @@ export const SLOS: Slo[] = [
       ],
       mitigate: 'Scale out the slow service (its HPA may be at its maximum); roll back a release that added a slow query; shed load with the gateway\'s rate limits if a client misbehaves.',
     },
-    series: (bad, good) => [
-      { series: 'graphql_server_request_duration_count{job="gateway",graphql_operation_type="query"}', values: counter(bad + good) },
-      { series: 'graphql_server_request_duration_bucket{job="gateway",graphql_operation_type="query",le="0.5"}', values: counter(good) },
-    ],
+    series: withinBucket('graphql_server_request_duration', 'job="gateway",graphql_operation_type="query"', '0.5'),
   },
   {
     name: 'ride_start_success',
@@ -136,10 +141,7 @@ export const SLOS: Slo[] = [
       ],
       mitigate: 'Scale the processors out (KEDA maxReplicaCount) if the backlog grows; if the cleaner is unstable, see cleaner-instability; if bikes were offline, the lag drains by itself.',
     },
-    series: (bad, good) => [
-      { series: 'telematics_ingest_lag_count{job="telematics"}', values: counter(bad + good) },
-      { series: 'telematics_ingest_lag_bucket{job="telematics",le="60"}', values: counter(good) },
-    ],
+    series: withinBucket('telematics_ingest_lag', 'job="telematics"', '60'),
   },
   {
     name: 'gbfs_freshness',
@@ -157,10 +159,7 @@ export const SLOS: Slo[] = [
       ],
       mitigate: 'Restore inventory; the feed rebuilds at its next refresh. GATEWAY_GBFS_REFRESH_SECONDS sets how old a snapshot may get.',
     },
-    series: (bad, good) => [
-      { series: 'gbfs_feed_age_count{job="gateway",file="vehicle_status"}', values: counter(bad + good) },
-      { series: 'gbfs_feed_age_bucket{job="gateway",file="vehicle_status",le="60"}', values: counter(good) },
-    ],
+    series: withinBucket('gbfs_feed_age', 'job="gateway",file="vehicle_status"', '60'),
   },
 ];
 
