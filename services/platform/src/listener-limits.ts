@@ -9,7 +9,7 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import { z } from 'zod';
-import { readConfig } from './config';
+import { milliseconds, readConfig } from './config';
 
 export interface ListenerLimits {
   headersTimeoutMs: number;
@@ -28,13 +28,14 @@ const whole = (fallback: number) => z.coerce.number().int().min(0).default(fallb
 export function listenerLimits(env: NodeJS.ProcessEnv = process.env): ListenerLimits {
   const config = readConfig(
     z.object({
-      HTTP_HEADERS_TIMEOUT_MS: whole(10_000),
-      HTTP_REQUEST_TIMEOUT_MS: whole(30_000),
-      HTTP_KEEP_ALIVE_TIMEOUT_MS: whole(5_000),
+      // Timeouts are never off (Node takes 0 as none): whole positive milliseconds.
+      HTTP_HEADERS_TIMEOUT_MS: milliseconds(10_000),
+      HTTP_REQUEST_TIMEOUT_MS: milliseconds(30_000),
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds(5_000),
       HTTP_MAX_CONNECTIONS: whole(10_000),
       HTTP_MAX_CONNECTIONS_PER_ADDRESS: whole(env.MESH_MODE === 'istio' ? 0 : 256),
       HTTP_MIN_BODY_BYTES_PER_SECOND: whole(1024),
-      HTTP_BODY_GRACE_MS: whole(5_000),
+      HTTP_BODY_GRACE_MS: milliseconds(5_000),
     }),
     env,
   );
