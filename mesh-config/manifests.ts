@@ -6,6 +6,7 @@ import { DEFAULT_PORTS } from '../services/platform/src/config';
 import { STOP_GRACE_MS } from '../services/platform/src/run-service';
 import { DATABASE_CLASSES, nodeOptionsFor, PROCESSOR_SCALING, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
 import { ruleGroups, ruleTests, runbookPages } from './alerts';
+import { dashboardConfigMaps } from './dashboards';
 import { GATEWAY_METRICS_PORT, GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
 
 type Service = keyof typeof MESH_POLICY;
@@ -362,9 +363,23 @@ export function meshFiles(): Record<string, object | object[] | string> {
     metadata: { name: 'ecowheels', namespace: NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'ecowheels', role: 'alert-rules' } },
     spec: { groups: ruleGroups() },
   };
-  files['mesh-config/base/monitoring/kustomization.yaml'] = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['prometheus-rule.yaml'] };
+  // The dashboards (dashboards.ts), as ConfigMaps that Grafana's dashboard sidecar loads.
+  files['mesh-config/base/monitoring/dashboards.yaml'] = dashboardConfigMaps();
+  files['mesh-config/base/monitoring/kustomization.yaml'] = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    namespace: NAMESPACE,
+    resources: ['prometheus-rule.yaml', 'dashboards.yaml'],
+  };
   resources.push('monitoring');
   files['mesh-config/prometheus/rules.yaml'] = { groups: ruleGroups() };
+  // The local overlay's bare Prometheus reads the same rules from a ConfigMap.
+  files['mesh-config/overlays/local/observability/prometheus-rules.yaml'] = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'prometheus-rules', labels: { app: 'prometheus' } },
+    data: { 'rules.yaml': stringify({ groups: ruleGroups() }, { lineWidth: 0 }) },
+  };
   files['mesh-config/prometheus/rules.test.yaml'] = ruleTests();
   Object.assign(files, runbookPages());
   files['mesh-config/base/scheduling/priority-classes.yaml'] = priorityClasses();

@@ -110,6 +110,8 @@ function readSnapshot(sources: GbfsSources): Promise<Snapshot> {
 }
 
 export function gbfsRouter(sources: GbfsSources, settings: GbfsSettings, logger: Logger): Router {
+  // Exported at zero from the start: the GBFS freshness SLI reads it before any source fails.
+  recordFeedUnavailable(0);
   const text = (value: string) => [{ text: value, language: settings.language }];
   let cached: Promise<Snapshot> | undefined;
   let cachedAt = 0;

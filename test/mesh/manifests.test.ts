@@ -14,6 +14,7 @@ import { DestinationRule, Gateway, VirtualService } from '@kubernetes-models/ist
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { databaseClassTable, RESOURCE_CLASSES, resourceClassTable, WORKLOAD_CLASSES } from '../../mesh-config/resources';
 import { meshFiles } from '../../mesh-config/manifests';
 import { DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
@@ -41,6 +42,8 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
   'scheduling.k8s.io/v1/PriorityClass': PriorityClass,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 };
 
 function yamlFiles(dir: string): string[] {

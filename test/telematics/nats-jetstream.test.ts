@@ -19,6 +19,7 @@ import { NatsServer, natsServerOrFailingTest } from '../support/nats-server';
 import { describeWithPostgres } from '../support/postgres';
 import { TEST_ENV, testCredentials } from '../support/stack';
 import { readingJson, readingsTopic, streamIngest, TelematicsUnderTest } from '../support/telematics';
+import { EXPORTED_ON_THE_BUS, exportedNames } from '../support/metric-names';
 
 const subject = (bikeId: string) => `ecowheels.v1.bikes.${bikeId}.readings`;
 
@@ -85,6 +86,9 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
     expect(seen.data!._entities[0].lastSeenAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(telematics.ready.busUrl).toBe(nats.url);
     expect(telematics.ready.mqttUrl).toBeUndefined(); // no embedded broker on this path
+    // What the dashboards and alerts read of the bus alone (the rest: test/telemetry/tracing.test.ts).
+    const exported = exportedNames(await telematics.metrics());
+    expect(EXPORTED_ON_THE_BUS.filter((name) => !exported.has(name))).toEqual([]);
   });
 
   it('loses nothing and counts nothing twice when the processor is killed with SIGKILL in the middle of a batch', async () => {

@@ -1,15 +1,18 @@
 // One request from a mobile app is one trace in Jaeger, through every hop: the gateway, the ride
 // subgraph, ride's gRPC calls, the user, inventory and payment servers and their database queries.
 // Every process exports to a test OTLP receiver; the trace id in the response is that trace's id;
-// the request's log lines carry it; a failure in payment shows as error spans up the chain.
+// the request's log lines carry it; a failure in payment shows as error spans up the chain. On the
+// same stack: every metric the dashboards and the alerts read is one a process exports.
 import { randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import { eventually } from '../support/eventually';
 import { newBike, newRider, topUp } from '../support/fixtures';
+import { EXPORTED_ELSEWHERE, EXPORTED_ON_THE_BUS, exportedNames, metricsRead } from '../support/metric-names';
 import { graphql } from '../support/graphql-client';
 import { ancestors, OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { describeWithPostgres } from '../support/postgres';
 import { TestStack, useTestStack } from '../support/stack';
+import { readingJson } from '../support/telematics';
 
 const START_RIDE = 'mutation StartRide($b: ID!, $k: String!) { startRide(bikeId: $b, idempotencyKey: $k) { ride { id status } errors { code message } } }';
 const SERVER = 2;
@@ -150,6 +153,79 @@ describeWithPostgres('tracing through every hop', () => {
     expect(paymentMetrics).toMatch(/rpc_server_duration_count\{[^}]*rpc_method="Authorize"[^}]*rpc_grpc_status_code="9"[^}]*\} \d+/);
     const rideMetrics = await metrics(running.stack.service('ride').graphqlUrl.replace('/graphql', '/metrics'));
     expect(rideMetrics).toMatch(/rpc_client_duration_bucket\{[^}]*rpc_method="ReserveBike"/);
+  });
+
+  /** The stack's every process, scraped as the mesh's operator: the names they export. */
+  async function scrapeAll(): Promise<Set<string>> {
+    const dispatcher = running.stack.dispatcherAs('operator');
+    const urls = [
+      running.stack.service('gateway').ready.metricsUrl as string,
+      ...(['user', 'inventory', 'payment', 'ride', 'telematics'] as const).map((name) => running.stack.service(name).graphqlUrl.replace(/\/graphql$/, '/metrics')),
+    ];
+    const names = new Set<string>();
+    for (const url of urls) for (const name of exportedNames(await (await fetch(url, { dispatcher })).text())) names.add(name);
+    return names;
+  }
+
+  it('exports every metric a dashboard panel or an alert rule reads (mesh-config/dashboards.ts, alerts.ts), once riders ride and bikes report', async () => {
+    const gateway = running.stack.service('gateway').graphqlUrl;
+
+    // A ride through the API, start to end, and a start refused for want of funds.
+    const rider = await newRider(running.clients);
+    await topUp(running.clients, rider.riderId, 2000);
+    const token = (await running.clients.user.loginRider({ email: rider.email, password: rider.password })).accessToken;
+    const bike = await newBike(running.clients);
+    const started = await graphql(gateway, 'mutation S($b: ID!, $k: String!) { startRide(bikeId: $b, idempotencyKey: $k) { ride { id } errors { code } } }', {
+      apiKey,
+      token,
+      variables: { b: bike.id, k: randomUUID() },
+    });
+    const rideId = started.data!.startRide.ride.id as string;
+    const ended = await graphql(gateway, 'mutation E($r: ID!) { endRide(rideId: $r) { ride { status } errors { code } } }', { apiKey, token, variables: { r: rideId } });
+    expect(ended.data!.endRide.errors).toEqual([]);
+    const broke = await newRider(running.clients);
+    const brokeToken = (await running.clients.user.loginRider({ email: broke.email, password: broke.password })).accessToken;
+    const refused = await graphql(gateway, 'mutation S($b: ID!, $k: String!) { startRide(bikeId: $b, idempotencyKey: $k) { ride { id } errors { code } } }', {
+      apiKey,
+      token: brokeToken,
+      variables: { b: (await newBike(running.clients)).id, k: randomUUID() },
+    });
+    expect(refused.data!.startRide.errors).toEqual([{ code: 'FAILED_PRECONDITION' }]);
+
+    // The public GBFS feed.
+    expect((await fetch(`${gateway.replace(/\/graphql$/, '')}/gbfs/v3/vehicle_status.json`)).status).toBe(200);
+
+    // A bike's readings through the HTTPS door: a GPS jump, a speeding one, a duplicate, one refused
+    // by a rule; a wrong key; and, once the others are cleaned, a late one.
+    const { secret } = await running.clients.telematics.provisionDevice({ bikeId: bike.id, rotate: false });
+    const door = `${running.stack.service('telematics').ready.deviceUrl as string}/v1/readings`;
+    const lines = [
+      readingJson(bike.id, 2, { rideId }),
+      readingJson(bike.id, 3, { rideId, latitude: 53.5 }),
+      readingJson(bike.id, 4, { rideId, speedKmh: 52 }),
+      readingJson(bike.id, 4, { rideId, speedKmh: 52 }),
+      readingJson(bike.id, 5, { rideId, batteryPercent: 180 }),
+    ];
+    const post = (body: unknown[], key: string) =>
+      fetch(door, { method: 'POST', body: body.map((line) => JSON.stringify(line)).join('\n'), headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' } });
+    expect((await post(lines, `${bike.id}:${secret}`)).status).toBe(202);
+    expect((await post([readingJson(bike.id, 6)], `${bike.id}:${'0'.repeat(64)}`)).status).toBe(401);
+    // Cleaned (the reordering window closes), then the reading before them arrives: late.
+    await eventually(async () => expect(await scrapeAll()).toContain('telematics_readings_curated_total'), { what: 'the readings to be curated', timeoutMs: 20_000 });
+    expect((await post([readingJson(bike.id, 1, { rideId })], `${bike.id}:${secret}`)).status).toBe(202);
+
+    const read = metricsRead();
+    expect(read.size).toBeGreaterThan(25);
+    const missing = await eventually(
+      async () => {
+        const exported = await scrapeAll();
+        const absent = [...read.keys()].filter((name) => !exported.has(name) && !(name in EXPORTED_ELSEWHERE) && !EXPORTED_ON_THE_BUS.includes(name));
+        expect(absent.map((name) => ({ name, readBy: read.get(name) }))).toEqual([]);
+        return absent;
+      },
+      { what: 'every metric that a panel or an alert reads to be exported', timeoutMs: 20_000 },
+    );
+    expect(missing).toEqual([]);
   });
 });
 

@@ -92,8 +92,8 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
       ? await NatsDeviceIssuer.open({ ...config.deviceIssuer, logger, onRefused: (reason) => recordRefusedDevice(1, { door: 'nats', reason }) })
       : undefined;
   const devices = new DeviceRegistry(new DeviceCredentialStore(db), DEVICE_CACHE, { issuer, metrics: deviceMetrics, logger });
+  if (options.live) zeroDeviceMetrics({ bus: issuer !== undefined });
   if (issuer) {
-    zeroDeviceMetrics();
     // A push that failed earlier (the bus was down), or a server that lost its state, is healed here.
     devices.publishRevocations().catch((error: unknown) => logger.error({ err: error }, 'could not push the device revocation list to the bus; it is pushed again at the next revocation'));
   }

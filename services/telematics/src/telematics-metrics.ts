@@ -27,12 +27,15 @@ export const deviceMetrics: DeviceMetrics = {
   revoked: () => revoked(1),
 };
 
-/** The device counters an alert watches, exported at zero from the start (a counter never added to is not exported). */
-export function zeroDeviceMetrics(): void {
+/**
+ * The device counters that alerts and dashboards read, exported at zero from the start (a counter
+ * never added to is not exported); the bus's refusals only where this process mints bus users.
+ */
+export function zeroDeviceMetrics(options: { bus: boolean }): void {
   provisioned(0, { rotate: false });
   provisioned(0, { rotate: true });
   revoked(0);
-  for (const reason of ['bad_credentials', 'expired', 'revoked']) recordRefusedDevice(0, { door: 'nats', reason });
+  if (options.bus) for (const reason of ['bad_credentials', 'expired', 'revoked']) recordRefusedDevice(0, { door: 'nats', reason });
 }
 
 export const ingestMetrics: IngestMetrics = {
@@ -68,6 +71,7 @@ export const curationMetrics: CurationMetrics = {
     for (let shard = 0; shard < count; shard += 1) {
       leaseTakeovers(0, { shard });
       fencedCommits(0, { shard });
+      for (const reason of ['released', 'expired']) shardHandovers(0, { shard, reason });
     }
   },
 };
