@@ -1,12 +1,14 @@
 // Builds the mesh's generated files from the policy: one folder per workload, with its
 // Deployment, Service, ServiceAccount, AuthorizationPolicy, VirtualService and DestinationRule,
 // and the gRPC service config for running without Istio.
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { DEFAULT_PORTS } from '../services/platform/src/config';
 import { STOP_GRACE_MS } from '../services/platform/src/run-service';
 import { DATABASE_CLASSES, nodeOptionsFor, PROCESSOR_SCALING, RESOURCE_CLASSES, WORKLOAD_CLASSES, type ResourceClass } from './resources';
 import { ruleGroups, ruleTests, runbookPages } from './alerts';
 import { dashboardConfigMaps } from './dashboards';
+import { canaryFiles } from './progressive-delivery';
 import { GATEWAY_METRICS_PORT, GATEWAY_PORT, INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE, RETRY, type Caller, type ServicePolicy } from './policy';
 
 type Service = keyof typeof MESH_POLICY;
@@ -146,7 +148,10 @@ function priorityClasses() {
   }));
 }
 
-/** Production's autoscaler for a workload scaled on CPU (batch workloads are KEDA's). */
+/** The workloads production promotes as canaries (progressive-delivery.ts): every one that takes traffic. */
+const CANARIED = [...SERVICES, 'gateway'];
+
+/** Production's autoscaler for a workload scaled on CPU (batch workloads are KEDA's); a canaried workload's pods are its Rollout's. */
 function autoscaler(name: string) {
   const { replicas } = classOf(name);
   return {
@@ -154,7 +159,7 @@ function autoscaler(name: string) {
     kind: 'HorizontalPodAutoscaler',
     metadata: { name, labels: labels(name) },
     spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      scaleTargetRef: CANARIED.includes(name) ? { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name } : { apiVersion: 'apps/v1', kind: 'Deployment', name },
       minReplicas: replicas.min,
       maxReplicas: replicas.max,
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: replicas.targetCpuPercent } } }],
@@ -409,6 +414,7 @@ export function meshFiles(): Record<string, object | object[] | string> {
     resources: scaledOnCpu.map((name) => `${name}.yaml`),
   };
   Object.assign(files, telematicsProcessorFiles(), telematicsEdgeFiles());
+  Object.assign(files, canaryFiles(files, CANARIED, (name) => classOf(name).replicas.min, join(__dirname, '..')));
   // The API replica (the base's telematics Deployment) provisions and revokes bikes on the bus.
   const api = natsSecretMount('telematics');
   // One JSON 6902 patch: a single YAML list, not a stream of documents.

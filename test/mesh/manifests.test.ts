@@ -15,11 +15,13 @@ import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { AnalysisTemplate, Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
 import { databaseClassTable, RESOURCE_CLASSES, resourceClassTable, WORKLOAD_CLASSES } from '../../mesh-config/resources';
 import { meshFiles } from '../../mesh-config/manifests';
 import { DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
 import { render } from '../../mesh-config/generate';
-import { ruleGroups } from '../../mesh-config/alerts';
+import { ruleGroups, SLOS } from '../../mesh-config/alerts';
+import { parsePromql } from '../support/metric-names';
 import { INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE } from '../../mesh-config/policy';
 
 const ROOT = join(__dirname, '..', '..');
@@ -44,6 +46,8 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+  'argoproj.io/v1alpha1/Rollout': Rollout,
+  'argoproj.io/v1alpha1/AnalysisTemplate': AnalysisTemplate,
 };
 
 function yamlFiles(dir: string): string[] {
@@ -336,6 +340,60 @@ describe('mesh manifests', () => {
     expect(Math.max(...[...priorities.values()].map((priority) => priority.value))).toBe(payment.value);
     expect(RESOURCE_CLASSES[WORKLOAD_CLASSES.payment].spot).toBe(false);
     expect(priorities.get(RESOURCE_CLASSES.batch.priority.name)!.preemptionPolicy).toBe('Never');
+  });
+
+  it('promotes every workload that takes traffic as a canary on its own Istio routes, judged by the SLOs, with the routes\' timeouts and retries kept', () => {
+    if (kubectlMissing) return;
+    const rendered = kustomize('production');
+    const base = kustomize('local');
+    const find = (from: Manifest[], kind: string, name: string) => from.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
+    const templates = new Map(rendered.filter((manifest) => manifest.kind === 'AnalysisTemplate').map((template) => [template.metadata.name, template]));
+    const rollouts = rendered.filter((manifest) => manifest.kind === 'Rollout');
+    expect(rollouts.map((rollout) => rollout.metadata.name).sort()).toEqual([...Object.keys(MESH_POLICY), 'gateway'].sort());
+    for (const rollout of rollouts) {
+      const name = rollout.metadata.name;
+      const { workloadRef, strategy } = rollout.spec;
+      // Its pods come from the Deployment's template; the Deployment runs none itself, the autoscaler scales the Rollout.
+      expect(find(rendered, 'Deployment', workloadRef.name)!.spec.replicas).toBe(0);
+      expect(rendered.find((manifest) => manifest.kind === 'HorizontalPodAutoscaler' && manifest.spec.scaleTargetRef.name === name)!.spec.scaleTargetRef.kind).toBe('Rollout');
+      const { canaryService, stableService } = strategy.canary;
+      const stable = find(rendered, 'Service', stableService)!;
+      const canary = find(rendered, 'Service', canaryService)!;
+      expect({ selector: canary.spec.selector, ports: canary.spec.ports }).toEqual({ selector: stable.spec.selector, ports: stable.spec.ports });
+      expect(find(rendered, 'DestinationRule', canaryService)!.spec.trafficPolicy).toEqual(find(rendered, 'DestinationRule', stableService)!.spec.trafficPolicy);
+      for (const { name: serviceName, routes } of strategy.canary.trafficRouting.istio.virtualServices) {
+        const virtualService = find(rendered, 'VirtualService', serviceName)!;
+        const before = find(base, 'VirtualService', serviceName)!;
+        // Every route is Argo's to reweigh, and each is the same route as without canaries but for the second destination.
+        expect(virtualService.spec.http.map((route: { name: string }) => route.name)).toEqual(routes);
+        for (const [index, route] of virtualService.spec.http.entries()) {
+          const { route: destinations, ...rest } = route;
+          const { route: original, ...originalRest } = before.spec.http[index];
+          expect(rest).toEqual(originalRest);
+          expect(destinations).toEqual([
+            { destination: original[0].destination, weight: 100 },
+            { destination: { ...original[0].destination, host: canaryService }, weight: 0 },
+          ]);
+        }
+      }
+      // Judged from the first step by the SLOs' fast burn and by its own pods' errors, both templates there.
+      expect(strategy.canary.analysis.startingStep).toBe(1);
+      for (const { templateName } of strategy.canary.analysis.templates) {
+        const template = templates.get(templateName)!;
+        expect(template).toBeDefined();
+        const given = strategy.canary.analysis.args.map((arg: { name: string }) => arg.name);
+        for (const arg of template.spec.args ?? []) expect(given).toContain(arg.name);
+      }
+      expect(strategy.canary.steps.filter((step: object) => 'setWeight' in step).map((step: { setWeight: number }) => step.setWeight)).toEqual([10, 50]);
+    }
+    // Every SLO of alerts.ts judges every canary, at the paging alerts' fast burn.
+    const burn = templates.get('slo-fast-burn')!.spec.metrics as { name: string; successCondition: string; provider: { prometheus: { query: string } } }[];
+    expect(burn.map((metric) => metric.name)).toEqual(SLOS.map((slo) => slo.name.replaceAll('_', '-')));
+    for (const [index, metric] of burn.entries()) expect(metric.successCondition).toBe(`all(result, {isNaN(#) || # <= ${Number((14.4 * (1 - SLOS[index].objective)).toFixed(4))}})`);
+    // Every query parses (the metrics they read are held to a running stack's: test/telemetry/tracing.test.ts).
+    for (const template of templates.values()) {
+      for (const metric of template.spec.metrics) expect({ metric: metric.name, errors: parsePromql(metric.provider.prometheus.query.replace(/\{\{args\.[\w-]+\}\}/g, 'x')).errors }).toEqual({ metric: metric.name, errors: [] });
+    }
   });
 
   it('prints the resource and database classes in docs/mesh.md as mesh-config/resources.ts has them', () => {

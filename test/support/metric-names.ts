@@ -4,6 +4,7 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { dashboardQueries } from '../../mesh-config/dashboards';
 import { ruleGroups } from '../../mesh-config/alerts';
+import { analysisTemplates } from '../../mesh-config/progressive-delivery';
 
 /** Series that no EcoWheels process exports, each with who does. */
 export const EXPORTED_ELSEWHERE: Record<string, string> = {
@@ -34,7 +35,7 @@ export function parsePromql(expr: string): { metrics: string[]; errors: number[]
   return { metrics: [...metrics], errors };
 }
 
-/** Every metric the dashboards' panels and the alert rules read, and where each is read. */
+/** Every metric the dashboards' panels, the alert rules and the canaries' analysis read, and where each is read. */
 export function metricsRead(): Map<string, string[]> {
   const recorded = new Set<string>();
   const read = new Map<string, string[]>();
@@ -47,6 +48,9 @@ export function metricsRead(): Map<string, string[]> {
       if (rule.record) recorded.add(rule.record);
       note(rule.expr, rule.alert ? `alert ${rule.alert}` : `rule ${rule.record}`);
     }
+  }
+  for (const template of analysisTemplates() as { metadata: { name: string }; spec: { metrics: { name: string; provider: { prometheus: { query: string } } }[] } }[]) {
+    for (const metric of template.spec.metrics) note(metric.provider.prometheus.query.replace(/\{\{args\.[\w-]+\}\}/g, 'x'), `canary analysis ${template.metadata.name}: ${metric.name}`);
   }
   for (const name of recorded) read.delete(name);
   return read;
