@@ -6,6 +6,9 @@
 //   P3 east-west   GetBike | a bare grpc-js echo with the same credentials
 //   P4 tracing     exporting | SDK on without exporter | OTEL_SDK_DISABLED=true
 //   P5, P6         idle memory per process, cold and warm start | bare Node processes
+//   SLIs           each SLO of docs/slos.md measured by its own queries on a real Prometheus over a
+//                  production-like load: the app's screens and rides through the gateway, the GBFS
+//                  feed and bikes' readings through the HTTPS door, tracing exporting
 // The README explains how to read it. Telematics' ingest figures have their own run
 // (`npm run bench:telematics`); its process is part of P5 and P6 here. `--only=embedded`,
 // `--only=pglite` or `--only=postgres` runs one part.
@@ -14,12 +17,15 @@ import { join } from 'node:path';
 import { buildDist } from '../../services/local-stack/src/build';
 import { dependencyEnv } from '../../services/local-stack/src/local-stack';
 import type { ProcessName } from '../../services/local-stack/src/launched-service';
-import { inventoryClient } from '../support/grpc-clients';
+import { inventoryClient, telematicsClient, userClient } from '../support/grpc-clients';
+import { readingJson } from '../support/telematics';
+import { randomUUID } from 'node:crypto';
 import { OtlpReceiver } from '../support/otlp-receiver';
 import { BENCH_ENV, BenchData, benchCredentials, prepareCertificates, removeCertificates, startBenchStack, type StartedBench } from './lib/bench-stack';
 import { checkGraphql, closedLoop, httpLoad, type LoadResult } from './lib/load';
 import { rssMb, startPeer, type Peer } from './lib/peer';
 import { rate, Report, type Figure } from './lib/report';
+import { SliProbe, type SliFigure } from './lib/slis';
 import { createAppCallers, createRiders, graphqlRequest, HOME_QUERY, MY_RIDES_QUERY, rideFlows, type AppCallers, type Rider } from './lib/workloads';
 
 const QUICK = process.argv.includes('--quick');
@@ -188,7 +194,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
     const tracing: Record<string, { home: LoadResult; flows: LoadResult }> = {};
     const cold = await startBenchStack(data);
     let callers: AppCallers;
-    let riders: Rider[];
+    let riders: (Rider & { email: string })[];
     try {
       callers = await createAppCallers(cold.stack, APP_RIDERS);
       riders = await createRiders(cold.stack, CLIENTS);
@@ -225,9 +231,67 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
     }
     console.log(`  (the OTLP sink received ${sink.requests} exports, ${(sink.bytes / 1e6).toFixed(1)} MB, while exporting)`);
     footprintRows(EMBEDDED, cold, warmSeconds, bare, true);
+    report.addSlis(await sloRun(data, callers, riders, sink.url));
   } finally {
     await sink.close();
     await data.remove();
+  }
+}
+
+/**
+ * The SLIs over a production-like load on a warm start with tracing exporting: for SECONDS each,
+ * together, the home screen and myRides, ride flows through the gateway (mutations), the GBFS feed,
+ * and bikes posting readings to the HTTPS door; then the cleaner drains. Every path runs once
+ * before the probe opens its window, so each series exists from its start.
+ */
+async function sloRun(data: BenchData, callers: AppCallers, riders: (Rider & { email: string })[], otlpUrl: string): Promise<SliFigure[]> {
+  const { stack } = await startBenchStack(data, { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
+  const operator = benchCredentials('operator');
+  const users = userClient(stack.services.user.address, operator);
+  const telematics = telematicsClient(stack.services.telematics.address, operator);
+  let probe: SliProbe | undefined;
+  try {
+    const gateway = stack.services.gateway.graphqlUrl;
+    const post = (body: object, headers: Record<string, string>) =>
+      fetch(gateway, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': callers.apiKey, ...headers }, body: JSON.stringify(body) });
+    const tokens = await Promise.all(riders.map(async (rider) => (await users.loginRider({ email: rider.email, password: 'bench rider password' })).accessToken));
+    const flow = async (client: number) => {
+      const authorization = `Bearer ${tokens[client]}`;
+      const started = (await (await post({ query: 'mutation S($b: ID!, $k: String!) { startRide(bikeId: $b, idempotencyKey: $k) { ride { id } errors { code } } }', variables: { b: riders[client].bikeId, k: randomUUID() } }, { authorization })).json()) as {
+        data: { startRide: { ride?: { id: string } } };
+      };
+      const rideId = started.data.startRide.ride?.id;
+      if (rideId) await post({ query: 'mutation E($r: ID!) { endRide(rideId: $r) { ride { status } } }', variables: { r: rideId } }, { authorization });
+    };
+    const gbfs = `${gateway.replace(/\/graphql$/, '')}/gbfs/v3/vehicle_status.json`;
+    const bikes = await Promise.all(riders.map(async ({ bikeId }) => ({ bikeId, key: `${bikeId}:${(await telematics.provisionDevice({ bikeId, rotate: false })).secret}`, sequence: 0 })));
+    const door = `${String(stack.services.telematics.ready.deviceUrl)}/v1/readings`;
+    const readings = async (client: number) => {
+      const bike = bikes[client];
+      const batch = Array.from({ length: 10 }, () => JSON.stringify(readingJson(bike.bikeId, (bike.sequence += 1))));
+      const answer = await fetch(door, { method: 'POST', headers: { authorization: `Bearer ${bike.key}`, 'content-type': 'application/x-ndjson' }, body: batch.join('\n') });
+      if (answer.status !== 202) throw new Error(`the device door answered ${answer.status}`);
+    };
+    // Every path once, before the window.
+    await checkGraphql(graphqlRequest(gateway, callers, HOME_QUERY));
+    await flow(0);
+    await fetch(gbfs);
+    await readings(0);
+    probe = await SliProbe.start(stack, BENCH_ENV.MESH_CERTS_DIR);
+    const loads = await Promise.all([
+      httpLoad(graphqlRequest(gateway, callers, HOME_QUERY), { connections: CLIENTS / 2, seconds: SECONDS }),
+      httpLoad(graphqlRequest(gateway, callers, MY_RIDES_QUERY), { connections: CLIENTS / 2, seconds: SECONDS }),
+      closedLoop({ clients: CLIENTS, seconds: SECONDS, call: flow }),
+      closedLoop({ clients: 2, seconds: SECONDS, call: () => fetch(gbfs).then((answer) => answer.arrayBuffer()) }),
+      closedLoop({ clients: CLIENTS, seconds: SECONDS, call: readings }),
+    ]);
+    console.log(`  SLO run: ${loads.map((load) => `${load.rate.toFixed(0)}/s`).join(', ')} (home, myRides, ride flows, GBFS, reading batches)`);
+    return await probe.measure();
+  } finally {
+    probe?.stop();
+    users.close();
+    telematics.close();
+    await stack.stop();
   }
 }
 

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult } from './load';
+import { sliMarkdown, type SliFigure } from './slis';
 
 export interface Figure {
   value: number;
@@ -36,6 +37,8 @@ function formatFigure(figure: Figure): string {
 
 export class Report {
   readonly rows: Row[] = [];
+  /** The SLOs' SLIs over the run's production-like load (slis.ts), if it ran. */
+  private slis: SliFigure[] = [];
 
   constructor(private readonly settings: Record<string, unknown>) {}
 
@@ -43,6 +46,11 @@ export class Report {
     this.rows.push(row);
     const target = row.target ? `  target ${row.target.text}: ${row.target.met ? 'met' : 'MISSED'}` : '';
     console.log(`  ${row.part} ${row.what}: ${formatFigure(row.ours)} | ${row.reference.name}: ${formatFigure(row.reference.figure)} | ratio ${ratioOf(row).toFixed(2)}${target}`);
+  }
+
+  addSlis(figures: SliFigure[]): void {
+    this.slis = figures;
+    console.log(sliMarkdown(figures));
   }
 
   markdown(): string {
@@ -60,14 +68,15 @@ export class Report {
         ].join(' | '),
       ).map((line) => `| ${line} |`),
     ];
-    return lines.join('\n');
+    const slis = this.slis.length ? `\n\nThe SLOs' SLIs over the production-like load (docs/slos.md's queries, on a real Prometheus):\n\n${sliMarkdown(this.slis)}` : '';
+    return lines.join('\n') + slis;
   }
 
   /** Writes latest.json and latest.md, and a dated copy of each; answers the Markdown path. */
   write(directory: string): string {
     mkdirSync(directory, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const json = JSON.stringify({ ranAt: new Date().toISOString(), settings: this.settings, rows: this.rows.map((row) => ({ ...row, ratio: ratioOf(row) })) }, null, 2);
+    const json = JSON.stringify({ ranAt: new Date().toISOString(), settings: this.settings, rows: this.rows.map((row) => ({ ...row, ratio: ratioOf(row) })), slis: this.slis }, null, 2);
     const markdown = `# Benchmark run of ${new Date().toISOString()}\n\nSettings: ${JSON.stringify(this.settings)}\n\n${this.markdown()}\n`;
     for (const name of ['latest', stamp]) {
       writeFileSync(join(directory, `${name}.json`), json);
