@@ -97,6 +97,26 @@ describeWithPostgres('telematics on external services', () => {
       }
     });
 
+    it("takes a replay's lines out of an hour of rejects/, object by object, and removes an object left empty", async () => {
+      const zone = new S3ZoneStore({ url: 's3://ecowheels-lake/edited', endpoint, region: 'eu-west-1', writerId: 'test' });
+      try {
+        const nine = new Date('2026-11-26T09:00:00Z');
+        const line = (n: number, curationBatch?: number) => ({ zone: 'rejects' as const, at: new Date('2026-11-26T09:30:00Z'), line: JSON.stringify({ n, curationBatch }) });
+        await zone.write([line(1), line(2, 7), line(3, 8)]);
+        await zone.write([line(4, 8)]);
+        await zone.write([{ ...line(5, 8), at: new Date('2026-11-26T10:30:00Z') }]);
+        const undone = (text: string) => (JSON.parse(text) as { curationBatch?: number }).curationBatch === 8;
+        expect(await zone.removeLines('rejects', nine, undone)).toBe(2);
+        const keys = await zone.list('rejects', nine, new Date('2026-11-26T10:00:00Z'));
+        expect(keys).toHaveLength(1);
+        expect(await zone.read(keys[0])).toEqual([JSON.stringify({ n: 1 }), JSON.stringify({ n: 2, curationBatch: 7 })]);
+        // Other hours are not touched.
+        expect(await zone.list('rejects', new Date('2026-11-26T10:00:00Z'), new Date('2026-11-26T11:00:00Z'))).toHaveLength(1);
+      } finally {
+        await zone.close();
+      }
+    });
+
     it('serves as the raw zone of the running service (TELEMATICS_RAW_ZONE_URL)', async () => {
       const telematics = await TelematicsUnderTest.start({
         TELEMATICS_RAW_ZONE_URL: 's3://ecowheels-lake/service',

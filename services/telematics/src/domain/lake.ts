@@ -16,3 +16,18 @@ export interface ZoneWriter {
   /** Durably stores the lines; resolves only once they would survive a crash. */
   write(lines: readonly ZoneLine[]): Promise<void>;
 }
+
+/**
+ * What a replay needs of rejects/, which is derived (the cleaner's refusals are remade when it
+ * cleans again), so it may be edited; raw/ never is.
+ */
+export interface RejectsEditor {
+  /** Removes the zone's partitions within [from, to), before a replay remakes them. */
+  clear(zone: 'rejects', from: Date, to: Date): Promise<number>;
+  /**
+   * Rewrites each object of the zone's partition of the hour `hour` starts without the lines `drop`
+   * picks (removes it when none is left), each all or nothing: a reader sees the old object or the
+   * new one. Answers how many lines it took out.
+   */
+  removeLines(zone: 'rejects', hour: Date, drop: (line: string) => boolean): Promise<number>;
+}

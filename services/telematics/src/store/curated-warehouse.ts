@@ -8,9 +8,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIGINT, DuckDBInstance, LIST, listValue, timestampTZValue, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { CuratedHistory } from '../domain/curation-rewind';
 import { CURATED_FIELDS } from '../domain/reading-fields';
+import type { RideTotals } from '../domain/ride-impact';
 import type { FleetBucket } from '../domain/ride-impacts';
-import type { CleanPoint } from '../domain/track-cleaning';
+import type { CleanPoint, TrackState } from '../domain/track-cleaning';
 import { hourPartition } from '../zones/zone-store';
 import type { CuratedFiles } from '../zones/curated-files';
 
@@ -31,7 +33,7 @@ const COLUMNS: Record<string, string> = {
 const batchFileName = (batchId: number) => `batch-${String(batchId).padStart(12, '0')}.parquet`;
 const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
-export class CuratedWarehouse {
+export class CuratedWarehouse implements CuratedHistory {
   /** The batches whose files, if any, are not to be read (see hideUncommitted). */
   private uncommitted: () => Promise<number[]> = async () => [];
 
@@ -164,6 +166,79 @@ export class CuratedWarehouse {
       movingSeconds: Number(row.moving_seconds),
       energyWh: Number(row.energy_wh),
     }));
+  }
+
+  // --- what a replay's rewind reads (domain/curation-rewind.ts); ids go in as one comma-joined text ---
+
+  async lastPoints(bikeIds: readonly string[], batch: number, from: Date, to: Date): Promise<Map<string, TrackState>> {
+    const rows = await this.query(
+      from,
+      to,
+      `SELECT bike_id, sequence, recorded_at, latitude, longitude, battery_percent, ride_id FROM (
+         SELECT *, row_number() OVER (PARTITION BY bike_id ORDER BY sequence DESC) AS n FROM curated
+         WHERE list_contains(string_split($2, ','), bike_id) AND curation_batch < $3::BIGINT
+           AND recorded_at >= $4::TIMESTAMPTZ AND recorded_at < $5::TIMESTAMPTZ)
+       WHERE n = 1`,
+      [bikeIds.join(','), batch, from.toISOString(), to.toISOString()],
+    );
+    return new Map(
+      rows.map((row) => [
+        row.bike_id as string,
+        {
+          bikeId: row.bike_id as string,
+          lastSequence: Number(row.sequence),
+          lastRecordedAt: row.recorded_at as Date,
+          latitude: row.latitude as number,
+          longitude: row.longitude as number,
+          batteryPercent: row.battery_percent as number,
+          rideId: (row.ride_id as string | null) ?? undefined,
+        },
+      ]),
+    );
+  }
+
+  async rideTotals(rideIds: readonly string[], batch: number, from: Date, to: Date): Promise<RideTotals[]> {
+    const rows = await this.query(
+      from,
+      to,
+      `SELECT ride_id, any_value(bike_id) AS bike_id, sum(segment_meters) AS distance_meters, sum(segment_moving_seconds) AS moving_seconds,
+              sum(segment_wh) AS energy_wh, count(*) FILTER (WHERE NOT filled) AS reading_count, count(*) FILTER (WHERE filled) AS filled_count,
+              min(recorded_at) AS first_recorded_at, max(recorded_at) AS last_recorded_at
+       FROM curated
+       WHERE list_contains(string_split($2, ','), ride_id) AND curation_batch < $3::BIGINT
+         AND recorded_at >= $4::TIMESTAMPTZ AND recorded_at < $5::TIMESTAMPTZ
+       GROUP BY ride_id`,
+      [rideIds.join(','), batch, from.toISOString(), to.toISOString()],
+    );
+    return rows.map((row) => ({
+      rideId: row.ride_id as string,
+      bikeId: row.bike_id as string,
+      distanceMeters: Number(row.distance_meters),
+      movingSeconds: Number(row.moving_seconds),
+      energyWh: Number(row.energy_wh),
+      readingCount: Number(row.reading_count),
+      filledCount: Number(row.filled_count),
+      firstRecordedAt: row.first_recorded_at as Date,
+      lastRecordedAt: row.last_recorded_at as Date,
+    }));
+  }
+
+  async batchPartitions(batch: number, from: Date, to: Date): Promise<Map<number, string[]>> {
+    const rows = await this.query(
+      from,
+      to,
+      `SELECT DISTINCT curation_batch, date_trunc('hour', recorded_at AT TIME ZONE 'UTC') AS hour FROM curated
+       WHERE curation_batch >= $2::BIGINT AND recorded_at >= $3::TIMESTAMPTZ AND recorded_at < $4::TIMESTAMPTZ`,
+      [batch, from.toISOString(), to.toISOString()],
+    );
+    const partitions = new Map<number, string[]>();
+    for (const row of rows) {
+      // A TIMESTAMP (the UTC wall time) comes back as the Date of that UTC instant, as in fleetBuckets.
+      const list = partitions.get(Number(row.curation_batch)) ?? [];
+      list.push(hourPartition(row.hour as Date));
+      partitions.set(Number(row.curation_batch), list);
+    }
+    return partitions;
   }
 
   close(): void {

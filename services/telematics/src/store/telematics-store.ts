@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Database, Sql } from '../../../platform/src/database/database';
 import { FencedOffError, type ClaimedShard, type CurationCommit, type HolderLease, type ShardLease, type ShardOf } from '../domain/curation';
+import type { CurationRewind, DecidedFrom } from '../domain/curation-rewind';
 import type { ZoneLine } from '../domain/lake';
 import type { AcceptedReading, Reading } from '../domain/reading';
 import { STORED_FIELDS } from '../domain/reading-fields';
@@ -484,6 +485,139 @@ export class TelematicsStore {
   }
 
   // --- replay ---
+
+  /** The first batch that decided a reading that arrived at or after `from` (see domain/curation-rewind.ts). */
+  async firstBatchArrivedFrom(from: Date): Promise<number | undefined> {
+    const [row] = await this.db.query<{ batch: string | null }>('SELECT min(curation_batch) AS batch FROM readings WHERE received_at >= $1', [iso(from)]);
+    return row.batch === null ? undefined : Number(row.batch);
+  }
+
+  /** What the batches from `batch` on decided: bikes (with their readings' recorded times), rides, batches. */
+  async decidedFrom(batch: number): Promise<DecidedFrom> {
+    const bikes = await this.db.query<{ bike_id: string; first_recorded_at: Date; last_recorded_at: Date }>(
+      `SELECT bike_id, min(recorded_at) AS first_recorded_at, max(recorded_at) AS last_recorded_at
+       FROM readings WHERE curation_batch >= $1 GROUP BY bike_id ORDER BY bike_id`,
+      [batch],
+    );
+    const rides = await this.db.query<{ ride_id: string }>('SELECT DISTINCT ride_id FROM readings WHERE curation_batch >= $1 AND ride_id IS NOT NULL ORDER BY ride_id', [batch]);
+    const batches = await this.db.query<{ id: string; shard: number }>('SELECT id, shard FROM curation_batches WHERE id >= $1 ORDER BY id', [batch]);
+    return {
+      bikes: bikes.map((row) => ({ bikeId: row.bike_id, firstRecordedAt: row.first_recorded_at, lastRecordedAt: row.last_recorded_at })),
+      rideIds: rides.map((row) => row.ride_id),
+      batches: batches.map((row) => ({ batchId: Number(row.id), shard: row.shard })),
+    };
+  }
+
+  /** Each bike's readings decided by batches below `batch`, at most `depth` of them, highest sequence first. */
+  async latestDecided(bikeIds: readonly string[], batch: number, depth: number): Promise<Map<string, { sequence: number; recordedAt: Date }[]>> {
+    const rows = await this.db.query<{ bike_id: string; sequence: string; recorded_at: Date }>(
+      `SELECT bike_id, sequence, recorded_at FROM (
+         SELECT bike_id, sequence, recorded_at, row_number() OVER (PARTITION BY bike_id ORDER BY sequence DESC) AS n
+         FROM readings WHERE bike_id = ANY($1::uuid[]) AND curation_batch < $2) AS newest
+       WHERE n <= $3 ORDER BY bike_id, sequence DESC`,
+      [bikeIds, batch, depth],
+    );
+    const latest = new Map<string, { sequence: number; recordedAt: Date }[]>();
+    for (const row of rows) {
+      const readings = latest.get(row.bike_id) ?? [];
+      readings.push({ sequence: Number(row.sequence), recordedAt: row.recorded_at });
+      latest.set(row.bike_id, readings);
+    }
+    return latest;
+  }
+
+  /** The hours (UTC) in which the readings that arrived before `before` and wait to be cleaned arrived. */
+  async waitingArrivalHours(before: Date): Promise<Date[]> {
+    const rows = await this.db.query<{ hour: Date }>(
+      `SELECT DISTINCT date_trunc('hour', received_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour
+       FROM readings WHERE curation_batch IS NULL AND received_at < $1 ORDER BY hour`,
+      [iso(before)],
+    );
+    return rows.map((row) => row.hour);
+  }
+
+  /**
+   * Takes the cleaning back to before `rewind.firstBatch`, in one transaction (see
+   * domain/curation-rewind.ts): the batches' files hidden as abandoned intents, the batches and
+   * their outbox forgotten, the readings of the range forgotten and the earlier ones they decided
+   * waiting again, the bikes' states, the clean track and the ride totals as they were before them.
+   */
+  async rewindCuration(rewind: CurationRewind): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const { firstBatch } = rewind;
+      if (firstBatch !== undefined) {
+        // Hidden from every reader from this commit on, and removed like an abandoned batch's files.
+        await tx.query(
+          `INSERT INTO curation_intents (batch_id, shard, partitions, abandoned_at)
+           SELECT u.batch_id, u.shard, ARRAY(SELECT jsonb_array_elements_text(u.partitions)), now()
+           FROM unnest($1::bigint[], $2::int[], $3::jsonb[]) AS u(batch_id, shard, partitions)
+           ON CONFLICT (batch_id) DO NOTHING`,
+          [rewind.undone.map((b) => b.batchId), rewind.undone.map((b) => b.shard), rewind.undone.map((b) => JSON.stringify(b.partitions))],
+        );
+        await tx.query('DELETE FROM curation_batches WHERE id >= $1', [firstBatch]);
+        await tx.query('DELETE FROM curation_rejects_outbox WHERE batch_id >= $1', [firstBatch]);
+        await this.rewindTracks(tx, rewind);
+        await this.rewindRides(tx, rewind);
+      }
+      await tx.query('DELETE FROM readings WHERE received_at >= $1', [iso(rewind.from)]);
+      if (firstBatch !== undefined) await tx.query('UPDATE readings SET curation_batch = NULL WHERE curation_batch >= $1', [firstBatch]);
+    });
+  }
+
+  /**
+   * Each bike's state as it was, and its clean track without the points of the undone batches: the
+   * cleaner only ever adds points above a bike's last sequence, so theirs are exactly the points
+   * of the bike's rides above its last sequence before them (all of them, for a bike that had none).
+   * Last seen stays: it is the latest ever seen.
+   */
+  private async rewindTracks(tx: Sql, rewind: CurationRewind): Promise<void> {
+    const kept = rewind.bikes.flatMap((bike) => (bike.state ? [bike.state] : []));
+    await tx.query(
+      `DELETE FROM track_points USING ride_totals, unnest($1::uuid[], $2::bigint[]) AS b(bike_id, last_sequence)
+       WHERE track_points.ride_id = ride_totals.ride_id AND ride_totals.bike_id = b.bike_id AND track_points.sequence > b.last_sequence`,
+      [rewind.bikes.map((bike) => bike.bikeId), rewind.bikes.map((bike) => bike.state?.lastSequence ?? 0)],
+    );
+    await tx.query('DELETE FROM bike_tracks WHERE bike_id = ANY($1::uuid[])', [rewind.bikes.filter((bike) => !bike.state).map((bike) => bike.bikeId)]);
+    await tx.query(
+      `UPDATE bike_tracks SET last_sequence = s.last_sequence, last_recorded_at = s.last_recorded_at, latitude = s.latitude,
+         longitude = s.longitude, battery_percent = s.battery_percent, ride_id = s.ride_id
+       FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::double precision[], $5::double precision[], $6::double precision[], $7::uuid[])
+         AS s(bike_id, last_sequence, last_recorded_at, latitude, longitude, battery_percent, ride_id)
+       WHERE bike_tracks.bike_id = s.bike_id`,
+      [
+        kept.map((s) => s.bikeId),
+        kept.map((s) => s.lastSequence),
+        kept.map((s) => iso(s.lastRecordedAt)),
+        kept.map((s) => s.latitude),
+        kept.map((s) => s.longitude),
+        kept.map((s) => s.batteryPercent),
+        kept.map((s) => s.rideId ?? null),
+      ],
+    );
+  }
+
+  /** The rides' totals as they were (the rider found for a ride stays); a ride with no point before is forgotten. */
+  private async rewindRides(tx: Sql, rewind: CurationRewind): Promise<void> {
+    await tx.query('DELETE FROM ride_totals WHERE ride_id = ANY($1::uuid[])', [rewind.rides.filter((ride) => !ride.totals).map((ride) => ride.rideId)]);
+    const totals = rewind.rides.flatMap((ride) => (ride.totals ? [ride.totals] : []));
+    await tx.query(
+      `UPDATE ride_totals SET distance_meters = t.distance_meters, moving_seconds = t.moving_seconds, energy_wh = t.energy_wh,
+         reading_count = t.reading_count, filled_count = t.filled_count, first_recorded_at = t.first_recorded_at, last_recorded_at = t.last_recorded_at
+       FROM unnest($1::uuid[], $2::double precision[], $3::double precision[], $4::double precision[], $5::int[], $6::int[], $7::timestamptz[], $8::timestamptz[])
+         AS t(ride_id, distance_meters, moving_seconds, energy_wh, reading_count, filled_count, first_recorded_at, last_recorded_at)
+       WHERE ride_totals.ride_id = t.ride_id`,
+      [
+        totals.map((t) => t.rideId),
+        totals.map((t) => t.distanceMeters),
+        totals.map((t) => t.movingSeconds),
+        totals.map((t) => t.energyWh),
+        totals.map((t) => t.readingCount),
+        totals.map((t) => t.filledCount),
+        totals.map((t) => iso(t.firstRecordedAt)),
+        totals.map((t) => iso(t.lastRecordedAt)),
+      ],
+    );
+  }
 
   /** Forgets everything derived from the raw zone (devices stay), before a replay rebuilds it. */
   async forgetDerived(): Promise<void> {

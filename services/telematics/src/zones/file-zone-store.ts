@@ -2,10 +2,10 @@
 // replicas never interleave writes), and every write() ends with fdatasync: when it resolves, the
 // lines are on disk, not only in the page cache. Writes to one file take turns, so two flushes in
 // flight never interleave their lines.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { byPartition, hourOfPartition, type ZoneLine, type ZoneName, type ZoneStore } from './zone-store';
+import { basename, dirname, join } from 'node:path';
+import { byPartition, hourOfPartition, partitionOf, type ZoneLine, type ZoneName, type ZoneStore } from './zone-store';
 
 export class FileZoneStore implements ZoneStore {
   /** Open files by partition; each entry's `turn` is the last write queued on it. */
@@ -86,6 +86,44 @@ export class FileZoneStore implements ZoneStore {
     const keys = await this.list(zone, from, to);
     for (const key of keys) rmSync(join(this.root, key), { force: true });
     return keys.length;
+  }
+
+  async removeLines(zone: 'rejects', hour: Date, drop: (line: string) => boolean): Promise<number> {
+    // This process's own file of the hour is about to be replaced: appends must go to the new one.
+    await this.forget(partitionOf(zone, hour));
+    let removed = 0;
+    for (const key of await this.list(zone, hour, new Date(hour.getTime() + 3_600_000))) {
+      const lines = await this.read(key);
+      const kept = lines.filter((line) => !drop(line));
+      if (kept.length === lines.length) continue;
+      removed += lines.length - kept.length;
+      const file = join(this.root, key);
+      if (kept.length === 0) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      // Written whole under a hidden name, synced, then renamed over the old file: a crash leaves
+      // the old file or the new one, never half of either.
+      const temp = join(dirname(file), `.${basename(file)}.rewrite`);
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(`${kept.join('\n')}\n`);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      renameSync(temp, file);
+    }
+    return removed;
+  }
+
+  /** Closes this process's file of a partition, if open, once its queued writes are done. */
+  private async forget(partition: string): Promise<void> {
+    const file = this.files.get(partition);
+    if (!file) return;
+    this.files.delete(partition);
+    await file.turn;
+    await file.handle.then((handle) => handle.close()).catch(() => undefined); // an open that failed has nothing to close
   }
 
   async close(): Promise<void> {

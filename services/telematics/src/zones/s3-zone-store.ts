@@ -2,7 +2,7 @@
 // appended to, so each write() becomes one object; S3 answers a PUT only once the object is
 // stored durably, which is the acknowledgement we wait for.
 import { S3Bucket, type S3Settings } from './s3-bucket';
-import { byPartition, hourOfPartition, type ZoneLine, type ZoneName, type ZoneStore } from './zone-store';
+import { byPartition, hourOfPartition, partitionOf, type ZoneLine, type ZoneName, type ZoneStore } from './zone-store';
 
 export interface S3ZoneSettings extends S3Settings {
   /** Names this process's objects. */
@@ -49,6 +49,20 @@ export class S3ZoneStore implements ZoneStore {
     const keys = await this.list(zone, from, to);
     await this.bucket.delete(keys);
     return keys.length;
+  }
+
+  async removeLines(zone: 'rejects', hour: Date, drop: (line: string) => boolean): Promise<number> {
+    let removed = 0;
+    for (const { key } of await this.bucket.list(`${partitionOf(zone, hour)}/`)) {
+      const lines = await this.read(key);
+      const kept = lines.filter((line) => !drop(line));
+      if (kept.length === lines.length) continue;
+      removed += lines.length - kept.length;
+      // An object is replaced whole (a PUT over the same key): a reader sees the old one or the new one.
+      if (kept.length === 0) await this.bucket.delete([key]);
+      else await this.bucket.put(this.bucket.pathOf(key), `${kept.join('\n')}\n`, 'application/x-ndjson');
+    }
+    return removed;
   }
 
   async close(): Promise<void> {

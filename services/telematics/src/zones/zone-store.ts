@@ -1,18 +1,17 @@
 // The raw zone: the record of everything that arrived (raw/) and of everything refused, with the
-// reason (rejects/). Append-only, partitioned by the hour the input arrived in:
+// reason (rejects/). Append-only (but for a replay, which may edit rejects/: it is derived),
+// partitioned by the hour the input arrived in:
 // <zone>/dt=YYYY-MM-DD/hour=HH/<object>.ndjson. Locally it is a folder; in production any
 // S3-compatible store. Both adapters promise the same thing: when write() resolves, the lines are durable.
-import type { ZoneLine, ZoneName, ZoneWriter } from '../domain/lake';
+import type { RejectsEditor, ZoneLine, ZoneName, ZoneWriter } from '../domain/lake';
 
 export type { ZoneLine, ZoneName };
 
-export interface ZoneStore extends ZoneWriter {
+export interface ZoneStore extends ZoneWriter, RejectsEditor {
   /** The objects of a zone whose partition hour is within [from, to), in time order. */
   list(zone: ZoneName, from: Date, to: Date): Promise<string[]>;
   /** The lines of one object listed by list(). */
   read(key: string): Promise<string[]>;
-  /** Removes a zone's partitions within [from, to): only derived zones (rejects/), before a replay remakes them. */
-  clear(zone: 'rejects', from: Date, to: Date): Promise<number>;
   /** Where it is, for logs ("/data/telematics" or "s3://bucket/prefix"). */
   readonly location: string;
   close(): Promise<void>;
