@@ -15,7 +15,9 @@ const CHEAP = '{ tariff { holdMinutes } }';
 
 describeWithPostgres('gateway limits and modes', () => {
   const running = useTestStack();
-  const newKey = async () => (await running.clients.user.createApiClient({ name: 'Limits test app', scopes: [] })).apiKey;
+  const newKey = async (scopes: string[] = []) => (await running.clients.user.createApiClient({ name: 'Limits test app', scopes })).apiKey;
+  // In production an app's key runs only its trusted documents: free-form ones come with this scope.
+  const developerKey = () => newKey(['developer']);
 
   it('allows exactly the limit per key, then answers 429 RATE_LIMITED with Retry-After; other keys go on', async () => {
     const gateway = await running.stack.startGateway({ GATEWAY_RATE_LIMIT: '5', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60' });
@@ -85,7 +87,7 @@ describeWithPostgres('gateway limits and modes', () => {
 
   it('in production mode has no introspection, no landing page and no internals in errors', async () => {
     const gateway = await running.stack.startGateway(PRODUCTION_GATEWAY_ENV);
-    const apiKey = await newKey();
+    const apiKey = await developerKey();
     const introspection = await graphql(gateway.graphqlUrl, '{ __schema { types { name } } }', { apiKey });
     expect(errorCodes(introspection)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     const landing = await fetch(gateway.graphqlUrl, { headers: { accept: 'text/html', 'x-api-key': apiKey } });
@@ -121,7 +123,7 @@ describeWithPostgres('gateway limits and modes', () => {
 
   it('in production mode calls a subgraph that is down SERVICE_UNAVAILABLE, not an internal error, and names no address', async () => {
     const gateway = await running.stack.startGateway({ ...PRODUCTION_GATEWAY_ENV, PAYMENT_SUBGRAPH_URL: `http://${await unusedAddress()}/graphql` });
-    const apiKey = await newKey();
+    const apiKey = await developerKey();
     const rider = await newRider(running.clients);
     const login = await graphql(gateway.graphqlUrl, 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { apiKey, variables: { e: rider.email, p: rider.password } });
     const wallet = await graphql(gateway.graphqlUrl, '{ me { wallet { available { amountMinor } } } }', { apiKey, token: login.data!.login.token });
