@@ -101,7 +101,7 @@ describeWithPostgres('gateway limits and modes', () => {
   it('serves the demo keys and rider only when the launcher names their file, never from the data folder by default', async () => {
     const { dataDir } = running.stack;
     const demoFile = join(dataDir, 'demo-credentials.json');
-    writeFileSync(demoFile, JSON.stringify({ riderEmail: 'demo.rider@ecowheels.example', riderPassword: 'demo-secret', apiKey: 'ewk_demo', opsApiKey: 'ewk_ops' }));
+    writeFileSync(demoFile, JSON.stringify({ riderEmail: 'demo.rider@ecowheels.example', riderPassword: 'demo-secret', apiKey: 'ewk_demo', developerApiKey: 'ewk_developer', opsApiKey: 'ewk_ops' }));
     const settings = async (env: Record<string, string>) => fetch(`${new URL((await running.stack.startGateway({ DATA_DIR: dataDir, ...env })).graphqlUrl).origin}/graphql/explorer/settings.json`);
     // A deployed gateway, in development mode or not, with the demo's file in its data folder.
     for (const nodeEnv of ['development', 'test', 'production']) {
@@ -112,7 +112,8 @@ describeWithPostgres('gateway limits and modes', () => {
     }
     // The launcher's demo gateway.
     const demo = await settings({ NODE_ENV: 'development', GATEWAY_DEMO_CREDENTIALS_FILE: demoFile });
-    expect(await demo.json()).toEqual({ apiKey: 'ewk_demo', opsApiKey: 'ewk_ops', demoRider: { email: 'demo.rider@ecowheels.example', password: 'demo-secret' } });
+    // The explorer sends free-form documents: it gets the developer key, not the app's.
+    expect(await demo.json()).toEqual({ apiKey: 'ewk_developer', opsApiKey: 'ewk_ops', demoRider: { email: 'demo.rider@ecowheels.example', password: 'demo-secret' } });
   });
 
   it('starts and answers while a subgraph is down, because the supergraph is composed ahead of time', async () => {
