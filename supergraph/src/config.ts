@@ -1,4 +1,5 @@
 // The gateway's configuration, from the environment (see the README's table).
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PORTS, defaultGrpcAddress, listenHost, meshSettings, meshShape, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
 import { SUBGRAPHS, type SubgraphName } from './subgraphs';
@@ -52,6 +53,10 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: positiveInt(30),
       // Set only by `npm start`'s launcher: the demo's keys and rider, for the explorer to prefill.
       GATEWAY_DEMO_CREDENTIALS_FILE: z.string().min(1).optional(),
+      // Trusted documents (trusted-documents.ts): unset, enforced in production and off elsewhere.
+      GATEWAY_TRUSTED_DOCUMENTS: z.enum(['enforce', 'off'], { error: 'must be "enforce" or "off"' }).optional(),
+      GATEWAY_APP_MANIFESTS_DIR: z.string().min(1).optional(),
+      GATEWAY_APP_MANIFESTS_POLL_MS: milliseconds(10_000),
     }),
     env,
   ) as Record<string, unknown> & {
@@ -82,6 +87,9 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     GATEWAY_API_KEY_CACHE_MS: number;
     GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE: number;
     GATEWAY_DEMO_CREDENTIALS_FILE?: string;
+    GATEWAY_TRUSTED_DOCUMENTS?: 'enforce' | 'off';
+    GATEWAY_APP_MANIFESTS_DIR?: string;
+    GATEWAY_APP_MANIFESTS_POLL_MS: number;
   };
   if (config.NODE_ENV === 'production' && !config.GBFS_BASE_URL) {
     // Unset, the feed's URLs would name the pod's own address, which no reader can reach.
@@ -129,6 +137,12 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     subgraphTimeoutMs: config.GATEWAY_SUBGRAPH_TIMEOUT_MS,
     apiKeys: { cacheMs: config.GATEWAY_API_KEY_CACHE_MS, unknownKeysPerMinute: config.GATEWAY_UNKNOWN_API_KEYS_PER_MINUTE },
     trustProxyHops: config.GATEWAY_TRUST_PROXY_HOPS,
+    trustedDocuments: {
+      mode: config.GATEWAY_TRUSTED_DOCUMENTS ?? (config.NODE_ENV === 'production' ? 'enforce' : 'off'),
+      // Beside the supergraph, in the sources and in dist/ alike (the build copies the folder).
+      dir: config.GATEWAY_APP_MANIFESTS_DIR ?? join(__dirname, '..', 'app-manifests'),
+      pollMs: config.GATEWAY_APP_MANIFESTS_POLL_MS,
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // The public GraphQL endpoint: @apollo/gateway inside @apollo/server, behind the edge duties that
 // mobile apps rely on: API key, rider token, rate limit per key, body size, CORS, depth and cost
-// limits, automatic persisted queries, and error codes that never leak internals in production.
+// limits, trusted documents for apps, automatic persisted queries, and error codes that never leak
+// internals in production.
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -25,6 +26,7 @@ import { queryLimitRules } from './query-limits';
 import { webPages } from './web-pages';
 import type { RiderTokenCheck } from './rider-tokens';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs';
+import { TrustedDocuments } from './trusted-documents';
 import type { UsageCounter } from './usage-counter';
 
 export interface GatewayContext {
@@ -70,6 +72,8 @@ export async function startGateway(
   logger: Logger,
   inProcess: Partial<Record<string, GraphQLDataSource<GatewayContext>>> = {},
 ) {
+  // First, so that a broken manifest stops the start before anything listens.
+  const trustedDocuments = TrustedDocuments.load(config.trustedDocuments, logger);
   const urls = Object.fromEntries(SUBGRAPHS.map(({ defaultUrl, name }) => [defaultUrl, config.subgraphUrls[name]]));
   // Local mesh mode: mutual TLS with the gateway's certificate; under Istio, plaintext to the sidecar.
   const dispatcher = httpDispatcher(edge.mesh);
@@ -159,6 +163,7 @@ export async function startGateway(
     utf8Only,
     express.json({ limit: config.limits.maxBodyBytes }),
     persistedQueryCheck,
+    trustedDocuments.check,
     expressMiddleware(server, { context: async ({ res }) => res.locals.context as GatewayContext }),
   );
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
@@ -175,11 +180,13 @@ export async function startGateway(
     await http.close();
     throw error;
   });
+  trustedDocuments.startPolling();
   return {
     url: `${http.origin}/graphql`,
     metricsUrl: `${metrics.origin}/metrics`,
     // The listener first, so requests in flight finish while no new one is taken; then Apollo.
     stop: async () => {
+      trustedDocuments.stop();
       await http.close();
       await server.stop();
       await metrics.close();

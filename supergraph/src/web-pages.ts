@@ -1,6 +1,6 @@
 // The two pages the gateway serves to browsers, bundled by `npm run web` into supergraph/public:
 // - the GraphQL explorer, at GET /graphql from a browser, in development only (like introspection);
-//   /graphql/explorer/settings.json gives it the demo API key and rider that `npm start` made, and
+//   /graphql/explorer/settings.json gives it the demo developer key and rider that `npm start` made, and
 //   exists only when `npm start`'s launcher names their file (GATEWAY_DEMO_CREDENTIALS_FILE);
 // - the fleet operations dashboard at /ops, which reads only the public API with an ops-scoped key.
 // Both load nothing from anywhere else: a Content-Security-Policy allows this origin only.
@@ -44,6 +44,7 @@ const assets = (name: string) =>
 /** What the pages read of the launcher's demo credentials (services/local-stack/src/demo-data.ts writes the file). */
 interface DemoSettingsFile {
   apiKey?: string;
+  developerApiKey?: string;
   opsApiKey?: string;
   riderEmail?: string;
   riderPassword?: string;
@@ -59,7 +60,8 @@ export function webPages(settings: WebPageSettings): Router {
     router.get('/graphql/explorer/settings.json', (_req, res) => {
       const demo = existsSync(demoCredentialsFile) ? (JSON.parse(readFileSync(demoCredentialsFile, 'utf8')) as DemoSettingsFile) : {};
       res.set('cache-control', 'no-store').json({
-        apiKey: demo.apiKey,
+        // The explorer sends any document: the developer key, where the launcher made one.
+        apiKey: demo.developerApiKey ?? demo.apiKey,
         opsApiKey: demo.opsApiKey,
         demoRider: demo.riderEmail && demo.riderPassword ? { email: demo.riderEmail, password: demo.riderPassword } : undefined,
       });

@@ -1,9 +1,13 @@
 // The standing bad-input corpus: what a careless client or an attacker sends, against the real
 // stack. Each case asserts the exact answer (HTTP status and code, or gRPC status), never "some
 // error"; and after all of them, that no process crashed. The cases are grouped by door: the
-// GraphQL gateway (body, headers, operations, variables, limits, APQ, abuse), gRPC (malformed bytes,
+// GraphQL gateway (body, headers, operations, variables, limits, APQ, trusted documents, abuse),
+// gRPC (malformed bytes,
 // wrong types, sizes, deadlines, unlisted callers) and the telematics device door.
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { Client, Metadata, status, type ServiceDefinition } from '@grpc/grpc-js';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
@@ -35,6 +39,8 @@ interface HttpCase {
   code: string;
   /** Sent with an API key that has the ops scope. */
   ops?: boolean;
+  /** Sent with an app's key (no scope), which runs only its trusted documents; the others have the developer scope. */
+  app?: boolean;
 }
 
 const summary: string[] = [];
@@ -54,6 +60,21 @@ function zstdFrameWithWindowLog(windowLog: number): Buffer {
   return Buffer.concat([magic, header, block, content]);
 }
 const record = (door: string, outcome: string) => summary.push(`${door}: ${outcome}`);
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The corpus app's manifests: 1.0.0 is live, 0.9.0 retired (its fee query is in no live version). */
+const TRUSTED = '{ tariff { holdMinutes } }';
+const RETIRED = 'query Fee { tariff { unlockFee { amountMinor } } }';
+const manifests = mkdtempSync(join(tmpdir(), 'ecowheels-corpus-manifests-'));
+mkdirSync(join(manifests, 'corpus-app'));
+const manifestOf = (...bodies: string[]) =>
+  JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: bodies.map((body, n) => ({ id: hash(body), name: `Op${n}`, type: 'query', body })) });
+writeFileSync(join(manifests, 'corpus-app', '1.0.0.json'), manifestOf(TRUSTED));
+writeFileSync(join(manifests, 'corpus-app', '0.9.0.json'), manifestOf(TRUSTED, RETIRED));
+writeFileSync(
+  join(manifests, 'registry.json'),
+  JSON.stringify({ apps: { 'corpus-app': { versions: { '0.9.0': { status: 'retired', publishedAt: '2026-01-01T00:00:00Z' }, '1.0.0': { status: 'live', publishedAt: '2026-06-01T00:00:00Z' } } } } }),
+);
 
 describeWithPostgres('bad input, every door', () => {
   const running = useTestStack({
@@ -64,18 +85,25 @@ describeWithPostgres('bad input, every door', () => {
     GATEWAY_MAX_COST: '100',
     // The field corpus below posts one batch after another from one bike.
     TELEMATICS_HTTP_BATCHES_PER_SECOND: '1000',
+    // As in production: apps' keys run only their trusted documents.
+    GATEWAY_TRUSTED_DOCUMENTS: 'enforce',
+    GATEWAY_APP_MANIFESTS_DIR: manifests,
   });
   let url: string;
+  /** Free-form documents, as a developer sends them (an app's key may not). */
   let apiKey: string;
+  let appKey: string;
   let opsKey: string;
   beforeAll(async () => {
     url = running.stack.service('gateway').graphqlUrl;
-    apiKey = (await running.clients.user.createApiClient({ name: 'Bad input corpus', scopes: [] })).apiKey;
+    apiKey = (await running.clients.user.createApiClient({ name: 'Bad input corpus', scopes: ['developer'] })).apiKey;
+    appKey = (await running.clients.user.createApiClient({ name: 'Bad input corpus, app', scopes: [] })).apiKey;
     opsKey = (await running.clients.user.createApiClient({ name: 'Bad input corpus, ops', scopes: ['ops'] })).apiKey;
   });
   afterAll(() => {
     const counts = new Map<string, number>();
     for (const line of summary) counts.set(line, (counts.get(line) ?? 0) + 1);
+    rmSync(manifests, { recursive: true, force: true });
     console.log(`bad-input corpus: ${summary.length} cases\n  ${[...counts].map(([line, count]) => `${String(count).padStart(4)}  ${line}`).join('\n  ')}`);
   });
 
@@ -85,7 +113,6 @@ describeWithPostgres('bad input, every door', () => {
   const deep = '{ bikesNear(lat: 52, lon: 4, radiusMeters: 100) { edges { node { station { location { latitude } } } } } }';
   const wide = `{ ${Array.from({ length: 12 }, (_, n) => `t${n}: tariff { holdMinutes unlockFee { amountMinor currency } }`).join(' ')} }`;
   const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: tariff { holdMinutes }`).join(' ')} }`;
-  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
   // The range as literals: in variables it would count as the longest allowed, over this stack's cost of 100.
   const fleetImpact = (from: string, to: string, groupBy: string) =>
     query(`{ fleetImpact(from: ${JSON.stringify(from)}, to: ${JSON.stringify(to)}, groupBy: ${groupBy}) { start } }`);
@@ -202,6 +229,29 @@ describeWithPostgres('bad input, every door', () => {
       status: 400,
       code: 'PERSISTED_QUERY_HASH_MISMATCH',
     },
+    // Trusted documents: an app's key sends a live manifest's id, and nothing else.
+    ...[
+      ['a free-form document', query(TRUSTED)],
+      ['an unknown id', json({ extensions: { persistedQuery: { version: 1, sha256Hash: hash(randomUUID()) } } })],
+      ['an id only a retired version shipped', json({ extensions: { persistedQuery: { version: 1, sha256Hash: hash(RETIRED) } } })],
+      ['a document with its own hash (an APQ registration)', query('{ tariff { perMinute { amountMinor } } }', { extensions: { persistedQuery: { version: 1, sha256Hash: hash('{ tariff { perMinute { amountMinor } } }') } } })],
+      ['the retired body with its id', query(RETIRED, { extensions: { persistedQuery: { version: 1, sha256Hash: hash(RETIRED) } } })],
+      ['a free-form document with extensions of its own', query(TRUSTED, { extensions: { clientLibrary: { name: 'apollo-kotlin' } } })],
+    ].map(([name, body]): HttpCase => ({ name: `app key: ${name}`, body, status: 400, code: 'PERSISTED_QUERY_NOT_IN_LIST', app: true })),
+    {
+      name: 'app key: a free-form document over GET',
+      method: 'GET',
+      query: `?query=${encodeURIComponent(TRUSTED)}`,
+      status: 400,
+      code: 'PERSISTED_QUERY_NOT_IN_LIST',
+      app: true,
+    },
+    { name: 'app key: a live id with another body', body: query(RETIRED, { extensions: { persistedQuery: { version: 1, sha256Hash: hash(TRUSTED) } } }), status: 400, code: 'PERSISTED_QUERY_HASH_MISMATCH', app: true },
+    { name: 'app key: a live id as APQ version 2', body: json({ extensions: { persistedQuery: { version: 2, sha256Hash: hash(TRUSTED) } } }), status: 400, code: 'PERSISTED_QUERY_VERSION_UNSUPPORTED', app: true },
+    { name: 'app key: a live id with an operationName its document lacks', body: json({ operationName: 'Other', extensions: { persistedQuery: { version: 1, sha256Hash: hash(TRUSTED) } } }), status: 400, code: 'OPERATION_RESOLUTION_FAILURE', app: true },
+    { name: 'app key: a batch of live ids', body: json([{ extensions: { persistedQuery: { version: 1, sha256Hash: hash(TRUSTED) } } }]), status: 400, code: 'BAD_REQUEST', app: true },
+    { name: 'app key: a query that is a number', body: json({ query: 42 }), status: 400, code: 'BAD_REQUEST', app: true },
+    { name: 'app key: neither a query nor an id', body: json({}), status: 400, code: 'BAD_REQUEST', app: true },
     { name: 'GET with extensions that are not JSON', method: 'GET', query: `?query=${encodeURIComponent('{ tariff { holdMinutes } }')}&extensions=%7B`, status: 400, code: 'BAD_REQUEST' },
     { name: 'GET with variables that are not JSON', method: 'GET', query: `?query=${encodeURIComponent('{ tariff { holdMinutes } }')}&variables=%7B`, status: 400, code: 'BAD_REQUEST' },
     { name: 'GET without a query', method: 'GET', query: '', status: 400, code: 'BAD_REQUEST' },
@@ -229,7 +279,7 @@ describeWithPostgres('bad input, every door', () => {
   async function send(testCase: HttpCase): Promise<{ status: number; code: string | undefined; retryAfter?: string | null }> {
     const response = await request(`${url}${testCase.query ?? ''}`, {
       method: testCase.method ?? 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': testCase.ops ? opsKey : apiKey, 'apollo-require-preflight': 'true', ...testCase.headers },
+      headers: { 'content-type': 'application/json', 'x-api-key': testCase.ops ? opsKey : testCase.app ? appKey : apiKey, 'apollo-require-preflight': 'true', ...testCase.headers },
       body: testCase.method === 'GET' ? undefined : testCase.body,
     });
     const text = await response.body.text();

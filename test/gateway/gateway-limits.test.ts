@@ -15,7 +15,9 @@ const CHEAP = '{ tariff { holdMinutes } }';
 
 describeWithPostgres('gateway limits and modes', () => {
   const running = useTestStack();
-  const newKey = async () => (await running.clients.user.createApiClient({ name: 'Limits test app', scopes: [] })).apiKey;
+  const newKey = async (scopes: string[] = []) => (await running.clients.user.createApiClient({ name: 'Limits test app', scopes })).apiKey;
+  // In production an app's key runs only its trusted documents: free-form ones come with this scope.
+  const developerKey = () => newKey(['developer']);
 
   it('allows exactly the limit per key, then answers 429 RATE_LIMITED with Retry-After; other keys go on', async () => {
     const gateway = await running.stack.startGateway({ GATEWAY_RATE_LIMIT: '5', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60' });
@@ -85,7 +87,7 @@ describeWithPostgres('gateway limits and modes', () => {
 
   it('in production mode has no introspection, no landing page and no internals in errors', async () => {
     const gateway = await running.stack.startGateway(PRODUCTION_GATEWAY_ENV);
-    const apiKey = await newKey();
+    const apiKey = await developerKey();
     const introspection = await graphql(gateway.graphqlUrl, '{ __schema { types { name } } }', { apiKey });
     expect(errorCodes(introspection)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     const landing = await fetch(gateway.graphqlUrl, { headers: { accept: 'text/html', 'x-api-key': apiKey } });
@@ -99,7 +101,7 @@ describeWithPostgres('gateway limits and modes', () => {
   it('serves the demo keys and rider only when the launcher names their file, never from the data folder by default', async () => {
     const { dataDir } = running.stack;
     const demoFile = join(dataDir, 'demo-credentials.json');
-    writeFileSync(demoFile, JSON.stringify({ riderEmail: 'demo.rider@ecowheels.example', riderPassword: 'demo-secret', apiKey: 'ewk_demo', opsApiKey: 'ewk_ops' }));
+    writeFileSync(demoFile, JSON.stringify({ riderEmail: 'demo.rider@ecowheels.example', riderPassword: 'demo-secret', apiKey: 'ewk_demo', developerApiKey: 'ewk_developer', opsApiKey: 'ewk_ops' }));
     const settings = async (env: Record<string, string>) => fetch(`${new URL((await running.stack.startGateway({ DATA_DIR: dataDir, ...env })).graphqlUrl).origin}/graphql/explorer/settings.json`);
     // A deployed gateway, in development mode or not, with the demo's file in its data folder.
     for (const nodeEnv of ['development', 'test', 'production']) {
@@ -110,7 +112,8 @@ describeWithPostgres('gateway limits and modes', () => {
     }
     // The launcher's demo gateway.
     const demo = await settings({ NODE_ENV: 'development', GATEWAY_DEMO_CREDENTIALS_FILE: demoFile });
-    expect(await demo.json()).toEqual({ apiKey: 'ewk_demo', opsApiKey: 'ewk_ops', demoRider: { email: 'demo.rider@ecowheels.example', password: 'demo-secret' } });
+    // The explorer sends free-form documents: it gets the developer key, not the app's.
+    expect(await demo.json()).toEqual({ apiKey: 'ewk_developer', opsApiKey: 'ewk_ops', demoRider: { email: 'demo.rider@ecowheels.example', password: 'demo-secret' } });
   });
 
   it('starts and answers while a subgraph is down, because the supergraph is composed ahead of time', async () => {
@@ -121,7 +124,7 @@ describeWithPostgres('gateway limits and modes', () => {
 
   it('in production mode calls a subgraph that is down SERVICE_UNAVAILABLE, not an internal error, and names no address', async () => {
     const gateway = await running.stack.startGateway({ ...PRODUCTION_GATEWAY_ENV, PAYMENT_SUBGRAPH_URL: `http://${await unusedAddress()}/graphql` });
-    const apiKey = await newKey();
+    const apiKey = await developerKey();
     const rider = await newRider(running.clients);
     const login = await graphql(gateway.graphqlUrl, 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { apiKey, variables: { e: rider.email, p: rider.password } });
     const wallet = await graphql(gateway.graphqlUrl, '{ me { wallet { available { amountMinor } } } }', { apiKey, token: login.data!.login.token });

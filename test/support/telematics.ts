@@ -19,6 +19,7 @@ import {
 import { channelOptionsFor, httpDispatcher } from '../../services/platform/src/mesh/credentials';
 import { FileZoneStore } from '../../services/telematics/src/zones/file-zone-store';
 import { telematicsClient, type TestClient } from './grpc-clients';
+import { seriesValue } from './metrics';
 import { SingleService, testCredentials } from './stack';
 import { unusedAddress } from './unused-address';
 
@@ -119,13 +120,7 @@ export class TelematicsUnderTest {
 
   /** One series' value from /metrics: the first with these labels (others, such as otel_scope_name, may be there too). */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-    for (const line of (await this.metrics()).split('\n')) {
-      const match = /^(\w+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-      if (match?.[1] !== name) continue;
-      const has = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(([, key, value]) => [key, value]));
-      if (Object.entries(labels).every(([key, value]) => has[key] === value)) return Number(match[3]);
-    }
-    return undefined;
+    return seriesValue(await this.metrics(), name, labels);
   }
 
   /** POSTs a batch to the device door; answers the status, headers and JSON body. */

@@ -7,6 +7,7 @@ import { readPaymentConfig } from '../../services/payment/src/config';
 import { readRideConfig } from '../../services/ride/src/config';
 import { readTelematicsConfig } from '../../services/telematics/src/config';
 import { readUserConfig } from '../../services/user/src/config';
+import { readGatewayConfig } from '../../supergraph/src/config';
 
 describe('service configuration', () => {
   it('has working defaults: no variable is required to run on a laptop', () => {
@@ -58,6 +59,15 @@ describe('service configuration', () => {
     expect(() => readTelematicsConfig({ LISTEN_HOST: '0.0.0.0' })).toThrow(/device doors .* need TLS: set TELEMATICS_TLS_CERT_FILE/);
     expect(readTelematicsConfig({ LISTEN_HOST: '0.0.0.0', TELEMATICS_TLS_CERT_FILE: 'c.pem', TELEMATICS_TLS_KEY_FILE: 'k.pem' }).tls).toEqual({ certFile: 'c.pem', keyFile: 'k.pem' });
     expect(readTelematicsConfig({ LISTEN_HOST: '0.0.0.0', MESH_MODE: 'istio' }).tls).toBeUndefined();
+  });
+
+  it('enforces trusted documents at the gateway in production unless told otherwise, and nowhere else by default', () => {
+    const production = { NODE_ENV: 'production', GBFS_BASE_URL: 'https://api.ecowheels.example/gbfs/v3' };
+    expect(readGatewayConfig(production).trustedDocuments).toEqual({ mode: 'enforce', dir: join(__dirname, '..', '..', 'supergraph', 'app-manifests'), pollMs: 10_000 });
+    expect(readGatewayConfig({ ...production, GATEWAY_TRUSTED_DOCUMENTS: 'off' }).trustedDocuments.mode).toBe('off');
+    expect(readGatewayConfig({}).trustedDocuments.mode).toBe('off');
+    expect(readGatewayConfig({ GATEWAY_TRUSTED_DOCUMENTS: 'enforce' }).trustedDocuments.mode).toBe('enforce');
+    expect(() => readGatewayConfig({ GATEWAY_TRUSTED_DOCUMENTS: 'on' })).toThrow(/GATEWAY_TRUSTED_DOCUMENTS="on": must be "enforce" or "off"/);
   });
 
   describe('sandbox providers in production', () => {

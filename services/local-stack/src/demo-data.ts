@@ -1,5 +1,5 @@
 // Demo data for the embedded default, made through the services' own RPCs: stations and bikes
-// around Amsterdam Centraal, a verified rider with wallet credit, and an API key. Safe to run on
+// around Amsterdam Centraal, a verified rider with wallet credit, and API keys. Safe to run on
 // every start: what exists is kept, and the secrets made the first time are kept in the data
 // folder (they are shown only once by the services themselves).
 import { randomBytes } from 'node:crypto';
@@ -27,7 +27,10 @@ export interface DemoCredentials {
   riderEmail: string;
   riderPassword: string;
   riderId?: string;
+  /** An app's key: with trusted documents enforced (npm start), it runs only live manifests' ids. */
   apiKey?: string;
+  /** A key with the "developer" scope, which may send any document: the explorer's and the walkthrough's. */
+  developerApiKey?: string;
   /** A key with the "ops" scope, for fleet-wide figures (fleetImpact). */
   opsApiKey?: string;
   fleetSeeded?: boolean;
@@ -79,6 +82,10 @@ export async function seedDemoData(
     }
     if (!demo.apiKey) {
       demo.apiKey = (await user.createApiClient({ name: 'EcoWheels demo app', scopes: [] })).apiKey;
+      save();
+    }
+    if (!demo.developerApiKey) {
+      demo.developerApiKey = (await user.createApiClient({ name: 'EcoWheels developer', scopes: ['developer'] })).apiKey;
       save();
     }
     if (!demo.opsApiKey) {

@@ -35,8 +35,9 @@ async function main(): Promise<void> {
   console.log(`Starting the EcoWheels services on loopback (data in ${dataDir}) ...`);
   const stack = await LocalStack.start({
     env: { DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
-    // Only this demo's gateway serves the demo's keys and rider to the explorer.
-    serviceEnv: { gateway: { GATEWAY_DEMO_CREDENTIALS_FILE: join(dataDir, 'demo-credentials.json') } },
+    // Only this demo's gateway serves the demo's keys and rider to the explorer. Apps' keys run only
+    // their trusted documents, as in production; the explorer and the walkthrough use the developer key.
+    serviceEnv: { gateway: { GATEWAY_DEMO_CREDENTIALS_FILE: join(dataDir, 'demo-credentials.json'), GATEWAY_TRUSTED_DOCUMENTS: 'enforce' } },
     echo: verbose ? (line) => console.log(line) : undefined,
   });
   let fleet: RunningFleet | undefined;
@@ -97,7 +98,8 @@ EcoWheels is running.
                client certificates for grpcurl: ${LocalStack.meshSettings({ env: { DATA_DIR: dataDir } }, 'operator').certsDir} (operator.pem may call what back-office tools call; each method's callers are in docs/mesh.md)
 
 Demo rider:   ${demo.riderEmail} / ${demo.riderPassword}  (20.00 EUR in the wallet)
-Demo API key: ${demo.apiKey}   Ops API key (the dashboard, fleetImpact): ${demo.opsApiKey}
+Developer API key (any query; the explorer's): ${demo.developerApiKey}   Ops API key (the dashboard, fleetImpact): ${demo.opsApiKey}
+Demo app key: ${demo.apiKey}   (an app's key: only the operations of live app manifests, by id; see docs/api.md#trusted-documents)
 (kept in ${dataDir}/demo-credentials.json, with each demo bike's device key)
 
 Telematics   bikes publish over MQTT to ${mqttUrl} (topic ecowheels/v1/bikes/<bike id>/readings, QoS 1),

@@ -1,8 +1,9 @@
 // The copy-paste shell lines `npm start` prints: with curl and sed only, the demo rider logs in,
 // finds a bike near the city centre and rides it; the bike's IoT unit reports the trip over the
 // HTTPS device door; then the ride's charge, distance and CO2 avoided, the rider's impact, the
-// wallet, and (with the ops key) the fleet's impact today. The npm start test runs these exact
-// lines, so they keep working.
+// wallet, and (with the ops key) the fleet's impact today. They send free-form queries, so they use
+// the developer key (an app's key runs only its trusted documents). The npm start test runs these
+// exact lines, so they keep working.
 import { CITY_CENTRE } from './demo-data';
 
 /** The trip the walkthrough's bike reports: from Centraal Station down the Damrak to Dam Square. */
@@ -16,14 +17,14 @@ const TRIP = [
 
 export function curlWalkthrough(
   url: string,
-  demo: { riderEmail: string; riderPassword: string; apiKey?: string; opsApiKey?: string },
+  demo: { riderEmail: string; riderPassword: string; developerApiKey?: string; opsApiKey?: string },
   telematics: { deviceUrl: string; credentialsFile: string },
 ): string {
   const { latitude, longitude } = CITY_CENTRE;
   const field = (name: string) => `sed -E 's/.*"${name}":"([^"]+)".*/\\1/'`;
   return [
     '# --- walkthrough ---',
-    `API=${url}; KEY=${demo.apiKey}; OPSKEY=${demo.opsApiKey}; DEVICES=${telematics.deviceUrl}`,
+    `API=${url}; KEY=${demo.developerApiKey}; OPSKEY=${demo.opsApiKey}; DEVICES=${telematics.deviceUrl}`,
     `anon() { curl -s "$API" -H "x-api-key: $KEY" -H 'content-type: application/json' -d "$1"; echo; }`,
     `gql() { curl -s "$API" -H "x-api-key: $KEY" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$1"; echo; }`,
     `TOKEN=$(anon '{"query":"mutation($e:String!,$p:String!){login(email:$e,password:$p){token}}","variables":{"e":"${demo.riderEmail}","p":"${demo.riderPassword}"}}' | ${field('token')})`,

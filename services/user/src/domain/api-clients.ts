@@ -14,8 +14,11 @@ export interface ApiClient {
   scopes: ApiClientScope[];
 }
 
-/** "ops": fleet-wide figures for operations staff (fleetImpact). */
-export const API_CLIENT_SCOPES = ['ops'] as const;
+/**
+ * "ops": fleet-wide figures for operations staff (fleetImpact). "developer": any GraphQL document,
+ * where a key without a scope (a shipped app's) runs only its app's trusted documents at the gateway.
+ */
+export const API_CLIENT_SCOPES = ['ops', 'developer'] as const;
 export type ApiClientScope = (typeof API_CLIENT_SCOPES)[number];
 
 export interface ApiClientStore {

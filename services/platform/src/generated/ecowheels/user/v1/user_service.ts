@@ -101,7 +101,10 @@ export interface ApiClient {
   createTime?:
     | Date
     | undefined;
-  /** What the key may do beyond the rider API: "ops" reads fleet-wide figures (fleetImpact). */
+  /**
+   * What the key may do beyond the rider API: "ops" reads fleet-wide figures (fleetImpact);
+   * "developer" may send any GraphQL document, where an app's key runs only its trusted documents.
+   */
   scopes: string[];
 }
 
@@ -223,7 +226,7 @@ export interface GetTokenVerificationKeysResponse {
 export interface CreateApiClientRequest {
   /** Human name of the application, 1 to 100 characters. */
   name: string;
-  /** Scopes granted to the key; the only one so far is "ops". Empty for a rider app. */
+  /** Scopes granted to the key: "ops", "developer". Empty for a rider app. */
   scopes: string[];
 }
 
