@@ -5,7 +5,7 @@
 //                                   made by @apollo/generate-persisted-query-manifest)
 // Both are committed; test/contracts/rider-app-client.test.ts fails when either is stale.
 // The manifest is what `npm run app:publish` takes (docs/api.md, "For app teams").
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
 import { generatePersistedQueryManifest } from '@apollo/generate-persisted-query-manifest';
@@ -15,18 +15,22 @@ import { sortDefinitions } from './src/document-order';
 
 const APP_DIR = __dirname;
 const ROOT = join(APP_DIR, '..', '..');
-const OPERATIONS = join(APP_DIR, 'src', 'operations', '*.graphql');
+export const OPERATIONS_DIR = join(APP_DIR, 'src', 'operations');
 export const GENERATED_DIR = join(APP_DIR, 'src', 'generated');
 export const MANIFEST_FILE = join(APP_DIR, 'persisted-query-manifest.json');
 
-/** Every file the build writes, by its path from the repository's root, with its content. */
-export async function buildRiderAppClient(): Promise<Map<string, string>> {
+/**
+ * Every file the build writes, by its path from the repository's root, with its content. The
+ * operations are read from `operationsDir` (a test passes a changed copy).
+ */
+export async function buildRiderAppClient(operationsDir = OPERATIONS_DIR): Promise<Map<string, string>> {
+  const operations = join(operationsDir, '*.graphql');
   const files = new Map<string, string>();
   const schema = printApiSchema(readFileSync(SUPERGRAPH_FILE, 'utf8'));
   const generated = await generate(
     {
       schema,
-      documents: [OPERATIONS],
+      documents: [operations],
       silent: true,
       generates: {
         [`${GENERATED_DIR}/`]: {
@@ -44,14 +48,14 @@ export async function buildRiderAppClient(): Promise<Map<string, string>> {
 
   // The same document transform the client runs (src/document-order.ts), so that each body is
   // byte for byte what the client prints, and its id the hash the gateway checks.
-  const manifest = await generatePersistedQueryManifest({ documents: [OPERATIONS], documentTransform: sortDefinitions }, undefined);
+  const manifest = await generatePersistedQueryManifest({ documents: [operations], documentTransform: sortDefinitions }, undefined);
   files.set(relative(ROOT, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return files;
 }
 
 /** Paths whose committed content differs from what the build makes now (missing ones too). */
-export async function staleClientFiles(): Promise<string[]> {
-  const built = await buildRiderAppClient();
+export async function staleClientFiles(operationsDir = OPERATIONS_DIR): Promise<string[]> {
+  const built = await buildRiderAppClient(operationsDir);
   const stale = [...built].filter(([path, content]) => {
     try {
       return readFileSync(join(ROOT, path), 'utf8') !== content;
@@ -59,7 +63,9 @@ export async function staleClientFiles(): Promise<string[]> {
       return true;
     }
   });
-  return stale.map(([path]) => path);
+  // A file the build no longer makes is stale too (an operation's types left behind).
+  const leftOver = existsSync(GENERATED_DIR) ? readdirSync(GENERATED_DIR).map((name) => relative(ROOT, join(GENERATED_DIR, name))).filter((path) => !built.has(path)) : [];
+  return [...stale.map(([path]) => path), ...leftOver];
 }
 
 if (require.main === module) {
