@@ -138,3 +138,24 @@ export function usageReport(versions: { app: string; version: string; status: st
   }
   return [...byCoordinate.values()].sort((a, b) => a.coordinate.localeCompare(b.coordinate));
 }
+
+/**
+ * Each deprecated field and argument of the schema, with its reason and the live versions that
+ * still use it: one with none left can be removed (after its record in the deliberate changes).
+ */
+export function deprecatedUsage(schema: GraphQLSchema, report: CoordinateUsage[]): { coordinate: string; reason: string; liveUsers: string[] }[] {
+  const deprecated: { coordinate: string; reason: string; liveUsers: string[] }[] = [];
+  const liveUsersOf = (coordinate: string) =>
+    (report.find((usage) => usage.coordinate === coordinate)?.users ?? []).filter((user) => user.status === 'live').map((user) => `${user.app} ${user.version}`);
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith('__') || (!isObjectType(type) && !isInterfaceType(type))) continue;
+    for (const field of Object.values(type.getFields())) {
+      const coordinates: [string, string | null | undefined][] = [
+        [`${type.name}.${field.name}`, field.deprecationReason],
+        ...field.args.map((arg): [string, string | null | undefined] => [`${type.name}.${field.name}(${arg.name}:)`, arg.deprecationReason]),
+      ];
+      for (const [coordinate, reason] of coordinates) if (reason) deprecated.push({ coordinate, reason, liveUsers: liveUsersOf(coordinate) });
+    }
+  }
+  return deprecated;
+}

@@ -22,7 +22,7 @@ import {
 } from '../../supergraph/src/app-manifests';
 import { apiSchemaOf, readSubgraphSchemas } from '../../supergraph/src/composition';
 import { graphqlCheck } from '../../supergraph/src/manifest-checks';
-import { coordinatesUsed, usageReport } from '../../supergraph/src/schema-usage';
+import { coordinatesUsed, deprecatedUsage, usageReport } from '../../supergraph/src/schema-usage';
 import { SUPERGRAPH_FILE } from '../../supergraph/src/subgraphs';
 
 const servedSchema: GraphQLSchema = apiSchemaOf(readFileSync(SUPERGRAPH_FILE, 'utf8'));
@@ -168,6 +168,22 @@ describe('app manifests', () => {
       const deprecated = apiSchemaOf(readFileSync(SUPERGRAPH_FILE, 'utf8').replace(/(\n\s*batteryPercent: Int!)/, '$1 @deprecated(reason: "read the bike\'s lastSeenAt and its range instead")'));
       const report = usageReport([{ app: 'rider-app', version: '1.0.0', status: 'live', operations: [{ name: 'FindBikes', document: parse(riderApp.operations.find(({ name }) => name === 'FindBikes')!.body) }] }], deprecated);
       expect(report.find((usage) => usage.coordinate === 'Bike.batteryPercent')).toMatchObject({ deprecated: "read the bike's lastSeenAt and its range instead", removed: false });
+    });
+
+    it('tells for each deprecated field whether a live version still uses it', () => {
+      const schema = apiSchemaOf(
+        readFileSync(SUPERGRAPH_FILE, 'utf8')
+          .replace(/(\n\s*batteryPercent: Int!)/, '$1 @deprecated(reason: "use the range")')
+          .replace(/(\n\s*capacity: Int!)/, '$1 @deprecated(reason: "stations are zones now")'),
+      );
+      const versions = registryWithOldApp('retired').map((published) => ({
+        ...published,
+        operations: published.manifest.operations.map(({ name, body }) => ({ name, document: operationDocument(body).document })),
+      }));
+      expect(deprecatedUsage(schema, usageReport(versions, schema))).toEqual([
+        { coordinate: 'Bike.batteryPercent', reason: 'use the range', liveUsers: ['rider-app 1.0.0'] },
+        { coordinate: 'Station.capacity', reason: 'stations are zones now', liveUsers: [] },
+      ]);
     });
   });
 });
