@@ -1,15 +1,24 @@
-// The operations each shipped app version may run (its trusted documents), read from files:
-// <dir>/<app>/<version>.json in Apollo's persisted query manifest format, one per published
-// version, and <dir>/registry.json, which says whether each version is live or retired. Only live
-// versions' documents are kept. Of a retired version only its ids are kept, so that a refusal can
-// say "retired" rather than "unknown"; an unreadable retired manifest is skipped with a warning,
-// since nothing it holds may run anyway. Every file is bounded before it is read, and a broken one
-// is named in the error.
+// The operations each shipped app version may run (its trusted documents), kept in the repository
+// beside the schema and read from files:
+//   supergraph/app-manifests/<app>/<version>.json   the version's persisted query manifest, as built
+//                                                   (Apollo's format: Apollo Kotlin, Apollo iOS and
+//                                                   @apollo/generate-persisted-query-manifest write it)
+//   supergraph/app-manifests/registry.json          {"apps":{"<app>":{"versions":{"<version>":
+//                                                     {"status":"live"|"retired","publishedAt":"<ISO>"}}}}}
+// The gateway serves only live versions' documents (trusted-documents.ts); of a retired version it
+// keeps only the ids, so that a refusal can say "retired" rather than "unknown", and an unreadable
+// retired manifest is skipped with a warning, since nothing it holds may run anyway. The tools read
+// the same layout through this file: `npm run app:publish` and `app:retire` (app-publishing.ts),
+// `npm run graphql:check` and `graphql:usage`. Every file is bounded before it is read, and a broken
+// one is named in the error. docs/api.md, "For app teams", tells the process.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../services/platform/src/config';
+
+/** Where the manifests are kept: in the repository, and in the gateway's image beside its code. */
+export const APP_MANIFESTS_DIR = join(__dirname, '..', 'app-manifests');
 
 /** The largest registry or manifest file read: far more than any app's operations (about 1 KB each). */
 export const MAX_MANIFEST_FILE_BYTES = 4 * 1024 * 1024;
@@ -40,6 +49,19 @@ const manifestSchema = z.object({
 });
 
 export type AppRegistry = z.infer<typeof registrySchema>;
+export type PersistedQueryManifest = z.infer<typeof manifestSchema>;
+export type OperationType = PersistedQueryManifest['operations'][number]['type'];
+export type VersionStatus = 'live' | 'retired';
+
+/** One published app version with its manifest. */
+export interface PublishedVersion {
+  app: string;
+  version: string;
+  status: VersionStatus;
+  manifest: PersistedQueryManifest;
+}
+
+export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export interface TrustedDocumentSet {
   /** Every live version's documents, by id (the SHA-256 of the body). */
@@ -53,6 +75,7 @@ export interface TrustedDocumentSet {
 }
 
 export const REGISTRY_FILE = 'registry.json';
+export const manifestFile = (dir: string, app: string, version: string) => join(dir, app, `${version}.json`);
 
 /** A file's text, refused when it is not a regular file or is over the limit (checked before reading). */
 export function readBoundedFile(path: string): string {
@@ -80,17 +103,33 @@ function parseJson<S extends z.ZodType>(path: string, text: string, schema: S, w
   throw new ConfigError(`${path} is not a valid ${what}:\n${problems.join('\n')}`);
 }
 
-/** One version's manifest: its operations by id, each checked to be the SHA-256 of its body. */
-export function readManifest(path: string): Map<string, string> {
-  const manifest = parseJson(path, readBoundedFile(path), manifestSchema, 'persisted query manifest');
-  const documents = new Map<string, string>();
-  for (const operation of manifest.operations) {
-    const hash = createHash('sha256').update(operation.body).digest('hex');
-    if (hash !== operation.id) throw new ConfigError(`${path}: operation ${JSON.stringify(operation.name)} has id ${operation.id}, but its body's SHA-256 is ${hash}`);
-    documents.set(operation.id, operation.body);
-  }
-  return documents;
+/** The registry under `dir` (none yet: no apps). */
+export function readRegistry(dir = APP_MANIFESTS_DIR): AppRegistry {
+  const path = join(dir, REGISTRY_FILE);
+  return existsSync(path) ? parseJson(path, readBoundedFile(path), registrySchema, 'app registry') : { apps: {} };
 }
+
+/** One version's manifest file, checked: its format, and each id the SHA-256 of its body. */
+export function readManifestFile(path: string): PersistedQueryManifest {
+  const manifest = parseJson(path, readBoundedFile(path), manifestSchema, 'persisted query manifest');
+  for (const operation of manifest.operations) {
+    const hash = sha256Hex(operation.body);
+    if (hash !== operation.id) throw new ConfigError(`${path}: operation ${JSON.stringify(operation.name)} has id ${operation.id}, but its body's SHA-256 is ${hash}`);
+  }
+  return manifest;
+}
+
+/** One version's manifest: its operations by id. */
+export const readManifest = (path: string): Map<string, string> => new Map(readManifestFile(path).operations.map((operation) => [operation.id, operation.body]));
+
+/** Every published version with its manifest, live and retired, in the registry's order. */
+export function publishedVersions(dir = APP_MANIFESTS_DIR): PublishedVersion[] {
+  return Object.entries(readRegistry(dir).apps).flatMap(([app, { versions }]) =>
+    Object.entries(versions).map(([version, { status }]) => ({ app, version, status, manifest: readManifestFile(manifestFile(dir, app, version)) })),
+  );
+}
+
+export const liveVersions = (dir = APP_MANIFESTS_DIR) => publishedVersions(dir).filter((published) => published.status === 'live');
 
 /** The registry and every live version's manifest under `dir`. Throws a ConfigError naming the broken file. */
 export function readTrustedDocuments(dir: string): TrustedDocumentSet {
@@ -99,7 +138,7 @@ export function readTrustedDocuments(dir: string): TrustedDocumentSet {
   const retiredIds = new Map<string, string[]>();
   for (const [app, { versions }] of Object.entries(registry.apps)) {
     for (const [version, { status }] of Object.entries(versions)) {
-      const path = join(dir, app, `${version}.json`);
+      const path = manifestFile(dir, app, version);
       if (status === 'live') {
         for (const [id, body] of readManifest(path)) set.live.set(id, body);
         set.liveVersions.push(`${app} ${version}`);

@@ -1,5 +1,5 @@
 // The gateway's configuration, from the environment (see the README's table).
-import { join } from 'node:path';
+import { APP_MANIFESTS_DIR } from './app-manifests';
 import { z } from 'zod';
 import { DEFAULT_PORTS, defaultGrpcAddress, listenHost, meshSettings, meshShape, milliseconds, port, readConfig, serviceAddress } from '../../services/platform/src/config';
 import { SUBGRAPHS, type SubgraphName } from './subgraphs';
@@ -140,7 +140,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     trustedDocuments: {
       mode: config.GATEWAY_TRUSTED_DOCUMENTS ?? (config.NODE_ENV === 'production' ? 'enforce' : 'off'),
       // Beside the supergraph, in the sources and in dist/ alike (the build copies the folder).
-      dir: config.GATEWAY_APP_MANIFESTS_DIR ?? join(__dirname, '..', 'app-manifests'),
+      dir: config.GATEWAY_APP_MANIFESTS_DIR ?? APP_MANIFESTS_DIR,
       pollMs: config.GATEWAY_APP_MANIFESTS_POLL_MS,
     },
   };

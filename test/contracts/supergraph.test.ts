@@ -1,7 +1,7 @@
 // The gates on the GraphQL side: the committed supergraph is what the subgraph schemas compose to,
 // composition errors fail, and no change breaks clients against the released API schema (or the
-// main branch, on another branch) unless it is recorded as deliberate. Each gate is also shown
-// failing on a bad change.
+// main branch, on another branch) unless it is recorded as deliberate, and a deliberate one only
+// when no live app version uses what it removes. Each gate is also shown failing on a bad change.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import {
   type DeliberateChange,
 } from '../../supergraph/src/composition';
 import { API_BASELINE_FILE, DELIBERATE_CHANGES_FILE, SUPERGRAPH_FILE } from '../../supergraph/src/subgraphs';
+import { liveVersions } from '../../supergraph/src/app-manifests';
+import { deliberateChangesInUse, previousApiSchemas } from '../../supergraph/src/manifest-checks';
 
 const ROOT = join(__dirname, '..', '..');
 const deliberate = JSON.parse(readFileSync(DELIBERATE_CHANGES_FILE, 'utf8')) as DeliberateChange[];
@@ -30,6 +32,11 @@ describe('supergraph', () => {
 
   it('every deliberate breaking change says why', () => {
     for (const change of deliberate) expect(change.why.trim().length).toBeGreaterThan(10);
+  });
+
+  it('records a deliberate breaking change only when no live app version uses what it removes (app-manifests.test.ts shows it refusing one)', () => {
+    const current = apiSchemaOf(readFileSync(SUPERGRAPH_FILE, 'utf8'));
+    expect(deliberateChangesInUse(deliberate, [current, ...previousApiSchemas()], liveVersions())).toEqual([]);
   });
 
   it('breaks no client against the released API schema', () => {
