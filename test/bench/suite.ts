@@ -6,6 +6,8 @@
 //   P3 east-west   GetBike | a bare grpc-js echo with the same credentials
 //   P4 tracing     exporting | SDK on without exporter | OTEL_SDK_DISABLED=true
 //   P5, P6         idle memory per process, cold and warm start | bare Node processes
+//   A1 documents   the home screen sent by manifest id (trusted documents) | as its full document:
+//                  request bytes and the gateway's CPU per request
 //   SLIs           each SLO of docs/slos.md measured by its own queries on a real Prometheus over a
 //                  production-like load: the app's screens and rides through the gateway, the GBFS
 //                  feed and bikes' readings through the HTTPS door, tracing exporting
@@ -23,9 +25,12 @@ import { randomUUID } from 'node:crypto';
 import { OtlpReceiver } from '../support/otlp-receiver';
 import { BENCH_ENV, BenchData, benchCredentials, prepareCertificates, removeCertificates, startBenchStack, type StartedBench } from './lib/bench-stack';
 import { checkGraphql, closedLoop, httpLoad, type LoadResult } from './lib/load';
-import { rssMb, startPeer, type Peer } from './lib/peer';
+import { cpuSeconds, rssMb, startPeer, type Peer } from './lib/peer';
 import { rate, Report, type Figure } from './lib/report';
 import { SliProbe, type SliFigure } from './lib/slis';
+import { MANIFEST_FILE } from '../../clients/rider-app/build';
+import type { PersistedQueryManifest } from '../../supergraph/src/app-manifests';
+import { readFileSync } from 'node:fs';
 import { createAppCallers, createRiders, graphqlRequest, HOME_QUERY, MY_RIDES_QUERY, rideFlows, type AppCallers, type Rider } from './lib/workloads';
 
 const QUICK = process.argv.includes('--quick');
@@ -220,6 +225,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       warmSeconds ||= warm.startSeconds;
       try {
         tracing[mode] = { home: await graphqlLoad(warm.stack.services.gateway.graphqlUrl, callers, HOME_QUERY), flows: await flowsAt(warm.stack.services.ride.address, riders) };
+        if (mode === 'noExporter') await documentsVsIds(warm.stack, callers);
       } finally {
         await warm.stack.stop();
       }
@@ -236,6 +242,42 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
     await sink.close();
     await data.remove();
   }
+}
+
+/**
+ * A1: the rider app's home screen (its HomeScreen operation from the reference client's manifest)
+ * sent by id, as an app does under trusted documents, against the same operation sent as its full
+ * document, on the same gateway one after the other: the request body's bytes, and the gateway
+ * process's CPU time (user and system, from /proc) per request answered.
+ */
+async function documentsVsIds(stack: StartedBench['stack'], callers: AppCallers): Promise<void> {
+  const manifest = JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as PersistedQueryManifest;
+  const home = manifest.operations.find((operation) => operation.name === 'HomeScreen')!;
+  const variables = { lat: 52.37, lon: 4.9 };
+  const bodies = {
+    id: JSON.stringify({ operationName: home.name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: home.id } } }),
+    full: JSON.stringify({ operationName: home.name, variables, query: home.body }),
+  };
+  const gateway = stack.services.gateway;
+  const measured: Record<keyof typeof bodies, { load: LoadResult; cpuMicros: number; bytes: number }> = {} as never;
+  for (const kind of ['full', 'id'] as const) {
+    const spec = { ...graphqlRequest(gateway.graphqlUrl, callers, HOME_QUERY), body: bodies[kind] };
+    await checkGraphql(spec);
+    await httpLoad(spec, { connections: CLIENTS, seconds: WARMUP_SECONDS });
+    const before = cpuSeconds(gateway.pid);
+    const load = await httpLoad(spec, { connections: CLIENTS, seconds: SECONDS });
+    const cpuMicros = ((cpuSeconds(gateway.pid) - before) * 1e6) / (load.rate * SECONDS);
+    measured[kind] = { load, cpuMicros, bytes: Buffer.byteLength(bodies[kind]) };
+  }
+  const figure = (value: number, unit: Figure['unit']): Figure => ({ value, unit });
+  report.add({ part: 'A1', what: 'home screen request body, by id vs the full document', ours: figure(measured.id.bytes, 'B/req'), reference: { name: 'full document', figure: figure(measured.full.bytes, 'B/req') } });
+  report.add({
+    part: 'A1',
+    what: 'home screen, gateway CPU per request, by id vs the full document',
+    ours: figure(measured.id.cpuMicros, 'µs CPU/req'),
+    reference: { name: 'full document', figure: figure(measured.full.cpuMicros, 'µs CPU/req') },
+  });
+  report.add({ part: 'A1', what: 'home screen throughput, by id vs the full document', ours: rate(measured.id.load, 'req/s'), reference: { name: 'full document', figure: rate(measured.full.load, 'req/s') } });
 }
 
 /**

@@ -8,7 +8,7 @@ import { sliMarkdown, type SliFigure } from './slis';
 
 export interface Figure {
   value: number;
-  unit: 'req/s' | 'flows/s' | 'calls/s' | 'readings/s' | 's' | 'MB';
+  unit: 'req/s' | 'flows/s' | 'calls/s' | 'readings/s' | 's' | 'MB' | 'B/req' | 'µs CPU/req';
   p50Ms?: number;
   p99Ms?: number;
   errors?: number;
