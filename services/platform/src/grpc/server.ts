@@ -25,7 +25,8 @@ import { invalidArgument } from '../errors';
 import { drawFault, faultsFromEnvironment } from './fault-injection';
 import { DRAIN_MS } from '../run-service';
 import AUTHORIZATION from '../mesh/authorization.generated.json';
-import { identityOf, type MeshCredentials } from '../mesh/credentials';
+import type { MeshCredentials } from '../mesh/credentials';
+import { callerIdentity } from './caller-identity';
 
 export const PROTO_ROOT = join(__dirname, '..', '..', '..', '..', 'proto');
 
@@ -174,7 +175,7 @@ function wrapHandlers<S>(service: GrpcService<S>, logger: Logger, authorize: boo
       const started = performance.now();
       const done = (code: number) => recordRpcServerDuration(performance.now() - started, { ...rpc, 'rpc.grpc.status_code': code });
       if (authorize) {
-        const caller = identityOf(call.getAuthContext().sslPeerCertificate);
+        const caller = callerIdentity(call);
         if (!caller || !allowed.includes(caller)) {
           done(status.PERMISSION_DENIED);
           callback({
@@ -185,7 +186,7 @@ function wrapHandlers<S>(service: GrpcService<S>, logger: Logger, authorize: boo
         }
       }
       const request = streaming ? decodedRequests(call as ServerReadableStream<unknown, unknown>) : (call as ServerUnaryCall<unknown, unknown>).request;
-      const fault = faults && drawFault(faults, identityOf(call.getAuthContext().sslPeerCertificate));
+      const fault = faults && drawFault(faults, callerIdentity(call));
       if (fault === 'unavailable') {
         callback({ code: status.UNAVAILABLE, details: 'injected fault: not run' });
         return;
