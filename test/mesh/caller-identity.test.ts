@@ -1,12 +1,16 @@
 // The caller's workload identity is read from its certificate once per connection, not per call
-// (services/platform/src/grpc/caller-identity.ts), on a real grpc-js server with the mesh's mutual
-// TLS: many calls on one connection parse the peer certificate once; a second connection (another
-// workload) gets its own identity; and the call's session is found where grpc-js keeps it, so a
-// grpc-js upgrade that moves it fails here instead of quietly parsing on every call again.
+// (services/platform/src/mesh/caller-identity.ts), on a real grpc-js server and a real HTTPS server
+// (a subgraph's) with the mesh's mutual TLS: many calls on one connection parse the peer
+// certificate once; a second connection (another workload) gets its own identity; and the call's
+// session is found where grpc-js keeps it, so a grpc-js upgrade that moves it fails here instead of
+// quietly parsing on every call again.
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { fetch } from 'undici';
 import { Server, makeGenericClientConstructor, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { callerIdentity, sessionOf } from '../../services/platform/src/grpc/caller-identity';
-import { channelOptionsFor } from '../../services/platform/src/mesh/credentials';
+import { callerIdentity, sessionOf, socketIdentity } from '../../services/platform/src/mesh/caller-identity';
+import { channelOptionsFor, httpDispatcher, httpsServerOptions } from '../../services/platform/src/mesh/credentials';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
 import { TEST_ENV, testCredentials } from '../support/stack';
 
@@ -44,14 +48,19 @@ describe('the caller\'s identity, once per connection', () => {
   const who = (client: ReturnType<typeof clientAs>) =>
     new Promise<string>((resolve, reject) => client.who(Buffer.alloc(0), (error, response) => (error ? reject(error) : resolve(response.toString()))));
 
-  it('parses the peer certificate once for many calls on a connection, and tells two workloads apart', async () => {
-    // Counted on the server's side of each connection only (the clients, in this process too, read the server's).
+  /** Counts the peer certificate parses on the server's side of connections (the clients, in this process too, read the server's). */
+  function countServerParses() {
     const original = TLSSocket.prototype.getPeerCertificate;
-    let parsedByServer = 0;
-    const parsed = jest.spyOn(TLSSocket.prototype, 'getPeerCertificate').mockImplementation(function (this: TLSSocket, detailed?: boolean) {
-      if ((this as unknown as { _tlsOptions?: { isServer?: boolean } })._tlsOptions?.isServer) parsedByServer += 1;
+    const count = { parses: 0 };
+    const spy = jest.spyOn(TLSSocket.prototype, 'getPeerCertificate').mockImplementation(function (this: TLSSocket, detailed?: boolean) {
+      if ((this as unknown as { _tlsOptions?: { isServer?: boolean } })._tlsOptions?.isServer) count.parses += 1;
       return original.call(this, detailed as true);
     });
+    return { count, restore: () => spy.mockRestore() };
+  }
+
+  it('parses the peer certificate once for many gRPC calls on a connection, and tells two workloads apart', async () => {
+    const { count, restore } = countServerParses();
     const ride = clientAs('ride');
     const gateway = clientAs('gateway');
     try {
@@ -59,12 +68,32 @@ describe('the caller\'s identity, once per connection', () => {
       expect(await who(gateway)).toBe('gateway');
       expect(await who(ride)).toBe('ride');
       // Once per connection (two connections), not once or twice per call (22 calls).
-      expect(parsedByServer).toBe(2);
+      expect(count.parses).toBe(2);
       expect(seen.every((call) => call.session)).toBe(true);
     } finally {
-      parsed.mockRestore();
+      restore();
       ride.close();
       gateway.close();
+    }
+  });
+
+  it('parses it once for many HTTPS requests on a connection (a subgraph\'s check)', async () => {
+    const https = createServer(httpsServerOptions(testCredentials('ride'))!, (req, res) => res.end(socketIdentity(req.socket as TLSSocket) ?? ''));
+    let connections = 0;
+    https.on('secureConnection', () => (connections += 1));
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}/graphql`;
+    const { count, restore } = countServerParses();
+    const dispatcher = httpDispatcher(testCredentials('gateway'))!;
+    try {
+      for (let n = 0; n < 10; n += 1) expect(await (await fetch(url, { dispatcher })).text()).toBe('gateway');
+      // Once per connection the client opened (one or two), not once per request (ten).
+      expect(count.parses).toBe(connections);
+      expect(connections).toBeLessThan(3);
+    } finally {
+      restore();
+      await dispatcher.close();
+      https.close();
     }
   });
 });

@@ -14,7 +14,8 @@ import { formatSubgraphError, graphqlError } from './errors';
 import { telemetryPlugin } from './telemetry-plugin';
 import type { TLSSocket } from 'node:tls';
 import { listen } from '../http-listen';
-import { httpsServerOptions, identityOf, type MeshCredentials } from '../mesh/credentials';
+import { socketIdentity } from '../mesh/caller-identity';
+import { httpsServerOptions, type MeshCredentials } from '../mesh/credentials';
 import type { Logger } from '../logger';
 
 /** The header in which the gateway names the rider a request is for (after checking their token). */
@@ -98,7 +99,7 @@ export async function startSubgraphServer<Context extends RequestContext>(
     // AuthorizationPolicy says under Istio), since the rider header is trusted here.
     (req, res, next) => {
       if (options.mesh.mode !== 'local') return next();
-      const caller = identityOf((req.socket as TLSSocket).getPeerCertificate?.());
+      const caller = socketIdentity(req.socket as TLSSocket);
       if (caller === SUBGRAPH_CALLER) return next();
       res.status(403).json({
         errors: [{ message: `${caller ?? 'a caller without a workload identity'} may not query this subgraph; only the gateway may`, extensions: { code: 'FORBIDDEN' } }],

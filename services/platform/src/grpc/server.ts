@@ -26,7 +26,7 @@ import { drawFault, faultsFromEnvironment } from './fault-injection';
 import { DRAIN_MS } from '../run-service';
 import AUTHORIZATION from '../mesh/authorization.generated.json';
 import type { MeshCredentials } from '../mesh/credentials';
-import { callerIdentity } from './caller-identity';
+import { callerIdentity } from '../mesh/caller-identity';
 
 export const PROTO_ROOT = join(__dirname, '..', '..', '..', '..', 'proto');
 

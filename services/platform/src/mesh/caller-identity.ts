@@ -1,4 +1,5 @@
-// Which workload is calling: the SPIFFE id in the client certificate of the call's connection.
+// Which workload is calling: the SPIFFE id in the client certificate of the call's connection, for
+// the gRPC servers' policy check and the subgraphs' (only the gateway may query them).
 // grpc-js answers getAuthContext() by parsing the peer's certificate into a new object on every
 // call (about 45 µs here, fingerprints included), although a connection's certificate cannot change
 // after its handshake. So the identity is read once per HTTP/2 session and kept beside it (a
@@ -7,12 +8,23 @@
 // otherwise, each call reads the certificate as before, and test/mesh/grpc-policy.test.ts fails so
 // that someone looks.
 import type { Http2Session } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
-import { identityOf } from '../mesh/credentials';
+import { identityOf } from './credentials';
 
 type Call = Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>;
 
-const identities = new WeakMap<Http2Session, string | null>();
+const identities = new WeakMap<Http2Session | TLSSocket, string | null>();
+
+/** The same for an HTTPS request (a subgraph's): once per TLS connection, kept beside its socket. */
+export function socketIdentity(socket: TLSSocket): string | undefined {
+  let identity = identities.get(socket);
+  if (identity === undefined) {
+    identity = identityOf(socket.getPeerCertificate?.()) ?? null;
+    identities.set(socket, identity);
+  }
+  return identity ?? undefined;
+}
 
 /** The HTTP/2 session a grpc-js server call came in on, if its layers are where grpc-js 1.14 puts them. */
 export function sessionOf(call: Call): Http2Session | undefined {
