@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'services/platform/src/generated/', 'clients/rider-app/src/generated/', '.data/', 'test-results/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'services/platform/src/generated/', 'supergraph/clients/rider-app/src/generated/', '.data/', 'test-results/', 'bench/results/', 'coverage/'] },
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
@@ -30,7 +30,7 @@ export default tseslint.config(
       // must be a production dependency.
       'import-x/no-extraneous-dependencies': [
         'error',
-        { devDependencies: ['test/**', 'mesh-config/**', 'web/**', 'clients/**', 'eslint.config.mjs', 'services/local-stack/src/build.ts', 'supergraph/src/compose.ts', 'supergraph/src/composition.ts'] },
+        { devDependencies: ['test/**', 'mesh-config/**', 'web/**', 'supergraph/clients/**', 'eslint.config.mjs', 'services/local-stack/src/build.ts', 'supergraph/src/compose.ts', 'supergraph/src/composition.ts'] },
       ],
       // Dependencies point inward (STYLE.md): a service's rules know no adapter and no generated contract,
       // and no workload knows the launcher that runs them on a laptop.

@@ -28,7 +28,7 @@ import { checkGraphql, closedLoop, httpLoad, type LoadResult } from './lib/load'
 import { cpuSeconds, rssMb, startPeer, type Peer } from './lib/peer';
 import { rate, Report, type Figure } from './lib/report';
 import { SliProbe, type SliFigure } from './lib/slis';
-import { MANIFEST_FILE } from '../../clients/rider-app/build';
+import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/build';
 import type { PersistedQueryManifest } from '../../supergraph/src/app-manifests';
 import { readFileSync } from 'node:fs';
 import { createAppCallers, createRiders, graphqlRequest, HOME_QUERY, MY_RIDES_QUERY, rideFlows, type AppCallers, type Rider } from './lib/workloads';

@@ -1,4 +1,4 @@
-// A rider's whole journey through the reference rider app client (clients/rider-app/, Apollo
+// A rider's whole journey through the reference rider app client (supergraph/clients/rider-app/, Apollo
 // Client) against the real gateway and services: sign up, confirm the address with the code the
 // sandbox mailer wrote, pass the identity check, log in, top up, find a bike, ride it while the
 // bike reports the trip over MQTT, end the ride, and read the receipt, the rides and the impact.
@@ -10,9 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { MANIFEST_FILE } from '../../clients/rider-app/build';
-import { RiderAppClient } from '../../clients/rider-app/src/rider-app-client';
-import { RIDER_APP } from '../../clients/rider-app/src/version';
+import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/build';
+import { RiderAppClient } from '../../supergraph/clients/rider-app/src/rider-app-client';
+import { RIDER_APP } from '../../supergraph/clients/rider-app/src/version';
 import { rideTrip, seededRandom } from '../../services/local-stack/src/fleet/simulated-ride';
 import { sha256Hex, type PersistedQueryManifest } from '../../supergraph/src/app-manifests';
 import { eventually } from '../support/eventually';

@@ -1,12 +1,12 @@
-// The rider app's reference client (clients/rider-app/) is built by `npm run client:codegen` and
+// The rider app's reference client (supergraph/clients/rider-app/) is built by `npm run client:codegen` and
 // its output committed: the typed operations and the persisted query manifest must be what the
 // build makes now from its operations and the served schema, and the version the client calls
 // itself must be published live with exactly that manifest, or the gateway would not know its ids.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MANIFEST_FILE, OPERATIONS_DIR, staleClientFiles } from '../../clients/rider-app/build';
-import { RIDER_APP } from '../../clients/rider-app/src/version';
+import { MANIFEST_FILE, OPERATIONS_DIR, staleClientFiles } from '../../supergraph/clients/rider-app/build';
+import { RIDER_APP } from '../../supergraph/clients/rider-app/src/version';
 import { manifestFile, readRegistry, sha256Hex, APP_MANIFESTS_DIR, type PersistedQueryManifest } from '../../supergraph/src/app-manifests';
 
 describe('the rider app client', () => {
@@ -20,7 +20,7 @@ describe('the rider app client', () => {
       cpSync(OPERATIONS_DIR, changed, { recursive: true });
       const file = join(changed, 'my-impact.graphql'); // the impact screen stops showing the energy
       writeFileSync(file, readFileSync(file, 'utf8').replace('      energyWh\n', ''));
-      expect((await staleClientFiles(changed)).sort()).toEqual(['clients/rider-app/persisted-query-manifest.json', 'clients/rider-app/src/generated/gql.ts', 'clients/rider-app/src/generated/graphql.ts']);
+      expect((await staleClientFiles(changed)).sort()).toEqual(['supergraph/clients/rider-app/persisted-query-manifest.json', 'supergraph/clients/rider-app/src/generated/gql.ts', 'supergraph/clients/rider-app/src/generated/graphql.ts']);
     } finally {
       rmSync(changed, { recursive: true, force: true });
     }

@@ -19,7 +19,8 @@ const LAUNCHER = join(ROOT, 'services', 'local-stack');
 function filesUnder(folder: string): string[] {
   return readdirSync(folder).flatMap((name) => {
     const path = join(folder, name);
-    if (name === 'node_modules') return [];
+    // The reference app client (supergraph/clients/) is for app teams, not for any workload.
+    if (name === 'node_modules' || path === join(ROOT, 'supergraph', 'clients')) return [];
     return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
 }

@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
 import { generatePersistedQueryManifest } from '@apollo/generate-persisted-query-manifest';
-import { printApiSchema } from '../../supergraph/src/composition';
-import { SUPERGRAPH_FILE } from '../../supergraph/src/subgraphs';
+import { printApiSchema } from '../../src/composition';
+import { SUPERGRAPH_FILE } from '../../src/subgraphs';
 import { sortDefinitions } from './src/document-order';
 
 const APP_DIR = __dirname;
-const ROOT = join(APP_DIR, '..', '..');
+const ROOT = join(APP_DIR, '..', '..', '..');
 export const OPERATIONS_DIR = join(APP_DIR, 'src', 'operations');
 export const GENERATED_DIR = join(APP_DIR, 'src', 'generated');
 export const MANIFEST_FILE = join(APP_DIR, 'persisted-query-manifest.json');
