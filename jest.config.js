@@ -16,5 +16,7 @@ module.exports = {
   // Tests start real processes and databases; a two-core machine needs room.
   testTimeout: 120000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // The services the tests start run compiled, from a build made once per run (global-setup.ts).
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   maxWorkers: 2,
 };

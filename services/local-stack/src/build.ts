@@ -43,7 +43,8 @@ export async function buildDist(options: { workloadsOnly?: boolean } = {}): Prom
   renameSync(next, DIST);
 }
 
-async function buildInto(out: string, options: { workloadsOnly?: boolean }): Promise<void> {
+/** Compiles every workload (and, unless `workloadsOnly`, the launcher) into `out`, which must lie inside the repository (node_modules is found from there). */
+export async function buildInto(out: string, options: { workloadsOnly?: boolean } = {}): Promise<void> {
   const files = SOURCES.flatMap((source) => filesUnder(join(ROOT, source))).filter((file) => !options.workloadsOnly || !file.startsWith(LAUNCHER));
   await build({
     entryPoints: files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts')),

@@ -12,18 +12,24 @@ export type ProcessName = ServiceName | 'gateway';
 
 /**
  * How a process runs: `compiled`, the JavaScript that `npm run build` writes under dist/ (what
- * `npm start` and the images run), or `source`, the TypeScript through tsx (tests, development).
+ * `npm start` and the images run), or `source`, the TypeScript through tsx (development, Tilt).
  */
 export type Runtime = 'compiled' | 'source';
 
 const COMPILED = __filename.endsWith('.js'); // this very file runs from dist/
 const REPOSITORY = join(__dirname, '..', '..', '..', ...(COMPILED ? ['..'] : []));
-/** A launcher runs its processes the way it runs itself, unless told otherwise. */
-export const OWN_RUNTIME: Runtime = COMPILED ? 'compiled' : 'source';
+/**
+ * Where compiled processes run from: dist/, or the build the tests make once per run
+ * (ECOWHEELS_COMPILED_DIR, set by test/support/global-setup.ts), which `npm start` building
+ * dist/ meanwhile never touches.
+ */
+const COMPILED_DIR = process.env.ECOWHEELS_COMPILED_DIR;
+/** A launcher runs its processes the way it runs itself (the tests: compiled), unless told otherwise. */
+export const OWN_RUNTIME: Runtime = COMPILED || COMPILED_DIR ? 'compiled' : 'source';
 
 function commandOf(name: ProcessName, runtime: Runtime): string[] {
   const main = name === 'gateway' ? ['supergraph', 'src', 'main'] : ['services', name, 'src', 'main'];
-  return runtime === 'compiled' ? [`${join(REPOSITORY, 'dist', ...main)}.js`] : ['--import', 'tsx', `${join(REPOSITORY, ...main)}.ts`];
+  return runtime === 'compiled' ? [`${join(COMPILED_DIR ?? join(REPOSITORY, 'dist'), ...main)}.js`] : ['--import', 'tsx', `${join(REPOSITORY, ...main)}.ts`];
 }
 const READY_TIMEOUT_MS = 60_000;
 
