@@ -119,8 +119,10 @@ describeWithPostgres('cleaning with many processors on one database', () => {
     let second: Cleaner | undefined;
     let third: Cleaner | undefined;
     await feed(here, 60, async (round) => {
-      if (round === 10) second = cleaner(here, 'second');
-      if (round === 20) third = cleaner(here, 'third');
+      // Each new processor is awaited until it is up, so that it takes its share while readings
+      // still flow (on a busy machine a start can outlast the rest of the feed).
+      if (round === 10) await (second = cleaner(here, 'second')).next('ready');
+      if (round === 20) await (third = cleaner(here, 'third')).next('ready');
       if (round === 30) await first.stop(); // scaled in: it lets its shards go
     });
     await cleanedUp(here);
