@@ -15,11 +15,22 @@ describeWithPostgres('ride flow recovery', () => {
   let stack: TestStack;
   let clients: ReturnType<TestStack['clients']>;
 
-  beforeEach(async () => {
+  // One stack for the file: each case uses a rider and a bike of its own, and whatever it stopped,
+  // froze or killed runs again before the next case.
+  beforeAll(async () => {
     stack = await TestStack.start();
     clients = stack.clients();
   });
   afterEach(async () => {
+    for (const name of ['user', 'inventory', 'payment', 'ride', 'telematics', 'gateway'] as const) {
+      const process = stack.service(name);
+      if (process.ending === undefined) process.signal('SIGCONT');
+      else await stack.restart(name);
+    }
+    for (const client of Object.values(clients)) client.close();
+    clients = stack.clients();
+  });
+  afterAll(async () => {
     for (const client of Object.values(clients ?? {})) client.close();
     await stack?.stop();
   });
