@@ -73,8 +73,11 @@ export async function createRiders(stack: LocalStack, count: number, password = 
   }
 }
 
-/** The rider app's callers: `count` riders with five finished rides each, an API key, fresh tokens. */
-export async function createAppCallers(stack: LocalStack, count: number): Promise<AppCallers> {
+/**
+ * The rider app's callers: `count` riders with five finished rides each, an API key (with `scopes`),
+ * fresh tokens.
+ */
+export async function createAppCallers(stack: LocalStack, count: number, scopes: string[] = []): Promise<AppCallers> {
   const password = 'bench rider password';
   const riders = await createRiders(stack, count, password);
   const clients = clientsOf(stack);
@@ -88,7 +91,7 @@ export async function createAppCallers(stack: LocalStack, count: number): Promis
         return (await clients.user.loginRider({ email: rider.email, password })).accessToken;
       }),
     );
-    const { apiKey } = await clients.user.createApiClient({ name: 'Bench', scopes: [] });
+    const { apiKey } = await clients.user.createApiClient({ name: 'Bench', scopes });
     return { apiKey, tokens };
   } finally {
     clients.close();
