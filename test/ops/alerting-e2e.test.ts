@@ -2,7 +2,8 @@
 // the mesh's mutual TLS and evaluates the generated rules (mesh-config/prometheus/rules.yaml), a
 // real Alertmanager routes what fires to a webhook receiver here. The service is stopped: the
 // matching alert (TargetDown) fires within its `for` plus a scrape and an evaluation, and resolves
-// once the service is back. The one change to the generated rules is TargetDown's `for`, 2 min in
+// once the service is back. A bike posts readings all the while (under load): every reading the
+// service acknowledged, before the stop and after the restart, is stored. The one change to the generated rules is TargetDown's `for`, 2 min in
 // production, 10 s here, so the test takes seconds instead of minutes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { parse, stringify } from 'yaml';
 import { eventually } from '../support/eventually';
 import { describeWithPostgres } from '../support/postgres';
 import { TEST_ENV } from '../support/stack';
-import { TelematicsUnderTest } from '../support/telematics';
+import { readingJson, TelematicsUnderTest } from '../support/telematics';
 import { freePorts } from '../../services/local-stack/src/free-ports';
 
 const RULES = join(__dirname, '..', '..', 'mesh-config', 'prometheus', 'rules.yaml');
@@ -106,7 +107,25 @@ describeWithPostgres('alerts end to end: Prometheus, Alertmanager and a webhook'
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('pages TargetDown within its for plus a scrape and an evaluation of the service stopping, and resolves once it is back', async () => {
+  it('pages TargetDown within its for plus a scrape and an evaluation of the service stopping under load, and resolves once it is back', async () => {
+    // The load: a bike posting a batch of readings every 100 ms, through the stop and the restart.
+    const { bikeId, deviceKey } = await telematics.provision();
+    const acknowledged: number[] = [];
+    let sequence = 0;
+    let loading = true;
+    const load = (async () => {
+      while (loading) {
+        const batch = Array.from({ length: 5 }, () => (sequence += 1));
+        const answer = await telematics
+          .post(batch.map((n) => JSON.stringify(readingJson(bikeId, n))).join('\n'), { authorization: `Bearer ${deviceKey}`, 'content-type': 'application/x-ndjson' })
+          .catch(() => undefined); // refused while the service is down
+        if (answer?.status === 202) acknowledged.push(...batch);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await eventually(async () => expect(acknowledged.length).toBeGreaterThan(20), { what: 'the load to be taken in' });
+    const beforeStop = acknowledged.length;
+
     const stoppedAt = Date.now();
     await telematics.service.process.stop();
     const firing = await eventually(
@@ -136,7 +155,13 @@ describeWithPostgres('alerts end to end: Prometheus, Alertmanager and a webhook'
       { timeoutMs: 60_000, what: 'TargetDown to resolve' },
     );
     const resolvedAfter = (resolved.at - restartedAt) / 1000;
-    console.log(`alerting: TargetDown fired ${firedAfter.toFixed(1)} s after telematics stopped (for ${FOR_SECONDS} s, scrape and evaluation every ${INTERVAL_SECONDS} s), resolved ${resolvedAfter.toFixed(1)} s after it was started again`);
+    await eventually(async () => expect(acknowledged.length).toBeGreaterThan(beforeStop + 20), { what: 'the load to be taken in again after the restart' });
+    loading = false;
+    await load;
+    // Nothing acknowledged was lost across the stop.
+    const stored = new Set((await telematics.storedReadings(bikeId)).map((reading) => reading.sequence));
+    expect(acknowledged.filter((n) => !stored.has(n))).toEqual([]);
+    console.log(`alerting: TargetDown fired ${firedAfter.toFixed(1)} s after telematics stopped (for ${FOR_SECONDS} s, scrape and evaluation every ${INTERVAL_SECONDS} s), resolved ${resolvedAfter.toFixed(1)} s after it was started again; under load, ${acknowledged.length} readings acknowledged (${beforeStop} before the stop), every one stored`);
     expect(resolvedAfter).toBeLessThanOrEqual(30);
   });
 });
