@@ -11,9 +11,12 @@
 const WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
 type Window = (typeof WINDOWS)[number];
 
+/** The fastest burn rate that pages: 2% of a 30-day budget in an hour (canaries are judged by it too). */
+export const FAST_BURN = 14.4;
+
 /** Page: 2% of a 30-day budget in an hour, or 5% in six; ticket: 10% in a day, or all of it in three. */
 const BURN_RATES: { name: 'Fast' | 'Slow'; severity: 'page' | 'ticket'; pairs: { long: Window; short: Window; factor: number }[] }[] = [
-  { name: 'Fast', severity: 'page', pairs: [{ long: '1h', short: '5m', factor: 14.4 }, { long: '6h', short: '30m', factor: 6 }] },
+  { name: 'Fast', severity: 'page', pairs: [{ long: '1h', short: '5m', factor: FAST_BURN }, { long: '6h', short: '30m', factor: 6 }] },
   { name: 'Slow', severity: 'ticket', pairs: [{ long: '1d', short: '2h', factor: 3 }, { long: '3d', short: '6h', factor: 1 }] },
 ];
 
@@ -53,6 +56,12 @@ export interface SymptomAlert {
 }
 
 const w = (expr: string, window: string) => expr.replaceAll('$w', window);
+
+/** An SLO's bad and all events per second over `window` (a PromQL duration, or a Grafana variable such as $__range). */
+export const sliOver = (slo: Slo, window: string) => ({ bad: w(slo.bad, window), total: w(slo.total, window) });
+
+/** An SLO's error ratio over `window`: bad events over all events. */
+export const errorRatio = (slo: Slo, window: string) => `(${w(slo.bad, window)}) / (${w(slo.total, window)})`;
 const counter = (perMinute: number, minutes = 4400) => `0+${perMinute}x${minutes}`;
 
 /** promtool input for a histogram SLI: every event counted, the good ones in the `le` bucket. */
@@ -162,6 +171,13 @@ export const SLOS: Slo[] = [
     series: withinBucket('gbfs_feed_age', 'job="gateway",file="vehicle_status"', '60'),
   },
 ];
+
+/** The SLO of that name. */
+export function sloNamed(name: string): Slo {
+  const slo = SLOS.find((candidate) => candidate.name === name);
+  if (!slo) throw new Error(`no SLO named ${name} in alerts.ts`);
+  return slo;
+}
 
 const series = (name: string, values: string) => ({ series: name, values });
 
@@ -363,7 +379,7 @@ export function ruleGroups(): object[] {
   const recording = SLOS.flatMap((slo) =>
     WINDOWS.map((window) => ({
       record: `slo:${slo.name}:error_ratio_rate${window}`,
-      expr: `(${w(slo.bad, window)}) / (${w(slo.total, window)})`,
+      expr: errorRatio(slo, window),
       labels: { slo: slo.name },
     })),
   );

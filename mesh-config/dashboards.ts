@@ -18,7 +18,7 @@ import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TimeSeriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { DEFAULTS as NET_ZERO } from '../test/bench/netzero';
-import { SLOS, type Slo } from './alerts';
+import { errorRatio, sloNamed } from './alerts';
 import { RESOURCE_CLASSES, WORKLOAD_CLASSES } from './resources';
 
 /** Every panel reads the Prometheus the dashboard's `datasource` variable names. */
@@ -49,16 +49,10 @@ function stat(title: string, description: string, unit: string, query: Query, wi
   return new StatPanel().title(title).description(description).unit(unit).datasource(DATASOURCE).span(width).height(5).withTarget(target(query, 0));
 }
 
-const sloByName = (name: string): Slo => {
-  const slo = SLOS.find((candidate) => candidate.name === name);
-  if (!slo) throw new Error(`no SLO named ${name} in alerts.ts`);
-  return slo;
-};
-
 /** An SLO's good-event ratio over the dashboard's range, from its own SLI (the alerts' queries). */
 const sloRatio = (name: string): Query => {
-  const slo = sloByName(name);
-  return { expr: `1 - ((${slo.bad.replaceAll('$w', '$__range')}) / (${slo.total.replaceAll('$w', '$__range')}))`, legend: slo.title };
+  const slo = sloNamed(name);
+  return { expr: `1 - (${errorRatio(slo, '$__range')})`, legend: slo.title };
 };
 
 function dashboard(uid: string, title: string, description: string) {

@@ -18,17 +18,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { SLOS } from './alerts';
+import { errorRatio, FAST_BURN, sloNamed, SLOS } from './alerts';
 import { NAMESPACE } from './policy';
 
 /** Where the cluster's Prometheus answers (kube-prometheus-stack's Service), for the analysis. */
 export const PROMETHEUS_URL = 'http://prometheus-operated.monitoring.svc:9090';
 
-/** The fast-burn factor of the paging alerts (alerts.ts): a canary may not burn a budget faster. */
-const FAST_BURN = 14.4;
-
-/** The availability objective a canary's own errors are held to (api_availability's). */
-const CANARY_ERROR_RATIO = Number((FAST_BURN * (1 - SLOS.find((slo) => slo.name === 'api_availability')!.objective)).toFixed(4));
+/** The availability objective a canary's own errors are held to (api_availability's), at the paging alerts' fast burn (alerts.ts): a canary may not burn the budget faster. */
+const CANARY_ERROR_RATIO = Number((FAST_BURN * (1 - sloNamed('api_availability').objective)).toFixed(4));
 
 /** Our fault among gRPC statuses (platform/errors.ts, isOurFault): UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE, DATA_LOSS. */
 const OUR_GRPC_STATUSES = '2|4|13|14|15';
@@ -77,7 +74,7 @@ export function analysisTemplates(): object[] {
       metadata: { name: 'slo-fast-burn', namespace: NAMESPACE },
       spec: {
         metrics: SLOS.map((slo) =>
-          measurement(slo.name.replaceAll('_', '-'), `(${slo.bad.replaceAll('$w', '5m')}) / (${slo.total.replaceAll('$w', '5m')})`, Number((FAST_BURN * (1 - slo.objective)).toFixed(4))),
+          measurement(slo.name.replaceAll('_', '-'), errorRatio(slo, '5m'), Number((FAST_BURN * (1 - slo.objective)).toFixed(4))),
         ),
       },
     },

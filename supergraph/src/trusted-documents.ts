@@ -6,14 +6,13 @@
 // persisted queries see the request: an app never sends the body, and never meets
 // PERSISTED_QUERY_NOT_FOUND for an id of its manifest. Keys with the ops or developer scope (the
 // explorer, the dashboard, a developer's tools) keep free-form documents and APQ.
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { ConfigError } from '../../services/platform/src/config';
 import type { Logger } from '../../services/platform/src/logger';
 import { lazyCounter } from '../../services/platform/src/telemetry/tracing';
 import type { ApiClientIdentity } from './api-keys';
-import { readBoundedFile, readTrustedDocuments, REGISTRY_FILE, type TrustedDocumentSet } from './app-manifests';
+import { readBoundedFile, readTrustedDocuments, REGISTRY_FILE, sha256Hex, type TrustedDocumentSet } from './app-manifests';
 import { EdgeError } from './gateway-errors';
 
 export interface TrustedDocumentSettings {
@@ -71,7 +70,7 @@ export class TrustedDocuments {
   }
 
   private static hashRegistry(dir: string): string {
-    return createHash('sha256').update(readBoundedFile(join(dir, REGISTRY_FILE))).digest('hex');
+    return sha256Hex(readBoundedFile(join(dir, REGISTRY_FILE)));
   }
 
   private report(): void {

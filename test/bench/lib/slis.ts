@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { SLOS } from '../../../mesh-config/alerts';
+import { sliOver, SLOS } from '../../../mesh-config/alerts';
 import { freePorts } from '../../../services/local-stack/src/free-ports';
 import type { LocalStack } from '../../../services/local-stack/src/local-stack';
 
@@ -81,8 +81,9 @@ export class SliProbe {
     const window = `${seconds}s`;
     const figures: SliFigure[] = [];
     for (const slo of SLOS) {
-      const total = await this.query(slo.total.replaceAll('$w', window));
-      const bad = await this.query(slo.bad.replaceAll('$w', window));
+      const sli = sliOver(slo, window);
+      const total = await this.query(sli.total);
+      const bad = await this.query(sli.bad);
       const key = (metric: Record<string, string>) => slo.by.map((label) => metric[label] ?? '').join(', ');
       if (total.length === 0) figures.push({ slo: slo.name, series: '', objective: slo.objective, events: 0 });
       for (const series of total) {
