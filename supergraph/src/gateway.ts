@@ -13,7 +13,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { CLIENT_ADDRESS_HEADER, RIDER_ID_HEADER, SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { telemetryPlugin, TRACE_ID_HEADER } from '../../services/platform/src/graphql/telemetry-plugin';
 import { listen } from '../../services/platform/src/http-listen';
-import { httpDispatcher, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
+import { type MeshCredentials } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 import { serveMetrics } from '../../services/platform/src/telemetry/metrics-endpoint';
 import { activeTraceId } from '../../services/platform/src/telemetry/tracing';
 import type { Logger } from '../../services/platform/src/logger';

@@ -1,6 +1,5 @@
 // Composition root of the gateway: config, the edge checks, the GraphQL server. Nothing else.
 import '../../services/platform/src/bootstrap';
-import Redis from 'ioredis';
 import { createLogger } from '../../services/platform/src/logger';
 import { meshCredentials } from '../../services/platform/src/mesh/credentials';
 import { announceReady, runService } from '../../services/platform/src/run-service';
@@ -15,7 +14,9 @@ import { MemoryUsageCounter, RedisUsageCounter } from './usage-counter';
 runService('gateway', async () => {
   const config = readGatewayConfig();
   const logger = createLogger('gateway');
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }) : undefined;
+  // ioredis is loaded only where a shared Redis is configured (about 50 ms of CPU at start otherwise).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- required, so its instrumentation sees it load
+  const redis = config.redisUrl ? new (require('ioredis') as typeof import('ioredis')).default(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }) : undefined;
   if (redis) await redis.connect();
   const usage = redis ? new RedisUsageCounter(redis, logger) : new MemoryUsageCounter();
   const mesh = meshCredentials(config.mesh);

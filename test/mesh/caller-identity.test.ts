@@ -10,7 +10,8 @@ import { TLSSocket } from 'node:tls';
 import { fetch } from 'undici';
 import { Server, makeGenericClientConstructor, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { callerIdentity, sessionOf, socketIdentity } from '../../services/platform/src/mesh/caller-identity';
-import { channelOptionsFor, httpDispatcher, httpsServerOptions } from '../../services/platform/src/mesh/credentials';
+import { channelOptionsFor, httpsServerOptions } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
 import { TEST_ENV, testCredentials } from '../support/stack';
 

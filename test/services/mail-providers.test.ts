@@ -10,7 +10,7 @@ import { graphql } from '../support/graphql-client';
 import { codeIn, MailCatcher, sandboxMail } from '../support/mail';
 import { describeWithPostgres } from '../support/postgres';
 import { SingleService, testCredentials } from '../support/stack';
-import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 
 const silent = pino({ level: 'silent' });
 const message = { to: 'rider@example.test', subject: 'Confirm your address for EcoWheels', text: 'Enter this code: abc123' };

@@ -3,7 +3,7 @@
 // payment service: a top-up holds, captures, then credits, once per idempotency key.
 import { randomUUID } from 'node:crypto';
 import { RIDER_ID_HEADER } from '../../services/platform/src/graphql/subgraph-server';
-import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 import { StripeCardProvider } from '../../services/payment/src/providers/stripe-card-provider';
 import { paymentClient } from '../support/grpc-clients';
 import { graphql } from '../support/graphql-client';

@@ -16,7 +16,8 @@ import {
   type IngestResponse,
   type Reading,
 } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
-import { channelOptionsFor, httpDispatcher } from '../../services/platform/src/mesh/credentials';
+import { channelOptionsFor } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 import { FileZoneStore } from '../../services/telematics/src/zones/file-zone-store';
 import { telematicsClient, type TestClient } from './grpc-clients';
 import { seriesValue } from './metrics';

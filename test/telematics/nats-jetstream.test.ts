@@ -11,7 +11,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Reading } from '../../services/platform/src/generated/ecowheels/telematics/v1/telematics_service';
 import { DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
 import { ServiceProcess } from '../../services/local-stack/src/launched-service';
-import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 import { eventually } from '../support/eventually';
 import { telematicsClient } from '../support/grpc-clients';
 import { graphql } from '../support/graphql-client';

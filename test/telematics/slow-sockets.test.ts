@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { graphql } from '../support/graphql-client';
-import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 import { SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { describeWithPostgres } from '../support/postgres';
 import { testCredentials } from '../support/stack';

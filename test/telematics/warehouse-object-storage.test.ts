@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { httpDispatcher } from '../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 import { SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { createLogger } from '../../services/platform/src/logger';
 import { Curation } from '../../services/telematics/src/domain/curation';

@@ -16,7 +16,6 @@ import { TelematicsStore } from './store/telematics-store';
 import { decodePayload } from './doors/reading-payloads';
 import { curationMetrics, deviceMetrics, ingestMetrics, recordRefusedDevice, zeroDeviceMetrics } from './telematics-metrics';
 import { DeviceCredentialStore } from './store/device-credential-store';
-import { NatsDeviceIssuer } from './bus/nats-device-issuer';
 import { LocalCuratedFiles, type CuratedFiles } from './zones/curated-files';
 import { CuratedWarehouse } from './store/curated-warehouse';
 import { FileZoneStore } from './zones/file-zone-store';
@@ -89,7 +88,8 @@ export async function openTelematics(config: TelematicsConfig, db: Database, log
   // On the production bus the registry mints bikes' NATS users (the roles that provision: all, api).
   const issuer =
     options.live && config.deviceIssuer && (config.role === 'all' || config.role === 'api')
-      ? await NatsDeviceIssuer.open({ ...config.deviceIssuer, logger, onRefused: (reason) => recordRefusedDevice(1, { door: 'nats', reason }) })
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on the bus, like the S3 zones
+        await (require('./bus/nats-device-issuer') as typeof import('./bus/nats-device-issuer')).NatsDeviceIssuer.open({ ...config.deviceIssuer, logger, onRefused: (reason) => recordRefusedDevice(1, { door: 'nats', reason }) })
       : undefined;
   const devices = new DeviceRegistry(new DeviceCredentialStore(db), DEVICE_CACHE, { issuer, metrics: deviceMetrics, logger });
   if (options.live) zeroDeviceMetrics({ bus: issuer !== undefined });

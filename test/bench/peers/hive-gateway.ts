@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fetch as undiciFetch } from 'undici';
 import { RIDER_ID_HEADER, SCOPES_HEADER } from '../../../services/platform/src/graphql/subgraph-server';
-import { httpDispatcher } from '../../../services/platform/src/mesh/credentials';
+import { httpDispatcher } from '../../../services/platform/src/mesh/http-dispatcher';
 import { ApiKeyCheck } from '../../../supergraph/src/api-keys';
 import { readGatewayConfig } from '../../../supergraph/src/config';
 import { EdgeError } from '../../../supergraph/src/gateway-errors';

@@ -4,9 +4,6 @@
 import { webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-// @peculiar/x509 resolves its parts with tsyringe, which needs the Reflect metadata polyfill first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -36,6 +33,13 @@ async function importKey(pem: string): Promise<CryptoKey> {
 
 /** Makes the CA and any missing workload certificate in dir; keeps what is already there. */
 export async function ensureMeshCertificates(dir: string, identities: readonly string[] = MESH_IDENTITIES): Promise<void> {
+  // Loaded here, not with the module: only the launcher and `npm run certs` make certificates, and
+  // the library costs every workload about 0.1 s of CPU at start to load for nothing.
+  // @peculiar/x509 resolves its parts with tsyringe, which needs the Reflect metadata polyfill first.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  require('reflect-metadata');
+  const x509 = require('@peculiar/x509') as typeof import('@peculiar/x509');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const notBefore = new Date(Date.now() - 60_000);

@@ -6,7 +6,6 @@ import { lazyGauge } from '../telemetry/tracing';
 import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { Agent, type Dispatcher } from 'undici';
 
 const recordCertificateExpiry = lazyGauge('mesh.certificate.expiry', 'When the mesh certificate this workload uses stops being valid (Unix time), by certificate (workload, ca)', 's');
 import { readWorkloadCertificate } from './certificates';
@@ -58,17 +57,6 @@ export function identityOf(certificate: PeerCertificate | undefined): string | u
 export function channelOptionsFor(mesh: MeshCredentials, address: string): Record<string, string> {
   const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return mesh.mode === 'local' && isIP(host) ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
-}
-
-/**
- * An HTTP client dispatcher for this identity: mutual TLS in local mode (the gateway calling a
- * subgraph), nothing special under Istio (undefined: the default agent, plaintext).
- */
-export function httpDispatcher(mesh: MeshCredentials): Dispatcher | undefined {
-  if (!mesh.tls) return undefined;
-  const { ca, cert, key } = mesh.tls;
-  // Loopback certificates name localhost; TLS never names a server by IP.
-  return new Agent({ connect: { ca, cert, key, servername: 'localhost' } });
 }
 
 /** Options of an HTTPS server that demands a client certificate from the mesh CA (local mode). */
