@@ -2,7 +2,10 @@
 // (tens of milliseconds even on the bounded prefix it reads), and while it ran there, a few clients
 // signing up with long passwords kept `me` and `login` waiting for everyone. One thread at most,
 // so sign-ups can take one core of a pod and never both; a short queue, and a budget per check,
-// past which the thread is stopped and the sign-up answers UNAVAILABLE (try again).
+// past which the thread is stopped and the sign-up answers UNAVAILABLE (try again). The thread
+// starts with the service and loads zxcvbn's dictionaries at once, beside the start: loaded on the
+// first sign-up instead, on a busy machine that sign-up outlasted the gateway's 3 s deadline for a
+// subgraph, and the rider was told to retry.
 import { extname, join } from 'node:path';
 import { Piscina } from 'piscina';
 import { DomainError } from '../../../platform/src/errors';
@@ -14,7 +17,7 @@ import type { PasswordJudge } from '../domain/sign-ups';
  * so a burst of honest sign-ups on a busy machine is not refused for the queue it stood in.
  */
 const CHECK_BUDGET_MS = 1500;
-/** The same, when the thread must start first and load zxcvbn's dictionaries (a second or two). */
+/** The same, when the thread must start again first and load zxcvbn's dictionaries (a second or two). */
 const COLD_CHECK_BUDGET_MS = 10_000;
 /** Checks waiting for the thread; past that, sign-ups are refused until it catches up. */
 const MAX_WAITING = 8;
@@ -22,21 +25,30 @@ const MAX_WAITING = 8;
 export class PasswordStrengthThread implements PasswordJudge {
   /** Checks submitted and not finished: the one that runs, and the ones that wait. */
   private inFlight = 0;
+  /** Whether the dictionaries are loaded: a check that comes first waits for them. */
+  private warm = false;
   private readonly pool = new Piscina({
     // The worker's own file, as this one runs: TypeScript under tsx, JavaScript once built.
     filename: join(__dirname, `password-strength-worker${extname(__filename)}`),
-    minThreads: 0,
+    // Always one, with its dictionaries (about 15 MB): a replica is always ready for a sign-up.
+    minThreads: 1,
     maxThreads: 1,
     maxQueue: MAX_WAITING,
-    // Started by the first sign-up, not at start (a replica that never sees one saves about 15 MB);
-    // it then keeps zxcvbn's dictionaries while sign-ups come, and ends after an hour without.
-    idleTimeout: 3_600_000,
   });
+
+  constructor() {
+    // A check of nothing in particular loads the dictionaries; its answer does not matter, and a
+    // failure shows again, with its reason, on the first real check.
+    this.pool
+      .run({ password: 'warm-up', personal: { email: '', displayName: '' } })
+      .catch(() => undefined)
+      .finally(() => (this.warm = true));
+  }
 
   async problem(password: string, personal: PersonalWords): Promise<string | undefined> {
     this.inFlight += 1;
     try {
-      const budget = (this.pool.threads.length === 0 ? COLD_CHECK_BUDGET_MS : 0) + this.inFlight * CHECK_BUDGET_MS;
+      const budget = (this.warm && this.pool.threads.length > 0 ? 0 : COLD_CHECK_BUDGET_MS) + this.inFlight * CHECK_BUDGET_MS;
       return (await this.pool.run({ password, personal }, { signal: AbortSignal.timeout(budget) })) as string | undefined;
     } catch (error) {
       throw new DomainError('UNAVAILABLE', 'too many sign-ups are being checked just now; try again in a few seconds', { cause: error });
