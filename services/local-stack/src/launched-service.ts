@@ -2,6 +2,7 @@
 // with its gRPC address). Used by `npm start` and by the tests, which run real processes. Each child
 // keeps an IPC channel open to its launcher, only so that it notices when the launcher is gone.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STOP_GRACE_MS } from '../../platform/src/run-service';
 
@@ -35,6 +36,15 @@ export const OWN_RUNTIME: Runtime = COMPILED || COMPILED_DIR ? 'compiled' : 'sou
  */
 const V8_FLAGS = ['--max-semi-space-size=8'];
 
+/**
+ * Node's compile cache: V8's compiled code of every module, kept on disk after a process first
+ * loads it, so the next start of any of the six reads it instead of compiling again (a warm start of
+ * the stack in about 2.7 s instead of 3.3; each idle process a few MB bigger). The environment may
+ * name another folder (NODE_COMPILE_CACHE) or turn it off (NODE_DISABLE_COMPILE_CACHE=1). Images
+ * start each process once per container, so they leave it off.
+ */
+const COMPILE_CACHE = join(tmpdir(), 'ecowheels-compile-cache');
+
 function commandOf(name: ProcessName, runtime: Runtime): string[] {
   const main = name === 'gateway' ? ['supergraph', 'src', 'main'] : ['services', name, 'src', 'main'];
   return [...V8_FLAGS, ...(runtime === 'compiled' ? [`${join(COMPILED_DIR ?? join(REPOSITORY, 'dist'), ...main)}.js`] : ['--import', 'tsx', `${join(REPOSITORY, ...main)}.ts`])];
@@ -65,7 +75,7 @@ export class ServiceProcess {
     options: { echo?: (line: string) => void; runtime?: Runtime } = {},
   ): Promise<ServiceProcess> {
     const child = spawn(process.execPath, commandOf(name, options.runtime ?? OWN_RUNTIME), {
-      env: { ...process.env, ...env },
+      env: { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     child.channel?.unref(); // the channel alone must not keep the launcher running
