@@ -51,6 +51,11 @@ export class NatsServer {
     this.child = child;
   }
 
+  /** The server's process (the benchmark reads its CPU time). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   static async start(): Promise<NatsServer> {
     const [port, mqttPort] = await freePorts(2);
     const dir = mkdtempSync(join(tmpdir(), 'ecowheels-nats-'));

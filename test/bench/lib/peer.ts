@@ -2,6 +2,7 @@
 // process of its own, as our services are, and waits for the one JSON line it prints when ready.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import pg from 'pg';
 
 export interface Peer<Ready> {
   ready: Ready;
@@ -58,8 +59,40 @@ function ownAndChildrenPss(pid: number): number {
   return own + children.reduce((sum, child) => sum + treePssMb(child), 0);
 }
 
+const statFields = (pid: number): string[] => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+
 /** CPU time a process has used so far, in seconds (user plus system). */
 export const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 a second
 };
+
+/**
+ * CPU time of a process and everything under it, in seconds: its own, its live descendants', and
+ * that of the children that ended and were reaped (PostgreSQL's sessions come and go). The
+ * difference of two readings is what the whole tree spent between them.
+ */
+export function treeCpuSeconds(pid: number): number {
+  try {
+    const fields = statFields(pid);
+    const own = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    const children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+    return own / 100 + children.reduce((sum, child) => sum + treeCpuSeconds(child), 0);
+  } catch {
+    return 0; // it ended while being read (its parent's reaped total has it now)
+  }
+}
+
+/** The main process of the PostgreSQL server behind a connection URL (the parent of its session). */
+export async function postgresServerPid(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${rows[0].pid}/status`, 'utf8'))?.[1]);
+  } finally {
+    await client.end();
+  }
+}
