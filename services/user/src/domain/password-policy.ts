@@ -27,8 +27,9 @@ const SERVICE_WORDS = ['ecowheels', 'eco wheels', 'ecowheel', 'wheels'];
 let estimator: ZxcvbnFactory | undefined;
 
 /**
- * Loaded and built on the first check, not at start: the dictionaries take about a quarter of a
- * second and some 15 MB, which a process that never checks a password should not pay.
+ * Loaded and built on the first check, not with the module: the dictionaries take about a quarter
+ * of a second, and only the password thread (workers/password-strength.ts, which checks once as it
+ * starts) needs them, never the service's main thread.
  */
 function zxcvbn(): ZxcvbnFactory {
   if (!estimator) {
