@@ -3,9 +3,9 @@
 // signing up with long passwords kept `me` and `login` waiting for everyone. One thread at most,
 // so sign-ups can take one core of a pod and never both; a short queue, and a budget per check,
 // past which the thread is stopped and the sign-up answers UNAVAILABLE (try again). The thread
-// starts with the service and loads zxcvbn's dictionaries at once, beside the start: loaded on the
-// first sign-up instead, on a busy machine that sign-up outlasted the gateway's 3 s deadline for a
-// subgraph, and the rider was told to retry.
+// starts soon after the service and loads zxcvbn's dictionaries at once: loaded on the first sign-up
+// instead, on a busy machine that sign-up outlasted the gateway's 3 s deadline for a subgraph, and
+// the rider was told to retry.
 import { extname, join } from 'node:path';
 import { Piscina } from 'piscina';
 import { DomainError } from '../../../platform/src/errors';
@@ -22,36 +22,50 @@ const COLD_CHECK_BUDGET_MS = 10_000;
 /** Checks waiting for the thread; past that, sign-ups are refused until it catches up. */
 const MAX_WAITING = 8;
 
+/**
+ * How long after the service starts the thread starts, so that it does not slow the start itself
+ * (six processes share the cores as `npm start` brings them up); a sign-up sooner starts it at once.
+ */
+const START_AFTER_MS = 3000;
+
 export class PasswordStrengthThread implements PasswordJudge {
   /** Checks submitted and not finished: the one that runs, and the ones that wait. */
   private inFlight = 0;
   /** Whether the dictionaries are loaded: a check that comes first waits for them. */
   private warm = false;
-  private readonly pool = new Piscina({
-    // The worker's own file, as this one runs: TypeScript under tsx, JavaScript once built.
-    filename: join(__dirname, `password-strength-worker${extname(__filename)}`),
-    // Always one, with its dictionaries: a replica is always ready for a sign-up. The thread costs the
-    // idle process about 60 MB of RSS (its own V8 heap and the dictionaries; the bench's P5 shows the
-    // user service at about 200 MB idle against 125 for its peers), well within its 512Mi limit.
-    minThreads: 1,
-    maxThreads: 1,
-    maxQueue: MAX_WAITING,
-  });
+  private pool?: Piscina;
+  private readonly starting = setTimeout(() => this.started(), START_AFTER_MS).unref();
 
-  constructor() {
-    // A check of nothing in particular loads the dictionaries; its answer does not matter, and a
-    // failure shows again, with its reason, on the first real check.
-    this.pool
-      .run({ password: 'warm-up', personal: { email: '', displayName: '' } })
-      .catch(() => undefined)
-      .finally(() => (this.warm = true));
+  /** The thread, started once with a check that loads the dictionaries (its answer does not matter). */
+  private started(): Piscina {
+    if (!this.pool) {
+      clearTimeout(this.starting);
+      this.pool = new Piscina({
+        // The worker's own file, as this one runs: TypeScript under tsx, JavaScript once built.
+        filename: join(__dirname, `password-strength-worker${extname(__filename)}`),
+        // Always one, with its dictionaries: a replica is always ready for a sign-up. The thread
+        // costs the idle process about 60 MB of RSS (its own V8 heap and the dictionaries; the
+        // bench's P5 shows the user service at about 200 MB idle against 125 for its peers), well
+        // within its 512Mi limit.
+        minThreads: 1,
+        maxThreads: 1,
+        maxQueue: MAX_WAITING,
+      });
+      // A failure here shows again, with its reason, on the first real check.
+      this.pool
+        .run({ password: 'warm-up', personal: { email: '', displayName: '' } })
+        .catch(() => undefined)
+        .finally(() => (this.warm = true));
+    }
+    return this.pool;
   }
 
   async problem(password: string, personal: PersonalWords): Promise<string | undefined> {
+    const pool = this.started();
     this.inFlight += 1;
     try {
-      const budget = (this.warm && this.pool.threads.length > 0 ? 0 : COLD_CHECK_BUDGET_MS) + this.inFlight * CHECK_BUDGET_MS;
-      return (await this.pool.run({ password, personal }, { signal: AbortSignal.timeout(budget) })) as string | undefined;
+      const budget = (this.warm && pool.threads.length > 0 ? 0 : COLD_CHECK_BUDGET_MS) + this.inFlight * CHECK_BUDGET_MS;
+      return (await pool.run({ password, personal }, { signal: AbortSignal.timeout(budget) })) as string | undefined;
     } catch (error) {
       throw new DomainError('UNAVAILABLE', 'too many sign-ups are being checked just now; try again in a few seconds', { cause: error });
     } finally {
@@ -59,7 +73,8 @@ export class PasswordStrengthThread implements PasswordJudge {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.destroy();
+  async close(): Promise<void> {
+    clearTimeout(this.starting);
+    await this.pool?.destroy();
   }
 }
