@@ -179,10 +179,23 @@ describeWithPostgres('signing up through the API, up to the first ride', () => {
     const rider = await newRider(running.clients);
     const { token } = (await graphql(url, 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { apiKey, variables: { e: rider.email, p: rider.password } })).data!.login;
     // Six clients, two 200-character sign-ups each (zxcvbn took 0.4 to 1.4 s of CPU for one of these).
+    // On a busy machine the service may answer some "try again" rather than keep them waiting past
+    // the gateway's deadline; the app tries again (each try counts towards the address's six an hour).
+    let refusals = 0;
+    const signUpAsAnApp = async (email: string, password: string, from: string) => {
+      for (let attempt = 1; ; attempt += 1) {
+        const answer = await signUp(email, password, 'Robin Rider', from);
+        // The user service's own "try again" (a timeout at the gateway would name no service).
+        const refused = answer.errors?.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE' && error.extensions.serviceName === 'user');
+        if (!refused || attempt === 3) return answer;
+        refusals += 1;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    };
     const signUps = Array.from({ length: 6 }, async () => {
       const from = clientAddress();
       const answers = [];
-      for (let n = 0; n < 2; n += 1) answers.push(await signUp(`long-${randomUUID()}@example.com`, randomBytes(150).toString('base64'), 'Robin Rider', from));
+      for (let n = 0; n < 2; n += 1) answers.push(await signUpAsAnApp(`long-${randomUUID()}@example.com`, randomBytes(150).toString('base64'), from));
       return answers;
     });
     const latencies: number[] = [];
@@ -195,8 +208,10 @@ describeWithPostgres('signing up through the API, up to the first ride', () => {
     })();
     const answers = (await Promise.all(signUps)).flat();
     await reading;
-    expect(answers.map((answer) => answer.data!.signUp.errors)).toEqual(Array.from({ length: 12 }, () => []));
+    // A refused or timed-out sign-up shows its GraphQL error here, not a null to read.
+    expect(answers.map((answer) => answer.errors ?? answer.data!.signUp.errors)).toEqual(Array.from({ length: 12 }, () => []));
     expect(Math.max(...latencies)).toBeLessThan(750);
+    if (refusals > 0) console.log(`sign-up: ${refusals} of the long-password sign-ups were answered "try again" and then taken`);
   });
 
   it('keeps counting sign-ups across a restart of the user service', async () => {

@@ -14,9 +14,14 @@ import type { PasswordJudge } from '../domain/sign-ups';
 
 /**
  * Run time of one check (about 50 ms is usual); a check that waits behind others gets theirs too,
- * so a burst of honest sign-ups on a busy machine is not refused for the queue it stood in.
+ * so a burst of honest sign-ups on a busy machine is not refused for the queue it stood in...
  */
 const CHECK_BUDGET_MS = 1500;
+/** ...up to this, waiting included: past it the sign-up is refused with "try again", before the
+ * gateway's 3 s deadline for a subgraph, so the rider is never told "did not answer in time" about a
+ * sign-up that then goes on and is half done (an account without its answer). Nothing is stored
+ * before the check. */
+const MAX_BUDGET_MS = 1800;
 /** The same, when the thread must start again first and load zxcvbn's dictionaries (a second or two). */
 const COLD_CHECK_BUDGET_MS = 10_000;
 /** Checks waiting for the thread; past that, sign-ups are refused until it catches up. */
@@ -64,7 +69,7 @@ export class PasswordStrengthThread implements PasswordJudge {
     const pool = this.started();
     this.inFlight += 1;
     try {
-      const budget = (this.warm && pool.threads.length > 0 ? 0 : COLD_CHECK_BUDGET_MS) + this.inFlight * CHECK_BUDGET_MS;
+      const budget = this.warm && pool.threads.length > 0 ? Math.min(this.inFlight * CHECK_BUDGET_MS, MAX_BUDGET_MS) : COLD_CHECK_BUDGET_MS;
       return (await pool.run({ password, personal }, { signal: AbortSignal.timeout(budget) })) as string | undefined;
     } catch (error) {
       throw new DomainError('UNAVAILABLE', 'too many sign-ups are being checked just now; try again in a few seconds', { cause: error });
