@@ -4,7 +4,8 @@
 //   P2 ride flow   StartRide + EndRide on the embedded default (one embedded PostgreSQL server),
 //                  on PGlite and on the machine's PostgreSQL | the bare chain (no work behind mTLS)
 //   P3 east-west   GetBike | a bare grpc-js echo with the same credentials
-//   P4 tracing     exporting | SDK on without exporter | OTEL_SDK_DISABLED=true
+//   P4 tracing     exporting | SDK on without exporter, and the same less one instrumentation
+//                  at a time (OTEL_NODE_DISABLED_INSTRUMENTATIONS) | OTEL_SDK_DISABLED=true
 //   P5, P6         idle memory per process, cold and warm start | bare Node processes
 //   A1 documents   the home screen sent by manifest id (trusted documents) | as its full document:
 //                  request bytes and the gateway's CPU per request
@@ -31,6 +32,7 @@ import { SliProbe, type SliFigure } from './lib/slis';
 import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/build';
 import type { PersistedQueryManifest } from '../../supergraph/src/app-manifests';
 import { readFileSync } from 'node:fs';
+import { INSTRUMENTATION_NAMES, type InstrumentationName } from '../../services/platform/src/telemetry/sdk';
 import { createAppCallers, createRiders, graphqlRequest, HOME_QUERY, MY_RIDES_QUERY, rideFlows, type AppCallers, type Rider } from './lib/workloads';
 
 const QUICK = process.argv.includes('--quick');
@@ -234,10 +236,22 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
         await warm.stack.stop();
       }
     }
+    // Where the SDK's cost goes: the SDK on without an exporter again, less one instrumentation each
+    // time (OTEL_NODE_DISABLED_INSTRUMENTATIONS), each on its own warm start.
+    const without: Partial<Record<InstrumentationName, { home: LoadResult; flows: LoadResult }>> = {};
+    for (const name of INSTRUMENTATION_NAMES) {
+      const warm = await startBenchStack(data, { OTEL_NODE_DISABLED_INSTRUMENTATIONS: name });
+      try {
+        without[name] = { home: await graphqlLoad(warm.stack.services.gateway.graphqlUrl, callers, HOME_QUERY), flows: await flowsAt(warm.stack.services.ride.address, riders) };
+      } finally {
+        await warm.stack.stop();
+      }
+    }
     for (const [what, key, unit] of [['home screen', 'home', 'req/s'], ['ride flows', 'flows', 'flows/s']] as const) {
       const disabled = { name: 'OTEL_SDK_DISABLED', figure: rate(tracing.disabled[key], unit) };
       report.add({ part: 'P4', what: `${what}, tracing exporting`, ours: rate(tracing.exporting[key], unit), reference: disabled, target: met(tracing.exporting[key].rate >= 0.85 * tracing.disabled[key].rate, 'ratio ≥ 0.85') });
       report.add({ part: 'P4', what: `${what}, SDK on, no exporter`, ours: rate(tracing.noExporter[key], unit), reference: disabled });
+      for (const name of INSTRUMENTATION_NAMES) report.add({ part: 'P4', what: `${what}, SDK on, no exporter, without the ${name} instrumentation`, ours: rate(without[name]![key], unit), reference: disabled });
     }
     console.log(`  (the OTLP sink received ${sink.requests} exports, ${(sink.bytes / 1e6).toFixed(1)} MB, while exporting)`);
     footprintRows(EMBEDDED, cold, warmSeconds, bare, true);

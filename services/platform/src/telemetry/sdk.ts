@@ -85,6 +85,40 @@ export async function shutdownTelemetry(timeoutMs = 2000): Promise<void> {
   if (stopProviders) await waitAtMost(stopProviders(), timeoutMs);
 }
 
+/**
+ * The instrumentations, by the names OpenTelemetry's Node auto-instrumentation uses, so an operator
+ * can turn one off with its standard variable (`OTEL_NODE_DISABLED_INSTRUMENTATIONS=graphql,pino`)
+ * without a new image; the benchmark measures each one's cost that way (row P4).
+ */
+const INSTRUMENTATIONS = {
+  http: () =>
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (request) => request.url === '/metrics' || request.url === '/health',
+    }),
+  grpc: () => new GrpcInstrumentation(),
+  // Node's fetch (the gateway's calls to subgraphs): a client span, and the W3C trace context in
+  // the request's headers, so the subgraph's spans join the caller's trace.
+  undici: () => new UndiciInstrumentation(),
+  // Resolver spans for operations' fields and their children only: no span per scalar field.
+  graphql: () => new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 }),
+  pino: () => new PinoInstrumentation(),
+};
+export type InstrumentationName = keyof typeof INSTRUMENTATIONS;
+export const INSTRUMENTATION_NAMES = Object.keys(INSTRUMENTATIONS) as InstrumentationName[];
+
+/** The instrumentations to run: all but those OTEL_NODE_DISABLED_INSTRUMENTATIONS names; a name we lack stops the start. */
+export function enabledInstrumentations(env: NodeJS.ProcessEnv = process.env): InstrumentationName[] {
+  const disabled = (env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = disabled.filter((name) => !(name in INSTRUMENTATIONS));
+  if (unknown.length > 0) {
+    throw new Error(`OTEL_NODE_DISABLED_INSTRUMENTATIONS names ${unknown.join(', ')}, which this service does not have; it has ${INSTRUMENTATION_NAMES.join(', ')}`);
+  }
+  return INSTRUMENTATION_NAMES.filter((name) => !disabled.includes(name));
+}
+
 export function startTelemetry(): void {
   process.env.OTEL_SERVICE_NAME ??= processName();
   const prometheus = new PrometheusExporter({ preventServerStart: true });
@@ -101,22 +135,7 @@ export function startTelemetry(): void {
   tracerProvider.register(); // W3C trace context and baggage, in AsyncLocalStorage
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
   metrics.setGlobalMeterProvider(meterProvider);
-  registerInstrumentations({
-    tracerProvider,
-    meterProvider,
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => request.url === '/metrics' || request.url === '/health',
-      }),
-      new GrpcInstrumentation(),
-      // Node's fetch (the gateway's calls to subgraphs): a client span, and the W3C trace context in
-      // the request's headers, so the subgraph's spans join the caller's trace.
-      new UndiciInstrumentation(),
-      // Resolver spans for operations' fields and their children only: no span per scalar field.
-      new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 }),
-      new PinoInstrumentation(),
-    ],
-  });
+  registerInstrumentations({ tracerProvider, meterProvider, instrumentations: enabledInstrumentations().map((name) => INSTRUMENTATIONS[name]()) });
   stopProviders = async () => {
     await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
   };
