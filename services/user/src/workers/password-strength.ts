@@ -19,8 +19,9 @@ import type { PasswordJudge } from '../domain/sign-ups';
 const CHECK_BUDGET_MS = 1500;
 /** ...up to this, waiting included: past it the sign-up is refused with "try again", before the
  * gateway's 3 s deadline for a subgraph, so the rider is never told "did not answer in time" about a
- * sign-up that then goes on and is half done (an account without its answer). Nothing is stored
- * before the check. */
+ * sign-up that then goes on and is half done (an account without its answer). No account exists
+ * before the check; only the address's sign-up count has been taken. The cold budget below is still
+ * longer than the gateway's deadline: it applies only while the thread starts again. */
 const MAX_BUDGET_MS = 1800;
 /** The same, when the thread must start again first and load zxcvbn's dictionaries (a second or two). */
 const COLD_CHECK_BUDGET_MS = 10_000;
