@@ -228,7 +228,6 @@ async function measureEngine(engine: Engine, peers: Peer<Target>) {
     databaseUrl = (await embedded.databaseUrls(['telematics'])).telematics;
   }
   const databasePid = embedded?.pid ?? (await postgresServerPid(databaseUrl));
-  await buildDist();
   const service = await ServiceProcess.start(
     'telematics',
     {
@@ -375,7 +374,10 @@ async function measureJetStream(): Promise<Door & { peakRss: number }> {
     await fillStream(nc, (bikeId) => `bench.bare.${bikeId}`, bikes, STREAM_READINGS, 0);
     const bareConsumer = await jetstream(nc).consumers.get('BENCH_BARE', 'bare');
     // The bare consumer is this process; its CPU is this process's, with nats-server's.
-    const bareCpu = () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 + cpuSeconds(nats.pid);
+    const bareCpu = () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1e6 + cpuSeconds(nats.pid);
+    };
     let bareCpuBefore = 0;
     const bareDrained = drainSecondsOf(nc, 'BENCH_BARE', 'bare', () => (bareCpuBefore = bareCpu()));
     let taken = 0;
@@ -393,8 +395,7 @@ async function measureJetStream(): Promise<Door & { peakRss: number }> {
     let oursCpu = () => 0;
     let oursCpuBefore = 0;
     const drained = drainSecondsOf(nc, STREAM, DURABLE, () => (oursCpuBefore = oursCpu()));
-    // Compiled and with the heap cap of its resource class, as production runs it.
-    await buildDist();
+    // Compiled (main's build) and with the heap cap of its resource class, as production runs it.
     const processor = await ServiceProcess.start('telematics', { ...env('processor'), NODE_OPTIONS: nodeOptionsFor('telematics-processor') }, { runtime: 'compiled' });
     oursCpu = () => cpuSeconds(processor.pid) + cpuSeconds(nats.pid) + treeCpuSeconds(databasePid);
     let peakRss = 0;
@@ -424,6 +425,8 @@ const rate = (name: string, figure: Door, target: number) =>
 
 async function main(): Promise<void> {
   await ensureMeshCertificates(TEST_ENV.MESH_CERTS_DIR);
+  // The service runs compiled, as `npm start` runs it: one build for every part of the run.
+  await buildDist();
   const peers = await startPeers();
   try {
     console.log(`telematics ingest${QUICK ? ' (quick)' : ''}: ${BIKES} bikes; gRPC ${BIKES * GRPC_PER_BIKE}, MQTT ${BIKES * MQTT_PER_BIKE}, HTTPS ${HTTP_BATCHES * HTTP_BATCH} readings`);
