@@ -14,7 +14,8 @@
 //                  feed and bikes' readings through the HTTPS door, tracing exporting
 // The README explains how to read it. Telematics' ingest figures have their own run
 // (`npm run bench:telematics`); its process is part of P5 and P6 here. `--only=embedded`,
-// `--only=pglite` or `--only=postgres` runs one part.
+// `--only=pglite` or `--only=postgres` runs one part; `--only=flows`, P2 and P3 alone on the
+// embedded default (a cold start, no tracing or footprint rows).
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { buildDist } from '../../services/local-stack/src/build';
@@ -36,7 +37,7 @@ import { INSTRUMENTATION_NAMES, type InstrumentationName } from '../../services/
 import { createAppCallers, createRiders, graphqlRequest, HOME_QUERY, MY_RIDES_QUERY, rideFlows, type AppCallers, type Rider } from './lib/workloads';
 
 const QUICK = process.argv.includes('--quick');
-/** `--only=embedded`, `--only=pglite` or `--only=postgres` runs one part (while working on it). */
+/** `--only=embedded`, `--only=pglite`, `--only=postgres` or `--only=flows` runs one part (while working on it). */
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 10));
 const CLIENTS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -219,6 +220,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
     } finally {
       await cold.stack.stop();
     }
+    if (ONLY === 'flows') return;
     // The three tracing modes, each on a warm start of the same data, in the same state.
     let warmSeconds = 0;
     for (const [mode, env] of [
@@ -385,7 +387,7 @@ async function main(): Promise<void> {
   const chain = await startBareChain();
   try {
     const bare = await bareProcesses();
-    if (!ONLY || ONLY === 'embedded') await onEmbedded(bare, chain);
+    if (!ONLY || ONLY === 'embedded' || ONLY === 'flows') await onEmbedded(bare, chain);
     if (!ONLY || ONLY === 'pglite') await onPglite(bare, chain);
     if (!ONLY || ONLY === 'postgres') await onPostgres(bare, chain);
   } finally {
