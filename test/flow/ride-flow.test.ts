@@ -47,19 +47,16 @@ describeWithPostgres('ride flow across the four services', () => {
   });
 
   describe('when a step fails, the steps before it are undone', () => {
-    it('a suspended rider: nothing is reserved or held', async () => {
+    it('a suspended rider: refused before the ride exists, so nothing is reserved or held', async () => {
       const { riderId } = await riderWithFunds(running.clients);
       await running.clients.user.updateRiderStatus({ riderId, status: RiderStatus.RIDER_STATUS_SUSPENDED, reason: 'test' });
       const bike = await newBike(running.clients);
       const key = randomUUID();
       await expectStatus(running.clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: key }), status.FAILED_PRECONDITION, /suspended/);
-      expect(await rideState(running.stack, await rideIdForKey(running.stack, riderId, key), bike.id, riderId)).toMatchObject({
-        ride: 'CANCELLED',
-        bike: 'AVAILABLE',
-        reservation: [],
-        hold: [],
-        wallet: { available: 2000, held: 0 },
-      });
+      expect(await rideIdForKey(running.stack, riderId, key)).toBeUndefined();
+      const holds = await running.stack.db.payment.query('SELECT hold_key FROM holds WHERE rider_id = $1', [riderId]);
+      expect(holds).toEqual([]);
+      expect(await rideState(running.stack, randomUUID(), bike.id, riderId)).toMatchObject({ ride: undefined, bike: 'AVAILABLE', reservation: [], wallet: { available: 2000, held: 0 } });
     });
 
     it('an unverified rider is refused the same way', async () => {

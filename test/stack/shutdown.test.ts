@@ -88,7 +88,7 @@ describeWithPostgres('stopping, outside the test environment', () => {
     // Freeze payment so the flow waits inside Authorize while the ride service is told to stop.
     stack.service('payment').signal('SIGSTOP');
     const inFlight = clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });
-    await startReaches(stack, riderId, 'AUTHORIZING');
+    await startReaches(stack, riderId, 'authorize');
     const ride = stack.service('ride');
     ride.signal('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300)); // a window in which to look at the draining process

@@ -4,8 +4,8 @@ import { eventually } from './eventually';
 import type { TestStack } from './stack';
 
 export async function rideState(stack: TestStack, rideId: string, bikeId: string, riderId: string) {
-  const [ride] = await stack.db.ride.query<{ status: string; start_step: string; fare_minor: number | null }>(
-    'SELECT status, start_step, fare_minor::int AS fare_minor FROM rides WHERE id = $1',
+  const [ride] = await stack.db.ride.query<{ status: string; fare_minor: number | null }>(
+    'SELECT status, fare_minor::int AS fare_minor FROM rides WHERE id = $1',
     [rideId],
   );
   const [bike] = await stack.db.inventory.query<{ status: string; latitude: number; longitude: number }>(
@@ -27,7 +27,6 @@ export async function rideState(stack: TestStack, rideId: string, bikeId: string
   );
   return {
     ride: ride?.status,
-    startStep: ride?.start_step,
     fareMinor: ride?.fare_minor,
     bike: bike?.status,
     bikeLocation: bike && { latitude: bike.latitude, longitude: bike.longitude },
@@ -61,12 +60,21 @@ export function settledState(stack: TestStack, ids: { rideId: string; bikeId: st
   );
 }
 
-/** Waits until the ride's start flow is attempting `step`, and answers the ride id. */
-export function startReaches(stack: TestStack, riderId: string, step: string): Promise<string> {
+/**
+ * Waits until the rider's start flow is inside a step, and answers the ride id. The flow writes no
+ * step down (ride-flow.ts), so this reads what the services stored: `reserve`, the ride row exists
+ * (it is written just before ReserveBike); `authorize`, inventory holds the bike for it too (the
+ * next call is Authorize).
+ */
+export function startReaches(stack: TestStack, riderId: string, step: 'reserve' | 'authorize'): Promise<string> {
   return eventually(
     async () => {
-      const [row] = await stack.db.ride.query<{ id: string; start_step: string }>('SELECT id, start_step FROM rides WHERE rider_id = $1', [riderId]);
-      expect(row?.start_step).toBe(step);
+      const [row] = await stack.db.ride.query<{ id: string; status: string }>('SELECT id, status FROM rides WHERE rider_id = $1', [riderId]);
+      expect(row?.status).toBe('STARTING');
+      if (step === 'authorize') {
+        const held = await stack.db.inventory.query<{ status: string }>('SELECT status FROM reservations WHERE ride_id = $1', [row.id]);
+        expect(held.map((reservation) => reservation.status)).toEqual(['RESERVED']);
+      }
       return row.id;
     },
     { what: `the start flow to reach ${step}` },

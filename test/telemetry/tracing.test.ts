@@ -88,9 +88,12 @@ describeWithPostgres('tracing through every hop', () => {
 
     // The flow's steps carry the ride and the idempotency key, and all of this ride's spans are here.
     const steps = spans.filter((span) => span.name.startsWith('ride.'));
-    expect(steps.map((span) => span.name)).toEqual(expect.arrayContaining(['ride.verify_rider', 'ride.reserve_bike', 'ride.authorize_payment', 'ride.unlock_bike']));
+    expect(steps.map((span) => span.name)).toEqual(expect.arrayContaining(['ride.identify_bike', 'ride.verify_rider', 'ride.reserve_bike', 'ride.authorize_payment', 'ride.unlock_bike']));
     for (const step of steps) expect(step.attributes['ecowheels.ride.idempotency_key']).toBe(key);
-    const rideId = steps[0].attributes['ecowheels.ride.id'];
+    // The two reads before the ride exists have no ride id yet; every step after them has it.
+    const rideId = steps.find((span) => span.name === 'ride.reserve_bike')!.attributes['ecowheels.ride.id'];
+    expect(rideId).toMatch(/^[0-9a-f-]{36}$/);
+    for (const step of steps.filter((span) => !['ride.identify_bike', 'ride.verify_rider'].includes(span.name))) expect(step.attributes['ecowheels.ride.id']).toBe(rideId);
     expect(receiver.spans.filter((span) => span.attributes['ecowheels.ride.id'] === rideId && span.traceId !== traceId)).toEqual([]);
 
     // gateway -> ride subgraph -> ride gRPC client -> each service's gRPC server -> its database.

@@ -1,14 +1,19 @@
 // The ride flow, the heart of the east-west traffic.
 //
-//   start: verify rider -> reserve bike -> hold payment -> unlock bike -> ACTIVE
-//   end:   price the ride -> capture payment -> release bike -> COMPLETED
+//   start: verify rider + identify bike -> [STARTING] -> reserve bike -> hold payment -> unlock bike -> ACTIVE
+//   end:   [ENDING, with the fare] -> capture payment -> release bike -> COMPLETED
 //
-// Before each step the ride row records which step is being attempted, so that whoever picks the
-// ride up next (a retry of the same request, or the recovery loop after a crash) knows exactly what
-// may have happened. Every call to another service is idempotent on the ride id (or the hold key
-// derived from it), so repeating a step that did happen is harmless. A failed start is undone in
-// reverse (void the hold, release the bike); an end that was cut short is pushed forward, since the
-// ride itself has happened. A lease on the row keeps two workers from driving one flow at once.
+// The ride row is written twice per flow, once before the first call that changes anything
+// elsewhere (STARTING, ENDING) and once when the flow is done (ACTIVE, COMPLETED); the steps in
+// between are not written down. Whoever picks a flow up after its worker is gone (a retry of the
+// same request, or the recovery loop once the lease expires) takes it that any step may have
+// happened, and that is safe because every call to another service is idempotent on the ride id
+// (or the hold key derived from it), and its undo is too, even for a step that never happened:
+// voiding a hold never authorized, or releasing a bike never reserved, leaves a record that refuses
+// the original call should it still arrive. So a start cut short is undone whole, in reverse (void
+// the hold, release the bike), and an end cut short is pushed forward, since the ride itself has
+// happened. The README's "Ride flow recovery" has the whole argument. A lease on the row keeps two
+// workers from driving one flow at once.
 import { randomUUID } from 'node:crypto';
 import {
   DomainError,
@@ -82,8 +87,16 @@ export class RideFlow {
     const existing = await this.store.findByKey(input.riderId, input.idempotencyKey);
     if (existing) return this.answerRepeatedStart(existing, input.bikeId);
 
-    // Before the ride exists: a code that names no bike leaves nothing to undo.
-    const bikeId = await this.services.identifyBike(input.bikeId);
+    // Both only read, before the ride exists: a rider who may not ride, or a code that names no
+    // bike, leaves nothing to undo.
+    const asked = { 'ecowheels.ride.idempotency_key': input.idempotencyKey, 'ecowheels.bike.code': input.bikeId };
+    const [bikeId] = await Promise.all([
+      inSpan('ride.identify_bike', asked, () => this.services.identifyBike(input.bikeId)),
+      inSpan('ride.verify_rider', asked, () => this.services.verifyRider(input.riderId)),
+    ]).catch((error: unknown) => {
+      this.settings.outcomes?.('start', isOurFault(error) ? 'failed' : 'refused');
+      throw error;
+    });
     const now = this.now();
     const id = randomUUID();
     const ride: Ride = {
@@ -93,7 +106,9 @@ export class RideFlow {
       bikeCode: input.bikeId,
       idempotencyKey: input.idempotencyKey,
       status: 'STARTING',
-      startStep: 'VERIFYING',
+      // As stored: once the row exists, any step may have happened (a version that still writes
+      // each step down reads it so too, during a rolling deploy).
+      startStep: 'UNLOCKING',
       pricing: this.settings.pricing,
       holdKey: holdKeyOf(id),
       failureReason: '',
@@ -107,7 +122,7 @@ export class RideFlow {
       if (await this.store.findByKey(input.riderId, input.idempotencyKey)) return this.startRide(input);
       throw failedPrecondition(`rider ${input.riderId} already has a ride in progress; end it before starting another`);
     }
-    return this.runStart(ride);
+    return this.runStart(ride, 'fresh');
   }
 
   async endRide(input: EndRideInput): Promise<Ride> {
@@ -175,40 +190,36 @@ export class RideFlow {
         if (!(await this.store.claim(ride.id, this.now(), this.leaseUntil()))) {
           return this.answerRepeatedStart(await this.waitWhileBusy(ride), bikeCode);
         }
-        return this.runStart(ride);
+        return this.runStart(ride, 'resumed');
       default:
         return ride;
     }
   }
 
-  private async runStart(ride: Ride): Promise<Ride> {
-    let current = ride;
+  /**
+   * Drives a start from STARTING to ACTIVE. A `fresh` flow is this worker's own from its first
+   * step; a `resumed` one was begun by a worker now gone, and may have got anywhere. Each step is
+   * idempotent, so a resumed flow simply runs them all again.
+   */
+  private async runStart(ride: Ride, from: 'fresh' | 'resumed'): Promise<Ride> {
+    // How far the flow may have got, known only in memory: what an undo must cover.
+    const resumed = from === 'resumed';
+    let reached: StartStep = resumed ? 'UNLOCKING' : 'RESERVING';
     try {
-      // A resumed flow repeats its current step; each call is idempotent.
-      if (!attempted(current, 'RESERVING')) {
-        await this.step(current, 'verify_rider', () => this.services.verifyRider(current.riderId));
-        current = await this.advance(current, 'RESERVING');
-      }
-      let startLocation = current.startLocation;
-      if (!attempted(current, 'AUTHORIZING')) {
-        startLocation = (await this.step(current, 'reserve_bike', () => this.services.reserveBike(current.bikeId, current.id, current.riderId))).location;
-        current = await this.advance({ ...current, startLocation }, 'AUTHORIZING');
-      }
-      if (!attempted(current, 'UNLOCKING')) {
-        await this.step(current, 'authorize_payment', () =>
-          this.services.authorizePayment(current.riderId, holdAmount(current.pricing), current.holdKey, `Ride ${current.id}`),
-        );
-        current = await this.advance(current, 'UNLOCKING');
-      }
-      await this.step(current, 'unlock_bike', () => this.services.unlockBike(current.bikeId, current.id));
+      const { location: startLocation } = await this.step(ride, 'reserve_bike', () => this.services.reserveBike(ride.bikeId, ride.id, ride.riderId));
+      if (!resumed) reached = 'AUTHORIZING';
+      await this.step(ride, 'authorize_payment', () => this.services.authorizePayment(ride.riderId, holdAmount(ride.pricing), ride.holdKey, `Ride ${ride.id}`));
+      reached = 'UNLOCKING';
+      await this.step(ride, 'unlock_bike', () => this.services.unlockBike(ride.bikeId, ride.id));
       const startTime = this.now();
-      const active: Ride = { ...current, status: 'ACTIVE', startTime, updatedAt: startTime };
+      const active: Ride = { ...ride, status: 'ACTIVE', startLocation, startTime, updatedAt: startTime };
       await this.store.save(active, undefined);
       this.logger.info({ rideId: active.id, riderId: active.riderId, bikeId: active.bikeId }, 'ride started');
       this.settings.outcomes?.('start', 'done');
       return active;
     } catch (error) {
       this.settings.outcomes?.('start', isOurFault(error) ? 'failed' : 'refused');
+      const current: Ride = { ...ride, startStep: reached };
       if (error instanceof DomainError) {
         await this.undoStart(current, error);
         throw error;
@@ -283,12 +294,6 @@ export class RideFlow {
       'ecowheels.ride.hold_key': ride.holdKey,
       'ecowheels.bike.id': ride.bikeId,
     }, call);
-  }
-
-  private async advance(ride: Ride, step: StartStep): Promise<Ride> {
-    const next: Ride = { ...ride, startStep: step, updatedAt: this.now() };
-    await this.store.save(next, this.leaseUntil());
-    return next;
   }
 
   private leaseUntil(): Date {

@@ -5,7 +5,11 @@ import type { Pricing } from './pricing';
 
 export type RideStatus = 'STARTING' | 'ACTIVE' | 'ENDING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED';
 
-/** The start step being attempted; it and every step before it may have taken effect. */
+/**
+ * How far a start may have got: that step and every one before it may have taken effect. Stored as
+ * UNLOCKING (any step) from the moment the row exists; the worker driving the flow knows better in
+ * memory, and a cancelled start keeps what its worker knew (ride-flow.ts).
+ */
 export type StartStep = 'VERIFYING' | 'RESERVING' | 'AUTHORIZING' | 'UNLOCKING';
 
 export interface Ride {
