@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist.test/', 'services/platform/src/generated/', 'supergraph/clients/rider-app/src/generated/', '.data/', 'test-results/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist.next/', 'dist.previous/', 'dist.test/', 'services/platform/src/generated/', 'supergraph/clients/rider-app/src/generated/', '.data/', 'test-results/', 'bench/results/', 'coverage/'] },
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
