@@ -17,6 +17,9 @@ module.exports = {
   testTimeout: 120000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   // The services the tests start run compiled, from a build made once per run (global-setup.ts).
+  // It also makes the run's CA and starts the stack that several files share (stack.ts, SharedStack);
+  // the teardown stops it.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   maxWorkers: 2,
 };

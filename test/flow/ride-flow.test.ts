@@ -8,13 +8,13 @@ import { newBike, newRider, riderWithFunds, topUp } from '../support/fixtures';
 import { expectStatus } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
 import { rideIdForKey, rideState } from '../support/ride-state';
-import { useTestStack } from '../support/stack';
+import { useSharedStack } from '../support/stack';
 
 // The default tariff: 1.00 EUR to unlock, 0.25 EUR a minute, 30 minutes held at the start.
 const HOLD = 100 + 25 * 30;
 
 describeWithPostgres('ride flow across the four services', () => {
-  const running = useTestStack();
+  const running = useSharedStack();
 
   it('starts a ride (rider checked, bike reserved and unlocked, money held) and ends it (fare captured, bike parked)', async () => {
     const { riderId } = await riderWithFunds(running.clients, 2000);

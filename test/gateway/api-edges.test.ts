@@ -13,14 +13,14 @@ import { ServiceProcess } from '../../services/local-stack/src/launched-service'
 import { eventually } from '../support/eventually';
 import { CENTRE, newBike, newRider, topUp } from '../support/fixtures';
 import { errorCodes, graphql } from '../support/graphql-client';
-import { describeWithPostgres } from '../support/postgres';
+import { createTestDatabase, describeWithPostgres } from '../support/postgres';
 import { OwnRedisServer } from '../support/redis';
-import { PRODUCTION_GATEWAY_ENV, TEST_ENV, useTestStack } from '../support/stack';
+import { PRODUCTION_GATEWAY_ENV, TEST_ENV, useSharedStack } from '../support/stack';
 
 const MONTH_BY_HOUR = 'fleetImpact(from: "2026-10-01T00:00:00Z", to: "2026-11-01T00:00:00Z", groupBy: HOUR) { start rides bikes distanceMeters energyWh co2AvoidedGrams }';
 
 describeWithPostgres('edges of the API', () => {
-  const running = useTestStack();
+  const running = useSharedStack();
   let url: string;
   let opsKey: string;
   const newKey = async (scopes: string[] = []) => (await running.clients.user.createApiClient({ name: 'Edges test app', scopes })).apiKey;
@@ -150,10 +150,12 @@ describeWithPostgres('edges of the API', () => {
     cpSync(TEST_ENV.MESH_CERTS_DIR, certs, { recursive: true });
     cpSync(join(TEST_ENV.MESH_CERTS_DIR, 'telematics.pem'), join(certs, 'ride.pem'));
     cpSync(join(TEST_ENV.MESH_CERTS_DIR, 'telematics-key.pem'), join(certs, 'ride-key.pem'));
+    // A database of its own: its recovery loop must not reach for the shared stack's rides.
+    const rideDb = await createTestDatabase('ride');
     const ride = await ServiceProcess.start('ride', {
       ...TEST_ENV,
-      ...dependencyEnv('ride', running.stack.stack.services),
-      RIDE_DATABASE_URL: running.stack.db.ride.url,
+      ...dependencyEnv('ride', running.stack.services),
+      RIDE_DATABASE_URL: rideDb.url,
       MESH_CERTS_DIR: certs,
     });
     try {
@@ -168,11 +170,13 @@ describeWithPostgres('edges of the API', () => {
         variables: { b: bike.listingId, k: randomUUID() },
       });
       expect(started.errors!.map((error) => [error.extensions?.code, error.message])).toEqual([['INTERNAL_SERVER_ERROR', 'internal error; the service logged the details']]);
-      expect(JSON.stringify(started)).not.toMatch(/mesh|policy|telematics|may not call|IdentifyBike|FORBIDDEN/i);
-      // The ride service logged what happened, for whoever is on call.
-      expect(ride.output.join('\n')).toMatch(/the inventory service refused identifyBike to this workload \(mesh policy\)/);
+      expect(JSON.stringify(started)).not.toMatch(/mesh|policy|telematics|may not call|IdentifyBike|VerifyRider|FORBIDDEN/i);
+      // The ride service logged what happened, for whoever is on call: the refusal of whichever of
+      // its first two calls (made side by side) was answered first.
+      expect(ride.output.join('\n')).toMatch(/the (inventory service refused identifyBike|user service refused verifyRider) to this workload \(mesh policy\)/);
     } finally {
       await ride.stop();
+      await rideDb.drop();
       rmSync(certs, { recursive: true, force: true });
     }
   });

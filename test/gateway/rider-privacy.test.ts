@@ -6,14 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { CENTRE, newRider, topUp } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { useTestStack } from '../support/stack';
+import { useSharedStack } from '../support/stack';
 
 // A place of its own (Utrecht's Dom square), where no other test parks a bike, and the trip's end.
 const START = { latitude: 52.0908, longitude: 5.1222 };
 const END = { latitude: 52.0990, longitude: 5.1100 };
 
 describeWithPostgres('riders cannot be followed', () => {
-  const running = useTestStack();
+  const running = useSharedStack();
   let url: string;
   let appKey: string;
   let opsKey: string;

@@ -6,10 +6,10 @@ import { RIDER_ID_HEADER, SCOPES_HEADER } from '../../services/platform/src/grap
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { testCredentials, useTestStack } from '../support/stack';
+import { testCredentials, useSharedStack } from '../support/stack';
 
 describeWithPostgres('subgraphs and the federation spec', () => {
-  const running = useTestStack();
+  const running = useSharedStack();
 
   it.each([
     ['user', /type User\s+@key\(fields: "id"\)/],

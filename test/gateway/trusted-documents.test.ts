@@ -13,7 +13,7 @@ import { eventually } from '../support/eventually';
 import { errorCodes, graphql, type GraphQLResult } from '../support/graphql-client';
 import { seriesValue } from '../support/metrics';
 import { describeWithPostgres } from '../support/postgres';
-import { PRODUCTION_GATEWAY_ENV, useTestStack } from '../support/stack';
+import { PRODUCTION_GATEWAY_ENV, useSharedStack } from '../support/stack';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const operation = (name: string, body: string) => ({ id: sha256(body), name, type: body.startsWith('mutation') ? 'mutation' : 'query', body });
@@ -46,7 +46,7 @@ function writeManifests(dir: string, apps: Record<string, Record<string, Status>
 const byId = (id: string) => ({ omitQuery: true, extensions: { persistedQuery: { version: 1, sha256Hash: id } } });
 
 describeWithPostgres('trusted documents at the gateway', () => {
-  const running = useTestStack();
+  const running = useSharedStack();
   const dir = mkdtempSync(join(tmpdir(), 'ecowheels-app-manifests-'));
   const LIVE_APPS = { 'rider-app': { '1.0.0': 'retired', '2.0.0': 'live' }, 'kiosk-app': { '1.0.0': 'live' } } satisfies Record<string, Record<string, Status>>;
   writeManifests(dir, LIVE_APPS, {

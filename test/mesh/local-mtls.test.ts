@@ -12,14 +12,15 @@ import { meshCredentials } from '../../services/platform/src/mesh/credentials';
 import { newBike, riderWithFunds } from '../support/fixtures';
 import { expectStatus, paymentClient, rideClient, userClient } from '../support/grpc-clients';
 import { describeWithPostgres } from '../support/postgres';
-import { TEST_ENV, TestStack, testCredentials } from '../support/stack';
+import { SharedStack, TEST_ENV, TestStack, testCredentials } from '../support/stack';
 
 describeWithPostgres('local mesh mode (mTLS without Istio)', () => {
-  let stack: TestStack;
+  // The run's shared stack runs in the default mode, local; nothing here changes it.
+  let stack: SharedStack;
   beforeAll(async () => {
-    stack = await TestStack.start();
+    stack = await SharedStack.connect();
   });
-  afterAll(() => stack?.stop());
+  afterAll(() => stack?.disconnect());
 
   const as = testCredentials;
 
@@ -58,7 +59,7 @@ describeWithPostgres('local mesh mode (mTLS without Istio)', () => {
 
   it('runs the ride flow end to end over mTLS, ride calling the others as itself', async () => {
     const clients = stack.clients();
-    expect(stack.service('ride').output.find((line) => line.includes('"msg":"ready"'))).toContain('"meshMode":"local"');
+    expect(stack.service('ride').ready.meshMode).toBe('local');
     const { riderId } = await riderWithFunds(clients);
     const bike = await newBike(clients);
     const { ride } = await clients.ride.startRide({ riderId, bikeId: bike.id, idempotencyKey: randomUUID() });

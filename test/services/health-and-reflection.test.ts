@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { channelOptionsFor } from '../../services/platform/src/mesh/credentials';
 import { describeWithPostgres } from '../support/postgres';
-import { TestStack } from '../support/stack';
+import { SharedStack } from '../support/stack';
 
 const SERVICE_NAMES = {
   user: 'ecowheels.user.v1.UserService',
@@ -49,11 +49,12 @@ function listServicesByReflection(address: string, creds: ChannelCredentials): P
 }
 
 describeWithPostgres('health and reflection', () => {
-  let stack: TestStack;
+  // Read-only: the run's shared stack serves.
+  let stack: SharedStack;
   beforeAll(async () => {
-    stack = await TestStack.start();
+    stack = await SharedStack.connect();
   });
-  afterAll(() => stack?.stop());
+  afterAll(() => stack?.disconnect());
 
   it.each(Object.entries(SERVICE_NAMES))('%s reports SERVING overall and for its service', async (name, fullName) => {
     const Health = clientClass(healthProtoPath, 'grpc.health.v1.Health');

@@ -4,12 +4,19 @@
 // `npm start` and the images run, and a stack starts in about half the time tsx needs to compile
 // six processes' TypeScript at each start. `npm start`'s own test builds dist/ meanwhile without
 // touching it. Jest hands the environment set here to its workers.
-import { rmSync } from 'node:fs';
+//
+// Then two things every file shares: one development CA for the run, and the shared stack (stack.ts,
+// SharedStack), started here in the background while the first files run. Its description is
+// written to a file once it is ready, which useSharedStack() waits for; global-teardown.ts stops it.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildInto } from '../../services/local-stack/src/build';
 
 /** Not a dot-folder: Express's static files refuse any path through one (the gateway's pages). */
 export const TEST_DIST = join(__dirname, '..', '..', 'dist.test');
+
+/** The shared stack, once started, for global-teardown.ts (Jest runs both in its main process). */
+export const SHARED_STACK = Symbol.for('ecowheels.test.sharedStack');
 
 export default async function globalSetup(): Promise<void> {
   rmSync(TEST_DIST, { recursive: true, force: true });
@@ -18,4 +25,27 @@ export default async function globalSetup(): Promise<void> {
   // The run starts a few hundred service processes from these files; they share one compile cache
   // (launched-service.ts), here of the run's own, removed with its build.
   process.env.NODE_COMPILE_CACHE = join(TEST_DIST, '.compile-cache');
+
+  // Loaded only now, so that the launcher reads the settings above (it reads them as it loads).
+  const { ensureMeshCertificates } = await import('../../services/platform/src/mesh/certificates');
+  const { SHARED_STACK_FILE_VARIABLE, TEST_ENV, TestStack } = await import('./stack');
+  await ensureMeshCertificates(TEST_ENV.MESH_CERTS_DIR);
+  process.env.ECOWHEELS_TEST_CERTS_DIR = TEST_ENV.MESH_CERTS_DIR;
+
+  const file = join(TEST_DIST, 'shared-stack.json');
+  process.env[SHARED_STACK_FILE_VARIABLE] = file;
+  const write = (content: unknown) => {
+    writeFileSync(`${file}.partial`, JSON.stringify(content));
+    renameSync(`${file}.partial`, file); // whole or not at all, for a worker polling for it
+  };
+  (globalThis as Record<symbol, unknown>)[SHARED_STACK] = TestStack.start().then(
+    (stack) => {
+      write(stack.describe());
+      return stack;
+    },
+    (error: unknown) => {
+      write({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      return undefined;
+    },
+  );
 }

@@ -20,7 +20,32 @@ export interface TestDatabase {
   url: string;
   /** Runs SQL against it, for checking what a service stored. */
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  /** Closes this side's connections, leaving the database. */
+  close(): Promise<void>;
   drop(): Promise<void>;
+}
+
+/** A database that exists already (the shared stack's): queried here, dropped by whoever made it. */
+export function connectTestDatabase(url: string): TestDatabase {
+  const name = new URL(url).pathname.slice(1);
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // An idle connection the server ends (the forced drop of a database, while a check's last query
+  // is still settling) is no test's failure: a query on it fails on its own, and the next reconnects.
+  pool.on('error', () => undefined);
+  const close = () => pool.end();
+  return {
+    name,
+    url,
+    query: async <Row>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as Row[],
+    close,
+    drop: async () => {
+      await close();
+      const cleanup = new pg.Client({ connectionString: ADMIN_URL });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
 }
 
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
@@ -31,20 +56,5 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-  // An idle connection the server ends (the forced drop below, while a check's last query is still
-  // settling) is no test's failure: a query on it fails on its own, and the next one reconnects.
-  pool.on('error', () => undefined);
-  return {
-    name,
-    url: url.toString(),
-    query: async <Row>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as Row[],
-    drop: async () => {
-      await pool.end();
-      const cleanup = new pg.Client({ connectionString: ADMIN_URL });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
+  return connectTestDatabase(url.toString());
 }

@@ -3,7 +3,10 @@
 import { eventually } from './eventually';
 import type { TestStack } from './stack';
 
-export async function rideState(stack: TestStack, rideId: string, bikeId: string, riderId: string) {
+/** Any stack whose databases a test can read: its own, or the shared one. */
+type WithDatabases = Pick<TestStack, 'db'>;
+
+export async function rideState(stack: WithDatabases, rideId: string, bikeId: string, riderId: string) {
   const [ride] = await stack.db.ride.query<{ status: string; fare_minor: number | null }>(
     'SELECT status, fare_minor::int AS fare_minor FROM rides WHERE id = $1',
     [rideId],
@@ -40,7 +43,7 @@ export async function rideState(stack: TestStack, rideId: string, bikeId: string
 }
 
 /** The id of the ride a StartRide with this key made (a failed start answers no ride). */
-export async function rideIdForKey(stack: TestStack, riderId: string, idempotencyKey: string): Promise<string> {
+export async function rideIdForKey(stack: WithDatabases, riderId: string, idempotencyKey: string): Promise<string> {
   const [row] = await stack.db.ride.query<{ id: string }>('SELECT id FROM rides WHERE rider_id = $1 AND idempotency_key = $2', [
     riderId,
     idempotencyKey,
@@ -49,7 +52,7 @@ export async function rideIdForKey(stack: TestStack, riderId: string, idempotenc
 }
 
 /** Waits until recovery (or a retry) brings the ride to `status`, and answers the state then. */
-export function settledState(stack: TestStack, ids: { rideId: string; bikeId: string; riderId: string }, status: string) {
+export function settledState(stack: WithDatabases, ids: { rideId: string; bikeId: string; riderId: string }, status: string) {
   return eventually(
     async () => {
       const state = await rideState(stack, ids.rideId, ids.bikeId, ids.riderId);
@@ -66,7 +69,7 @@ export function settledState(stack: TestStack, ids: { rideId: string; bikeId: st
  * (it is written just before ReserveBike); `authorize`, inventory holds the bike for it too (the
  * next call is Authorize).
  */
-export function startReaches(stack: TestStack, riderId: string, step: 'reserve' | 'authorize'): Promise<string> {
+export function startReaches(stack: WithDatabases, riderId: string, step: 'reserve' | 'authorize'): Promise<string> {
   return eventually(
     async () => {
       const [row] = await stack.db.ride.query<{ id: string; status: string }>('SELECT id, status FROM rides WHERE rider_id = $1', [riderId]);

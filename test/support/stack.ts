@@ -1,6 +1,6 @@
 // Starts real service processes for a test file: each on a free port on loopback, each on a fresh
 // database on the PostgreSQL server (so tests can read what a service stored), stopped at the end.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
@@ -9,13 +9,19 @@ import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher
 import { dependencyEnv, LocalStack, type StackOptions } from '../../services/local-stack/src/local-stack';
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/local-stack/src/launched-service';
 import { inventoryClient, paymentClient, rideClient, telematicsClient, userClient } from './grpc-clients';
-import { createTestDatabase, type TestDatabase } from './postgres';
+import { connectTestDatabase, createTestDatabase, type TestDatabase } from './postgres';
 
 /** Short timings, so failure and recovery paths finish quickly in tests. */
+/**
+ * One development CA for the whole run, made by the global setup (global-setup.ts) before any test,
+ * with every workload's certificate, so a file may call the run's shared stack; the bench, which
+ * imports this file too, makes its own.
+ */
+const RUN_CERTS_DIR = process.env.ECOWHEELS_TEST_CERTS_DIR;
+
 export const TEST_ENV: Record<string, string> = {
   LISTEN_HOST: '127.0.0.1',
-  // One development CA per test file (each Jest worker is its own process).
-  MESH_CERTS_DIR: mkdtempSync(join(tmpdir(), 'ecowheels-test-certs-')),
+  MESH_CERTS_DIR: RUN_CERTS_DIR ?? mkdtempSync(join(tmpdir(), 'ecowheels-test-certs-')),
   LOG_LEVEL: 'info',
   RIDE_CALL_DEADLINE_MS: '1000',
   RIDE_FLOW_LEASE_MS: '2500',
@@ -35,8 +41,8 @@ export const TEST_ENV: Record<string, string> = {
 /** What a gateway needs to start in production mode (the GBFS feed's public address is required there). */
 export const PRODUCTION_GATEWAY_ENV: Record<string, string> = { NODE_ENV: 'production', GBFS_BASE_URL: 'https://api.ecowheels.example/gbfs/v3' };
 
-// Under Jest, each test file removes its CA when it is done (the bench imports this file too).
-if (typeof afterAll === 'function') afterAll(() => rmSync(TEST_ENV.MESH_CERTS_DIR, { recursive: true, force: true }));
+// A CA of the file's own (a run without the global setup) goes when the file is done.
+if (typeof afterAll === 'function' && !RUN_CERTS_DIR) afterAll(() => rmSync(TEST_ENV.MESH_CERTS_DIR, { recursive: true, force: true }));
 
 async function createDatabases(): Promise<Record<ServiceName, TestDatabase>> {
   const created = await Promise.all(SERVICE_NAMES.map((name) => createTestDatabase(name)));
@@ -46,15 +52,66 @@ async function createDatabases(): Promise<Record<ServiceName, TestDatabase>> {
 /** A workload's certificate from the tests' development CA, to call a service or subgraph as it. */
 export const testCredentials = (identity: string): MeshCredentials => meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
 
-export class TestStack {
+/** What a test sees of one running process: where to call it, and what its "ready" line said. */
+export type RunningService = Pick<ServiceProcess, 'name' | 'address' | 'graphqlUrl' | 'ready'>;
+
+/** A running stack as a test file uses it: its own (TestStack) or the run's shared one (SharedStack). */
+abstract class StackHandle {
   private readonly extraGateways: ServiceProcess[] = [];
 
+  abstract readonly db: Record<ServiceName, TestDatabase>;
+  abstract service(name: ProcessName): RunningService;
+
+  /** Every process of the stack, by name (to start another process in front of them). */
+  get services(): Record<ProcessName, RunningService> {
+    return Object.fromEntries(PROCESS_NAMES.map((name) => [name, this.service(name)])) as Record<ProcessName, RunningService>;
+  }
+
+  /** How tests call the services: as `operator`, over mutual TLS. */
+  get credentials(): MeshCredentials {
+    return testCredentials('operator');
+  }
+
+  /** An HTTP dispatcher with a workload's certificate, to call subgraphs as that workload. */
+  dispatcherAs(identity: string) {
+    return httpDispatcher(testCredentials(identity));
+  }
+
+  clients() {
+    const { user, inventory, payment, ride, telematics } = this.services;
+    const mesh = this.credentials;
+    return {
+      user: userClient(user.address, mesh),
+      inventory: inventoryClient(inventory.address, mesh),
+      payment: paymentClient(payment.address, mesh),
+      ride: rideClient(ride.address, mesh),
+      telematics: telematicsClient(telematics.address, mesh),
+    };
+  }
+
+  /** Another gateway in front of the same services, with its own settings (limits, Redis...), stopped with the file. */
+  async startGateway(env: Record<string, string>): Promise<ServiceProcess> {
+    const gateway = await ServiceProcess.start('gateway', { ...TEST_ENV, ...dependencyEnv('gateway', this.services), ...env });
+    this.extraGateways.push(gateway);
+    return gateway;
+  }
+
+  protected async stopGateways(): Promise<void> {
+    await Promise.all(this.extraGateways.splice(0).map((gateway) => gateway.stop()));
+  }
+}
+
+const PROCESS_NAMES: ProcessName[] = [...SERVICE_NAMES, 'gateway'];
+
+export class TestStack extends StackHandle {
   private constructor(
     readonly stack: LocalStack,
     readonly db: Record<ServiceName, TestDatabase>,
     /** The stack's data folder (telematics keeps its lake there). */
     readonly dataDir: string,
-  ) {}
+  ) {
+    super();
+  }
 
   static async start(env: Record<string, string> = {}): Promise<TestStack> {
     const db = await createDatabases();
@@ -72,7 +129,7 @@ export class TestStack {
     }
   }
 
-  service(name: ProcessName): ServiceProcess {
+  override service(name: ProcessName): ServiceProcess {
     return this.stack.services[name];
   }
 
@@ -81,36 +138,23 @@ export class TestStack {
   }
 
   /** How tests call the services: as `operator`, over the stack's mesh mode. */
-  get credentials(): MeshCredentials {
+  override get credentials(): MeshCredentials {
     return this.stack.operatorCredentials();
   }
 
-  /** An HTTP dispatcher with a workload's certificate, to call subgraphs as that workload. */
-  dispatcherAs(identity: string) {
-    return httpDispatcher(testCredentials(identity));
-  }
-
-  clients() {
-    const { user, inventory, payment, ride, telematics } = this.stack.services;
-    const mesh = this.credentials;
-    return {
-      user: userClient(user.address, mesh),
-      inventory: inventoryClient(inventory.address, mesh),
-      payment: paymentClient(payment.address, mesh),
-      ride: rideClient(ride.address, mesh),
-      telematics: telematicsClient(telematics.address, mesh),
-    };
-  }
-
-  /** Another gateway in front of the same services, with its own settings (limits, Redis...). */
-  async startGateway(env: Record<string, string>): Promise<ServiceProcess> {
-    const gateway = await ServiceProcess.start('gateway', { ...TEST_ENV, ...dependencyEnv('gateway', this.stack.services), ...env });
-    this.extraGateways.push(gateway);
-    return gateway;
+  /** What a test file needs to use this stack from another process (the run's shared stack). */
+  describe(): SharedStackDescription {
+    const services = Object.fromEntries(
+      PROCESS_NAMES.map((name) => {
+        const { address, graphqlUrl, ready } = this.service(name);
+        return [name, { name, address, graphqlUrl, ready }];
+      }),
+    ) as Record<ProcessName, RunningService>;
+    return { services, databases: Object.fromEntries(SERVICE_NAMES.map((name) => [name, this.db[name].url])) as Record<ServiceName, string> };
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.extraGateways.map((gateway) => gateway.stop()));
+    await this.stopGateways();
     await this.stack.stop();
     await Promise.all(Object.values(this.db).map((database) => database.drop()));
     rmSync(this.dataDir, { recursive: true, force: true });
@@ -175,6 +219,69 @@ export function useTestStack(
   afterAll(async () => {
     for (const client of Object.values(running.clients ?? {})) client.close();
     await running.stack?.stop();
+  });
+  return running;
+}
+
+/** Where the run's shared stack is, as global-setup.ts writes it once the stack is ready. */
+export interface SharedStackDescription {
+  services: Record<ProcessName, RunningService>;
+  databases: Record<ServiceName, string>;
+}
+
+/** The file global-setup.ts writes the shared stack's description (or why it failed) to. */
+export const SHARED_STACK_FILE_VARIABLE = 'ECOWHEELS_TEST_SHARED_STACK_FILE';
+const SHARED_STACK_WAIT_MS = 120_000;
+
+/**
+ * The run's shared stack: one default stack (TEST_ENV, nothing else), started by the global setup
+ * beside the first tests and used by every file that needs no setting of its own and changes
+ * nothing a neighbour could see (no restarts, no signals, no fleet-wide totals). Each such file works
+ * with riders, bikes and keys of its own. Its databases are read here, never dropped.
+ */
+export class SharedStack extends StackHandle {
+  private constructor(
+    private readonly description: SharedStackDescription,
+    readonly db: Record<ServiceName, TestDatabase>,
+  ) {
+    super();
+  }
+
+  static async connect(): Promise<SharedStack> {
+    const file = process.env[SHARED_STACK_FILE_VARIABLE];
+    if (!file) throw new Error(`${SHARED_STACK_FILE_VARIABLE} is not set: the shared stack is started by Jest's global setup (test/support/global-setup.ts)`);
+    const giveUpAt = Date.now() + SHARED_STACK_WAIT_MS;
+    while (!existsSync(file)) {
+      if (Date.now() > giveUpAt) throw new Error(`the shared stack was not ready after ${SHARED_STACK_WAIT_MS} ms (${file})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const written = JSON.parse(readFileSync(file, 'utf8')) as SharedStackDescription | { error: string };
+    if ('error' in written) throw new Error(`the shared stack did not start: ${written.error}`);
+    const db = Object.fromEntries(SERVICE_NAMES.map((name) => [name, connectTestDatabase(written.databases[name])])) as Record<ServiceName, TestDatabase>;
+    return new SharedStack(written, db);
+  }
+
+  override service(name: ProcessName): RunningService {
+    return this.description.services[name];
+  }
+
+  /** Stops what this file started and lets go of the databases; the stack runs on for other files. */
+  async disconnect(): Promise<void> {
+    await this.stopGateways();
+    await Promise.all(Object.values(this.db).map((database) => database.close()));
+  }
+}
+
+/** The run's shared stack for the enclosing describe's tests (see SharedStack), with clients to it. */
+export function useSharedStack(): { readonly stack: SharedStack; readonly clients: ReturnType<SharedStack['clients']> } {
+  const running = {} as { stack: SharedStack; clients: ReturnType<SharedStack['clients']> };
+  beforeAll(async () => {
+    running.stack = await SharedStack.connect();
+    running.clients = running.stack.clients();
+  });
+  afterAll(async () => {
+    for (const client of Object.values(running.clients ?? {})) client.close();
+    await running.stack?.disconnect();
   });
   return running;
 }
