@@ -23,7 +23,8 @@ export function readRideConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     env,
   );
-  // A lease shorter than one call would let recovery take over a flow that is still running.
+  // A flow renews its lease before a call only when less than half of it is left (ride-flow.ts),
+  // so half a lease must outlast a call, or recovery could take over a flow still running.
   if (own.RIDE_FLOW_LEASE_MS <= 2 * own.RIDE_CALL_DEADLINE_MS) {
     throw new ConfigError(
       `invalid configuration:\n  RIDE_FLOW_LEASE_MS=${own.RIDE_FLOW_LEASE_MS}: must be more than twice RIDE_CALL_DEADLINE_MS (${own.RIDE_CALL_DEADLINE_MS})`,

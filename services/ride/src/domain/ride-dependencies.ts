@@ -22,7 +22,9 @@ export interface RideDependencies {
   capturePayment(holdKey: string, amount: Money): Promise<void>;
   /** Cancels the hold, or records that it must never be made. Idempotent. */
   voidPayment(holdKey: string, riderId: string): Promise<void>;
-  /** Gives the bike back to the fleet where it was left. Idempotent on rideId. */
-  /** Answers where the bike was left: the given place, or else the bike's last reported position. */
+  /**
+   * Gives the bike back to the fleet where it was left. Idempotent on rideId. Answers where the bike
+   * was left: the given place, or else the bike's last reported position.
+   */
   releaseBike(bikeId: string, rideId: string, end: { location?: GeoPoint; batteryPercent?: number }): Promise<GeoPoint | undefined>;
 }

@@ -205,11 +205,15 @@ export class RideFlow {
     // How far the flow may have got, known only in memory: what an undo must cover.
     const resumed = from === 'resumed';
     let reached: StartStep = resumed ? 'UNLOCKING' : 'RESERVING';
+    const lease = this.heldLease();
     try {
+      await this.keepLease(ride, lease);
       const { location: startLocation } = await this.step(ride, 'reserve_bike', () => this.services.reserveBike(ride.bikeId, ride.id, ride.riderId));
       if (!resumed) reached = 'AUTHORIZING';
+      await this.keepLease(ride, lease);
       await this.step(ride, 'authorize_payment', () => this.services.authorizePayment(ride.riderId, holdAmount(ride.pricing), ride.holdKey, `Ride ${ride.id}`));
       reached = 'UNLOCKING';
+      await this.keepLease(ride, lease);
       await this.step(ride, 'unlock_bike', () => this.services.unlockBike(ride.bikeId, ride.id));
       const startTime = this.now();
       const active: Ride = { ...ride, status: 'ACTIVE', startLocation, startTime, updatedAt: startTime };
@@ -262,10 +266,13 @@ export class RideFlow {
   }
 
   private async runEnd(ride: Ride): Promise<Ride> {
+    const lease = this.heldLease();
     try {
+      await this.keepLease(ride, lease);
       await this.step(ride, 'capture_payment', () =>
         this.services.capturePayment(ride.holdKey, { amountMinor: ride.fareMinor ?? 0, currency: ride.pricing.currency }),
       );
+      await this.keepLease(ride, lease);
       const releasedAt = await this.step(ride, 'release_bike', () =>
         this.services.releaseBike(ride.bikeId, ride.id, { location: ride.endLocation, batteryPercent: ride.endBatteryPercent }),
       );
@@ -298,6 +305,23 @@ export class RideFlow {
 
   private leaseUntil(): Date {
     return new Date(this.now().getTime() + this.settings.leaseMs);
+  }
+
+  /** The lease a flow holds as it begins: just taken, by its insert or its claim. */
+  private heldLease(): { until: Date } {
+    return { until: this.leaseUntil() };
+  }
+
+  /**
+   * Before each call of a flow: the lease must outlast the call, or another worker could take the
+   * flow over while it is still driven here. It is renewed, with one write, only when less than
+   * half of it is left; the configuration keeps half a lease longer than a call's deadline, and a
+   * flow whose calls answer in milliseconds never writes here at all.
+   */
+  private async keepLease(ride: Ride, lease: { until: Date }): Promise<void> {
+    if (lease.until.getTime() - this.now().getTime() >= this.settings.leaseMs / 2) return;
+    lease.until = this.leaseUntil();
+    await this.store.save(ride, lease.until);
   }
 
   /**
