@@ -11,7 +11,6 @@ import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } fro
 import { inventoryClient, paymentClient, rideClient, telematicsClient, userClient } from './grpc-clients';
 import { connectTestDatabase, createTestDatabase, type TestDatabase } from './postgres';
 
-/** Short timings, so failure and recovery paths finish quickly in tests. */
 /**
  * One development CA for the whole run, made by the global setup (global-setup.ts) before any test,
  * with every workload's certificate, so a file may call the run's shared stack; the bench, which
@@ -19,6 +18,7 @@ import { connectTestDatabase, createTestDatabase, type TestDatabase } from './po
  */
 const RUN_CERTS_DIR = process.env.ECOWHEELS_TEST_CERTS_DIR;
 
+/** Short timings, so failure and recovery paths finish quickly in tests. */
 export const TEST_ENV: Record<string, string> = {
   LISTEN_HOST: '127.0.0.1',
   MESH_CERTS_DIR: RUN_CERTS_DIR ?? mkdtempSync(join(tmpdir(), 'ecowheels-test-certs-')),
@@ -51,6 +51,8 @@ async function createDatabases(): Promise<Record<ServiceName, TestDatabase>> {
 
 /** A workload's certificate from the tests' development CA, to call a service or subgraph as it. */
 export const testCredentials = (identity: string): MeshCredentials => meshCredentials({ mode: 'local', certsDir: TEST_ENV.MESH_CERTS_DIR, identity });
+
+const PROCESS_NAMES: ProcessName[] = [...SERVICE_NAMES, 'gateway'];
 
 /** What a test sees of one running process: where to call it, and what its "ready" line said. */
 export type RunningService = Pick<ServiceProcess, 'name' | 'address' | 'graphqlUrl' | 'ready'>;
@@ -100,8 +102,6 @@ abstract class StackHandle {
     await Promise.all(this.extraGateways.splice(0).map((gateway) => gateway.stop()));
   }
 }
-
-const PROCESS_NAMES: ProcessName[] = [...SERVICE_NAMES, 'gateway'];
 
 export class TestStack extends StackHandle {
   private constructor(
