@@ -6,9 +6,11 @@
 // touching it. Jest hands the environment set here to its workers.
 //
 // Then two things every file shares: one development CA for the run, and the shared stack (stack.ts,
-// SharedStack), started here in the background while the first files run. Its description is
+// SharedStack). A whole run (`npm test`, no file named) starts the stack here, in the background
+// while the first files run; a run of named files starts it only when a file asks for it (a request
+// file, polled here), so a single unit test does not wait on six processes. Its description is
 // written to a file once it is ready, which useSharedStack() waits for; global-teardown.ts stops it.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildInto } from '../../services/local-stack/src/build';
 
@@ -18,7 +20,7 @@ export const TEST_DIST = join(__dirname, '..', '..', 'dist.test');
 /** The shared stack, once started, for global-teardown.ts (Jest runs both in its main process). */
 export const SHARED_STACK = Symbol.for('ecowheels.test.sharedStack');
 
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig: { nonFlagArgs: string[] }): Promise<void> {
   rmSync(TEST_DIST, { recursive: true, force: true });
   await buildInto(TEST_DIST);
   process.env.ECOWHEELS_COMPILED_DIR = TEST_DIST;
@@ -28,24 +30,38 @@ export default async function globalSetup(): Promise<void> {
 
   // Loaded only now, so that the launcher reads the settings above (it reads them as it loads).
   const { ensureMeshCertificates } = await import('../../services/platform/src/mesh/certificates');
-  const { SHARED_STACK_FILE_VARIABLE, TEST_ENV, TestStack } = await import('./stack');
+  const { SHARED_STACK_FILE_VARIABLE, SHARED_STACK_REQUEST_VARIABLE, TEST_ENV, TestStack } = await import('./stack');
   await ensureMeshCertificates(TEST_ENV.MESH_CERTS_DIR);
   process.env.ECOWHEELS_TEST_CERTS_DIR = TEST_ENV.MESH_CERTS_DIR;
 
   const file = join(TEST_DIST, 'shared-stack.json');
+  const request = join(TEST_DIST, 'shared-stack.requested');
   process.env[SHARED_STACK_FILE_VARIABLE] = file;
+  process.env[SHARED_STACK_REQUEST_VARIABLE] = request;
   const write = (content: unknown) => {
     writeFileSync(`${file}.partial`, JSON.stringify(content));
     renameSync(`${file}.partial`, file); // whole or not at all, for a worker polling for it
   };
-  (globalThis as Record<symbol, unknown>)[SHARED_STACK] = TestStack.start().then(
-    (stack) => {
-      write(stack.describe());
-      return stack;
-    },
-    (error: unknown) => {
-      write({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      return undefined;
-    },
-  );
+  const start = () => {
+    (globalThis as Record<symbol, unknown>)[SHARED_STACK] = TestStack.start().then(
+      (stack) => {
+        write(stack.describe());
+        return stack;
+      },
+      (error: unknown) => {
+        write({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        return undefined;
+      },
+    );
+  };
+  if (globalConfig.nonFlagArgs.length === 0) {
+    start();
+    return;
+  }
+  const asked = setInterval(() => {
+    if (!existsSync(request)) return;
+    clearInterval(asked);
+    start();
+  }, 100);
+  asked.unref(); // never what keeps Jest running
 }

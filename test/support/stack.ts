@@ -1,6 +1,6 @@
 // Starts real service processes for a test file: each on a free port on loopback, each on a fresh
 // database on the PostgreSQL server (so tests can read what a service stored), stopped at the end.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureMeshCertificates } from '../../services/platform/src/mesh/certificates';
@@ -231,6 +231,8 @@ export interface SharedStackDescription {
 
 /** The file global-setup.ts writes the shared stack's description (or why it failed) to. */
 export const SHARED_STACK_FILE_VARIABLE = 'ECOWHEELS_TEST_SHARED_STACK_FILE';
+/** The file a worker creates to ask global-setup.ts for the stack, in a run that did not start it at once. */
+export const SHARED_STACK_REQUEST_VARIABLE = 'ECOWHEELS_TEST_SHARED_STACK_REQUEST';
 const SHARED_STACK_WAIT_MS = 120_000;
 
 /**
@@ -250,6 +252,8 @@ export class SharedStack extends StackHandle {
   static async connect(): Promise<SharedStack> {
     const file = process.env[SHARED_STACK_FILE_VARIABLE];
     if (!file) throw new Error(`${SHARED_STACK_FILE_VARIABLE} is not set: the shared stack is started by Jest's global setup (test/support/global-setup.ts)`);
+    const request = process.env[SHARED_STACK_REQUEST_VARIABLE];
+    if (request && !existsSync(file)) writeFileSync(request, '');
     const giveUpAt = Date.now() + SHARED_STACK_WAIT_MS;
     while (!existsSync(file)) {
       if (Date.now() > giveUpAt) throw new Error(`the shared stack was not ready after ${SHARED_STACK_WAIT_MS} ms (${file})`);
