@@ -37,16 +37,17 @@ function check([command, args]) {
 const jest = spawn(process.execPath, JEST, { stdio: 'inherit', detached: true });
 const jestEnded = new Promise((resolve) => jest.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
-// Ctrl-C or a CI cancel reaches this process; pass it on to Jest's group, which is not in ours.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    try {
-      process.kill(-jest.pid, signal);
-    } catch {
-      // Jest has ended already.
-    }
-  });
+/** Signals Jest and every worker it started (its process group). */
+function signalJest(signal) {
+  try {
+    process.kill(-jest.pid, signal);
+  } catch {
+    // Jest has ended already.
+  }
 }
+
+// Ctrl-C or a CI cancel reaches this process; pass it on to Jest's group, which is not in ours.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => signalJest(signal));
 
 let checksPassed = true;
 for (const each of CHECKS) {
@@ -57,11 +58,7 @@ for (const each of CHECKS) {
 }
 if (!checksPassed) {
   process.stdout.write('npm test: a static check failed; stopping the tests\n');
-  try {
-    process.kill(-jest.pid, 'SIGTERM');
-  } catch {
-    // Jest has ended already.
-  }
+  signalJest('SIGTERM');
 }
 const jestCode = await jestEnded;
 process.exitCode = checksPassed ? jestCode : 1;
