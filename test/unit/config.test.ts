@@ -2,6 +2,7 @@
 // the variable and says what it should be.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { commandOf } from '../../services/local-stack/src/launched-service';
 import { ConfigError } from '../../services/platform/src/config';
 import { readPaymentConfig } from '../../services/payment/src/config';
 import { readRideConfig } from '../../services/ride/src/config';
@@ -39,8 +40,7 @@ describe('service configuration', () => {
   });
 
   it('stops a service process with exit code 78 and the message, not a stack trace', () => {
-    const main = join(__dirname, '..', '..', 'services', 'inventory', 'src', 'main.ts');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', main], {
+    const run = spawnSync(process.execPath, commandOf('inventory'), {
       env: { ...process.env, INVENTORY_MIN_BATTERY_PERCENT: '150' },
       encoding: 'utf8',
       timeout: 30_000,
@@ -110,9 +110,8 @@ describe('service configuration', () => {
       expect(() => readUserConfig({ USER_MAIL_PROVIDER: 'smtp', USER_SMTP_URL: 'http://mail' })).toThrow(/USER_SMTP_URL="http:\/\/mail": must be an smtp:\/\/ or smtps:\/\/ URL/);
     });
 
-    it.each(['user', 'payment'])('stops the %s service at start in production on a sandbox, with exit code 78 and the message', (service) => {
-      const main = join(__dirname, '..', '..', 'services', service, 'src', 'main.ts');
-      const run = spawnSync(process.execPath, ['--import', 'tsx', main], { env: { ...process.env, NODE_ENV: 'production', ALLOW_SANDBOX_PROVIDERS: 'false' }, encoding: 'utf8', timeout: 30_000 });
+    it.each(['user', 'payment'] as const)('stops the %s service at start in production on a sandbox, with exit code 78 and the message', (service) => {
+      const run = spawnSync(process.execPath, commandOf(service), { env: { ...process.env, NODE_ENV: 'production', ALLOW_SANDBOX_PROVIDERS: 'false' }, encoding: 'utf8', timeout: 30_000 });
       expect(run.status).toBe(78);
       expect(run.stderr).toMatch(new RegExp(`^${service}: sandbox providers are refused with NODE_ENV=production:\n {2}${service.toUpperCase()}_[A-Z_]+=sandbox: `));
     });

@@ -45,7 +45,8 @@ const V8_FLAGS = ['--max-semi-space-size=8'];
  */
 const COMPILE_CACHE = join(tmpdir(), 'ecowheels-compile-cache');
 
-function commandOf(name: ProcessName, runtime: Runtime): string[] {
+/** Node's arguments that run a process: its compiled main, or its TypeScript through tsx. */
+export function commandOf(name: ProcessName, runtime: Runtime = OWN_RUNTIME): string[] {
   const main = name === 'gateway' ? ['supergraph', 'src', 'main'] : ['services', name, 'src', 'main'];
   return [...V8_FLAGS, ...(runtime === 'compiled' ? [`${join(COMPILED_DIR ?? join(REPOSITORY, 'dist'), ...main)}.js`] : ['--import', 'tsx', `${join(REPOSITORY, ...main)}.ts`])];
 }
