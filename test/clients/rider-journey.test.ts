@@ -19,7 +19,7 @@ import { eventually } from '../support/eventually';
 import { graphql } from '../support/graphql-client';
 import { codeIn, sandboxMail } from '../support/mail';
 import { describeWithPostgres } from '../support/postgres';
-import { useTestStack } from '../support/stack';
+import { useSharedStack } from '../support/stack';
 import { readingsTopic } from '../support/telematics';
 
 const PASSWORD = 'copper kettle under nine lanterns';
@@ -32,20 +32,23 @@ interface SentRequest {
 }
 
 describeWithPostgres('the rider app client, through a rider’s whole journey', () => {
-  const running = useTestStack({ GATEWAY_TRUSTED_DOCUMENTS: 'enforce' });
+  // The run's shared services, behind a gateway of this file's own that enforces trusted documents.
+  const running = useSharedStack();
+  let url: string;
   const manifest = JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as PersistedQueryManifest;
   const sent: SentRequest[] = [];
   let app: RiderAppClient;
   let apiKey: string;
 
   beforeAll(async () => {
+    url = (await running.stack.startGateway({ GATEWAY_TRUSTED_DOCUMENTS: 'enforce' })).graphqlUrl;
     ({ apiKey } = await running.clients.user.createApiClient({ name: 'Rider app', scopes: [] }));
     // The platform's fetch, watched: what the app puts on the wire is what this test checks.
     const watched: typeof fetch = async (input, init) => {
       sent.push({ headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) as SentRequest['body'] });
       return fetch(input, init);
     };
-    app = new RiderAppClient({ url: running.stack.service('gateway').graphqlUrl, apiKey, fetch: watched });
+    app = new RiderAppClient({ url, apiKey, fetch: watched });
   });
 
   it('signs up, confirms, is verified, tops up, rides a bike and sees the ride and its impact', async () => {
@@ -127,7 +130,6 @@ describeWithPostgres('the rider app client, through a rider’s whole journey', 
   });
 
   it('refuses a free-form document with the app’s key, and runs it with an ops key', async () => {
-    const url = running.stack.service('gateway').graphqlUrl;
     const query = 'query Nearby { bikesNear(lat: 59.9111, lon: 10.7528, radiusMeters: 500) { edges { node { id } } } }';
     const refused = await graphql(url, query, { apiKey });
     expect(refused.status).toBe(400);

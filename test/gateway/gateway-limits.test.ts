@@ -1,20 +1,27 @@
-// The gateway's limits and modes, each on a gateway process of its own in front of the same real
+// The gateway's limits and modes, each on a gateway process of its own in front of the run's shared
 // services: the rate limit per key (in-process, and shared through Redis), depth and cost limits,
 // automatic persisted queries, production mode, and starting while a subgraph is down.
-import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorCodes, graphql } from '../support/graphql-client';
 import { newRider } from '../support/fixtures';
 import { unusedAddress } from '../support/unused-address';
 import { describeWithPostgres } from '../support/postgres';
 import { describeWithRedis, REDIS_URL } from '../support/redis';
-import { PRODUCTION_GATEWAY_ENV, useTestStack } from '../support/stack';
+import { PRODUCTION_GATEWAY_ENV, useSharedStack } from '../support/stack';
 
 const CHEAP = '{ tariff { holdMinutes } }';
 
 describeWithPostgres('gateway limits and modes', () => {
-  const running = useTestStack();
+  const running = useSharedStack();
+  // The data folder of this file's gateways (the shared stack's belongs to its services).
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-gateway-data-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const newKey = async (scopes: string[] = []) => (await running.clients.user.createApiClient({ name: 'Limits test app', scopes })).apiKey;
   // In production an app's key runs only its trusted documents: free-form ones come with this scope.
   const developerKey = () => newKey(['developer']);
@@ -75,7 +82,8 @@ describeWithPostgres('gateway limits and modes', () => {
   it('answers a persisted query by its hash once it has been sent whole (automatic persisted queries)', async () => {
     const url = running.stack.service('gateway').graphqlUrl;
     const apiKey = await newKey();
-    const query = '{ tariff { holdMinutes perMinute { amountMinor } } }';
+    // A document of this case's own: the shared gateway may have seen any other.
+    const query = `query Persisted${randomUUID().replaceAll('-', '')} { tariff { holdMinutes perMinute { amountMinor } } }`;
     const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
     const unknown = await graphql(url, query, { apiKey, omitQuery: true, extensions: { persistedQuery } });
     expect(errorCodes(unknown)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
@@ -99,7 +107,6 @@ describeWithPostgres('gateway limits and modes', () => {
   });
 
   it('serves the demo keys and rider only when the launcher names their file, never from the data folder by default', async () => {
-    const { dataDir } = running.stack;
     const demoFile = join(dataDir, 'demo-credentials.json');
     writeFileSync(demoFile, JSON.stringify({ riderEmail: 'demo.rider@ecowheels.example', riderPassword: 'demo-secret', apiKey: 'ewk_demo', developerApiKey: 'ewk_developer', opsApiKey: 'ewk_ops' }));
     const settings = async (env: Record<string, string>) => fetch(`${new URL((await running.stack.startGateway({ DATA_DIR: dataDir, ...env })).graphqlUrl).origin}/graphql/explorer/settings.json`);
@@ -156,12 +163,14 @@ describeWithPostgres('gateway limits and modes', () => {
     expect((await graphql(gateway.graphqlUrl, CHEAP, { apiKey: goodKey })).data).toEqual({ tariff: { holdMinutes: 30 } });
   });
 
-  // Last in this file: it locks this stack's test address out of logins.
   it('locks an address out of logins after 20 failures across accounts, with Retry-After', async () => {
-    const url = running.stack.service('gateway').graphqlUrl;
+    // A gateway behind one trusted proxy, and a client address of this case's own: the lock-out is
+    // kept by the user service, which the other files of the run share.
+    const url = (await running.stack.startGateway({ GATEWAY_TRUST_PROXY_HOPS: '1' })).graphqlUrl;
     const apiKey = await newKey();
+    const headers = { 'x-forwarded-for': '198.51.100.20' };
     const attempt = (email: string) =>
-      graphql(url, 'mutation ($e: String!) { login(email: $e, password: "wrong") { token errors { code } } }', { apiKey, variables: { e: email } });
+      graphql(url, 'mutation ($e: String!) { login(email: $e, password: "wrong") { token errors { code } } }', { apiKey, variables: { e: email }, headers });
     for (let n = 0; n < 20; n += 1) expect((await attempt(`sweep-${n}@example.test`)).data!.login.errors).toEqual([{ code: 'UNAUTHENTICATED' }]);
     const locked = await attempt('sweep-20@example.test');
     expect(errorCodes(locked)).toEqual(['RATE_LIMITED']);

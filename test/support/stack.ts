@@ -150,7 +150,7 @@ export class TestStack extends StackHandle {
         return [name, { name, address, graphqlUrl, ready }];
       }),
     ) as Record<ProcessName, RunningService>;
-    return { services, databases: Object.fromEntries(SERVICE_NAMES.map((name) => [name, this.db[name].url])) as Record<ServiceName, string> };
+    return { services, databases: Object.fromEntries(SERVICE_NAMES.map((name) => [name, this.db[name].url])) as Record<ServiceName, string>, dataDir: this.dataDir };
   }
 
   async stop(): Promise<void> {
@@ -227,6 +227,7 @@ export function useTestStack(
 export interface SharedStackDescription {
   services: Record<ProcessName, RunningService>;
   databases: Record<ServiceName, string>;
+  dataDir: string;
 }
 
 /** The file global-setup.ts writes the shared stack's description (or why it failed) to. */
@@ -267,6 +268,11 @@ export class SharedStack extends StackHandle {
 
   override service(name: ProcessName): RunningService {
     return this.description.services[name];
+  }
+
+  /** The stack's data folder (the sandbox mailer writes there), to read, never to clean. */
+  get dataDir(): string {
+    return this.description.dataDir;
   }
 
   /** Stops what this file started and lets go of the databases; the stack runs on for other files. */
