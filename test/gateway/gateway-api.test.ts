@@ -1,22 +1,24 @@
-// The public GraphQL API through the real gateway over HTTP, in front of the four real services:
-// every query and mutation, and the rules at the edge (API key, rider token, who sees what).
+// The public GraphQL API through the real gateway over HTTP, in front of the real services (the
+// run's shared stack): every query and mutation, and the rules at the edge (API key, rider token,
+// who sees what).
 import { randomUUID, generateKeyPairSync } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import { CENTRE, newBike, newRider, topUp } from '../support/fixtures';
 import { errorCodes, graphql } from '../support/graphql-client';
 import { describeWithPostgres } from '../support/postgres';
-import { useTestStack } from '../support/stack';
-
-const signingKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+import { useSharedStack } from '../support/stack';
 
 describeWithPostgres('GraphQL API through the gateway', () => {
-  const running = useTestStack({ USER_TOKEN_PRIVATE_KEY: signingKey });
+  const running = useSharedStack();
   let url: string;
   let apiKey: string;
+  /** The key the user service signs tokens with: it made it at its first start and keeps it in its database. */
+  let signingKey: string;
 
   beforeAll(async () => {
     url = running.stack.service('gateway').graphqlUrl;
     apiKey = (await running.clients.user.createApiClient({ name: 'Gateway test app', scopes: [] })).apiKey;
+    [{ private_key_pem: signingKey }] = await running.stack.db.user.query<{ private_key_pem: string }>(`SELECT private_key_pem FROM token_signing_keys WHERE kid = 'default'`);
   });
 
   const login = async (email: string, password: string) => {

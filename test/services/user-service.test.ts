@@ -1,7 +1,7 @@
 // Contract of UserService: every RPC's success path and its error statuses, against the real
 // service process on a PostgreSQL database.
 import { status } from '@grpc/grpc-js';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { RiderStatus } from '../../services/platform/src/generated/ecowheels/user/v1/user_service';
 import { expectStatus, userClient, type TestClient } from '../support/grpc-clients';
@@ -151,6 +151,21 @@ describeWithPostgres('UserService contract', () => {
       user.close();
       user = userClient(running.address, running.credentials);
       expect((await user.getTokenVerificationKeys({})).jwksJson).toBe(before.jwksJson);
+    });
+
+    it('signs with the key it is given (USER_TOKEN_PRIVATE_KEY) instead of the one it keeps', async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      await running.restart({ USER_TOKEN_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+      user.close();
+      user = userClient(running.address, running.credentials);
+      const email = `configured-key-${randomUUID()}@example.test`;
+      const { rider } = await register(email);
+      const login = await user.loginRider({ email, password: 'long enough password' });
+      const keys = await user.getTokenVerificationKeys({});
+      const { payload } = await jwtVerify(login.accessToken, publicKey, { issuer: keys.issuer, audience: keys.audience });
+      expect(payload.sub).toBe(rider!.id);
+      const { payload: viaPublished } = await jwtVerify(login.accessToken, createLocalJWKSet(JSON.parse(keys.jwksJson)), { issuer: keys.issuer, audience: keys.audience });
+      expect(viaPublished.sub).toBe(rider!.id);
     });
   });
 
