@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, type Attributes } from '@opentelemetry/api';
 import { inSpan, observeConnectionPool } from '../telemetry/tracing';
 import { invalidArgument } from '../errors';
 
@@ -45,24 +45,62 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.url ? openPostgres(options.url) : openPglite(options.dataDir);
 }
 
+/** What one statement's spans say, and the name it is prepared under on a server's connections. */
+interface Statement {
+  readonly spanName: string;
+  readonly attributes: Attributes;
+  /** Unset past MAX_PREPARED: such a statement is parsed and planned at each run, as before. */
+  readonly name?: string;
+}
+
+/**
+ * Distinct statements one database prepares by name. The stores' statements are constants (a few
+ * dozen a service), so this is a bound that a bug building SQL text from values would reach, not
+ * one that real use does.
+ */
+const MAX_PREPARED = 500;
+
+/**
+ * Each distinct statement text described once: its span's name and attributes, worked out from the
+ * text (two regular expressions and a whitespace fold, which every query paid before), and a name to
+ * prepare it under. On the PostgreSQL server, a named statement is parsed and planned once per
+ * connection instead of at every run: for a read by primary key such as GetBike that is a good
+ * part of the server's work.
+ */
+function statementsOf(engine: Database['engine'], namespace: string): (text: string) => Statement {
+  const known = new Map<string, Statement>();
+  return (text) => {
+    let statement = known.get(text);
+    if (!statement) {
+      const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
+      const collection = /\b(?:FROM|INTO|UPDATE|TABLE)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?([a-z_][a-z0-9_]*)/i.exec(text)?.[1];
+      statement = {
+        spanName: collection ? `${operation} ${collection}` : operation,
+        attributes: {
+          'db.system': 'postgresql',
+          'db.system.name': 'postgresql',
+          'db.namespace': namespace,
+          'db.operation.name': operation,
+          ...(collection ? { 'db.collection.name': collection } : {}),
+          'db.query.text': text.replace(/\s+/g, ' ').trim(),
+          'ecowheels.db.engine': engine,
+        },
+        name: known.size < MAX_PREPARED ? `ecowheels_${known.size + 1}` : undefined,
+      };
+      known.set(text, statement);
+    }
+    return statement;
+  };
+}
+
 /**
  * Runs a query in a client span with the database semantic-convention attributes. The statement is
  * recorded as written: every query here is parameterised, so it holds no literal values.
  */
-function traced<Row>(engine: Database['engine'], namespace: string, text: string, run: () => Promise<Row[]>): Promise<Row[]> {
-  const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
-  const collection = /\b(?:FROM|INTO|UPDATE|TABLE)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?([a-z_][a-z0-9_]*)/i.exec(text)?.[1];
+function traced<Row>(statement: Statement, run: () => Promise<Row[]>): Promise<Row[]> {
   return inSpan(
-    collection ? `${operation} ${collection}` : operation,
-    {
-      'db.system': 'postgresql',
-      'db.system.name': 'postgresql',
-      'db.namespace': namespace,
-      'db.operation.name': operation,
-      ...(collection ? { 'db.collection.name': collection } : {}),
-      'db.query.text': text.replace(/\s+/g, ' ').trim(),
-      'ecowheels.db.engine': engine,
-    },
+    statement.spanName,
+    statement.attributes,
     () =>
       run().catch((error: unknown) => {
         throw clientTextError(error);
@@ -74,9 +112,10 @@ function traced<Row>(engine: Database['engine'], namespace: string, text: string
 async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
+  const statementOf = statementsOf('pglite', dataDir);
   const run = (runner: Pick<PGlite, 'query'>): Sql => ({
     query: <Row>(text: string, params?: readonly unknown[]) =>
-      traced('pglite', dataDir, text, async () => (await runner.query<Row>(text, params as unknown[])).rows),
+      traced(statementOf(text), async () => (await runner.query<Row>(text, params as unknown[])).rows),
   });
   return {
     engine: 'pglite',
@@ -105,9 +144,12 @@ async function openPostgres(url: string): Promise<Database> {
   await pool.query('SELECT 1'); // fail at start, with the server's own message, if it is unreachable
   const namespace = new URL(url).pathname.slice(1);
   const unobserve = observeConnectionPool(namespace, () => ({ used: pool.totalCount - pool.idleCount, idle: pool.idleCount, pending: pool.waitingCount, max }));
+  const statementOf = statementsOf('postgres', namespace);
   const run = (runner: pg.Pool | pg.PoolClient): Sql => ({
-    query: <Row>(text: string, params?: readonly unknown[]) =>
-      traced('postgres', namespace, text, async () => (await runner.query(text, params as unknown[])).rows as Row[]),
+    query: <Row>(text: string, params?: readonly unknown[]) => {
+      const statement = statementOf(text);
+      return traced(statement, async () => (await runner.query({ name: statement.name, text, values: params as unknown[] })).rows as Row[]);
+    },
   });
   return {
     engine: 'postgres',
