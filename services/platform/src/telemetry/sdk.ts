@@ -101,7 +101,12 @@ const INSTRUMENTATIONS = {
   undici: () => new UndiciInstrumentation(),
   // Resolver spans for operations' fields and their children only: no span per scalar field.
   graphql: () => new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 }),
-  pino: () => new PinoInstrumentation(),
+  // Log correlation only: the trace and span ids on every log line, which is how an investigation
+  // goes from a trace in Jaeger to its lines. Log sending, on by default, would also route every
+  // line through a second stream that parses it back from JSON for the OpenTelemetry Logs API,
+  // which has no provider here (the lines go to stdout, where the platform collects them): all of
+  // that work was thrown away.
+  pino: () => new PinoInstrumentation({ disableLogSending: true }),
 };
 export type InstrumentationName = keyof typeof INSTRUMENTATIONS;
 export const INSTRUMENTATION_NAMES = Object.keys(INSTRUMENTATIONS) as InstrumentationName[];
