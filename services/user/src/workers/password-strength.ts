@@ -34,6 +34,14 @@ const MAX_WAITING = 8;
  */
 const START_AFTER_MS = 3000;
 
+/** The budgets above, which a test may shorten. */
+export interface CheckBudgets {
+  checkMs: number;
+  maxMs: number;
+  coldMs: number;
+}
+const BUDGETS: CheckBudgets = { checkMs: CHECK_BUDGET_MS, maxMs: MAX_BUDGET_MS, coldMs: COLD_CHECK_BUDGET_MS };
+
 export class PasswordStrengthThread implements PasswordJudge {
   /** Checks submitted and not finished: the one that runs, and the ones that wait. */
   private inFlight = 0;
@@ -41,6 +49,8 @@ export class PasswordStrengthThread implements PasswordJudge {
   private warm = false;
   private pool?: Piscina;
   private readonly starting = setTimeout(() => this.started(), START_AFTER_MS).unref();
+
+  constructor(private readonly budgets: CheckBudgets = BUDGETS) {}
 
   /** The thread, started once with a check that loads the dictionaries (its answer does not matter). */
   private started(): Piscina {
@@ -57,22 +67,37 @@ export class PasswordStrengthThread implements PasswordJudge {
         maxThreads: 1,
         maxQueue: MAX_WAITING,
       });
-      // A failure here shows again, with its reason, on the first real check.
-      this.pool
-        .run({ password: 'warm-up', personal: { email: '', displayName: '' } })
-        .catch(() => undefined)
-        .finally(() => (this.warm = true));
+      this.warmUp(this.pool);
     }
     return this.pool;
+  }
+
+  /**
+   * Runs a check whose answer does not matter on the thread, so that it loads the dictionaries; the
+   * checks that come meanwhile get the cold budget. A failure here shows again, with its reason, on
+   * the first real check.
+   */
+  private warmUp(pool: Piscina): void {
+    this.warm = false;
+    void pool
+      .run({ password: 'warm-up', personal: { email: '', displayName: '' } })
+      .catch(() => undefined)
+      .finally(() => (this.warm = true));
   }
 
   async problem(password: string, personal: PersonalWords): Promise<string | undefined> {
     const pool = this.started();
     this.inFlight += 1;
+    const { checkMs, maxMs, coldMs } = this.budgets;
+    const signal = AbortSignal.timeout(this.warm && pool.threads.length > 0 ? Math.min(this.inFlight * checkMs, maxMs) : coldMs);
     try {
-      const budget = this.warm && pool.threads.length > 0 ? Math.min(this.inFlight * CHECK_BUDGET_MS, MAX_BUDGET_MS) : COLD_CHECK_BUDGET_MS;
-      return (await pool.run({ password, personal }, { signal: AbortSignal.timeout(budget) })) as string | undefined;
+      return (await pool.run({ password, personal }, { signal })) as string | undefined;
     } catch (error) {
+      // Piscina stops the thread of a check cut short while it ran, and starts a new one without
+      // the dictionaries. Warm it again: otherwise each next check would have to load them within a
+      // warm budget, be cut short in turn, and stop that thread too, for as long as the machine is
+      // busy.
+      if (signal.aborted && this.warm) this.warmUp(pool);
       throw new DomainError('UNAVAILABLE', 'too many sign-ups are being checked just now; try again in a few seconds', { cause: error });
     } finally {
       this.inFlight -= 1;
