@@ -50,4 +50,20 @@ describeWithPostgres('statements on the PostgreSQL server', () => {
     expect(names[0].names[0]).not.toBe(names[0].names[1]);
     expect(names[1].names).toEqual(names[0].names);
   });
+
+  it('stops preparing past 500 distinct texts (SQL built from values would otherwise fill the server), and still runs them', async () => {
+    const fresh = await openDatabase({ url: server.url, dataDir: '' });
+    try {
+      const seen = await fresh.transaction(async (tx) => {
+        for (let n = 0; n < 500; n += 1) await tx.query(`SELECT ${n} AS n WHERE $1::boolean`, [true]);
+        expect(await tx.query('SELECT 500 AS n WHERE $1::boolean', [true])).toEqual([{ n: 500 }]);
+        return tx.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements');
+      });
+      const statements = seen.map((row) => row.statement);
+      expect(statements).toContain('SELECT 499 AS n WHERE $1::boolean');
+      expect(statements).not.toContain('SELECT 500 AS n WHERE $1::boolean');
+    } finally {
+      await fresh.close();
+    }
+  });
 });

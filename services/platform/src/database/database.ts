@@ -54,9 +54,10 @@ interface Statement {
 }
 
 /**
- * Distinct statements one database prepares by name. The stores' statements are constants (a few
- * dozen a service), so this is a bound that a bug building SQL text from values would reach, not
- * one that real use does.
+ * Distinct statements one database keeps described and prepares by name. The stores' statements
+ * are constants (a few dozen a service), so this is a bound that a bug building SQL text from values
+ * would reach, not one that real use does; past it, a statement is described afresh at each run and
+ * neither kept nor prepared, so neither this process nor the server holds more.
  */
 const MAX_PREPARED = 500;
 
@@ -70,25 +71,25 @@ const MAX_PREPARED = 500;
 function statementsOf(engine: Database['engine'], namespace: string): (text: string) => Statement {
   const known = new Map<string, Statement>();
   return (text) => {
-    let statement = known.get(text);
-    if (!statement) {
-      const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
-      const collection = /\b(?:FROM|INTO|UPDATE|TABLE)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?([a-z_][a-z0-9_]*)/i.exec(text)?.[1];
-      statement = {
-        spanName: collection ? `${operation} ${collection}` : operation,
-        attributes: {
-          'db.system': 'postgresql',
-          'db.system.name': 'postgresql',
-          'db.namespace': namespace,
-          'db.operation.name': operation,
-          ...(collection ? { 'db.collection.name': collection } : {}),
-          'db.query.text': text.replace(/\s+/g, ' ').trim(),
-          'ecowheels.db.engine': engine,
-        },
-        name: known.size < MAX_PREPARED ? `ecowheels_${known.size + 1}` : undefined,
-      };
-      known.set(text, statement);
-    }
+    const kept = known.get(text);
+    if (kept) return kept;
+    const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
+    const collection = /\b(?:FROM|INTO|UPDATE|TABLE)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?([a-z_][a-z0-9_]*)/i.exec(text)?.[1];
+    const keep = known.size < MAX_PREPARED;
+    const statement: Statement = {
+      spanName: collection ? `${operation} ${collection}` : operation,
+      attributes: {
+        'db.system': 'postgresql',
+        'db.system.name': 'postgresql',
+        'db.namespace': namespace,
+        'db.operation.name': operation,
+        ...(collection ? { 'db.collection.name': collection } : {}),
+        'db.query.text': text.replace(/\s+/g, ' ').trim(),
+        'ecowheels.db.engine': engine,
+      },
+      name: keep ? `ecowheels_${known.size + 1}` : undefined,
+    };
+    if (keep) known.set(text, statement);
     return statement;
   };
 }
