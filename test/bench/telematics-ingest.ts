@@ -14,9 +14,11 @@
 // PostgreSQL server, the service compiled as `npm start` runs it; and the production path on a real
 // nats-server with PostgreSQL:
 //   JetStream processor   readings/s one processor drains from a stream filled while none ran,
-//                         against a bare consumer that fetches and acknowledges the same batches,
-//                         and the CPU per reading of the processor, nats-server and PostgreSQL
-//                         (for the bare consumer: its own process and nats-server)
+//                         against a bare consumer that fetches and acknowledges the same batches
+//                         from a stream kept the same way (a work queue on disk), and the CPU per
+//                         reading of the processor, nats-server and PostgreSQL (for the bare
+//                         consumer: its own process and nats-server); then the bare consumer on a
+//                         stream that keeps acknowledged messages, for nats-server's cost of deletes
 // `-- --quick` runs a short smoke; `-- --stream` only the production path.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,8 +40,8 @@ import { telematicsClient } from '../support/grpc-clients';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { TEST_ENV, testCredentials } from '../support/stack';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { bikeSubject, DURABLE, STREAM } from '../../services/telematics/src/doors/telematics-bus';
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
+import { bikeSubject, DURABLE, STREAM, STREAM_KEEPING } from '../../services/telematics/src/doors/telematics-bus';
 import { NatsServer, natsServerInstalled } from '../support/nats-server';
 import { percentile } from './lib/load';
 import { cpuSeconds, postgresServerPid, rssMb, startPeer, treeCpuSeconds, type Peer } from './lib/peer';
@@ -339,11 +341,56 @@ async function drainSecondsOf(nc: NatsConnection, stream: string, consumer: stri
   }
 }
 
+/** CPU per reading, in µs, of each process that works for the processor. */
+interface CpuSplit {
+  processor: number;
+  nats: number;
+  database: number;
+}
+
+interface BareDrain {
+  rate: number;
+  cpuUs: number;
+  split: { consumer: number; nats: number };
+}
+
+/**
+ * A bare pull consumer (this process) drains a stream of its own, kept as `keeping` says and filled
+ * with the same readings: the same batches, each message acknowledged, nothing else done. Its CPU
+ * is this process's and nats-server's.
+ */
+async function bareDrain(nats: NatsServer, nc: NatsConnection, bikes: string[], name: string, keeping: Partial<StreamConfig>): Promise<BareDrain> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name, subjects: [`bench.${name}.*`], ...keeping });
+  await jsm.consumers.add(name, { durable_name: 'bare', ack_policy: AckPolicy.Explicit });
+  await fillStream(nc, (bikeId) => `bench.${name}.${bikeId}`, bikes, STREAM_READINGS, 0);
+  const consumer = await jetstream(nc).consumers.get(name, 'bare');
+  const cpu = () => {
+    const { user, system } = process.cpuUsage();
+    return { consumer: (user + system) / 1e6, nats: cpuSeconds(nats.pid) };
+  };
+  let before = cpu();
+  const drained = drainSecondsOf(nc, name, 'bare', () => (before = cpu()));
+  let taken = 0;
+  while (taken < STREAM_READINGS) {
+    for await (const message of await consumer.fetch({ max_messages: STREAM_BATCH, expires: 1000 })) {
+      message.ack();
+      taken += 1;
+    }
+  }
+  const rate = STREAM_READINGS / (await drained);
+  const after = cpu();
+  const split = { consumer: ((after.consumer - before.consumer) * 1e6) / STREAM_READINGS, nats: ((after.nats - before.nats) * 1e6) / STREAM_READINGS };
+  await jsm.streams.delete(name);
+  return { rate, cpuUs: split.consumer + split.nats, split };
+}
+
 /**
  * The production path: one processor on PostgreSQL drains a stream filled while none ran, against
- * a bare pull consumer (same batch size, acknowledging each message and doing nothing else).
+ * a bare pull consumer of a stream kept the same way (same batch size, acknowledging each message
+ * and doing nothing else).
  */
-async function measureJetStream(): Promise<Door & { peakRss: number }> {
+async function measureJetStream(): Promise<Door & { peakRss: number; split: CpuSplit; bareSplit: BareDrain['split']; kept: BareDrain }> {
   const nats = await NatsServer.start();
   const db = await createTestDatabase('bench_telematics_jetstream');
   const dirs: string[] = [];
@@ -367,45 +414,37 @@ async function measureJetStream(): Promise<Door & { peakRss: number }> {
     client.close();
     await api.stop();
 
-    // The bare consumer, on a stream of its own with the same messages.
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: 'BENCH_BARE', subjects: ['bench.bare.*'] });
-    await jsm.consumers.add('BENCH_BARE', { durable_name: 'bare', ack_policy: AckPolicy.Explicit });
-    await fillStream(nc, (bikeId) => `bench.bare.${bikeId}`, bikes, STREAM_READINGS, 0);
-    const bareConsumer = await jetstream(nc).consumers.get('BENCH_BARE', 'bare');
-    // The bare consumer is this process; its CPU is this process's, with nats-server's.
-    const bareCpu = () => {
-      const { user, system } = process.cpuUsage();
-      return (user + system) / 1e6 + cpuSeconds(nats.pid);
-    };
-    let bareCpuBefore = 0;
-    const bareDrained = drainSecondsOf(nc, 'BENCH_BARE', 'bare', () => (bareCpuBefore = bareCpu()));
-    let taken = 0;
-    while (taken < STREAM_READINGS) {
-      for await (const message of await bareConsumer.fetch({ max_messages: STREAM_BATCH, expires: 1000 })) {
-        message.ack();
-        taken += 1;
-      }
-    }
-    const bare = STREAM_READINGS / (await bareDrained);
-    const bareCpuUs = ((bareCpu() - bareCpuBefore) * 1e6) / STREAM_READINGS;
+    // The bare consumer, on streams of its own with the same messages: one kept as the processor's
+    // is (the reference), and one that keeps acknowledged messages, which shows nats-server's deletes.
+    const reference = await bareDrain(nats, nc, bikes, 'BENCH_BARE', STREAM_KEEPING);
+    const kept = await bareDrain(nats, nc, bikes, 'BENCH_BARE_KEPT', { storage: StorageType.File, retention: RetentionPolicy.Limits });
 
     await fillStream(nc, bikeSubject, bikes, STREAM_READINGS, 0);
     const databasePid = await postgresServerPid(db.url);
-    let oursCpu = () => 0;
-    let oursCpuBefore = 0;
+    let oursCpu = (): CpuSplit => ({ processor: 0, nats: 0, database: 0 });
+    let oursCpuBefore = oursCpu();
     const drained = drainSecondsOf(nc, STREAM, DURABLE, () => (oursCpuBefore = oursCpu()));
     // Compiled (main's build) and with the heap cap of its resource class, as production runs it.
     const processor = await ServiceProcess.start('telematics', { ...env('processor'), NODE_OPTIONS: nodeOptionsFor('telematics-processor') }, { runtime: 'compiled' });
-    oursCpu = () => cpuSeconds(processor.pid) + cpuSeconds(nats.pid) + treeCpuSeconds(databasePid);
+    oursCpu = () => ({ processor: cpuSeconds(processor.pid), nats: cpuSeconds(nats.pid), database: treeCpuSeconds(databasePid) });
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(processor.pid))), 200);
     try {
       const seconds = await drained;
-      const oursCpuUs = ((oursCpu() - oursCpuBefore) * 1e6) / STREAM_READINGS;
+      const after = oursCpu();
+      const split = Object.fromEntries((Object.keys(after) as (keyof CpuSplit)[]).map((part) => [part, ((after[part] - oursCpuBefore[part]) * 1e6) / STREAM_READINGS])) as unknown as CpuSplit;
       const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
       if (row.n !== STREAM_READINGS) throw new Error(`the processor stored ${row.n} readings of ${STREAM_READINGS}`);
-      return { ours: STREAM_READINGS / seconds, bare, oursCpuUs, bareCpuUs, peakRss };
+      return {
+        ours: STREAM_READINGS / seconds,
+        bare: reference.rate,
+        oursCpuUs: split.processor + split.nats + split.database,
+        bareCpuUs: reference.cpuUs,
+        peakRss,
+        split,
+        bareSplit: reference.split,
+        kept,
+      };
     } finally {
       clearInterval(sampler);
       await processor.stop();
@@ -450,7 +489,12 @@ async function main(): Promise<void> {
       console.log(
         `  JetStream processor ${stream.ours.toFixed(0).padStart(7)} readings/s   bare consumer ${stream.bare.toFixed(0).padStart(7)}/s   ratio ${(stream.ours / stream.bare).toFixed(2)}   target ratio ≥ 0.5  ${stream.ours / stream.bare >= 0.5 ? 'met' : 'NOT met'}`,
       );
+      const us = (value: number) => `${value.toFixed(0)} µs`;
       console.log(`  CPU per reading: ${cpu(stream)} (processor, nats-server and PostgreSQL; bare: the consumer and nats-server)`);
+      console.log(`    processor ${us(stream.split.processor)}, nats-server ${us(stream.split.nats)}, PostgreSQL ${us(stream.split.database)}; bare: consumer ${us(stream.bareSplit.consumer)}, nats-server ${us(stream.bareSplit.nats)}`);
+      console.log(
+        `  the bare consumer on a stream that keeps acknowledged messages (no deletes): ${stream.kept.rate.toFixed(0)}/s, ${us(stream.kept.cpuUs)} a reading (consumer ${us(stream.kept.split.consumer)}, nats-server ${us(stream.kept.split.nats)})`,
+      );
       console.log(`  peak RSS ${stream.peakRss.toFixed(0)} MB (limit ${RESOURCE_CLASSES[WORKLOAD_CLASSES['telematics-processor']].limits.memory}, ${nodeOptionsFor('telematics-processor')})`);
     } else {
       console.log('\nproduction path: skipped, nats-server is not installed (.ci/run installs it)');

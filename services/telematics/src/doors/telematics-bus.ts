@@ -60,21 +60,22 @@ export async function closeBus(nc: NatsConnection): Promise<void> {
   if (!nc.isClosed()) await nc.close();
 }
 
+/**
+ * How the stream keeps what it holds: on disk, until a processor acknowledges it (a work queue, so
+ * an acknowledged message is deleted), and a week at most: a unit buffers no longer than that
+ * either. The deletes are most of nats-server's work per message (about 130 µs of CPU on 2.9.10,
+ * against 15 µs where acknowledged messages are kept), so the bench's bare consumer reads a stream
+ * kept the same way.
+ */
+export const STREAM_KEEPING = { storage: StorageType.File, retention: RetentionPolicy.Workqueue, max_age: nanos(7 * 24 * 3_600_000) };
+
 /** Creates the stream when it is missing, and adds the operator subject to one made before it had it. */
 export async function ensureStream(nc: NatsConnection, replicas: number): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const existing = await jsm.streams.info(STREAM).catch(() => undefined);
   const subjects = [READINGS_SUBJECTS, OPERATOR_SUBJECT];
   if (!existing) {
-    await jsm.streams.add({
-      name: STREAM,
-      subjects,
-      storage: StorageType.File,
-      num_replicas: replicas,
-      // Kept until processed, and a week at most: a unit buffers no longer than that either.
-      retention: RetentionPolicy.Workqueue,
-      max_age: nanos(7 * 24 * 3_600_000),
-    });
+    await jsm.streams.add({ name: STREAM, subjects, num_replicas: replicas, ...STREAM_KEEPING });
   } else if (!subjects.every((subject) => existing.config.subjects?.includes(subject))) {
     await jsm.streams.update(STREAM, { ...existing.config, subjects: [...new Set([...(existing.config.subjects ?? []), ...subjects])] });
   }
