@@ -19,7 +19,8 @@
 //                         reading of the processor, nats-server and PostgreSQL (for the bare
 //                         consumer: its own process and nats-server); then the bare consumer on a
 //                         stream that keeps acknowledged messages, for nats-server's cost of deletes
-// `-- --quick` runs a short smoke; `-- --stream` only the production path.
+// `-- --quick` runs a short smoke; `-- --stream` only the production path. BENCH_PROFILE=<folder>
+// has each telematics process the bench measures write a V8 CPU profile there (node --cpu-prof).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,9 @@ interface Target {
 }
 
 const operator = () => testCredentials('operator');
+
+/** NODE_OPTIONS for a measured telematics process: `base`, plus a CPU profile where BENCH_PROFILE asks for one. */
+const measuredNodeOptions = (base = '') => [base, process.env.BENCH_PROFILE ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` : ''].filter(Boolean).join(' ');
 const sequenceBase = Math.floor(Date.now() / 100);
 const reading = (bikeId: string, sequence: number) => ({
   bikeId,
@@ -242,6 +246,7 @@ async function measureEngine(engine: Engine, peers: Peer<Target>) {
       // Every bike, and the probe, connects from this one loopback address (1,000 a address by default).
       TELEMATICS_MQTT_MAX_CONNECTIONS_PER_ADDRESS: String(BIKES + 10),
       TELEMATICS_DATABASE_URL: databaseUrl,
+      NODE_OPTIONS: measuredNodeOptions(),
     },
     { runtime: 'compiled' },
   );
@@ -425,7 +430,7 @@ async function measureJetStream(): Promise<Door & { peakRss: number; split: CpuS
     let oursCpuBefore = oursCpu();
     const drained = drainSecondsOf(nc, STREAM, DURABLE, () => (oursCpuBefore = oursCpu()));
     // Compiled (main's build) and with the heap cap of its resource class, as production runs it.
-    const processor = await ServiceProcess.start('telematics', { ...env('processor'), NODE_OPTIONS: nodeOptionsFor('telematics-processor') }, { runtime: 'compiled' });
+    const processor = await ServiceProcess.start('telematics', { ...env('processor'), NODE_OPTIONS: measuredNodeOptions(nodeOptionsFor('telematics-processor')) }, { runtime: 'compiled' });
     oursCpu = () => ({ processor: cpuSeconds(processor.pid), nats: cpuSeconds(nats.pid), database: treeCpuSeconds(databasePid) });
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(processor.pid))), 200);
