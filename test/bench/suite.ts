@@ -28,7 +28,7 @@ import { readingJson } from '../support/telematics';
 import { randomUUID } from 'node:crypto';
 import { OtlpReceiver } from '../support/otlp-receiver';
 import { BENCH_ENV, BenchData, benchCredentials, prepareCertificates, removeCertificates, startBenchStack, type StartedBench } from './lib/bench-stack';
-import { checkGraphql, closedLoop, httpLoad, type LoadResult } from './lib/load';
+import { checkGraphql, closedLoop, httpLoad, type HttpRequestSpec, type LoadResult } from './lib/load';
 import { cpuSeconds, rssMb, startPeer, treeCpuSeconds, type Peer } from './lib/peer';
 import { rate, Report, type Figure } from './lib/report';
 import { SliProbe, type SliFigure } from './lib/slis';
@@ -65,12 +65,14 @@ async function costed(load: () => Promise<LoadResult>, cpu?: () => number): Prom
 }
 
 /** An HTTP load after a warm-up, once the request is known to be answered with data. */
-async function graphqlLoad(url: string, callers: AppCallers, query: string, cpu?: () => number): Promise<CostedLoad> {
-  const spec = graphqlRequest(url, callers, query);
+async function requestLoad(spec: HttpRequestSpec, cpu?: () => number): Promise<CostedLoad> {
   await checkGraphql(spec);
   await httpLoad(spec, { connections: CLIENTS, seconds: WARMUP_SECONDS });
   return costed(() => httpLoad(spec, { connections: CLIENTS, seconds: SECONDS }), cpu);
 }
+
+/** The same, for one query sent as the app's riders in turn. */
+const graphqlLoad = (url: string, callers: AppCallers, query: string, cpu?: () => number) => requestLoad(graphqlRequest(url, callers, query), cpu);
 
 /**
  * The same load on several GraphQL endpoints, twice, the second round in reverse order, keeping each
@@ -328,13 +330,8 @@ async function documentsVsIds(stack: StartedBench['stack'], callers: AppCallers)
   const gateway = stack.services.gateway;
   const measured: Record<keyof typeof bodies, { load: LoadResult; cpuMicros: number; bytes: number }> = {} as never;
   for (const kind of ['full', 'id'] as const) {
-    const spec = { ...graphqlRequest(gateway.graphqlUrl, callers, HOME_QUERY), body: bodies[kind] };
-    await checkGraphql(spec);
-    await httpLoad(spec, { connections: CLIENTS, seconds: WARMUP_SECONDS });
-    const before = cpuSeconds(gateway.pid);
-    const load = await httpLoad(spec, { connections: CLIENTS, seconds: SECONDS });
-    const cpuMicros = ((cpuSeconds(gateway.pid) - before) * 1e6) / (load.rate * SECONDS);
-    measured[kind] = { load, cpuMicros, bytes: Buffer.byteLength(bodies[kind]) };
+    const load = await requestLoad({ ...graphqlRequest(gateway.graphqlUrl, callers, HOME_QUERY), body: bodies[kind] }, () => cpuSeconds(gateway.pid));
+    measured[kind] = { load, cpuMicros: load.cpuUs!, bytes: Buffer.byteLength(bodies[kind]) };
   }
   const figure = (value: number, unit: Figure['unit']): Figure => ({ value, unit });
   report.add({ part: 'A1', what: 'home screen request body, by id vs the full document', ours: figure(measured.id.bytes, 'B/req'), reference: { name: 'full document', figure: figure(measured.full.bytes, 'B/req') } });

@@ -353,6 +353,14 @@ interface CpuSplit {
   database: number;
 }
 
+/** CPU seconds of each process read before and after a drain, as µs per reading of the stream. */
+function perReading<Part extends string>(before: Record<Part, number>, after: Record<Part, number>): Record<Part, number> {
+  return Object.fromEntries((Object.keys(after) as Part[]).map((part) => [part, ((after[part] - before[part]) * 1e6) / STREAM_READINGS])) as Record<Part, number>;
+}
+
+/** The sum of a split's parts. */
+const total = (split: Record<string, number>) => Object.values(split).reduce((sum, value) => sum + value, 0);
+
 interface BareDrain {
   rate: number;
   cpuUs: number;
@@ -385,9 +393,9 @@ async function bareDrain(nats: NatsServer, nc: NatsConnection, bikes: string[], 
   }
   const rate = STREAM_READINGS / (await drained);
   const after = cpu();
-  const split = { consumer: ((after.consumer - before.consumer) * 1e6) / STREAM_READINGS, nats: ((after.nats - before.nats) * 1e6) / STREAM_READINGS };
+  const split = perReading(before, after);
   await jsm.streams.delete(name);
-  return { rate, cpuUs: split.consumer + split.nats, split };
+  return { rate, cpuUs: total(split), split };
 }
 
 /**
@@ -437,13 +445,13 @@ async function measureJetStream(): Promise<Door & { peakRss: number; split: CpuS
     try {
       const seconds = await drained;
       const after = oursCpu();
-      const split = Object.fromEntries((Object.keys(after) as (keyof CpuSplit)[]).map((part) => [part, ((after[part] - oursCpuBefore[part]) * 1e6) / STREAM_READINGS])) as unknown as CpuSplit;
+      const split = perReading(oursCpuBefore, after);
       const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings');
       if (row.n !== STREAM_READINGS) throw new Error(`the processor stored ${row.n} readings of ${STREAM_READINGS}`);
       return {
         ours: STREAM_READINGS / seconds,
         bare: reference.rate,
-        oursCpuUs: split.processor + split.nats + split.database,
+        oursCpuUs: total(split),
         bareCpuUs: reference.cpuUs,
         peakRss,
         split,
