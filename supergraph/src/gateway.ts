@@ -3,7 +3,6 @@
 // limits, trusted documents for apps, automatic persisted queries, and error codes that never leak
 // internals in production.
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -18,6 +17,7 @@ import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher
 import { serveMetrics } from '../../services/platform/src/telemetry/metrics-endpoint';
 import { activeTraceId } from '../../services/platform/src/telemetry/tracing';
 import type { Logger } from '../../services/platform/src/logger';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource } from './apollo-gateway';
 import type { ApiClientIdentity, ApiKeyCheck } from './api-keys';
 import type { GatewayConfig } from './config';
 import { edgeErrorOf, persistedQueryCheck, utf8Only, formatGatewayError, gatewayErrorsPlugin, subgraphUnavailable } from './gateway-errors';
@@ -78,10 +78,6 @@ export async function startGateway(
   const urls = Object.fromEntries(SUBGRAPHS.map(({ defaultUrl, name }) => [defaultUrl, config.subgraphUrls[name]]));
   // Local mesh mode: mutual TLS with the gateway's certificate; under Istio, plaintext to the sidecar.
   const dispatcher = httpDispatcher(edge.mesh);
-  // @apollo/gateway 2.14 reports usage to Apollo (usage-reporting.api.apollographql.com) and, to
-  // label it, probes every cloud's metadata address (169.254.169.254, metadata.google.internal),
-  // unless told not to. A deployment decides what leaves it; off unless set to "false" on purpose.
-  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
     buildService: ({ name, url }) =>
