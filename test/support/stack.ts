@@ -10,6 +10,7 @@ import { dependencyEnv, LocalStack, type StackOptions } from '../../services/loc
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/local-stack/src/launched-service';
 import { inventoryClient, paymentClient, rideClient, telematicsClient, userClient } from './grpc-clients';
 import { connectTestDatabase, createTestDatabase, type TestDatabase } from './postgres';
+import { portEnv } from './ports';
 
 /**
  * One development CA for the whole run, made by the global setup (global-setup.ts) before any test,
@@ -117,7 +118,7 @@ export class TestStack extends StackHandle {
     const db = await createDatabases();
     const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-test-data-'));
     const options: StackOptions = {
-      env: { ...TEST_ENV, DATA_DIR: dataDir, ...env },
+      env: { ...TEST_ENV, ...(await portEnv(PROCESS_NAMES, env)), DATA_DIR: dataDir, ...env },
       serviceEnv: Object.fromEntries(SERVICE_NAMES.map((name) => [name, { [`${name.toUpperCase()}_DATABASE_URL`]: db[name].url }])),
     };
     try {
@@ -173,7 +174,7 @@ export class SingleService {
   static async start(name: ServiceName, env: Record<string, string> = {}): Promise<SingleService> {
     await ensureMeshCertificates(TEST_ENV.MESH_CERTS_DIR);
     const db = await createTestDatabase(name);
-    const fullEnv = { ...TEST_ENV, [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env };
+    const fullEnv = { ...TEST_ENV, ...(await portEnv([name], env)), [`${name.toUpperCase()}_DATABASE_URL`]: db.url, ...env };
     try {
       return new SingleService(name, await ServiceProcess.start(name, fullEnv), db, fullEnv);
     } catch (error) {
