@@ -9,9 +9,10 @@ export type { Logger };
  * launcher is gone, or `| head -1` has read its line. pino then stops writing; run-service.ts stops
  * the process.
  */
-// One per process, however many times this module is loaded (Jest loads it once per test file).
+// One per process, however many times this module is loaded: Jest loads it once per test file, each
+// file with a global object of its own, so it is kept on the process's stdout, which all share.
 const OUTPUT = Symbol.for('ecowheels.processOutput');
-const registry = globalThis as { [OUTPUT]?: EventEmitter };
+const registry = process.stdout as unknown as { [OUTPUT]?: EventEmitter };
 const installed = registry[OUTPUT] !== undefined;
 export const processOutput: EventEmitter = (registry[OUTPUT] ??= new EventEmitter());
 
