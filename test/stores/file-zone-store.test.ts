@@ -23,6 +23,7 @@ describe('the raw zone in a folder', () => {
     await zone.write([{ zone: 'raw', at, line: '{"n":2}' }]);
     await zone.write([{ zone: 'raw', at, line: '{"n":3}' }]);
     expect(readFileSync(file, 'utf8')).toBe('{"n":2}\n{"n":3}\n');
+    await zone.close();
   });
 
   it("takes a replay's lines out of an hour of rejects/, file by file, removing a file left empty", async () => {
