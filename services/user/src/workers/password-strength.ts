@@ -5,7 +5,8 @@
 // past which the thread is stopped and the sign-up answers UNAVAILABLE (try again). The thread
 // starts soon after the service and loads zxcvbn's dictionaries at once: loaded on the first sign-up
 // instead, on a busy machine that sign-up outlasted the gateway's 3 s deadline for a subgraph, and
-// the rider was told to retry.
+// the rider was told to retry. A sign-up that comes while they load waits for them, within the same
+// budget as any other, and answers "try again" past it; the load itself goes on.
 import { extname, join } from 'node:path';
 import { Piscina } from 'piscina';
 import { DomainError } from '../../../platform/src/errors';
@@ -20,11 +21,16 @@ const CHECK_BUDGET_MS = 1500;
 /** ...up to this, waiting included: past it the sign-up is refused with "try again", before the
  * gateway's 3 s deadline for a subgraph, so the rider is never told "did not answer in time" about a
  * sign-up that then goes on and is half done (an account without its answer). No account exists
- * before the check; only the address's sign-up count has been taken. The cold budget below is still
- * longer than the gateway's deadline: it applies only while the thread starts again. */
+ * before the check; only the address's sign-up count has been taken. */
 const MAX_BUDGET_MS = 1800;
-/** The same, when the thread must start again first and load zxcvbn's dictionaries (a second or two). */
-const COLD_CHECK_BUDGET_MS = 10_000;
+/**
+ * The same for a check that comes while the thread loads zxcvbn's dictionaries (a second or two, at
+ * the start or after a thread was stopped), waiting for them included. It used to be 10 s, longer
+ * than the gateway's deadline: a sign-up in a replica's first seconds on a busy machine then timed
+ * out at the gateway and went on to make the account, and the rider's retry was taken for a sign-up
+ * with an address already in use.
+ */
+const COLD_CHECK_BUDGET_MS = MAX_BUDGET_MS;
 /** Checks waiting for the thread; past that, sign-ups are refused until it catches up. */
 const MAX_WAITING = 8;
 
@@ -89,6 +95,8 @@ export class PasswordStrengthThread implements PasswordJudge {
     const pool = this.started();
     this.inFlight += 1;
     const { checkMs, maxMs, coldMs } = this.budgets;
+    // A check that comes while the dictionaries load waits behind the load in the thread's queue:
+    // running out of time there takes it off the queue, and leaves the load to go on.
     const signal = AbortSignal.timeout(this.warm && pool.threads.length > 0 ? Math.min(this.inFlight * checkMs, maxMs) : coldMs);
     try {
       return (await pool.run({ password, personal }, { signal })) as string | undefined;
