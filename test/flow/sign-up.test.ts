@@ -40,10 +40,10 @@ describeWithPostgres('signing up through the API, up to the first ride', () => {
   const signUp = async (email: string, password = STRONG, displayName = 'Robin Rider', from?: string) =>
     graphql(url, SIGN_UP, { apiKey, variables: { e: email, p: password, n: displayName }, headers: from ? { 'x-forwarded-for': from } : {} });
   /**
-   * A sign-up as the app makes it: on the user service's own "try again" it waits half a second and
-   * tries again, twice at most (each try counts towards the address's six an hour). A busy service
-   * says so while it judges many long passwords, and in its first seconds while it loads the
-   * dictionaries of the password check.
+   * A sign-up as the app makes it: on the user service's own "try again in a few seconds" it waits
+   * two seconds and tries again, twice at most (each try counts towards the address's six an hour).
+   * A busy service says so while it judges many long passwords, and while its password check loads
+   * its dictionaries: in its first seconds, and after a check cut short stopped the thread.
    */
   let refusals = 0;
   const signUpAsAnApp = async (email: string, password = STRONG, displayName = 'Robin Rider', from?: string) => {
@@ -53,7 +53,7 @@ describeWithPostgres('signing up through the API, up to the first ride', () => {
       const refused = answer.errors?.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE' && error.extensions.serviceName === 'user');
       if (!refused || attempt === 3) return answer;
       refusals += 1;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
     }
   };
   const call = (query: string, token: string, variables: Record<string, unknown> = {}) => graphql(url, query, { apiKey, token, variables });
