@@ -27,8 +27,8 @@ const MAX_BUDGET_MS = 1800;
  * The same for a check that comes while the thread loads zxcvbn's dictionaries (a second or two, at
  * the start or after a thread was stopped), waiting for them included. It used to be 10 s, longer
  * than the gateway's deadline: a sign-up in a replica's first seconds on a busy machine then timed
- * out at the gateway and went on to make the account, and the rider's retry was taken for a sign-up
- * with an address already in use.
+ * out at the gateway and went on to make an account whose answer nobody got (an unconfirmed rider
+ * left behind, and a second code mailed at the rider's retry).
  */
 const COLD_CHECK_BUDGET_MS = MAX_BUDGET_MS;
 /** Checks waiting for the thread; past that, sign-ups are refused until it catches up. */
