@@ -19,7 +19,7 @@ import { registerHooks } from 'node:module';
 process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
 
 /** Whether @apollo/gateway reports usage to Apollo: its own test of the variable. */
-export const usageReportingOn = (value = process.env.APOLLO_TELEMETRY_DISABLED) => value !== 'true' && value !== '1';
+const usageReportingOn = () => !['true', '1'].includes(process.env.APOLLO_TELEMETRY_DISABLED!);
 
 /** @apollo/gateway's module that starts the reporting, and what it requires only for the reporting. */
 const REPORTING_MODULE = '/node_modules/@apollo/gateway/dist/utilities/opentelemetry.js';

@@ -13,7 +13,7 @@
 // none, takes the first), so two files running side by side never pick the same port. Each port is
 // checked free by binding it, which leaves out whatever else listens on the machine.
 import { createServer } from 'node:net';
-import { SERVICE_NAMES } from '../../services/local-stack/src/launched-service';
+import type { ProcessName } from '../../services/local-stack/src/launched-service';
 
 const LOWEST = 20_000;
 const SLICE = 1_500;
@@ -31,7 +31,7 @@ const isFree = (port: number) =>
   });
 
 /** `count` distinct loopback ports, free right now and outside the range of outgoing connections. */
-export async function testPorts(count: number): Promise<number[]> {
+async function testPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   for (let tried = 0; ports.length < count; tried += 1) {
     if (tried === SLICE) throw new Error(`no ${count} free ports in ${slice}–${slice + SLICE - 1}`);
@@ -42,7 +42,7 @@ export async function testPorts(count: number): Promise<number[]> {
 }
 
 /** The listening ports of these processes, as the variables that set them (the test's `env` wins). */
-export async function portEnv(names: readonly ('gateway' | (typeof SERVICE_NAMES)[number])[], env: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function portEnv(names: readonly ProcessName[], env: Record<string, string> = {}): Promise<Record<string, string>> {
   const variables = names.flatMap((name) => {
     if (name === 'gateway') return ['GATEWAY_PORT', 'GATEWAY_METRICS_PORT'];
     const prefix = name.toUpperCase();
