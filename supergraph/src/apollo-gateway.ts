@@ -1,19 +1,23 @@
-// @apollo/gateway, loaded without the parts of its usage reporting to Apollo that stay unused.
+// @apollo/gateway, loaded without what it requires at load and this gateway never runs.
 //
-// @apollo/gateway 2.14 reports usage to Apollo (usage-reporting.api.apollographql.com) and, to label
-// it, probes every cloud's metadata address (169.254.169.254, metadata.google.internal), unless told
-// not to. A deployment decides what leaves it: here that reporting is off unless
-// APOLLO_TELEMETRY_DISABLED is set to "false" on purpose.
+// @apollo/gateway requires everything it might use when it loads. Two parts of that never run here,
+// and cost about 0.35 s of CPU at every start of the gateway (some 950 of its 2,200 modules):
 //
-// Off or not, @apollo/gateway requires what the reporting needs when it loads: an OpenTelemetry 1.x
-// metrics stack of its own and four clouds' resource detectors, about 800 modules that npm cannot
-// share with our OpenTelemetry 2.x. That was about 0.3 s of CPU at every start of the gateway, for
-// code it never runs while the reporting is off. So, while it is off, those requires of its one
-// reporting module get an empty module instead (a resolution hook, removed once @apollo/gateway has
-// loaded). The module uses them only in the function that starts the reporting, which the gateway
-// calls only when it is on. When it is on, everything loads as published.
+// - Its usage reporting to Apollo (usage-reporting.api.apollographql.com), which, to label what it
+//   sends, probes every cloud's metadata address (169.254.169.254, metadata.google.internal). A
+//   deployment decides what leaves it: here the reporting is off unless APOLLO_TELEMETRY_DISABLED is
+//   set to "false" on purpose. Its module requires an OpenTelemetry 1.x metrics stack of its own and
+//   four clouds' resource detectors, which npm cannot share with our OpenTelemetry 2.x; it uses them
+//   only in the function that starts the reporting, which the gateway calls only when it is on.
+// - Its default fetcher, make-fetch-happen (an HTTP cache, retries, proxies), which a data source
+//   builds in its constructor and which the managed federation's poller uses. This gateway gives
+//   every data source its own fetcher (undici, with the mesh's certificates: gateway.ts), and reads
+//   its supergraph from a file.
 //
-// Only Node's own loader runs the hook; under Jest's module registry everything loads as published.
+// While @apollo/gateway loads, a resolution hook gives those requires a stand-in instead (removed
+// once it has loaded): an empty module, or a fetcher that throws, saying what was left out, if it is
+// ever called. With the reporting turned on, its modules load as published. Only Node's own loader
+// runs the hook; under Jest's module registry everything loads as published.
 import { registerHooks } from 'node:module';
 
 process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
@@ -21,24 +25,47 @@ process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
 /** Whether @apollo/gateway reports usage to Apollo: its own test of the variable. */
 const usageReportingOn = () => !['true', '1'].includes(process.env.APOLLO_TELEMETRY_DISABLED!);
 
-/** @apollo/gateway's module that starts the reporting, and what it requires only for the reporting. */
-const REPORTING_MODULE = '/node_modules/@apollo/gateway/dist/utilities/opentelemetry.js';
-const REPORTING_ONLY = /^@opentelemetry\/(sdk-metrics|resources|exporter-metrics-otlp-http|resource-detector-[a-z-]+)$/;
-const LEFT_OUT = 'ecowheels:apollo-usage-reporting-left-out';
+interface LeftOut {
+  /** The module of @apollo/gateway that requires it. */
+  requiredBy: RegExp;
+  specifier: RegExp;
+  /** The stand-in's CommonJS source. */
+  standIn: string;
+  applies: () => boolean;
+}
+
+const GATEWAY_DIST = '/node_modules/@apollo/gateway/dist/';
+const LEFT_OUT: LeftOut[] = [
+  {
+    requiredBy: new RegExp(`${GATEWAY_DIST}utilities/opentelemetry\\.js$`),
+    specifier: /^@opentelemetry\/(sdk-metrics|resources|exporter-metrics-otlp-http|resource-detector-[a-z-]+)$/,
+    standIn: 'module.exports = {};',
+    applies: () => !usageReportingOn(),
+  },
+  {
+    requiredBy: new RegExp(`${GATEWAY_DIST}(datasources/RemoteGraphQLDataSource|supergraphManagers/UplinkSupergraphManager/index)\\.js$`),
+    specifier: /^make-fetch-happen$/,
+    standIn: `const leftOut = () => { throw new Error("@apollo/gateway's default fetcher (make-fetch-happen) is left out here (supergraph/src/apollo-gateway.ts): give the data source a fetcher"); };
+module.exports = { defaults: () => leftOut };`,
+    applies: () => true,
+  },
+];
+const STAND_IN = 'ecowheels:apollo-gateway-left-out/';
 
 function load(): typeof import('@apollo/gateway') {
-  const hooks = usageReportingOn()
-    ? undefined
-    : registerHooks({
-        resolve: (specifier, context, nextResolve) =>
-          REPORTING_ONLY.test(specifier) && context.parentURL?.endsWith(REPORTING_MODULE) ? { url: LEFT_OUT, format: 'commonjs', shortCircuit: true } : nextResolve(specifier, context),
-        load: (url, context, nextLoad) => (url === LEFT_OUT ? { format: 'commonjs', source: 'module.exports = {};', shortCircuit: true } : nextLoad(url, context)),
-      });
+  const hooks = registerHooks({
+    resolve: (specifier, context, nextResolve) => {
+      const index = LEFT_OUT.findIndex((part) => part.specifier.test(specifier) && part.requiredBy.test(context.parentURL ?? '') && part.applies());
+      return index === -1 ? nextResolve(specifier, context) : { url: `${STAND_IN}${index}`, format: 'commonjs', shortCircuit: true };
+    },
+    load: (url, context, nextLoad) =>
+      url.startsWith(STAND_IN) ? { format: 'commonjs', source: LEFT_OUT[Number(url.slice(STAND_IN.length))].standIn, shortCircuit: true } : nextLoad(url, context),
+  });
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- required here, with the hook in place
     return require('@apollo/gateway') as typeof import('@apollo/gateway');
   } finally {
-    hooks?.deregister();
+    hooks.deregister();
   }
 }
 
