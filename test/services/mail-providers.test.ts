@@ -60,10 +60,11 @@ describeWithPostgres('the sandbox mailer', () => {
         dispatcher: httpDispatcher(testCredentials('gateway')),
       });
     // Moments after the service started, it may still be loading the password check's dictionaries
-    // and answer "try again", as an app would: it is tried again, twice at most.
+    // and answer "try again in a few seconds": as an app would, it is tried again two seconds later,
+    // twice at most.
     let answer = await signUp();
     for (let retries = 0; retries < 2 && answer.errors?.[0]?.extensions?.code === 'SERVICE_UNAVAILABLE'; retries += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
       answer = await signUp();
     }
     expect(answer.data!.signUp.errors).toEqual([]);

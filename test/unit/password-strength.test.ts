@@ -2,8 +2,9 @@
 // thread that ran it and starts another, which must load zxcvbn's dictionaries again; the next check
 // gets the cold budget until it has them, instead of each check being cut short in turn while the
 // new thread loads. A check that comes while they load waits for them within its budget, which ends
-// before the gateway's deadline, and running out of it does not stop the load. It runs the run's build (ECOWHEELS_COMPILED_DIR, global-setup.ts): a worker
-// thread loads the compiled worker file, as in the service.
+// before the gateway's deadline, and running out of it does not stop the load. It runs the run's
+// build (ECOWHEELS_COMPILED_DIR, global-setup.ts): a worker thread loads the compiled worker file,
+// as in the service.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { PasswordStrengthThread } from '../../services/user/src/workers/password-strength';
