@@ -60,10 +60,10 @@ describeWithPostgres('the sandbox mailer', () => {
         dispatcher: httpDispatcher(testCredentials('gateway')),
       });
     // Moments after the service started, it may still be loading the password check's dictionaries
-    // and answer "try again in a few seconds": as an app would, it is tried again two seconds later,
-    // twice at most.
+    // and answer "try again in a few seconds" (far longer at the busiest start of a run): as an app
+    // would, it is tried again two seconds later, up to eight times (ten sign-ups an hour per address).
     let answer = await signUp();
-    for (let retries = 0; retries < 2 && answer.errors?.[0]?.extensions?.code === 'SERVICE_UNAVAILABLE'; retries += 1) {
+    for (let retries = 0; retries < 8 && answer.errors?.[0]?.extensions?.code === 'SERVICE_UNAVAILABLE'; retries += 1) {
       await new Promise((resolve) => setTimeout(resolve, 2000));
       answer = await signUp();
     }
