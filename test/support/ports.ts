@@ -13,7 +13,7 @@
 // none, takes the first), so two files running side by side never pick the same port. Each port is
 // checked free by binding it, which leaves out whatever else listens on the machine.
 import { createServer } from 'node:net';
-import type { ProcessName } from '../../services/local-stack/src/launched-service';
+import { PORT_VARIABLES, type ProcessName } from '../../services/local-stack/src/launched-service';
 
 const LOWEST = 20_000;
 const SLICE = 1_500;
@@ -41,14 +41,12 @@ async function testPorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** Every process on any free port (the OS's choice), for processes that are never started again on theirs. */
+export const ANY_FREE_PORTS: Record<string, string> = Object.fromEntries(Object.values(PORT_VARIABLES).flatMap((variables) => variables.map((variable) => [variable, '0'])));
+
 /** The listening ports of these processes, as the variables that set them (the test's `env` wins). */
 export async function portEnv(names: readonly ProcessName[], env: Record<string, string> = {}): Promise<Record<string, string>> {
-  const variables = names.flatMap((name) => {
-    if (name === 'gateway') return ['GATEWAY_PORT', 'GATEWAY_METRICS_PORT'];
-    const prefix = name.toUpperCase();
-    return [`${prefix}_GRPC_PORT`, `${prefix}_HTTP_PORT`, ...(name === 'telematics' ? ['TELEMATICS_MQTT_PORT', 'TELEMATICS_DEVICE_HTTP_PORT'] : [])];
-  });
-  const needed = variables.filter((variable) => env[variable] === undefined);
+  const needed = names.flatMap((name) => PORT_VARIABLES[name]).filter((variable) => env[variable] === undefined);
   const ports = await testPorts(needed.length);
   return Object.fromEntries(needed.map((variable, index) => [variable, String(ports[index])]));
 }

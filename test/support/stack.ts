@@ -10,7 +10,7 @@ import { dependencyEnv, LocalStack, type StackOptions } from '../../services/loc
 import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/local-stack/src/launched-service';
 import { inventoryClient, paymentClient, rideClient, telematicsClient, userClient } from './grpc-clients';
 import { connectTestDatabase, createTestDatabase, type TestDatabase } from './postgres';
-import { portEnv } from './ports';
+import { ANY_FREE_PORTS, portEnv } from './ports';
 
 /**
  * One development CA for the whole run, made by the global setup (global-setup.ts) before any test,
@@ -27,16 +27,13 @@ export const TEST_ENV: Record<string, string> = {
   RIDE_CALL_DEADLINE_MS: '1000',
   RIDE_FLOW_LEASE_MS: '2500',
   RIDE_RECOVERY_INTERVAL_MS: '300',
-  GATEWAY_PORT: '0',
-  GATEWAY_METRICS_PORT: '0',
   // The embedded PostgreSQL server of `npm start`, where a test runs it, on any free port.
   EMBEDDED_POSTGRES_PORT: '0',
-  TELEMATICS_MQTT_PORT: '0',
-  TELEMATICS_DEVICE_HTTP_PORT: '0',
   // Cleaning runs follow each other closely, so tests see curated data soon.
   TELEMATICS_CURATE_INTERVAL_MS: '50',
   TELEMATICS_INVENTORY_RELAY_MS: '200',
-  ...Object.fromEntries(SERVICE_NAMES.flatMap((name) => [[`${name.toUpperCase()}_GRPC_PORT`, '0'], [`${name.toUpperCase()}_HTTP_PORT`, '0']])),
+  // Test stacks and single services choose their ports beforehand (portEnv); other starts take any.
+  ...ANY_FREE_PORTS,
 };
 
 /** What a gateway needs to start in production mode (the GBFS feed's public address is required there). */

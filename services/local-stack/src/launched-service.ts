@@ -11,6 +11,13 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 /** The five services and the GraphQL gateway in front of them. */
 export type ProcessName = ServiceName | 'gateway';
 
+/** The variables that set the ports each process listens on (0: any free port, named in its "ready" line). */
+export const PORT_VARIABLES: Record<ProcessName, readonly string[]> = {
+  ...(Object.fromEntries(SERVICE_NAMES.map((name) => [name, [`${name.toUpperCase()}_GRPC_PORT`, `${name.toUpperCase()}_HTTP_PORT`]])) as Record<ServiceName, string[]>),
+  telematics: ['TELEMATICS_GRPC_PORT', 'TELEMATICS_HTTP_PORT', 'TELEMATICS_MQTT_PORT', 'TELEMATICS_DEVICE_HTTP_PORT'],
+  gateway: ['GATEWAY_PORT', 'GATEWAY_METRICS_PORT'],
+};
+
 /**
  * How a process runs: `compiled`, the JavaScript that `npm run build` writes under dist/ (what
  * `npm start` and the images run), or `source`, the TypeScript through tsx (development, Tilt).

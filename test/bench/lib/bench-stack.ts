@@ -10,6 +10,7 @@ import { freePorts } from '../../../services/local-stack/src/free-ports';
 import { LocalStack } from '../../../services/local-stack/src/local-stack';
 import { SERVICE_NAMES, type ProcessName } from '../../../services/local-stack/src/launched-service';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+import { ANY_FREE_PORTS } from '../../support/ports';
 import { rssMb, treePssMb } from './peer';
 
 /** `embedded`: the default of `npm start` (one embedded PostgreSQL server); `pglite`: a PGlite engine per service; `postgres`: the machine's PostgreSQL server. */
@@ -24,14 +25,10 @@ export const BENCH_ENV: Record<string, string> = {
   MESH_CERTS_DIR: CERTS_DIR,
   BENCH_CERTS_DIR: CERTS_DIR,
   LOG_LEVEL: 'warn',
-  GATEWAY_PORT: '0',
-  GATEWAY_METRICS_PORT: '0',
   GATEWAY_RATE_LIMIT: '1000000000',
-  TELEMATICS_MQTT_PORT: '0',
-  TELEMATICS_DEVICE_HTTP_PORT: '0',
   // Flows need money: a rider's wallet is topped up once with enough for thousands of rides.
   PAYMENT_MAX_TOP_UP_MINOR: '100000000',
-  ...Object.fromEntries(SERVICE_NAMES.flatMap((name) => [[`${name.toUpperCase()}_GRPC_PORT`, '0'], [`${name.toUpperCase()}_HTTP_PORT`, '0']])),
+  ...ANY_FREE_PORTS,
 };
 
 /** How the bench calls the services and subgraphs, as a workload of the mesh. */
