@@ -27,6 +27,12 @@ export default async function globalSetup(globalConfig: { nonFlagArgs: string[] 
   // The run starts a few hundred service processes from these files; they share one compile cache
   // (launched-service.ts), here of the run's own, removed with its build.
   process.env.NODE_COMPILE_CACHE = join(TEST_DIST, '.compile-cache');
+  // Each of those processes lives for seconds to a minute. V8's background threads (optimising
+  // compiles, concurrent GC) spend about a third of a second of CPU more per start than the same
+  // work costs on the main thread, and on two cores they take it from the other processes. With
+  // --single-threaded a start costs about a fifth less CPU (docs/testing.md). What the code does is
+  // the same; `npm start`, the bench and the images keep V8's threads. LAUNCH_V8_FLAGS= turns it off.
+  process.env.LAUNCH_V8_FLAGS ??= '--single-threaded';
 
   // Loaded only now, so that the launcher reads the settings above (it reads them as it loads).
   const { ensureMeshCertificates } = await import('../../services/platform/src/mesh/certificates');

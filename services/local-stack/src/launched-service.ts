@@ -52,6 +52,13 @@ const V8_FLAGS = ['--max-semi-space-size=8'];
  */
 const COMPILE_CACHE = join(tmpdir(), 'ecowheels-compile-cache');
 
+/**
+ * More V8 flags for every process this launcher starts, from LAUNCH_V8_FLAGS (space-separated):
+ * NODE_OPTIONS refuses V8's own flags, such as `--single-threaded`. The tests set it
+ * (test/support/stack.ts, TEST_ENV); `npm start` and the images leave it unset.
+ */
+const launchV8Flags = (env: Record<string, string | undefined>): string[] => (env.LAUNCH_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 /** Node's arguments that run a process: its compiled main, or its TypeScript through tsx. */
 export function commandOf(name: ProcessName, runtime: Runtime = OWN_RUNTIME): string[] {
   const main = name === 'gateway' ? ['supergraph', 'src', 'main'] : ['services', name, 'src', 'main'];
@@ -82,8 +89,9 @@ export class ServiceProcess {
     env: Record<string, string>,
     options: { echo?: (line: string) => void; runtime?: Runtime } = {},
   ): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, commandOf(name, options.runtime ?? OWN_RUNTIME), {
-      env: { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, ...env },
+    const childEnv = { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, ...env };
+    const child = spawn(process.execPath, [...launchV8Flags(childEnv), ...commandOf(name, options.runtime ?? OWN_RUNTIME)], {
+      env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     child.channel?.unref(); // the channel alone must not keep the launcher running
