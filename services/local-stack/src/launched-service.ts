@@ -54,8 +54,9 @@ const COMPILE_CACHE = join(tmpdir(), 'ecowheels-compile-cache');
 
 /**
  * More V8 flags for every process this launcher starts, from LAUNCH_V8_FLAGS (space-separated):
- * NODE_OPTIONS refuses V8's own flags, such as `--single-threaded`. The tests set it
- * (test/support/stack.ts, TEST_ENV); `npm start` and the images leave it unset.
+ * NODE_OPTIONS refuses V8's own flags, such as `--single-threaded`. The tests set it (Jest's global
+ * setup, test/support/global-setup.ts); `npm start` and the bench leave it unset (docs/performance.md
+ * says why), and the images do not run this launcher.
  */
 const launchV8Flags = (env: Record<string, string | undefined>): string[] => (env.LAUNCH_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
