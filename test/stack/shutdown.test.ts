@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
-import type { ProcessName, ServiceProcess } from '../../services/local-stack/src/launched-service';
+import { launchV8Flags, type ProcessName, type ServiceProcess } from '../../services/local-stack/src/launched-service';
 import type { SupervisionEvent } from '../../services/local-stack/src/supervision';
 import { STOP_GRACE_MS } from '../../services/platform/src/run-service';
 import { eventually } from '../support/eventually';
@@ -61,6 +61,14 @@ describeWithPostgres('stopping, outside the test environment', () => {
     for (const client of Object.values(clients)) client.close();
     clients = stack.clients();
   };
+
+  it('every process runs with the V8 flags LAUNCH_V8_FLAGS names (the tests: --single-threaded)', () => {
+    const flags = launchV8Flags(process.env); // --single-threaded, from the global setup, unless a run sets it otherwise
+    for (const name of ['gateway', 'telematics', 'ride', 'user', 'inventory', 'payment'] as const) {
+      const argv = readFileSync(`/proc/${stack.service(name).pid}/cmdline`, 'utf8').split('\0');
+      expect({ name, flags: argv.slice(1, 1 + flags.length) }).toEqual({ name, flags });
+    }
+  });
 
   // From the edge inwards, as the launcher stops them, started again after. Every process gets a
   // stop signal and every signal reaches two processes: the handling is one piece of code

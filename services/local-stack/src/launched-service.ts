@@ -58,7 +58,7 @@ const COMPILE_CACHE = join(tmpdir(), 'ecowheels-compile-cache');
  * setup, test/support/global-setup.ts); `npm start` and the bench leave it unset (docs/performance.md
  * says why), and the images do not run this launcher.
  */
-const launchV8Flags = (env: Record<string, string | undefined>): string[] => (env.LAUNCH_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
+export const launchV8Flags = (env: Record<string, string | undefined>): string[] => (env.LAUNCH_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
 /** Node's arguments that run a process: its compiled main, or its TypeScript through tsx. */
 export function commandOf(name: ProcessName, runtime: Runtime = OWN_RUNTIME): string[] {
