@@ -62,20 +62,21 @@ describeWithPostgres('stopping, outside the test environment', () => {
     clients = stack.clients();
   };
 
-  it('every process runs with the V8 flags LAUNCH_V8_FLAGS names (the tests: --single-threaded)', () => {
-    const flags = launchV8Flags(process.env); // --single-threaded, from the global setup, unless a run sets it otherwise
-    for (const name of ['gateway', 'telematics', 'ride', 'user', 'inventory', 'payment'] as const) {
-      const argv = readFileSync(`/proc/${stack.service(name).pid}/cmdline`, 'utf8').split('\0');
-      expect({ name, flags: argv.slice(1, 1 + flags.length) }).toEqual({ name, flags });
-    }
-  });
-
   // From the edge inwards, as the launcher stops them, started again after. Every process gets a
   // stop signal and every signal reaches two processes: the handling is one piece of code
   // (platform's run-service), and each restart costs seconds of the suite's ten-minute budget.
   const processes: ProcessName[] = ['gateway', 'telematics', 'ride', 'user', 'inventory', 'payment'];
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
   const cases = processes.map((name, index) => [name, signals[index % signals.length]] as const);
+
+  it('every process runs with the V8 flags LAUNCH_V8_FLAGS names (the tests: --single-threaded)', () => {
+    const flags = launchV8Flags(process.env); // --single-threaded, from the global setup, unless a run sets it otherwise
+    for (const name of processes) {
+      const argv = readFileSync(`/proc/${stack.service(name).pid}/cmdline`, 'utf8').split('\0');
+      expect({ name, flags: argv.slice(1, 1 + flags.length) }).toEqual({ name, flags });
+    }
+  });
+
   it.each(cases)('%s exits 0 within its grace on %s', async (name, signal) => {
     const service = stack.service(name);
     const started = performance.now();
