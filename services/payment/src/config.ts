@@ -2,8 +2,7 @@
 import { z } from 'zod';
 import { ConfigError, DEFAULT_PORTS, readServiceConfig, refuseSandboxesInProduction, type SandboxInUse } from '../../platform/src/config';
 import { currencyField } from '../../platform/src/money';
-import { CARD_PROVIDER_NAMES } from './providers/card-providers';
-import { isStripeTestKey } from './providers/stripe-card-provider';
+import { CARD_PROVIDER_NAMES, isStripeTestKey } from './providers/card-providers';
 
 export function readPaymentConfig(env: NodeJS.ProcessEnv = process.env) {
   const { basics, own } = readServiceConfig(

@@ -2,17 +2,23 @@
 import { isOurFault } from '../../../platform/src/errors';
 import type { CardProvider } from '../domain/card-provider';
 import { SandboxCardProvider, type SandboxHoldLog } from './sandbox-card-provider';
-import { StripeCardProvider } from './stripe-card-provider';
 
 export interface CardProviderSettings {
   /** Required for stripe (config.ts checks). */
   stripe?: { secretKey: string; apiUrl: string };
 }
 
+// Each adapter is loaded only when it is the one chosen: Stripe's library alone is about a tenth of
+// the payment service's start, which the sandbox (`npm start`, the tests) has no use for.
 export const CARD_PROVIDERS = {
   sandbox: (store: SandboxHoldLog): CardProvider => new SandboxCardProvider(store),
-  stripe: (_store: SandboxHoldLog, settings: CardProviderSettings): CardProvider => new StripeCardProvider(settings.stripe!),
+  stripe: (_store: SandboxHoldLog, settings: CardProviderSettings): CardProvider =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this provider is chosen
+    new (require('./stripe-card-provider') as typeof import('./stripe-card-provider')).StripeCardProvider(settings.stripe!),
 } as const;
+
+/** Stripe's test mode: its keys charge nothing, so in production it is a sandbox like ours. */
+export const isStripeTestKey = (secretKey: string) => /^(sk|rk)_test_/.test(secretKey);
 
 export type CardProviderName = keyof typeof CARD_PROVIDERS;
 

@@ -105,6 +105,3 @@ export class StripeCardProvider implements CardProvider {
   }
 }
 
-/** Stripe's test mode: its keys charge nothing, so in production it is a sandbox like ours. */
-export const isStripeTestKey = (secretKey: string) => /^(sk|rk)_test_/.test(secretKey);
-

@@ -2,7 +2,7 @@
 // file-backed, the default) and a PostgreSQL server (when a URL is given). Stores write plain,
 // parameterised SQL against it and never know which engine is underneath.
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { SpanKind, type Attributes } from '@opentelemetry/api';
 import { inSpan, observeConnectionPool } from '../telemetry/tracing';
@@ -112,6 +112,10 @@ function traced<Row>(statement: Statement, run: () => Promise<Row[]>): Promise<R
 
 async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
+  // Loaded only here: a process on a PostgreSQL server (the embedded default included) is spared
+  // loading PGlite at every start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
   const db = await PGlite.create(dataDir);
   const statementOf = statementsOf('pglite', dataDir);
   const run = (runner: Pick<PGlite, 'query'>): Sql => ({

@@ -7,7 +7,6 @@ import type { Mailer } from '../domain/mailer';
 import { ManualIdentityReview } from './manual-identity-provider';
 import { SandboxIdentityProvider } from './sandbox-identity-provider';
 import { SandboxMailer } from './sandbox-mailer';
-import { SmtpMailer } from './smtp-mailer';
 
 export interface MailSettings {
   from: string;
@@ -22,9 +21,12 @@ export const IDENTITY_PROVIDERS = {
   manual: (): IdentityProvider => new ManualIdentityReview(),
 } as const;
 
+// The SMTP adapter (and nodemailer with it) is loaded only when it is the one chosen.
 export const MAILERS = {
   sandbox: (settings: MailSettings, logger: Logger): Mailer => new SandboxMailer(settings.sandboxFolder, settings.from, logger),
-  smtp: (settings: MailSettings, logger: Logger): Mailer => new SmtpMailer({ url: settings.smtpUrl!, from: settings.from }, logger),
+  smtp: (settings: MailSettings, logger: Logger): Mailer =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when this provider is chosen
+    new (require('./smtp-mailer') as typeof import('./smtp-mailer')).SmtpMailer({ url: settings.smtpUrl!, from: settings.from }, logger),
 } as const;
 
 /** Why each sandbox must not run in production, for the refusal at start. */

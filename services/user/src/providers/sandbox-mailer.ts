@@ -6,13 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTransport } from 'nodemailer';
 import type { Logger } from '../../../platform/src/logger';
 import type { MailMessage, Mailer } from '../domain/mailer';
 
+/**
+ * nodemailer composes the message as it would for SMTP, into a buffer instead of a connection. It
+ * is loaded at the first mail, not at every start of the service.
+ */
+const composer = () =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded at the first mail
+  (require('nodemailer') as typeof import('nodemailer')).createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+
 export class SandboxMailer implements Mailer {
-  // nodemailer composes the message as it would for SMTP, into a buffer instead of a connection.
-  private readonly composer = createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  private composer?: ReturnType<typeof composer>;
 
   constructor(
     private readonly folder: string,
@@ -23,6 +29,7 @@ export class SandboxMailer implements Mailer {
   }
 
   async send(message: MailMessage): Promise<void> {
+    this.composer ??= composer();
     const { message: raw } = await this.composer.sendMail({ from: this.from, ...message });
     // Named by time, so a folder listing shows the newest last; never by the address.
     const file = join(this.folder, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`);
