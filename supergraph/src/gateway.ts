@@ -3,12 +3,14 @@
 // limits, trusted documents for apps, automatic persisted queries, and error codes that never leak
 // internals in production.
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { request, type Dispatcher } from 'undici';
 import { CLIENT_ADDRESS_HEADER, RIDER_ID_HEADER, SCOPES_HEADER } from '../../services/platform/src/graphql/subgraph-server';
 import { telemetryPlugin, TRACE_ID_HEADER } from '../../services/platform/src/graphql/telemetry-plugin';
 import { listen } from '../../services/platform/src/http-listen';
@@ -51,16 +53,62 @@ export interface EdgeChecks {
 /**
  * Subgraph calls with a timeout, so a slow subgraph costs a bounded wait and a partial answer. The
  * W3C trace context goes in the headers by the OpenTelemetry undici instrumentation (telemetry/sdk.ts),
- * which sees Node's own fetch, so each subgraph's spans join the request's trace.
+ * which sees undici's requests through its diagnostics channels, so each subgraph's spans join the
+ * request's trace.
+ *
+ * Through undici's request API, not fetch: fetch builds a WHATWG Request, Headers, Response and a
+ * body stream for every call, and under the myRides load that machinery was about a fifth of the
+ * gateway's CPU, the process that bounds the rate (docs/performance.md). The data source reads only
+ * the status, the Content-Type and the body, which SubgraphResponse holds.
  */
 function subgraphFetcher(subgraph: string, timeoutMs: number, dispatcher: ReturnType<typeof httpDispatcher>): Fetcher {
-  return (async (url: string, init: RequestInit) => {
+  return (async (url: string, init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body: string }) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const call = async () => {
+      const { statusCode, headers, body } = await request(url, { ...init, dispatcher, signal: deadline });
+      return new SubgraphResponse(url, statusCode, headers, await body.text());
+    };
+    // undici aborts a call at its deadline only once the call has a connection: one still
+    // connecting (a subgraph that accepts and then hangs) would wait out the connect timeout.
+    const timedOut = new Promise<never>((_, reject) => deadline.addEventListener('abort', () => reject(deadline.reason as Error), { once: true }));
     try {
-      return await fetch(url, { ...init, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+      return await Promise.race([call(), timedOut]);
     } catch (error) {
-      throw subgraphUnavailable(subgraph, error); // refused, reset or timed out: named, not addressed
+      // Refused, reset or timed out: named, not addressed. undici rejects an aborted call with its own
+      // error, so a timeout is told by the deadline's reason (a TimeoutError).
+      throw subgraphUnavailable(subgraph, deadline.aborted ? deadline.reason : error);
     }
   }) as unknown as Fetcher;
+}
+
+/** A subgraph's answer, read whole: what RemoteGraphQLDataSource reads of a fetch Response. */
+class SubgraphResponse {
+  readonly ok: boolean;
+  readonly statusText: string;
+  readonly redirected = false;
+  readonly headers: Headers;
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    headers: IncomingHttpHeaders,
+    private readonly body: string,
+  ) {
+    this.ok = status >= 200 && status < 300;
+    this.statusText = STATUS_CODES[status] ?? '';
+    this.headers = new Headers();
+    for (const [name, value] of Object.entries(headers)) {
+      for (const each of Array.isArray(value) ? value : value === undefined ? [] : [value]) this.headers.append(name, each);
+    }
+  }
+
+  text(): Promise<string> {
+    return Promise.resolve(this.body);
+  }
+
+  json(): Promise<unknown> {
+    return Promise.resolve().then(() => JSON.parse(this.body) as unknown);
+  }
 }
 
 /**

@@ -116,7 +116,7 @@ describeWithPostgres('tracing through every hop', () => {
     expect(spans.filter((span) => span.service === 'gateway').map((span) => span.name)).toEqual(
       expect.arrayContaining(['gateway.request', 'gateway.plan', 'gateway.fetch']),
     );
-    // Each fetch is a call with Node's fetch, whose client span (the undici instrumentation's) carried
+    // Each fetch is a call through undici, whose client span (the undici instrumentation's) carried
     // the trace context to the subgraph: the subgraph's request is its child.
     const rideRequest = spans.find((span) => span.service === 'ride' && span.kind === SERVER && span.name.startsWith('mutation StartRide__ride'))!;
     const call = spans.find((span) => span.spanId === rideRequest.parentSpanId)!;

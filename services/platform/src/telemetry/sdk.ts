@@ -3,8 +3,8 @@
 // every log line. Configured with the standard OTEL_* variables; this file only chooses defaults.
 //
 // It must start before http, @grpc/grpc-js, graphql and pino are loaded, since instrumentations
-// patch modules as they load: bootstrap.ts, the first import of every main.ts, starts it. (Node's
-// own fetch is seen through its diagnostics channels instead, which need no patching.)
+// patch modules as they load: bootstrap.ts, the first import of every main.ts, starts it. (undici,
+// the gateway's HTTP client, is seen through its diagnostics channels instead, which need no patching.)
 //
 // It assembles the tracer and meter providers itself rather than through @opentelemetry/sdk-node,
 // which loads every exporter it might be asked for (logs, metrics, Zipkin, three OTLP transports)
@@ -96,8 +96,8 @@ const INSTRUMENTATIONS = {
       ignoreIncomingRequestHook: (request) => request.url === '/metrics' || request.url === '/health',
     }),
   grpc: () => new GrpcInstrumentation(),
-  // Node's fetch (the gateway's calls to subgraphs): a client span, and the W3C trace context in
-  // the request's headers, so the subgraph's spans join the caller's trace.
+  // undici (the gateway's calls to subgraphs, and Node's fetch): a client span, and the W3C trace
+  // context in the request's headers, so the subgraph's spans join the caller's trace.
   undici: () => new UndiciInstrumentation(),
   // Resolver spans for operations' fields and their children only: no span per scalar field.
   graphql: () => new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 }),
