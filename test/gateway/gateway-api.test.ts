@@ -156,6 +156,22 @@ describeWithPostgres('GraphQL API through the gateway', () => {
       expect([refused.status, errorCodes(refused)]).toEqual([401, ['UNAUTHENTICATED']]);
     });
 
+    it('refuses a token once it expires, though the gateway accepted it before', async () => {
+      const rider = await newRider(running.clients);
+      const key = await importPKCS8(signingKey, 'EdDSA');
+      // The gateway remembers a verified token (rider-tokens.ts): never past the token's own expiry.
+      const expiresAt = Math.floor(Date.now() / 1000) + 2;
+      const shortLived = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setSubject(rider.riderId).setIssuer('ecowheels-user')
+        .setAudience('ecowheels-api').setIssuedAt().setExpirationTime(expiresAt).sign(key);
+      for (let n = 0; n < 2; n += 1) {
+        const accepted = await graphql(url, '{ me { id } }', { apiKey, token: shortLived });
+        expect(accepted.data).toEqual({ me: { id: rider.riderId } });
+      }
+      await new Promise((resolve) => setTimeout(resolve, expiresAt * 1000 - Date.now() + 50));
+      const late = await graphql(url, '{ me { id } }', { apiKey, token: shortLived });
+      expect([late.status, errorCodes(late), late.errors![0].message]).toEqual([401, ['UNAUTHENTICATED'], 'the token has expired; log in again']);
+    });
+
     it('refuses another rider\'s ride with FORBIDDEN', async () => {
       const owner = await riderWithToken();
       await running.clients.payment.topUpWallet({ riderId: owner.riderId, amount: { amountMinor: 2000, currency: 'EUR' }, cardNumber: '4242424242424242', idempotencyKey: randomUUID() });
