@@ -58,25 +58,37 @@ export interface EdgeChecks {
  *
  * Through undici's request API, not fetch: fetch builds a WHATWG Request, Headers, Response and a
  * body stream for every call, and under the myRides load that machinery was about a fifth of the
- * gateway's CPU, the process that bounds the rate (docs/performance.md). The data source reads only
- * the status, the Content-Type and the body, which SubgraphResponse holds.
+ * gateway's CPU, the process that bounds the rate (docs/performance.md). The data source reads the
+ * status and its text, the headers (Content-Type, Cache-Control) and the body, which
+ * SubgraphResponse holds.
  */
 function subgraphFetcher(subgraph: string, timeoutMs: number, dispatcher: ReturnType<typeof httpDispatcher>): Fetcher {
   return (async (url: string, init: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body: string }) => {
-    const deadline = AbortSignal.timeout(timeoutMs);
+    const deadline = new AbortController();
     const call = async () => {
-      const { statusCode, headers, body } = await request(url, { ...init, dispatcher, signal: deadline });
+      const { statusCode, headers, body } = await request(url, { ...init, dispatcher, signal: deadline.signal });
       return new SubgraphResponse(url, statusCode, headers, await body.text());
     };
     // undici aborts a call at its deadline only once the call has a connection: one still
-    // connecting (a subgraph that accepts and then hangs) would wait out the connect timeout.
-    const timedOut = new Promise<never>((_, reject) => deadline.addEventListener('abort', () => reject(deadline.reason as Error), { once: true }));
+    // connecting (a subgraph that accepts and then hangs) would wait out the connect timeout. So the
+    // deadline also answers by itself. Its timer is cleared as soon as the call is over, so nothing
+    // of a finished call (its answer included) stays referenced until the deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const reason = new DOMException(`the ${subgraph} subgraph did not answer within ${timeoutMs} ms`, 'TimeoutError');
+        deadline.abort(reason);
+        reject(reason);
+      }, timeoutMs);
+    });
     try {
       return await Promise.race([call(), timedOut]);
     } catch (error) {
       // Refused, reset or timed out: named, not addressed. undici rejects an aborted call with its own
       // error, so a timeout is told by the deadline's reason (a TimeoutError).
-      throw subgraphUnavailable(subgraph, deadline.aborted ? deadline.reason : error);
+      throw subgraphUnavailable(subgraph, deadline.signal.aborted ? deadline.signal.reason : error);
+    } finally {
+      clearTimeout(timer);
     }
   }) as unknown as Fetcher;
 }

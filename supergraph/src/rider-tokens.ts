@@ -20,7 +20,7 @@ interface Verifier {
    * passed is kept, until its own expiry; the keys fetched again come with an empty cache, so a key
    * withdrawn from the user service's set stops counting as soon as the gateway has the new set.
    */
-  verified: LRUCache<string, string>;
+  verified: LRUCache<string, { riderId: string; expiresAtMs: number }>;
 }
 
 /** How many verified tokens the gateway remembers (a token is about 300 bytes). */
@@ -51,13 +51,15 @@ export class RiderTokenCheck {
 
   private async verify(token: string, refresh: boolean): Promise<string> {
     const verifier = await this.loadVerifier(refresh);
+    // The cache's own expiry counts on a monotonic clock; the token's is wall-clock time, as jose
+    // reads it, so a clock set forward ends a remembered token as it ends a verified one.
     const known = verifier.verified.get(token);
-    if (known) return known;
+    if (known && Date.now() < known.expiresAtMs) return known.riderId;
     const { payload } = await jwtVerify(token, verifier.keys, { issuer: verifier.issuer, audience: verifier.audience, algorithms: ['EdDSA'] });
     if (!payload.sub) throw new EdgeError('UNAUTHENTICATED', 401, 'the token names no rider');
     // A token without an expiry is checked every time: there is no moment to forget it at.
-    const msLeft = payload.exp === undefined ? 0 : payload.exp * 1000 - Date.now();
-    if (msLeft > 0) verifier.verified.set(token, payload.sub, { ttl: msLeft });
+    const expiresAtMs = (payload.exp ?? 0) * 1000;
+    if (expiresAtMs > Date.now()) verifier.verified.set(token, { riderId: payload.sub, expiresAtMs }, { ttl: expiresAtMs - Date.now() });
     return payload.sub;
   }
 

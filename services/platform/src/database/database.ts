@@ -114,7 +114,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   // Loaded only here: a process on a PostgreSQL server (the embedded default included) is spared
   // loading PGlite at every start.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when PGlite is opened
   const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
   const db = await PGlite.create(dataDir);
   const statementOf = statementsOf('pglite', dataDir);

@@ -11,7 +11,8 @@ import type { MailMessage, Mailer } from '../domain/mailer';
 
 /**
  * nodemailer composes the message as it would for SMTP, into a buffer instead of a connection. It
- * is loaded at the first mail, not at every start of the service.
+ * is loaded at the first mail, not at every start of the service: the sandbox's first mail pays the
+ * load, and a broken install shows there, not at start (the sandbox runs only outside production).
  */
 const composer = () =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded at the first mail
