@@ -137,7 +137,9 @@ export async function startGateway(
   const trustedDocuments = TrustedDocuments.load(config.trustedDocuments, logger);
   const urls = Object.fromEntries(SUBGRAPHS.map(({ defaultUrl, name }) => [defaultUrl, config.subgraphUrls[name]]));
   // Local mesh mode: mutual TLS with the gateway's certificate; under Istio, plaintext to the sidecar.
-  const dispatcher = httpDispatcher(edge.mesh);
+  // A call given up at its deadline while still connecting is aborted once it connects: its
+  // connection may not take longer than a whole call may.
+  const dispatcher = httpDispatcher(edge.mesh, { connectTimeoutMs: config.subgraphTimeoutMs });
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
     buildService: ({ name, url }) =>
