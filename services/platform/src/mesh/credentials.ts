@@ -53,10 +53,14 @@ export function identityOf(certificate: PeerCertificate | undefined): string | u
   return match?.[1];
 }
 
-/** Channel options a TLS client needs: TLS names a server by host name, never by IP (RFC 6066). */
+/**
+ * Channel options a TLS client needs: TLS names a server by host name, never by IP (RFC 6066), and
+ * the mesh's certificates name localhost. Only credentials with the mesh's PEMs speak TLS (local
+ * mode); under Istio the sidecar does.
+ */
 export function channelOptionsFor(mesh: MeshCredentials, address: string): Record<string, string> {
   const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return mesh.mode === 'local' && isIP(host) ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
+  return mesh.tls && isIP(host) ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
 }
 
 /** Options of an HTTPS server that demands a client certificate from the mesh CA (local mode). */
