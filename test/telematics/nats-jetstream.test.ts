@@ -57,9 +57,12 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
     );
     return row;
   };
-  const pending = async () => {
+  const consumerInfo = async () => {
     const operator = await nats.connectAs('operator'); // the people on call may look at the consumer
-    const info = await (await jetstreamManager(operator)).consumers.info(STREAM, DURABLE).finally(() => operator.close());
+    return (await jetstreamManager(operator)).consumers.info(STREAM, DURABLE).finally(() => operator.close());
+  };
+  const pending = async () => {
+    const info = await consumerInfo();
     return info.num_pending + info.num_ack_pending;
   };
 
@@ -128,6 +131,10 @@ describeWithPostgres('telematics on NATS JetStream (TELEMATICS_BUS)', () => {
         ['processor', undefined, undefined],
       ]);
       const bikes = await Promise.all([telematics.provision(), telematics.provision(), telematics.provision()]);
+      // Published once each processor has a fetch waiting on the consumer (num_waiting), so each is
+      // there to take a share: a processor still starting on a busy machine could otherwise find the
+      // 3,000 readings taken by the other two (seen once in CI).
+      await eventually(async () => expect((await consumerInfo()).num_waiting).toBeGreaterThanOrEqual(3), { what: 'all three processors to be fetching' });
       await Promise.all(bikes.map(({ bikeId }) => publish(bikeId, Array.from({ length: 1000 }, (_, i) => i + 1))));
       for (const { bikeId } of bikes) {
         await eventually(async () => expect(await stored(bikeId)).toEqual({ total: 1000, distinct: 1000 }), { timeoutMs: 60_000, what: `bike ${bikeId}'s readings to be stored` });
