@@ -59,7 +59,8 @@ export class RiderTokenCheck {
     if (!payload.sub) throw new EdgeError('UNAUTHENTICATED', 401, 'the token names no rider');
     // A token without an expiry is checked every time: there is no moment to forget it at.
     const expiresAtMs = (payload.exp ?? 0) * 1000;
-    if (expiresAtMs > Date.now()) verifier.verified.set(token, { riderId: payload.sub, expiresAtMs }, { ttl: expiresAtMs - Date.now() });
+    const msLeft = expiresAtMs - Date.now();
+    if (msLeft > 0) verifier.verified.set(token, { riderId: payload.sub, expiresAtMs }, { ttl: msLeft });
     return payload.sub;
   }
 

@@ -271,9 +271,9 @@ async function measureEngine(engine: Engine, peers: Peer<Target>) {
     // Each of our loads ends when the cleaner has curated what it accepted (seconds after the last
     // reading): so a door's CPU per reading includes its readings' curation, and the next door
     // starts on a quiet service instead of paying for the previous one's. The rate is the load's.
-    const curated = (load: () => Promise<number>) => async () => {
+    const curated = (load: () => Promise<number>, drained: (seconds: number) => void = () => undefined) => async () => {
       const rate = await load();
-      await drainSeconds(service.graphqlUrl);
+      drained(await drainSeconds(service.graphqlUrl));
       return rate;
     };
     const grpc = await door(systemCpu, peerCpu, bikes.length * GRPC_PER_BIKE, curated(() => grpcLoad(target, bikes, 0)), () => grpcLoad(bare, bikes, 0));
@@ -295,11 +295,10 @@ async function measureEngine(engine: Engine, peers: Peer<Target>) {
       systemCpu,
       peerCpu,
       HTTP_BATCHES * HTTP_BATCH,
-      async () => {
-        const rate = await httpLoad(target, devices, 200_000);
-        backlogSeconds = await drainSeconds(service.graphqlUrl);
-        return rate;
-      },
+      curated(
+        () => httpLoad(target, devices, 200_000),
+        (seconds) => (backlogSeconds = seconds),
+      ),
       () => httpLoad(bare, devices, 200_000),
     );
     // Idle: nothing arrives; the process should sleep (no polling loops).
