@@ -3,7 +3,7 @@
 // Every process exports to a test OTLP receiver; the trace id in the response is that trace's id;
 // the request's log lines carry it; a failure in payment shows as error spans up the chain. On the
 // same stack: every metric the dashboards and the alerts read is one a process exports.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import { eventually } from '../support/eventually';
 import { newBike, newRider, topUp } from '../support/fixtures';
@@ -18,6 +18,8 @@ const START_RIDE = 'mutation StartRide($b: ID!, $k: String!) { startRide(bikeId:
 const SERVER = 2;
 const CLIENT = 3;
 const ERROR = 2;
+/** The tables only the cleaner reads and writes: its processors, its shards' leases, its batches' intents and rejects. */
+const CLEANER_TABLES = ['cleaner_processors', 'cleaner_shards', 'curation_intents', 'curation_rejects_outbox'];
 
 describeWithPostgres('tracing through every hop', () => {
   let receiver: OtlpReceiver;
@@ -145,6 +147,45 @@ describeWithPostgres('tracing through every hop', () => {
     expect(errorNames).toEqual(expect.arrayContaining(['ride.authorize_payment', 'graphql.resolve startRide']));
     expect(sawIt.find((span) => span.kind === CLIENT)!.status).toBe(ERROR);
     expect(sawIt.find((span) => span.name === 'ride.authorize_payment')!.statusMessage).toMatch(/insufficient funds/);
+  });
+
+  it('keeps the cleaner out of the readings\' traces: each cleaning batch is a trace of its own, and a look that finds nothing is no trace', async () => {
+    const bike = await newBike(running.clients);
+    const { secret } = await running.clients.telematics.provisionDevice({ bikeId: bike.id, rotate: false });
+    const door = `${running.stack.service('telematics').ready.deviceUrl as string}/v1/readings`;
+    // The device's request carries a trace of its own, as one sent by a traced client would.
+    const traceId = randomBytes(16).toString('hex');
+    const response = await fetch(door, {
+      method: 'POST',
+      body: [readingJson(bike.id, 1), readingJson(bike.id, 2)].map((line) => JSON.stringify(line)).join('\n'),
+      headers: { authorization: `Bearer ${bike.id}:${secret}`, 'content-type': 'application/x-ndjson', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    });
+    expect(response.status).toBe(202);
+
+    // The reading's request woke the cleaner, which cleaned the readings in a batch: a trace of its
+    // own, with the batch's queries beneath it.
+    const batches = await eventually(
+      async () => {
+        const found = receiver.spans.filter((span) => span.service === 'telematics' && span.name === 'telematics.curate_batch');
+        expect(found.length).toBeGreaterThan(0);
+        expect(receiver.trace(traceId).some((span) => span.kind === SERVER)).toBe(true);
+        return found;
+      },
+      { what: 'a cleaning batch to be traced', timeoutMs: 20_000 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the looks after it, exported too
+    for (const batch of batches) {
+      expect(batch.parentSpanId).toBe('');
+      expect(batch.traceId).not.toBe(traceId);
+      expect(receiver.trace(batch.traceId).some((span) => span.attributes['db.system.name'] === 'postgresql')).toBe(true);
+    }
+    // The request's trace is the door's work alone.
+    expect(receiver.trace(traceId).filter((span) => span.name === 'telematics.curate_batch' || CLEANER_TABLES.includes(String(span.attributes['db.collection.name'])))).toEqual([]);
+    // The cleaner looks at its shards every few hundred milliseconds while awake; those looks, and
+    // its leases' upkeep, are in no trace: every query on its tables is one of a batch's (a root
+    // span here would be a look that made a trace of its own).
+    const outside = receiver.spans.filter((span) => span.service === 'telematics' && !span.parentSpanId && CLEANER_TABLES.includes(String(span.attributes['db.collection.name'])));
+    expect(outside.map((span) => span.name)).toEqual([]);
   });
 
   it('serves rate, errors and duration per GraphQL operation and per gRPC method for Prometheus', async () => {

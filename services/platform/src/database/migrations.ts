@@ -2,11 +2,21 @@
 // order, each in its own transaction. Applied versions are kept in schema_migrations.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inRootSpan } from '../telemetry/tracing';
 import { openDatabase, type Database, type DatabaseOptions } from './database';
 
 const FILE_NAME = /^(\d{3})_[a-z0-9_]+\.sql$/;
 
-export async function migrate(db: Database, directory: string): Promise<string[]> {
+/** One trace per start ("db.migrate"), with each migration's statements beneath it, rather than a trace per statement. */
+export function migrate(db: Database, directory: string): Promise<string[]> {
+  return inRootSpan('db.migrate', { 'ecowheels.db.migrations': directory }, async (span) => {
+    const applied = await migrateNow(db, directory);
+    span.setAttribute('ecowheels.db.migrations_applied', applied.length);
+    return applied;
+  });
+}
+
+async function migrateNow(db: Database, directory: string): Promise<string[]> {
   await db.exec(
     `CREATE TABLE IF NOT EXISTS schema_migrations (
        version text PRIMARY KEY,

@@ -1,7 +1,7 @@
 // Spans and metrics of our own, beside what the instrumentations record: the ride flow's steps,
 // database queries (for both PGlite and PostgreSQL), and per-method gRPC and per-operation GraphQL
 // rate, errors and duration. Without the SDK (unit tests) these are no-ops.
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type BatchObservableCallback, type Link, type Span } from '@opentelemetry/api';
+import { context, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type BatchObservableCallback, type Link, type Span } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 
 const tracer = () => trace.getTracer('ecowheels');
@@ -31,6 +31,22 @@ export async function inSpan<T>(
 /** Runs fn without recording spans: for background polling that would otherwise flood Jaeger. */
 export function untraced<T>(fn: () => Promise<T>): Promise<T> {
   return context.with(suppressTracing(context.active()), fn);
+}
+
+/**
+ * Runs fn, and whatever it schedules (timers carry the context they were set in), outside the
+ * caller's trace and without recording spans: for a background loop that a request only wakes.
+ * Without it the loop's every look would join the trace of the request that happened to wake it,
+ * long after that request was answered, or, woken by no request, be a trace of its own each time.
+ * Work the loop finds is traced with inRootSpan.
+ */
+export function inBackground<T>(fn: () => T): T {
+  return context.with(suppressTracing(ROOT_CONTEXT), fn);
+}
+
+/** inSpan, as the root of a trace of its own, also inside inBackground or untraced. */
+export function inRootSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  return context.with(ROOT_CONTEXT, () => inSpan(name, attributes, fn));
 }
 
 export function markFailed(span: Span, error: unknown): void {

@@ -18,7 +18,7 @@
 // - files of a batch that never committed (a crash, a holder fenced off) are never read (readers
 //   leave out every batch with an intent), and the shard's next holder removes them.
 import type { Logger } from '../../../platform/src/logger';
-import { inSpan } from '../../../platform/src/telemetry/tracing';
+import { inBackground, inRootSpan } from '../../../platform/src/telemetry/tracing';
 import type { Rejection } from './reading';
 import type { ZoneLine, ZoneWriter } from './lake';
 import { cleanBikeTrack, type CleaningSettings, type CleanPoint, type PendingReading, type TrackState } from './track-cleaning';
@@ -172,16 +172,19 @@ export class Curation {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.runLive().finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.poke();
-        }
-      });
-    }, delayMs);
+    // Woken by a reading's request, the run is not part of that request's trace; only its batches are traced.
+    this.timer = inBackground(() =>
+      setTimeout(() => {
+        this.timer = undefined;
+        this.running = this.runLive().finally(() => {
+          this.running = undefined;
+          if (this.again) {
+            this.again = false;
+            this.poke();
+          }
+        });
+      }, delayMs),
+    );
   }
 
   /** How often a holder renews its leases and looks at its shards: a third of the lease. */
@@ -325,7 +328,7 @@ export class Curation {
     const { store, settings, batchLimit } = this.options;
     const waiting = await store.waitingReadings({ shard: lease.shard, of: await this.shardCountOf() }, batchLimit);
     if (waiting.length === 0) return { decided: 0, more: false };
-    return inSpan('telematics.curate_batch', { 'ecowheels.telematics.waiting': waiting.length, 'ecowheels.telematics.shard': lease.shard }, async (span) => {
+    return inRootSpan('telematics.curate_batch', { 'ecowheels.telematics.waiting': waiting.length, 'ecowheels.telematics.shard': lease.shard }, async (span) => {
       const byBike = new Map<string, PendingReading[]>();
       for (const pending of waiting) {
         const list = byBike.get(pending.reading.bikeId);
@@ -429,6 +432,6 @@ export class Curation {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
-    await this.sleep().catch(() => undefined); // the leases run out anyway
+    await inBackground(() => this.sleep()).catch(() => undefined); // the leases run out anyway
   }
 }
