@@ -5,8 +5,9 @@
 //                  on PGlite and on the machine's PostgreSQL | the bare chain (no work behind mTLS)
 //   P3 east-west   GetBike | a bare grpc-js echo with the same credentials
 //   P4 tracing     exporting | SDK on without exporter, and the same less one instrumentation
-//                  at a time (OTEL_NODE_DISABLED_INSTRUMENTATIONS) | OTEL_SDK_DISABLED=true; the
-//                  three modes in two rounds (the better kept), each row also as CPU per request
+//                  at a time (OTEL_NODE_DISABLED_INSTRUMENTATIONS); exporting with every trace
+//                  dropped by the sampler (always_off) | OTEL_SDK_DISABLED=true; the
+//                  four modes in two rounds (the better kept), each row also as CPU per request
 //                  of the six processes and the database server
 //   P5, P6         idle memory per process, cold and warm start | bare Node processes
 //   A1 documents   the home screen sent by manifest id (trusted documents) | as its full document:
@@ -252,7 +253,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       await cold.stack.stop();
     }
     if (ONLY === 'flows') return;
-    // The three tracing modes, each on a warm start of the same data, in the same state; twice, the
+    // The four tracing modes, each on a warm start of the same data, in the same state; twice, the
     // second round in reverse order, keeping each mode's better round (bestOfTwoRounds says why).
     // Beside each rate, the CPU per request of the six processes and the database server: the SDK's
     // cost where it is paid, which a rate shows only as far as the two cores are the bottleneck.
@@ -261,6 +262,9 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       ['noExporter', {}],
       // OTLP over HTTP with protobuf, the exporters' default and what Jaeger takes on 4318.
       ['exporting', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }],
+      // The same, with every trace dropped by the sampler: what the instrumentations cost whether or
+      // not a span is recorded, and so the least any sampling ratio could cost.
+      ['unsampled', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_TRACES_SAMPLER: 'always_off' }],
       ['disabled', { OTEL_SDK_DISABLED: 'true' }],
     ] as const;
     const tracing: Partial<Record<(typeof modes)[number][0], TracedLoads>> = {};
@@ -294,6 +298,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       const rows: [string, CostedLoad][] = [
         ['tracing exporting', tracing.exporting![key]],
         ['SDK on, no exporter', tracing.noExporter![key]],
+        ['tracing exporting, no trace sampled (OTEL_TRACES_SAMPLER=always_off)', tracing.unsampled![key]],
         ...INSTRUMENTATION_NAMES.map((name): [string, CostedLoad] => [`SDK on, no exporter, without the ${name} instrumentation`, without[name]![key]]),
       ];
       for (const [mode, load] of rows) {
