@@ -18,9 +18,8 @@
 // server, as a multiple of the reference's, and the median rate with its ratio.
 import { buildDist } from '../../services/local-stack/src/build';
 import { OtlpReceiver } from '../support/otlp-receiver';
-import { BenchData, benchCredentials, prepareCertificates, removeCertificates, startBenchStack, type StartedBench } from './lib/bench-stack';
+import { BenchData, benchCredentials, exportingTo, prepareCertificates, removeCertificates, stackCpuSeconds, startBenchStack, type StartedBench } from './lib/bench-stack';
 import { closedLoop, httpLoad, percentile, type LoadResult } from './lib/load';
-import { cpuSeconds, treeCpuSeconds } from './lib/peer';
 import { createAppCallers, createRiders, graphqlRequest, HOME_QUERY, rideFlows } from './lib/workloads';
 
 const CLIENTS = 10;
@@ -62,7 +61,7 @@ async function contender({ name, env }: Configuration, sink: OtlpReceiver): Prom
   const callers = await createAppCallers(cold.stack, 2 * CLIENTS);
   const riders = await createRiders(cold.stack, CLIENTS);
   await cold.stack.stop();
-  const exporting: Record<string, string> = env.OTEL_SDK_DISABLED === 'true' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
+  const exporting = env.OTEL_SDK_DISABLED === 'true' ? {} : exportingTo(sink.url);
   const started = await startBenchStack(data, { ...exporting, ...env });
   const { stack } = started;
   let load: () => Promise<LoadResult>;
@@ -79,12 +78,6 @@ async function contender({ name, env }: Configuration, sink: OtlpReceiver): Prom
   return { name, data, started, load, close, cpuUs: [], rates: [] };
 }
 
-/** CPU seconds so far of the stack's six processes and its database server. */
-function stackCpu({ stack }: StartedBench): number {
-  const database = stack.embeddedDatabasePid;
-  return Object.values(stack.services).reduce((sum, service) => sum + cpuSeconds(service.pid), 0) + (database ? treeCpuSeconds(database) : 0);
-}
-
 const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
 
 async function main(): Promise<void> {
@@ -99,9 +92,9 @@ async function main(): Promise<void> {
     for (const each of contenders) await each.load(); // warm-up
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const each of round % 2 === 0 ? contenders : [...contenders].reverse()) {
-        const before = stackCpu(each.started);
+        const before = stackCpuSeconds(each.started);
         const result = await each.load();
-        each.cpuUs.push(((stackCpu(each.started) - before) * 1e6) / Math.max(1, result.rate * SECONDS));
+        each.cpuUs.push(((stackCpuSeconds(each.started) - before) * 1e6) / Math.max(1, result.rate * SECONDS));
         each.rates.push(result.rate);
       }
     }

@@ -28,9 +28,9 @@ import { inventoryClient, telematicsClient, userClient } from '../support/grpc-c
 import { readingJson } from '../support/telematics';
 import { randomUUID } from 'node:crypto';
 import { OtlpReceiver } from '../support/otlp-receiver';
-import { BENCH_ENV, BenchData, benchCredentials, prepareCertificates, removeCertificates, startBenchStack, type StartedBench } from './lib/bench-stack';
+import { BENCH_ENV, BenchData, benchCredentials, exportingTo, prepareCertificates, removeCertificates, stackCpuSeconds, startBenchStack, type StartedBench } from './lib/bench-stack';
 import { checkGraphql, closedLoop, httpLoad, type HttpRequestSpec, type LoadResult } from './lib/load';
-import { cpuSeconds, rssMb, startPeer, treeCpuSeconds, type Peer } from './lib/peer';
+import { cpuSeconds, rssMb, startPeer, type Peer } from './lib/peer';
 import { rate, Report, type Figure } from './lib/report';
 import { SliProbe, type SliFigure } from './lib/slis';
 import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/build';
@@ -221,8 +221,7 @@ interface TracedLoads {
 
 async function tracedLoads(started: StartedBench, callers: AppCallers, riders: Rider[]): Promise<TracedLoads> {
   const { stack } = started;
-  const database = stack.embeddedDatabasePid;
-  const cpu = () => Object.values(stack.services).reduce((sum, service) => sum + cpuSeconds(service.pid), 0) + (database ? treeCpuSeconds(database) : 0);
+  const cpu = () => stackCpuSeconds(started);
   return { home: await graphqlLoad(stack.services.gateway.graphqlUrl, callers, HOME_QUERY, cpu), flows: await flowsAt(stack.services.ride.address, riders, cpu) };
 }
 
@@ -260,11 +259,10 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
     let warmSeconds = 0;
     const modes = [
       ['noExporter', {}],
-      // OTLP over HTTP with protobuf, the exporters' default and what Jaeger takes on 4318.
-      ['exporting', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }],
+      ['exporting', exportingTo(sink.url)],
       // The same, with every trace dropped by the sampler: what the instrumentations cost whether or
       // not a span is recorded, and so the least any sampling ratio could cost.
-      ['unsampled', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_TRACES_SAMPLER: 'always_off' }],
+      ['unsampled', { ...exportingTo(sink.url), OTEL_TRACES_SAMPLER: 'always_off' }],
       ['disabled', { OTEL_SDK_DISABLED: 'true' }],
     ] as const;
     const tracing: Partial<Record<(typeof modes)[number][0], TracedLoads>> = {};
@@ -356,7 +354,7 @@ async function documentsVsIds(stack: StartedBench['stack'], callers: AppCallers)
  * before the probe opens its window, so each series exists from its start.
  */
 async function sloRun(data: BenchData, callers: AppCallers, riders: (Rider & { email: string })[], otlpUrl: string): Promise<SliFigure[]> {
-  const { stack } = await startBenchStack(data, { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
+  const { stack } = await startBenchStack(data, exportingTo(otlpUrl));
   const operator = benchCredentials('operator');
   const users = userClient(stack.services.user.address, operator);
   const telematics = telematicsClient(stack.services.telematics.address, operator);

@@ -11,7 +11,7 @@ import { LocalStack } from '../../../services/local-stack/src/local-stack';
 import { SERVICE_NAMES, type ProcessName } from '../../../services/local-stack/src/launched-service';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 import { ANY_FREE_PORTS } from '../../support/ports';
-import { rssMb, treePssMb } from './peer';
+import { cpuSeconds, rssMb, treeCpuSeconds, treePssMb } from './peer';
 
 /** `embedded`: the default of `npm start` (one embedded PostgreSQL server); `pglite`: a PGlite engine per service; `postgres`: the machine's PostgreSQL server. */
 export type Engine = 'embedded' | 'pglite' | 'postgres';
@@ -30,6 +30,9 @@ export const BENCH_ENV: Record<string, string> = {
   PAYMENT_MAX_TOP_UP_MINOR: '100000000',
   ...ANY_FREE_PORTS,
 };
+
+/** Every process exporting its spans to `url`: OTLP over HTTP with protobuf, the exporters' default and what Jaeger takes on 4318. */
+export const exportingTo = (url: string): Record<string, string> => ({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
 
 /** How the bench calls the services and subgraphs, as a workload of the mesh. */
 export function benchCredentials(identity: string): MeshCredentials {
@@ -98,4 +101,10 @@ export async function startBenchStack(data: BenchData, env: Record<string, strin
   const idleRss: StartedBench['idleRss'] = Object.fromEntries(Object.entries(stack.services).map(([name, process]) => [name, rssMb(process.pid)])) as Record<ProcessName, number>;
   if (stack.embeddedDatabasePid) idleRss.database = treePssMb(stack.embeddedDatabasePid);
   return { stack, startSeconds, idleRss };
+}
+
+/** CPU seconds so far of a started system: its six processes and, on the embedded default, its database server. */
+export function stackCpuSeconds({ stack }: StartedBench): number {
+  const database = stack.embeddedDatabasePid;
+  return Object.values(stack.services).reduce((sum, service) => sum + cpuSeconds(service.pid), 0) + (database ? treeCpuSeconds(database) : 0);
 }
