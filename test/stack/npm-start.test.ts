@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { RideStatus } from '../../services/platform/src/generated/ecowheels/ride/v1/ride_service';
 import { inventoryClient, paymentClient, rideClient } from '../support/grpc-clients';
 import { eventually } from '../support/eventually';
@@ -121,6 +122,20 @@ describe('npm start (embedded default)', () => {
     // One PostgreSQL cluster under the data folder holds every service's data (no PGlite folders).
     expect(existsSync(join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
     expect(existsSync(join(dataDir, 'user'))).toBe(false);
+    // The services reach it through its Unix-domain socket in the cluster's folder, not over TCP.
+    const [, , , port, socketDir] = readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
+    expect(socketDir).toBe(join(dataDir, 'postgres'));
+    const passwords = JSON.parse(readFileSync(join(dataDir, 'postgres-passwords.json'), 'utf8')) as Record<string, string>;
+    const admin = new pg.Client({ host: socketDir, port: Number(port), user: 'postgres', password: passwords.postgres, database: 'postgres' });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ datname: string; over: string }>(
+        "SELECT DISTINCT datname, coalesce(host(client_addr), 'socket') AS over FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY datname",
+      );
+      expect(rows).toEqual(['inventory', 'payment', 'ride', 'telematics', 'user'].map((datname) => ({ datname, over: 'socket' })));
+    } finally {
+      await admin.end();
+    }
 
     expect(await stopMainCommand(first)).toBe(0);
     for (const address of Object.values(first.addresses)) expect(await portIsClosed(address)).toBe(true);

@@ -40,6 +40,8 @@ export class EmbeddedPostgres {
     private readonly passwords: Record<string, string>,
     private readonly passwordFile: string,
     private readonly logFile: string,
+    /** The folder of the server's Unix-domain socket, which the services connect through; none when its path is too long. */
+    private readonly socketDir: string | undefined,
   ) {
     this.child = launch();
   }
@@ -64,17 +66,22 @@ export class EmbeddedPostgres {
     }
     await stopLeftover(cluster);
     const logFile = join(dataDir, 'postgres.log');
+    const socketDir = socketFolder(cluster, port);
     const launch = () => {
       const log = openSync(logFile, 'a');
       const child = spawn(
         binaries.postgres,
-        ['-D', cluster, '-p', String(port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'],
+        [
+          ...['-D', cluster, '-p', String(port), '-h', '127.0.0.1', '-c', 'listen_addresses=127.0.0.1'],
+          // Its socket in the cluster's own folder, which only the server's user (and root) may enter.
+          ...['-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'unix_socket_permissions=0700'],
+        ],
         { detached: true, stdio: ['ignore', log, log], ...owner },
       );
       closeSync(log); // the server has its own copy
       return child;
     };
-    const server = new EmbeddedPostgres(launch, port, passwords, passwordFile, logFile);
+    const server = new EmbeddedPostgres(launch, port, passwords, passwordFile, logFile, socketDir);
     await server.waitUntilReady(logFile);
     return server;
   }
@@ -138,8 +145,13 @@ export class EmbeddedPostgres {
     clearTimeout(timer);
   }
 
+  /**
+   * A role's URL: through the server's Unix-domain socket when it has one (the query's host names
+   * its folder), else over TCP on 127.0.0.1.
+   */
   private url(role: string, database: string): string {
-    return `postgres://${role}:${encodeURIComponent(this.passwords[role])}@127.0.0.1:${this.port}/${database}`;
+    const tcp = `postgres://${role}:${encodeURIComponent(this.passwords[role])}@127.0.0.1:${this.port}/${database}`;
+    return this.socketDir ? `${tcp}?host=${encodeURIComponent(this.socketDir)}` : tcp;
   }
 
   private async waitUntilReady(logFile: string): Promise<void> {
@@ -160,6 +172,15 @@ export class EmbeddedPostgres {
     };
     await Promise.race([probe(), exited]);
   }
+}
+
+/**
+ * The folder for the server's Unix-domain socket: the cluster's own, unless the socket's path would
+ * pass what the operating system allows (107 bytes on Linux, 103 on macOS), or on Windows: there the
+ * server has no socket and is reached over TCP only.
+ */
+function socketFolder(cluster: string, port: number): string | undefined {
+  return platform() !== 'win32' && Buffer.byteLength(join(cluster, `.s.PGSQL.${port}`)) <= 103 ? cluster : undefined;
 }
 
 async function initialise(binaries: Binaries, cluster: string, password: string, owner: Owner | undefined): Promise<void> {
