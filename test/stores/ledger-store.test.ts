@@ -46,6 +46,17 @@ describeOnEachEngine('ledger store', PAYMENT_MIGRATIONS, (db) => {
     expect(await balancedTotals(riderId)).toEqual({ available: 100, held: 900 });
   });
 
+  it("makes a new rider's wallet once when their first payments arrive together", async () => {
+    const riderId = randomUUID();
+    const topUps = await Promise.allSettled(
+      [100, 200, 300].map((amount) => ledger().topUp({ riderId, amount: eur(amount), card: { number: '4242424242424242' }, idempotencyKey: randomUUID() })),
+    );
+    expect(topUps.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    const [wallets] = await db().query<{ count: number }>('SELECT count(*)::int AS count FROM wallets WHERE rider_id = $1', [riderId]);
+    expect(wallets.count).toBe(1);
+    expect(await balancedTotals(riderId)).toEqual({ available: 600, held: 0 });
+  });
+
   it('pages the ledger newest first', async () => {
     const riderId = randomUUID();
     for (const amount of [100, 200, 300]) {

@@ -15,10 +15,10 @@ export interface FleetTransaction {
   saveBike(bike: Bike): Promise<void>;
   saveReservation(reservation: Reservation): Promise<void>;
   /**
-   * After a trip: gives the bike a fresh random listing id (answered), and ignores from now on the
-   * readings its unit made before, which would show part of the route under the new id.
+   * Saves a bike parked after a trip and gives it a fresh random listing id (answered); from now on
+   * the readings its unit made before are ignored, which would show part of the route under the new id.
    */
-  relistAfterTrip(bikeId: string): Promise<string>;
+  parkAfterTrip(bike: Bike): Promise<string>;
 }
 
 /** A bike as the public GBFS feed shows it: under its listing id only, and only while it may be rented. */
@@ -258,9 +258,8 @@ export class Fleet {
         stationId: endState.location ? undefined : bike.stationId,
         updatedAt: now,
       };
-      await tx.saveBike(parked);
       // A trip ended: riders and the public feed see the bike again under a new listing id.
-      return { reservation: released, bike: { ...parked, listingId: await tx.relistAfterTrip(bikeId) } };
+      return { reservation: released, bike: { ...parked, listingId: await tx.parkAfterTrip(parked) } };
     });
   }
 

@@ -95,10 +95,12 @@ class FleetTransactionSql implements FleetTransaction {
     );
   }
 
-  async relistAfterTrip(bikeId: string): Promise<string> {
+  async parkAfterTrip(bike: Bike): Promise<string> {
     const rows = await this.tx.query<{ feed_id: string }>(
-      'UPDATE bikes SET feed_id = gen_random_uuid(), telemetry_at = greatest(telemetry_at, now()) WHERE id = $1 RETURNING feed_id',
-      [bikeId],
+      `UPDATE bikes SET status = $2, battery_percent = $3, latitude = $4, longitude = $5, station_id = $6, updated_at = $7,
+         feed_id = gen_random_uuid(), telemetry_at = greatest(telemetry_at, now())
+       WHERE id = $1 RETURNING feed_id`,
+      [bike.id, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt],
     );
     return rows[0].feed_id;
   }

@@ -93,13 +93,15 @@ async function findHolds(sql: Sql, keys: readonly string[], lock = false): Promi
 class LedgerTransactionSql implements LedgerTransaction {
   constructor(private readonly tx: Sql) {}
 
+  /** The rider's wallet, locked to the end of the transaction; made (empty) first when they have none yet. */
   async lockWallet(riderId: string, currency: string): Promise<Wallet> {
-    await this.tx.query('INSERT INTO wallets (rider_id, currency) VALUES ($1, $2) ON CONFLICT (rider_id) DO NOTHING', [
-      riderId,
-      currency,
-    ]);
-    const rows = await this.tx.query<WalletRow>(`SELECT ${WALLET_COLUMNS} FROM wallets WHERE rider_id = $1 FOR UPDATE`, [riderId]);
-    return toWallet(rows[0]);
+    const lock = () => this.tx.query<WalletRow>(`SELECT ${WALLET_COLUMNS} FROM wallets WHERE rider_id = $1 FOR UPDATE`, [riderId]);
+    const [existing] = await lock();
+    if (existing) return toWallet(existing);
+    // A concurrent first payment may make it meanwhile: then this insert does nothing, and the lock
+    // waits for that transaction and finds its wallet.
+    await this.tx.query('INSERT INTO wallets (rider_id, currency) VALUES ($1, $2) ON CONFLICT (rider_id) DO NOTHING', [riderId, currency]);
+    return toWallet((await lock())[0]);
   }
 
   async lockHold(holdKey: string): Promise<Hold | undefined> {
@@ -126,28 +128,18 @@ class LedgerTransactionSql implements LedgerTransaction {
     );
   }
 
+  /** Appends the entry and moves the wallet by it, in one statement. */
   async append(entry: LedgerEntry): Promise<Wallet> {
-    await this.tx.query(
-      `INSERT INTO ledger_entries (id, rider_id, kind, currency, available_delta_minor, held_delta_minor, hold_key, description, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        entry.id,
-        entry.riderId,
-        entry.kind,
-        entry.currency,
-        entry.availableDeltaMinor,
-        entry.heldDeltaMinor,
-        entry.holdKey ?? null,
-        entry.description,
-        entry.createdAt,
-      ],
+    const moved = await this.tx.query<WalletRow>(
+      `WITH entry AS (
+         INSERT INTO ledger_entries (id, rider_id, kind, currency, available_delta_minor, held_delta_minor, hold_key, description, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       )
+       UPDATE wallets SET available_minor = available_minor + $5, held_minor = held_minor + $6, updated_at = $9
+       WHERE rider_id = $2 RETURNING ${WALLET_COLUMNS}`,
+      [entry.id, entry.riderId, entry.kind, entry.currency, entry.availableDeltaMinor, entry.heldDeltaMinor, entry.holdKey ?? null, entry.description, entry.createdAt],
     );
-    const rows = await this.tx.query<WalletRow>(
-      `UPDATE wallets SET available_minor = available_minor + $2, held_minor = held_minor + $3, updated_at = $4
-       WHERE rider_id = $1 RETURNING ${WALLET_COLUMNS}`,
-      [entry.riderId, entry.availableDeltaMinor, entry.heldDeltaMinor, entry.createdAt],
-    );
-    return toWallet(rows[0]);
+    return toWallet(moved[0]);
   }
 
   async findOperation(idempotencyKey: string): Promise<RecordedOperation | undefined> {
