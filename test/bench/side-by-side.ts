@@ -6,7 +6,7 @@
 // between them for many rounds (the order reversed every other round); the median of each is kept,
 // so whatever the host does falls on all of them alike. It costs memory: one stack (about 1 GB) each.
 //
-//   npm run bench:side -- [--load=home|flows] [--rounds=10] [--seconds=3] name=ENV_JSON ...
+//   npm run bench:side -- [--load=home|flows|getbike] [--rounds=10] [--seconds=3] name=ENV_JSON ...
 //
 // Each configuration is a name and the environment of its stack as JSON; the first is the reference.
 // Unless one sets OTEL_SDK_DISABLED, every stack exports its spans (OTLP, protobuf) to a sink here,
@@ -17,6 +17,7 @@
 // Prints, per configuration, the median CPU per request of the six processes and the database
 // server, as a multiple of the reference's, and the median rate with its ratio.
 import { buildDist } from '../../services/local-stack/src/build';
+import { inventoryClient } from '../support/grpc-clients';
 import { OtlpReceiver } from '../support/otlp-receiver';
 import { BenchData, benchCredentials, exportingTo, prepareCertificates, removeCertificates, stackCpuSeconds, startBenchStack, type StartedBench } from './lib/bench-stack';
 import { closedLoop, httpLoad, percentile, type LoadResult } from './lib/load';
@@ -73,7 +74,11 @@ async function contender({ name, env }: Configuration, sink: OtlpReceiver): Prom
     const flows = rideFlows(stack.services.ride.address, riders, benchCredentials('operator'));
     load = () => closedLoop({ clients: CLIENTS, seconds: SECONDS, call: flows.flow });
     close = () => flows.close();
-  } else throw new Error(`--load=${LOAD}: home or flows`);
+  } else if (LOAD === 'getbike') {
+    const client = inventoryClient(stack.services.inventory.address, benchCredentials('operator'));
+    load = () => closedLoop({ clients: CLIENTS, seconds: SECONDS, call: () => client.getBike({ bikeId: riders[0].bikeId }) });
+    close = () => client.close();
+  } else throw new Error(`--load=${LOAD}: home, flows or getbike`);
   console.log(`  ${name}: started`);
   return { name, data, started, load, close, cpuUs: [], rates: [] };
 }
