@@ -14,11 +14,14 @@ export interface FleetTransaction {
   lockReservation(rideId: string): Promise<Reservation | undefined>;
   saveBike(bike: Bike): Promise<void>;
   saveReservation(reservation: Reservation): Promise<void>;
+  /** Saves a reservation and its bike together. */
+  saveWithBike(reservation: Reservation, bike: Bike): Promise<void>;
   /**
-   * Saves a bike parked after a trip and gives it a fresh random listing id (answered); from now on
-   * the readings its unit made before are ignored, which would show part of the route under the new id.
+   * Saves a trip's released reservation and its bike, parked, and gives the bike a fresh random
+   * listing id (answered); from now on the readings its unit made before are ignored, which would
+   * show part of the route under the new id.
    */
-  parkAfterTrip(bike: Bike): Promise<string>;
+  parkAfterTrip(reservation: Reservation, bike: Bike): Promise<string>;
 }
 
 /** A bike as the public GBFS feed shows it: under its listing id only, and only while it may be rented. */
@@ -205,8 +208,7 @@ export class Fleet {
       const now = new Date();
       const reservation: Reservation = { rideId, bikeId, riderId, status: 'RESERVED', createdAt: now, updatedAt: now };
       const reserved: Bike = { ...bike, status: 'RESERVED', updatedAt: now };
-      await tx.saveReservation(reservation);
-      await tx.saveBike(reserved);
+      await tx.saveWithBike(reservation, reserved);
       return { reservation, bike: reserved };
     });
   }
@@ -225,8 +227,7 @@ export class Fleet {
       const now = new Date();
       const unlocked: Reservation = { ...reservation, status: 'UNLOCKED', updatedAt: now };
       const inRide: Bike = { ...bike, status: 'IN_RIDE', updatedAt: now };
-      await tx.saveReservation(unlocked);
-      await tx.saveBike(inRide);
+      await tx.saveWithBike(unlocked, inRide);
       return { reservation: unlocked, bike: inRide };
     });
   }
@@ -247,8 +248,10 @@ export class Fleet {
       const released: Reservation = reservation
         ? { ...reservation, status: 'RELEASED', updatedAt: now }
         : { rideId, bikeId, status: 'RELEASED', createdAt: now, updatedAt: now };
-      await tx.saveReservation(released);
-      if (!reservation) return { reservation: released, bike };
+      if (!reservation) {
+        await tx.saveReservation(released);
+        return { reservation: released, bike };
+      }
       const parked: Bike = {
         ...bike,
         status: 'AVAILABLE',
@@ -259,7 +262,7 @@ export class Fleet {
         updatedAt: now,
       };
       // A trip ended: riders and the public feed see the bike again under a new listing id.
-      return { reservation: released, bike: { ...parked, listingId: await tx.parkAfterTrip(parked) } };
+      return { reservation: released, bike: { ...parked, listingId: await tx.parkAfterTrip(released, parked) } };
     });
   }
 

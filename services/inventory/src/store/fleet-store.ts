@@ -71,6 +71,27 @@ const DISTANCE_SQL = `2 * ${EARTH_RADIUS_METERS} * asin(least(1, sqrt(
     power(sin(radians(latitude - $1) / 2), 2)
     + cos(radians($1)) * cos(radians(latitude)) * power(sin(radians(longitude - $2) / 2), 2))))`;
 
+// A reservation and a bike are written with these pieces, alone or together in one statement (one
+// round trip): the reservation's values are $1 to $6, and the bike's follow them.
+const SAVE_RESERVATION = `INSERT INTO reservations (ride_id, bike_id, rider_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT (ride_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at`;
+const reservationValues = (reservation: Reservation) => [
+  reservation.rideId,
+  reservation.bikeId,
+  reservation.riderId ?? null,
+  reservation.status,
+  reservation.createdAt,
+  reservation.updatedAt,
+];
+/** The update of a bike whose id is parameter $n and its changeable columns the six after it. */
+const updateBike = (n: number) =>
+  `UPDATE bikes SET status = $${n + 1}, battery_percent = $${n + 2}, latitude = $${n + 3}, longitude = $${n + 4}, station_id = $${n + 5}, updated_at = $${n + 6}`;
+const bikeValues = (bike: Bike) => [bike.id, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt];
+const SAVE_BIKE = `${updateBike(1)} WHERE id = $1`;
+const SAVE_RESERVATION_AND_BIKE = `WITH reservation AS (${SAVE_RESERVATION}) ${updateBike(7)} WHERE id = $7`;
+const PARK_AFTER_TRIP = `WITH reservation AS (${SAVE_RESERVATION})
+  ${updateBike(7)}, feed_id = gen_random_uuid(), telemetry_at = greatest(telemetry_at, now()) WHERE id = $7 RETURNING feed_id`;
+
 class FleetTransactionSql implements FleetTransaction {
   constructor(private readonly tx: Sql) {}
 
@@ -88,29 +109,20 @@ class FleetTransactionSql implements FleetTransaction {
   }
 
   async saveBike(bike: Bike): Promise<void> {
-    await this.tx.query(
-      `UPDATE bikes SET status = $2, battery_percent = $3, latitude = $4, longitude = $5, station_id = $6, updated_at = $7
-       WHERE id = $1`,
-      [bike.id, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt],
-    );
-  }
-
-  async parkAfterTrip(bike: Bike): Promise<string> {
-    const rows = await this.tx.query<{ feed_id: string }>(
-      `UPDATE bikes SET status = $2, battery_percent = $3, latitude = $4, longitude = $5, station_id = $6, updated_at = $7,
-         feed_id = gen_random_uuid(), telemetry_at = greatest(telemetry_at, now())
-       WHERE id = $1 RETURNING feed_id`,
-      [bike.id, bike.status, bike.batteryPercent, bike.location.latitude, bike.location.longitude, bike.stationId ?? null, bike.updatedAt],
-    );
-    return rows[0].feed_id;
+    await this.tx.query(SAVE_BIKE, bikeValues(bike));
   }
 
   async saveReservation(reservation: Reservation): Promise<void> {
-    await this.tx.query(
-      `INSERT INTO reservations (ride_id, bike_id, rider_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (ride_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at`,
-      [reservation.rideId, reservation.bikeId, reservation.riderId ?? null, reservation.status, reservation.createdAt, reservation.updatedAt],
-    );
+    await this.tx.query(SAVE_RESERVATION, reservationValues(reservation));
+  }
+
+  async saveWithBike(reservation: Reservation, bike: Bike): Promise<void> {
+    await this.tx.query(SAVE_RESERVATION_AND_BIKE, [...reservationValues(reservation), ...bikeValues(bike)]);
+  }
+
+  async parkAfterTrip(reservation: Reservation, bike: Bike): Promise<string> {
+    const rows = await this.tx.query<{ feed_id: string }>(PARK_AFTER_TRIP, [...reservationValues(reservation), ...bikeValues(bike)]);
+    return rows[0].feed_id;
   }
 }
 
