@@ -33,7 +33,7 @@ import { checkGraphql, closedLoop, httpLoad, type HttpRequestSpec, type LoadResu
 import { cpuSeconds, rssMb, startPeer, treeCpuSeconds, type Peer } from './lib/peer';
 import { rate, Report, type Figure } from './lib/report';
 import { SliProbe, type SliFigure } from './lib/slis';
-import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/build';
+import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/paths';
 import type { PersistedQueryManifest } from '../../supergraph/src/app-manifests';
 import { readFileSync } from 'node:fs';
 import { INSTRUMENTATION_NAMES, type InstrumentationName } from '../../services/platform/src/telemetry/sdk';

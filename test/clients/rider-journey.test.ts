@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/build';
+import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/paths';
 import { RiderAppClient } from '../../supergraph/clients/rider-app/src/rider-app-client';
 import { RIDER_APP } from '../../supergraph/clients/rider-app/src/version';
 import { rideTrip, seededRandom } from '../../services/local-stack/src/fleet/simulated-ride';

@@ -12,12 +12,9 @@ import { generatePersistedQueryManifest } from '@apollo/generate-persisted-query
 import { printApiSchema } from '../../src/composition';
 import { SUPERGRAPH_FILE } from '../../src/subgraphs';
 import { sortDefinitions } from './src/document-order';
+import { APP_DIR, GENERATED_DIR, MANIFEST_FILE, OPERATIONS_DIR } from './paths';
 
-const APP_DIR = __dirname;
 const ROOT = join(APP_DIR, '..', '..', '..');
-export const OPERATIONS_DIR = join(APP_DIR, 'src', 'operations');
-export const GENERATED_DIR = join(APP_DIR, 'src', 'generated');
-export const MANIFEST_FILE = join(APP_DIR, 'persisted-query-manifest.json');
 
 /**
  * Every file the build writes, by its path from the repository's root, with its content. The
