@@ -186,8 +186,9 @@ function Dashboard() {
 
   useEffect(() => {
     if (apiKey) return;
-    // In development the gateway offers the demo ops key that `npm start` made.
-    void loadDemoSettings().then((settings) => settings.opsApiKey && setDraft(settings.opsApiKey));
+    // In development the gateway offers the demo ops key that `npm start` made; it fills the field
+    // only while the field is empty, never over a key typed before the offer arrived.
+    void loadDemoSettings().then((settings) => settings.opsApiKey && setDraft((typed) => typed || settings.opsApiKey!));
   }, [apiKey]);
 
   const bikes = usePolling(apiKey, 5000, wholeFleet, onError);
