@@ -28,9 +28,9 @@ import { inventoryClient, telematicsClient, userClient } from '../support/grpc-c
 import { readingJson } from '../support/telematics';
 import { randomUUID } from 'node:crypto';
 import { OtlpReceiver } from '../support/otlp-receiver';
-import { BENCH_ENV, BenchData, benchCredentials, exportingTo, prepareCertificates, removeCertificates, stackCpuSeconds, startBenchStack, type StartedBench } from './lib/bench-stack';
+import { BENCH_ENV, BenchData, benchCredentials, databaseCpuSeconds, exportingTo, prepareCertificates, removeCertificates, stackCpuSeconds, startBenchStack, type StartedBench } from './lib/bench-stack';
 import { checkGraphql, closedLoop, httpLoad, type HttpRequestSpec, type LoadResult } from './lib/load';
-import { cpuSeconds, rssMb, startPeer, treeCpuSeconds, type Peer } from './lib/peer';
+import { cpuSeconds, rssMb, startPeer, type Peer } from './lib/peer';
 import { rate, Report, type Figure } from './lib/report';
 import { SliProbe, type SliFigure } from './lib/slis';
 import { MANIFEST_FILE } from '../../supergraph/clients/rider-app/paths';
@@ -248,8 +248,7 @@ async function onEmbedded(bare: { startSeconds: number; rssMb: number }, chain: 
       // Beside the rates, what a call costs where it is served: the inventory process and the
       // database server, against the echo's process (the bare chain's dependencies, which serve
       // nothing else meanwhile). The load generator's own share is the same for both, and left out.
-      const database = cold.stack.embeddedDatabasePid;
-      const servedBy = () => cpuSeconds(cold.stack.services.inventory.pid) + (database ? treeCpuSeconds(database) : 0);
+      const servedBy = () => cpuSeconds(cold.stack.services.inventory.pid) + databaseCpuSeconds(cold);
       const getBike = await getBikeOn(cold.stack.services.inventory.address, riders[0].bikeId, servedBy);
       const echo = await getBikeOn(chain.deps.ready.inventory, riders[0].bikeId, () => cpuSeconds(chain.deps.pid));
       report.add({ part: 'P3', what: `GetBike, ${EMBEDDED}`, ours: rate(getBike, 'calls/s'), reference: { name: 'bare echo', figure: rate(echo, 'calls/s') }, target: met(getBike.rate >= 0.7 * echo.rate, 'ratio ≥ 0.7') });

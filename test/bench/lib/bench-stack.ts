@@ -103,8 +103,12 @@ export async function startBenchStack(data: BenchData, env: Record<string, strin
   return { stack, startSeconds, idleRss };
 }
 
+/** CPU seconds so far of a started system's embedded database server (all its processes); 0 on another engine. */
+export function databaseCpuSeconds({ stack }: Pick<StartedBench, 'stack'>): number {
+  return stack.embeddedDatabasePid ? treeCpuSeconds(stack.embeddedDatabasePid) : 0;
+}
+
 /** CPU seconds so far of a started system: its six processes and, on the embedded default, its database server. */
-export function stackCpuSeconds({ stack }: StartedBench): number {
-  const database = stack.embeddedDatabasePid;
-  return Object.values(stack.services).reduce((sum, service) => sum + cpuSeconds(service.pid), 0) + (database ? treeCpuSeconds(database) : 0);
+export function stackCpuSeconds(started: Pick<StartedBench, 'stack'>): number {
+  return Object.values(started.stack.services).reduce((sum, service) => sum + cpuSeconds(service.pid), 0) + databaseCpuSeconds(started);
 }
