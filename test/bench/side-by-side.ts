@@ -25,7 +25,9 @@ import { createAppCallers, createRiders, graphqlRequest, HOME_QUERY, rideFlows }
 
 const CLIENTS = 10;
 const option = (name: string, fallback: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
-const LOAD = option('load', 'home');
+const LOADS = ['home', 'flows', 'getbike'] as const;
+const LOAD = option('load', 'home') as (typeof LOADS)[number];
+if (!LOADS.includes(LOAD)) throw new Error(`--load=${LOAD}: ${LOADS.join(', ')}`);
 const ROUNDS = Number(option('rounds', '10'));
 const SECONDS = Number(option('seconds', '3'));
 
@@ -74,11 +76,11 @@ async function contender({ name, env }: Configuration, sink: OtlpReceiver): Prom
     const flows = rideFlows(stack.services.ride.address, riders, benchCredentials('operator'));
     load = () => closedLoop({ clients: CLIENTS, seconds: SECONDS, call: flows.flow });
     close = () => flows.close();
-  } else if (LOAD === 'getbike') {
+  } else {
     const client = inventoryClient(stack.services.inventory.address, benchCredentials('operator'));
     load = () => closedLoop({ clients: CLIENTS, seconds: SECONDS, call: () => client.getBike({ bikeId: riders[0].bikeId }) });
     close = () => client.close();
-  } else throw new Error(`--load=${LOAD}: home, flows or getbike`);
+  }
   console.log(`  ${name}: started`);
   return { name, data, started, load, close, cpuUs: [], rates: [] };
 }
