@@ -17,49 +17,25 @@
 // While @apollo/gateway loads, a resolution hook gives those requires a stand-in instead (removed
 // once it has loaded): an empty module, or a fetcher that throws, saying what was left out, if it is
 // ever called. With the reporting turned on, its modules load as published. Only Node's own loader
-// runs the hook; under Jest's module registry everything loads as published.
+// runs the hook; under Jest's module registry everything loads as published. The build bundles the
+// gateway, and leaves the same parts out of the bundle (services/local-stack/src/build.ts); the
+// table of what is left out is apollo-gateway-left-out.ts.
 import { registerHooks } from 'node:module';
+import { chooseLeftOut, LEFT_OUT, LEFT_OUT_CHOICE, leftOutIndex, standInSource } from './apollo-gateway-left-out';
 
 process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+(globalThis as Record<symbol, unknown>)[Symbol.for(LEFT_OUT_CHOICE)] = chooseLeftOut;
 
-/** Whether @apollo/gateway reports usage to Apollo: its own test of the variable. */
-const usageReportingOn = () => !['true', '1'].includes(process.env.APOLLO_TELEMETRY_DISABLED!);
-
-interface LeftOut {
-  /** The module of @apollo/gateway that requires it. */
-  requiredBy: RegExp;
-  specifier: RegExp;
-  /** The stand-in's CommonJS source. */
-  standIn: string;
-  applies: () => boolean;
-}
-
-const GATEWAY_DIST = '/node_modules/@apollo/gateway/dist/';
-const LEFT_OUT: LeftOut[] = [
-  {
-    requiredBy: new RegExp(`${GATEWAY_DIST}utilities/opentelemetry\\.js$`),
-    specifier: /^@opentelemetry\/(sdk-metrics|resources|exporter-metrics-otlp-http|resource-detector-[a-z-]+)$/,
-    standIn: 'module.exports = {};',
-    applies: () => !usageReportingOn(),
-  },
-  {
-    requiredBy: new RegExp(`${GATEWAY_DIST}(datasources/RemoteGraphQLDataSource|supergraphManagers/UplinkSupergraphManager/index)\\.js$`),
-    specifier: /^make-fetch-happen$/,
-    standIn: `const leftOut = () => { throw new Error("@apollo/gateway's default fetcher (make-fetch-happen) is left out here (supergraph/src/apollo-gateway.ts): give the data source a fetcher"); };
-module.exports = { defaults: () => leftOut };`,
-    applies: () => true,
-  },
-];
 const STAND_IN = 'ecowheels:apollo-gateway-left-out/';
 
 function load(): typeof import('@apollo/gateway') {
   const hooks = registerHooks({
     resolve: (specifier, context, nextResolve) => {
-      const index = LEFT_OUT.findIndex((part) => part.specifier.test(specifier) && part.requiredBy.test(context.parentURL ?? '') && part.applies());
-      return index === -1 ? nextResolve(specifier, context) : { url: `${STAND_IN}${index}`, format: 'commonjs', shortCircuit: true };
+      const index = leftOutIndex(specifier, context.parentURL ?? '');
+      return index === -1 || !LEFT_OUT[index].applies() ? nextResolve(specifier, context) : { url: `${STAND_IN}${index}`, format: 'commonjs', shortCircuit: true };
     },
     load: (url, context, nextLoad) =>
-      url.startsWith(STAND_IN) ? { format: 'commonjs', source: LEFT_OUT[Number(url.slice(STAND_IN.length))].standIn, shortCircuit: true } : nextLoad(url, context),
+      url.startsWith(STAND_IN) ? { format: 'commonjs', source: standInSource(Number(url.slice(STAND_IN.length))), shortCircuit: true } : nextLoad(url, context),
   });
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- required here, with the hook in place

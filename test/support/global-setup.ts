@@ -1,4 +1,4 @@
-// Before every test file: the workloads compiled once (as `npm run build` does, about a second),
+// Before every test file: the workloads compiled once (as `npm run build` does, about 4 s),
 // into a folder of the run's own, dist.test/, and every service process the tests start runs from
 // there (ECOWHEELS_COMPILED_DIR: launched-service.ts). So the tests run the JavaScript that
 // `npm start` and the images run, and a stack starts in about half the time tsx needs to compile

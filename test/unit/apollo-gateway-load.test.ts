@@ -3,10 +3,13 @@
 // compiled module in a process of its own, as the gateway does: Jest's module registry would not
 // run the resolution hook.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { commandOf } from '../../services/local-stack/src/launched-service';
 
-const MODULE = join(dirname(commandOf('gateway', 'compiled').at(-1)!), 'apollo-gateway.js');
+const MAIN = commandOf('gateway', 'compiled').at(-1)!;
+const MODULE = join(dirname(MAIN), 'apollo-gateway.js');
 const REPORTING_FILES = /node_modules\/@opentelemetry\/(sdk-metrics|resources|exporter-metrics-otlp-http|resource-detector-[a-z-]+)\//;
 const FETCHER_FILES = /node_modules\/make-fetch-happen\//;
 
@@ -46,5 +49,41 @@ describe('@apollo/gateway as the gateway loads it', () => {
     const on = load('false');
     expect(on).toMatchObject({ gateway: 'function', setting: 'false', fetcherFiles: 0, defaultFetcher: LEFT_OUT_FETCHER });
     expect(on.reportingFiles).toBeGreaterThan(100);
+  });
+});
+
+// The gateway's main.js is a bundle (services/local-stack/src/build.ts), which holds @apollo/gateway
+// and leaves the same parts out, with stand-ins that require the published modules only when the
+// reporting is on. Run in a folder without the development certificates, the bundle loads whole and
+// then stops at the mesh's check; what it required from node_modules by then is counted as it exits.
+describe('the bundled gateway', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ecowheels-gateway-bundle-'));
+    writeFileSync(
+      join(dir, 'count.js'),
+      `process.on('exit', () => { const files = (pattern) => Object.keys(require.cache).filter((file) => pattern.test(file)).length; console.log(JSON.stringify({ reportingFiles: files(${REPORTING_FILES.toString()}), fetcherFiles: files(${FETCHER_FILES.toString()}), apolloFiles: files(/node_modules\\/@apollo\\//) })); });`,
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const loadBundle = (setting: string | undefined) => {
+    const run = spawnSync(process.execPath, ['-r', join(dir, 'count.js'), MAIN], { cwd: dir, env: { ...process.env, APOLLO_TELEMETRY_DISABLED: setting }, encoding: 'utf8', timeout: 30_000 });
+    expect(run.stderr).toContain('mesh certificate'); // it loaded, and stopped where it was meant to
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { reportingFiles: number; fetcherFiles: number; apolloFiles: number };
+  };
+
+  it('holds @apollo/gateway, without the reporting or the default fetcher, by default', () => {
+    expect(loadBundle(undefined)).toEqual({ reportingFiles: 0, fetcherFiles: 0, apolloFiles: 0 });
+    // Nor does the bundle hold them: the AWS resource detector's metadata address, make-fetch-happen's cache header.
+    const bundle = readFileSync(MAIN, 'utf8');
+    expect(bundle).not.toContain('169.254.169.254');
+    expect(bundle).not.toContain('x-local-cache-status');
+  });
+
+  it("requires the reporting's modules as published when the reporting is turned on", () => {
+    const on = loadBundle('false');
+    expect(on.reportingFiles).toBeGreaterThan(100);
+    expect(on.fetcherFiles).toBe(0);
   });
 });
