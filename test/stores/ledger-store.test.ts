@@ -33,6 +33,17 @@ describeOnEachEngine('ledger store', PAYMENT_MIGRATIONS, (db) => {
     await ledger().void('ride:two-store', riderId);
     await ledger().refund({ holdKey: 'ride:one-store', amount: eur(50), idempotencyKey: randomUUID(), reason: 'test' });
     expect(await balancedTotals(riderId)).toEqual({ available: 2000 - 350 + 50, held: 0 });
+    // A capture writes its two entries in one statement; they keep their order in the ledger.
+    const newestFirst = await ledger().listEntries(riderId, 10);
+    expect(newestFirst.map(({ entry }) => [entry.kind, entry.holdKey ?? null])).toEqual([
+      ['REFUND', 'ride:one-store'],
+      ['RELEASE', 'ride:two-store'],
+      ['RELEASE', 'ride:one-store'],
+      ['CAPTURE', 'ride:one-store'],
+      ['HOLD', 'ride:two-store'],
+      ['HOLD', 'ride:one-store'],
+      ['TOP_UP', null],
+    ]);
   });
 
   it('holds once for concurrent authorizations with one key, and never beyond the balance', async () => {

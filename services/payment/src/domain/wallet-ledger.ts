@@ -11,10 +11,15 @@ import { emptyWallet, type Hold, type LedgerEntry, type LedgerEntryKind, type Wa
 export interface LedgerTransaction {
   /** Locks the rider's wallet, opening an empty one first if there is none. */
   lockWallet(riderId: string, currency: string): Promise<Wallet>;
+  /** Locks the wallet of the rider whose hold this is; undefined when there is no such hold. */
+  lockWalletOfHold(holdKey: string): Promise<Wallet | undefined>;
   lockHold(holdKey: string): Promise<Hold | undefined>;
   saveHold(hold: Hold): Promise<void>;
-  /** Writes the entry and applies its deltas to the wallet's totals; returns the wallet after. */
-  append(entry: LedgerEntry): Promise<Wallet>;
+  /**
+   * Writes the entries (one or more, of one rider) and the hold when one is given, and applies the
+   * entries' deltas to the wallet's totals, all at once; returns the wallet after.
+   */
+  append(entries: readonly LedgerEntry[], hold?: Hold): Promise<Wallet>;
   findOperation(idempotencyKey: string): Promise<RecordedOperation | undefined>;
   recordOperation(idempotencyKey: string, operation: RecordedOperation): Promise<void>;
 }
@@ -83,7 +88,7 @@ export class WalletLedger {
       const earlier = await tx.findOperation(input.idempotencyKey);
       if (earlier) return assertSameRequest(earlier, fingerprint, input.idempotencyKey).entryId;
       const entry = this.entry(input.riderId, 'TOP_UP', input.amount.amountMinor, 0, `Top-up by card ending ${charge.cardLast4}`);
-      await tx.append(entry);
+      await tx.append([entry]);
       await tx.recordOperation(input.idempotencyKey, { operation: 'TOP_UP', fingerprint, entryId: entry.id, providerReference: charge.reference });
       return entry.id;
     });
@@ -123,8 +128,7 @@ export class WalletLedger {
         createdAt: now,
         updatedAt: now,
       };
-      await tx.saveHold(hold);
-      const after = await tx.append(this.entry(riderId, 'HOLD', -amountMinor, amountMinor, input.description, holdKey));
+      const after = await tx.append([this.entry(riderId, 'HOLD', -amountMinor, amountMinor, input.description, holdKey)], hold);
       return { hold, wallet: after };
     });
   }
@@ -132,10 +136,10 @@ export class WalletLedger {
   /** Takes the final amount and releases the rest. Past the hold, the rest comes from available. */
   async capture(holdKey: string, amount: Money): Promise<{ hold: Hold; wallet: Wallet }> {
     this.checkAmount(amount, 'amount', { allowZero: true });
-    const riderId = await this.riderOfHold(holdKey);
     return this.store.inTransaction(async (tx) => {
-      const wallet = await tx.lockWallet(riderId, this.settings.currency);
+      const wallet = await this.lockWalletOfExistingHold(tx, holdKey);
       const hold = await this.lockExistingHold(tx, holdKey);
+      const { riderId } = hold;
       if (hold.status === 'CAPTURED') {
         if (hold.capturedMinor !== amount.amountMinor) {
           throw failedPrecondition(`hold ${holdKey} was already captured for ${this.money(hold.capturedMinor)}`);
@@ -147,11 +151,10 @@ export class WalletLedger {
       const fromHold = Math.min(amount.amountMinor, hold.authorizedMinor);
       const beyondHold = amount.amountMinor - fromHold;
       const rest = hold.authorizedMinor - fromHold;
-      let after = await tx.append(this.entry(riderId, 'CAPTURE', -beyondHold, -fromHold, 'Payment captured', holdKey));
-      if (rest > 0) after = await tx.append(this.entry(riderId, 'RELEASE', rest, -rest, 'Rest of hold released', holdKey));
+      const entries = [this.entry(riderId, 'CAPTURE', -beyondHold, -fromHold, 'Payment captured', holdKey)];
+      if (rest > 0) entries.push(this.entry(riderId, 'RELEASE', rest, -rest, 'Rest of hold released', holdKey));
       const captured: Hold = { ...hold, status: 'CAPTURED', capturedMinor: amount.amountMinor, updatedAt: new Date() };
-      await tx.saveHold(captured);
-      return { hold: captured, wallet: after };
+      return { hold: captured, wallet: await tx.append(entries, captured) };
     });
   }
 
@@ -184,9 +187,8 @@ export class WalletLedger {
       }
       if (hold.status === 'VOIDED') return { hold, wallet };
       if (hold.status === 'CAPTURED') throw failedPrecondition(`hold ${holdKey} was already captured; refund it instead`);
-      const after = await tx.append(this.entry(owner, 'RELEASE', hold.authorizedMinor, -hold.authorizedMinor, 'Hold voided', holdKey));
       const voided: Hold = { ...hold, status: 'VOIDED', updatedAt: now };
-      await tx.saveHold(voided);
+      const after = await tx.append([this.entry(owner, 'RELEASE', hold.authorizedMinor, -hold.authorizedMinor, 'Hold voided', holdKey)], voided);
       return { hold: voided, wallet: after };
     });
   }
@@ -194,11 +196,10 @@ export class WalletLedger {
   async refund(input: { holdKey: string; amount: Money; idempotencyKey: string; reason: string }): Promise<{ hold: Hold; wallet: Wallet; entry: LedgerEntry }> {
     this.checkAmount(input.amount, 'amount');
     const fingerprint = JSON.stringify(['REFUND', input.holdKey, input.amount]);
-    const riderId = await this.riderOfHold(input.holdKey);
-    const entryId = await this.store.inTransaction(async (tx) => {
-      await tx.lockWallet(riderId, this.settings.currency);
+    const { riderId, entryId } = await this.store.inTransaction(async (tx) => {
+      const { riderId } = await this.lockWalletOfExistingHold(tx, input.holdKey);
       const earlier = await tx.findOperation(input.idempotencyKey);
-      if (earlier) return assertSameRequest(earlier, fingerprint, input.idempotencyKey).entryId;
+      if (earlier) return { riderId, entryId: assertSameRequest(earlier, fingerprint, input.idempotencyKey).entryId };
       const hold = await this.lockExistingHold(tx, input.holdKey);
       if (hold.status !== 'CAPTURED') throw failedPrecondition(`hold ${input.holdKey} has not been captured; void it instead`);
       const refundable = hold.capturedMinor - hold.refundedMinor;
@@ -206,10 +207,9 @@ export class WalletLedger {
         throw failedPrecondition(`at most ${this.money(refundable)} of hold ${input.holdKey} can still be refunded`);
       }
       const entry = this.entry(riderId, 'REFUND', input.amount.amountMinor, 0, `Refund: ${input.reason}`, input.holdKey);
-      await tx.append(entry);
-      await tx.saveHold({ ...hold, refundedMinor: hold.refundedMinor + input.amount.amountMinor, updatedAt: new Date() });
+      await tx.append([entry], { ...hold, refundedMinor: hold.refundedMinor + input.amount.amountMinor, updatedAt: new Date() });
       await tx.recordOperation(input.idempotencyKey, { operation: 'REFUND', fingerprint, entryId: entry.id });
-      return entry.id;
+      return { riderId, entryId: entry.id };
     });
     const [{ wallet, entry }, hold] = await Promise.all([
       this.operationResult(riderId, entryId, ''),
@@ -240,10 +240,11 @@ export class WalletLedger {
     return { wallet, entry: entry!, providerReference };
   }
 
-  private async riderOfHold(holdKey: string): Promise<string> {
-    const hold = await this.store.findHold(holdKey);
-    if (!hold) throw notFound(`hold ${holdKey} does not exist`);
-    return hold.riderId;
+  /** The wallet of the hold's rider, locked: the first lock of a capture or a refund, as authorize's is the wallet's. */
+  private async lockWalletOfExistingHold(tx: LedgerTransaction, holdKey: string): Promise<Wallet> {
+    const wallet = await tx.lockWalletOfHold(holdKey);
+    if (!wallet) throw notFound(`hold ${holdKey} does not exist`);
+    return wallet;
   }
 
   private async lockExistingHold(tx: LedgerTransaction, holdKey: string): Promise<Hold> {

@@ -90,6 +90,30 @@ async function findHolds(sql: Sql, keys: readonly string[], lock = false): Promi
   return rows.map(toHold);
 }
 
+/** `($first, ..., $first+8)`: one row of nine values. */
+const row = (first: number) => `(${Array.from({ length: 9 }, (_, index) => `$${first + index}`).join(', ')})`;
+
+/** A hold's insert, or its update where it exists, with its values from $first on (holdValues). */
+const upsertHold = (first: number) =>
+  `INSERT INTO holds (${HOLD_COLUMNS}) VALUES ${row(first)}
+   ON CONFLICT (hold_key) DO UPDATE SET
+     status = EXCLUDED.status, captured_minor = EXCLUDED.captured_minor,
+     refunded_minor = EXCLUDED.refunded_minor, updated_at = EXCLUDED.updated_at`;
+
+const holdValues = (hold: Hold): unknown[] => [
+  hold.holdKey,
+  hold.riderId,
+  hold.status,
+  hold.currency,
+  hold.authorizedMinor,
+  hold.capturedMinor,
+  hold.refundedMinor,
+  hold.createdAt,
+  hold.updatedAt,
+];
+
+const sum = (entries: readonly LedgerEntry[], field: 'availableDeltaMinor' | 'heldDeltaMinor') => entries.reduce((total, entry) => total + entry[field], 0);
+
 class LedgerTransactionSql implements LedgerTransaction {
   constructor(private readonly tx: Sql) {}
 
@@ -108,36 +132,42 @@ class LedgerTransactionSql implements LedgerTransaction {
     return (await findHolds(this.tx, [holdKey], true))[0];
   }
 
-  async saveHold(hold: Hold): Promise<void> {
-    await this.tx.query(
-      `INSERT INTO holds (${HOLD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (hold_key) DO UPDATE SET
-         status = EXCLUDED.status, captured_minor = EXCLUDED.captured_minor,
-         refunded_minor = EXCLUDED.refunded_minor, updated_at = EXCLUDED.updated_at`,
-      [
-        hold.holdKey,
-        hold.riderId,
-        hold.status,
-        hold.currency,
-        hold.authorizedMinor,
-        hold.capturedMinor,
-        hold.refundedMinor,
-        hold.createdAt,
-        hold.updatedAt,
-      ],
+  async lockWalletOfHold(holdKey: string): Promise<Wallet | undefined> {
+    const [wallet] = await this.tx.query<WalletRow>(
+      `SELECT ${WALLET_COLUMNS} FROM wallets WHERE rider_id = (SELECT rider_id FROM holds WHERE hold_key = $1) FOR UPDATE`,
+      [holdKey],
     );
+    return wallet && toWallet(wallet);
   }
 
-  /** Appends the entry and moves the wallet by it, in one statement. */
-  async append(entry: LedgerEntry): Promise<Wallet> {
+  async saveHold(hold: Hold): Promise<void> {
+    await this.tx.query(upsertHold(1), holdValues(hold));
+  }
+
+  /**
+   * The entries, the hold when one is given, and the wallet moved by the entries' deltas: one
+   * statement (data-modifying WITHs), so all of it or none. Rows of one INSERT take their sequence
+   * numbers in the order given.
+   */
+  async append(entries: readonly LedgerEntry[], hold?: Hold): Promise<Wallet> {
+    const [first, ...rest] = entries;
+    if (!first || rest.some((entry) => entry.riderId !== first.riderId)) throw new Error('append: one or more entries, all of one rider');
+    const values: unknown[] = [first.riderId, sum(entries, 'availableDeltaMinor'), sum(entries, 'heldDeltaMinor'), entries.at(-1)!.createdAt];
+    const savedHold = hold ? `saved_hold AS (${upsertHold(values.length + 1)}), ` : '';
+    if (hold) values.push(...holdValues(hold));
+    const rows = entries.map((entry) => {
+      const from = values.length + 1;
+      values.push(entry.id, entry.riderId, entry.kind, entry.currency, entry.availableDeltaMinor, entry.heldDeltaMinor, entry.holdKey ?? null, entry.description, entry.createdAt);
+      return row(from);
+    });
     const moved = await this.tx.query<WalletRow>(
-      `WITH entry AS (
+      `WITH ${savedHold}entries AS (
          INSERT INTO ledger_entries (id, rider_id, kind, currency, available_delta_minor, held_delta_minor, hold_key, description, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         VALUES ${rows.join(', ')}
        )
-       UPDATE wallets SET available_minor = available_minor + $5, held_minor = held_minor + $6, updated_at = $9
-       WHERE rider_id = $2 RETURNING ${WALLET_COLUMNS}`,
-      [entry.id, entry.riderId, entry.kind, entry.currency, entry.availableDeltaMinor, entry.heldDeltaMinor, entry.holdKey ?? null, entry.description, entry.createdAt],
+       UPDATE wallets SET available_minor = available_minor + $2, held_minor = held_minor + $3, updated_at = $4
+       WHERE rider_id = $1 RETURNING ${WALLET_COLUMNS}`,
+      values,
     );
     return toWallet(moved[0]);
   }
