@@ -2,7 +2,8 @@
 // checked separately by `tsc` in `npm test`. `npm test` runs Jest with --experimental-vm-modules
 // because PGlite loads parts of itself with a dynamic import().
 module.exports = {
-  testEnvironment: 'node',
+  // Jest's node environment; its worker processes exit at once when Jest ends them (node-environment.js says why).
+  testEnvironment: '<rootDir>/test/support/node-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
