@@ -2,9 +2,10 @@
 // `npm start` and the images run compiled code instead of compiling TypeScript as they load (tsx
 // costs each process about half a second of CPU at start and tens of MB while it runs). Each file
 // is transpiled on its own, in the same tree, beside copies of the files code finds next to itself
-// (schemas, migrations, generated JSON, the protos and the supergraph); then each service's main.js
-// is replaced by a bundle of it (see BUNDLES). Type checking stays `tsc`'s job in `npm
-// test`. `--workloads` (the images) leaves out this launcher and its simulated fleet.
+// (schemas, migrations, generated JSON, the protos and the supergraph); then the main.js of each of
+// the six processes (five services, the gateway) is replaced by a bundle of it (see BUNDLES). Type
+// checking stays `tsc`'s job in `npm test`. `--workloads` (the images) leaves out this launcher and
+// its simulated fleet.
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
