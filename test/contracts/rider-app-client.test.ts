@@ -11,12 +11,6 @@ import { RIDER_APP } from '../../supergraph/clients/rider-app/src/version';
 import { manifestFile, readRegistry, sha256Hex, APP_MANIFESTS_DIR, type PersistedQueryManifest } from '../../supergraph/src/app-manifests';
 
 describe('the rider app client', () => {
-  // Loading graphql-codegen under Jest opened this worker's stdin (supergraph/clients/rider-app/paths.ts
-  // says how). Nothing reads it; it must not keep the worker from exiting.
-  afterAll(() => {
-    process.stdin.unref();
-  });
-
   it('is committed as `npm run client:codegen` builds it now', async () => {
     expect(await staleClientFiles()).toEqual([]);
   }, 60_000);
