@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { build } from 'esbuild';
+import { SERVICE_NAMES } from '../../services/local-stack/src/launched-service';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { AuthorizationPolicy, PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1';
@@ -114,6 +116,30 @@ describe('mesh manifests', () => {
     expect(tiltfile).toMatch(/port_forwards=\['4000:4000'\]/);
     expect(tiltfile).toMatch(/port_forwards=\['16686:16686'\]/);
     expect(readFileSync(join(MESH, 'docker', 'Dockerfile'), 'utf8')).toMatch(/USER 10001/);
+  });
+
+  it("the image's build finds every file its build script and the six mains import in what the Dockerfile copies", async () => {
+    const dockerfile = readFileSync(join(MESH, 'docker', 'Dockerfile'), 'utf8');
+    // The sources of every COPY from the build context (not --from another stage); the last word is the destination.
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((match) => match[1].trim().split(/\s+/).slice(0, -1));
+    const ignored = readFileSync(join(MESH, 'docker', 'Dockerfile.dockerignore'), 'utf8').split('\n').filter((line) => line && !line.startsWith('#'));
+    const mains = [...SERVICE_NAMES.map((name) => `services/${name}/src/main.ts`), 'supergraph/src/main.ts'];
+    const { metafile } = await build({
+      entryPoints: ['services/local-stack/src/build.ts', ...mains].map((file) => join(ROOT, file)),
+      absWorkingDir: ROOT,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      write: false,
+      metafile: true,
+      outdir: join(ROOT, 'dist.unused'),
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.length).toBeGreaterThan(100);
+    const missing = inputs.filter((input) => !copied.some((source) => input === source || input.startsWith(`${source}/`)));
+    expect(missing).toEqual([]);
+    expect(inputs.filter((input) => ignored.some((pattern) => input.split('/').includes(pattern.replace('**/', ''))))).toEqual([]);
   });
 
   if (kubectlMissing && !process.env.CI) {
