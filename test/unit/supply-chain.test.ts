@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { judge, readAllowlist, type AuditReport } from '../../supply-chain/audit';
-import { runtimeSbom } from '../../supply-chain/sbom';
+import { productionManifests, runtimeSbom } from '../../supply-chain/sbom';
+
+const ROOT = join(__dirname, '..', '..');
 
 const vulnerable = (name: string, severity: 'moderate' | 'high' | 'critical', advisory: string): AuditReport => ({
   vulnerabilities: { [name]: { name, severity, via: [{ url: `https://github.com/advisories/${advisory}`, title: 'a flaw', severity }] } },
@@ -15,13 +17,31 @@ const vulnerable = (name: string, severity: 'moderate' | 'high' | 'critical', ad
 const TODAY = new Date('2026-12-03T12:00:00Z');
 
 describe('supply chain', () => {
-  it('makes a CycloneDX SBOM of the runtime dependencies only', () => {
+  it('makes a CycloneDX SBOM of the runtime dependencies only: every package an image holds, and no other', () => {
     const sbom = runtimeSbom();
     expect({ format: sbom.bomFormat, version: sbom.specVersion }).toEqual({ format: 'CycloneDX', version: expect.stringMatching(/^1\.\d$/) });
     const names = new Set(sbom.components.map((component) => component.name));
-    for (const runtime of ['pg', 'aedes', 'zod', '@grpc/grpc-js', '@duckdb/node-api']) expect(names).toContain(runtime);
-    for (const tool of ['jest', 'eslint', 'esbuild', 'typescript']) expect(names).not.toContain(tool);
+    // Every direct runtime dependency; `npm sbom --omit=dev` left out those a dev dependency names too (graphql, pino...).
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies).filter((name) => !names.has(name))).toEqual([]);
+    for (const tool of ['jest', 'eslint', 'esbuild', 'typescript', 'tsx']) expect(names).not.toContain(tool);
+    // Exactly what `npm prune --omit=dev` keeps in the image: every package of the lockfile that npm did not mark dev-only.
+    const lockfile = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { name?: string; version: string; dev?: boolean }> };
+    const kept = Object.entries(lockfile.packages)
+      .filter(([path, entry]) => path !== '' && !entry.dev)
+      .map(([path, entry]) => `${entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${entry.version}`);
+    expect(new Set(sbom.components.map((component) => `${component.name}@${component.version}`))).toEqual(new Set(kept));
     expect(sbom.components.every((component) => component.purl?.startsWith('pkg:npm/'))).toBe(true);
+  });
+
+  it('gives npm the production tree alone: no dev dependency in package.json, none in the lockfile', () => {
+    const { manifest, lockfile } = productionManifests();
+    expect(manifest.devDependencies).toBeUndefined();
+    expect(manifest.dependencies).toEqual((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: unknown }).dependencies);
+    expect(lockfile.packages[''].devDependencies).toBeUndefined();
+    expect(Object.values(lockfile.packages).filter((entry) => entry.dev)).toEqual([]);
+    expect(lockfile.packages['node_modules/graphql']).toBeDefined();
+    expect(lockfile.packages['node_modules/jest']).toBeUndefined();
   });
 
   it('fails the audit on an unaccepted high or critical advisory and on an expired acceptance, never on a moderate one', () => {
@@ -43,7 +63,7 @@ describe('supply chain', () => {
   it('npm ci refuses a lockfile whose integrity does not match the package', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ecowheels-integrity-'));
     try {
-      const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'node_modules', 'ms', 'package.json'), 'utf8')) as { version: string }).version;
+      const version = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'ms', 'package.json'), 'utf8')) as { version: string }).version;
       writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'integrity-check', version: '1.0.0', private: true, dependencies: { ms: version } }));
       const npm = (...args: string[]) => spawnSync('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
       expect(npm('install', '--package-lock-only').status).toBe(0);
