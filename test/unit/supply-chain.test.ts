@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { judge, readAllowlist, type AuditReport } from '../../supply-chain/audit';
 import { productionManifests, runtimeSbom } from '../../supply-chain/sbom';
+import { LOADED_BY_NODE } from '../../services/local-stack/src/build';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -32,6 +33,13 @@ describe('supply chain', () => {
       .map(([path, entry]) => `${entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${entry.version}`);
     expect(new Set(sbom.components.map((component) => `${component.name}@${component.version}`))).toEqual(new Set(kept));
     expect(sbom.components.every((component) => component.purl?.startsWith('pkg:npm/'))).toBe(true);
+  });
+
+  it("holds every package the bundles leave to Node's require, so the image's pruned node_modules has it", () => {
+    const { lockfile } = productionManifests();
+    const runtime = Object.keys(lockfile.packages).map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    const missing = LOADED_BY_NODE.filter((name) => !runtime.some((packageName) => (name.endsWith('/*') ? packageName.startsWith(name.slice(0, -1)) : packageName === name)));
+    expect(missing).toEqual([]);
   });
 
   it('gives npm the production tree alone: no dev dependency in package.json, none in the lockfile', () => {

@@ -129,7 +129,7 @@ const SERVICE_MAINS = SERVICE_NAMES.map((name) => join('services', name, 'src', 
 const GATEWAY_MAIN = join('supergraph', 'src', 'main');
 
 /** Packages a bundle leaves to Node's require, each for a reason that bundling would break. */
-const LOADED_BY_NODE = [
+export const LOADED_BY_NODE = [
   // OpenTelemetry's instrumentations patch these as Node's require loads them (require-in-the-middle).
   '@grpc/grpc-js',
   'graphql',
