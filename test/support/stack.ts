@@ -7,7 +7,7 @@ import { ensureMeshCertificates } from '../../services/platform/src/mesh/certifi
 import { meshCredentials, type MeshCredentials } from '../../services/platform/src/mesh/credentials';
 import { httpDispatcher } from '../../services/platform/src/mesh/http-dispatcher';
 import { dependencyEnv, LocalStack, type StackOptions } from '../../services/local-stack/src/local-stack';
-import { ServiceProcess, SERVICE_NAMES, type ProcessName, type ServiceName } from '../../services/local-stack/src/launched-service';
+import { ServiceProcess, SERVICE_NAMES, type ProcessName, type Runtime, type ServiceName } from '../../services/local-stack/src/launched-service';
 import { inventoryClient, paymentClient, rideClient, telematicsClient, userClient } from './grpc-clients';
 import { connectTestDatabase, createTestDatabase, type TestDatabase } from './postgres';
 import { ANY_FREE_PORTS, portEnv } from './ports';
@@ -111,12 +111,14 @@ export class TestStack extends StackHandle {
     super();
   }
 
-  static async start(env: Record<string, string> = {}): Promise<TestStack> {
+  /** `runtime`: how its processes run, compiled from the run's build unless told (the image test runs an image's contents). */
+  static async start(env: Record<string, string> = {}, runtime?: Runtime): Promise<TestStack> {
     const db = await createDatabases();
     const dataDir = mkdtempSync(join(tmpdir(), 'ecowheels-test-data-'));
     const options: StackOptions = {
       env: { ...TEST_ENV, ...(await portEnv(PROCESS_NAMES, env)), DATA_DIR: dataDir, ...env },
       serviceEnv: Object.fromEntries(SERVICE_NAMES.map((name) => [name, { [`${name.toUpperCase()}_DATABASE_URL`]: db[name].url }])),
+      runtime,
     };
     try {
       return new TestStack(await LocalStack.start(options), db, dataDir);

@@ -22,7 +22,13 @@ export const PORT_VARIABLES: Record<ProcessName, readonly string[]> = {
  * How a process runs: `compiled`, the JavaScript that `npm run build` writes under dist/ (what
  * `npm start` and the images run), or `source`, the TypeScript through tsx (development, Tilt).
  */
-export type Runtime = 'compiled' | 'source';
+/**
+ * How a process runs: compiled (dist/, or the tests' build), as TypeScript through tsx, or as a
+ * workload's image runs it (`image`: a folder holding what the image's last stage holds, its /app:
+ * package.json, the pruned node_modules and dist/; the process runs `node dist/<main>.js` there, as
+ * the image's CMD does). The last is for the test of what an image holds (test/mesh/image.test.ts).
+ */
+export type Runtime = 'compiled' | 'source' | { image: string };
 
 const COMPILED = __filename.endsWith('.js'); // this very file runs from dist/
 const REPOSITORY = join(__dirname, '..', '..', '..', ...(COMPILED ? ['..'] : []));
@@ -63,6 +69,7 @@ export const launchV8Flags = (env: Record<string, string | undefined>): string[]
 /** Node's arguments that run a process: its compiled main, or its TypeScript through tsx. */
 export function commandOf(name: ProcessName, runtime: Runtime = OWN_RUNTIME): string[] {
   const main = name === 'gateway' ? ['supergraph', 'src', 'main'] : ['services', name, 'src', 'main'];
+  if (typeof runtime === 'object') return [...V8_FLAGS, `${join('dist', ...main)}.js`];
   return [...V8_FLAGS, ...(runtime === 'compiled' ? [`${join(COMPILED_DIR ?? join(REPOSITORY, 'dist'), ...main)}.js`] : ['--import', 'tsx', `${join(REPOSITORY, ...main)}.ts`])];
 }
 const READY_TIMEOUT_MS = 60_000;
@@ -91,7 +98,9 @@ export class ServiceProcess {
     options: { echo?: (line: string) => void; runtime?: Runtime } = {},
   ): Promise<ServiceProcess> {
     const childEnv = { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, ...env };
-    const child = spawn(process.execPath, [...launchV8Flags(childEnv), ...commandOf(name, options.runtime ?? OWN_RUNTIME)], {
+    const runtime = options.runtime ?? OWN_RUNTIME;
+    const child = spawn(process.execPath, [...launchV8Flags(childEnv), ...commandOf(name, runtime)], {
+      cwd: typeof runtime === 'object' ? runtime.image : undefined,
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
