@@ -9,6 +9,12 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { build } from 'esbuild';
 import { SERVICE_NAMES } from '../../services/local-stack/src/launched-service';
+import { readInventoryConfig } from '../../services/inventory/src/config';
+import { readPaymentConfig } from '../../services/payment/src/config';
+import { readRideConfig } from '../../services/ride/src/config';
+import { readTelematicsConfig } from '../../services/telematics/src/config';
+import { readUserConfig } from '../../services/user/src/config';
+import { readGatewayConfig } from '../../supergraph/src/config';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { AuthorizationPolicy, PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1beta1';
@@ -28,6 +34,12 @@ import { INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE } from '../../mesh-config/pol
 
 const ROOT = join(__dirname, '..', '..');
 const MESH = join(ROOT, 'mesh-config');
+
+/** Secrets the cluster holds (not in the repository), as values of their form. */
+const CLUSTER_SECRETS: Record<string, string> = {
+  'payment-stripe/secret-key': 'sk_live_example',
+  'user-smtp/url': 'smtps://mailer:password@smtp.example:465',
+};
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 
@@ -176,6 +188,42 @@ describe('mesh manifests', () => {
         const [user, payment] = ['user', 'payment'].map((name) => envOf(ofKind('Deployment').find((deployment) => deployment.metadata.name === name)!));
         expect(user).toMatchObject({ USER_MAIL_PROVIDER: 'smtp', USER_SMTP_URL: { secretKeyRef: { name: 'user-smtp', key: 'url' } }, USER_IDENTITY_PROVIDER: 'manual' });
         expect(payment).toMatchObject({ PAYMENT_CARD_PROVIDER: 'stripe', PAYMENT_STRIPE_SECRET_KEY: { secretKeyRef: { name: 'payment-stripe', key: 'secret-key' } } });
+      }
+    });
+
+    it("gives every workload of ours a configuration its own reader accepts, secrets as the cluster provides them", () => {
+      // Secrets the overlay renders are read as rendered; the ones the cluster holds (databases, the
+      // card provider, the mail server) stand in with values of their form. A secret neither names fails here.
+      const rendered = new Map(
+        ofKind('Secret').map((secret) => {
+          const { data, stringData } = secret as { data?: Record<string, string>; stringData?: Record<string, string> };
+          const decoded = Object.fromEntries(Object.entries(data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+          return [secret.metadata.name, { ...decoded, ...stringData }];
+        }),
+      );
+      const readers: Record<string, (env: NodeJS.ProcessEnv) => unknown> = {
+        user: readUserConfig,
+        inventory: readInventoryConfig,
+        payment: readPaymentConfig,
+        ride: readRideConfig,
+        gateway: readGatewayConfig,
+      };
+      const ours = ofKind('Deployment').filter((found) => found.spec.template.spec.containers[0].image.startsWith('ecowheels/'));
+      expect(ours.length).toBeGreaterThanOrEqual(6);
+      for (const deployment of ours) {
+        const name = deployment.metadata.name;
+        const entries = deployment.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+        const env = Object.fromEntries(
+          entries.map((entry) => {
+            const ref = entry.valueFrom?.secretKeyRef;
+            const value = entry.value ?? (ref && (rendered.get(ref.name)?.[ref.key] ?? CLUSTER_SECRETS[`${ref.name}/${ref.key}`] ?? (ref.name.endsWith('-database') && ref.key === 'url' ? 'postgres://app@db.example:5432/app' : undefined)));
+            expect({ name, variable: entry.name, value }).toEqual({ name, variable: entry.name, value: expect.any(String) });
+            return [entry.name, value];
+          }),
+        );
+        const reader = readers[name] ?? (name.startsWith('telematics') ? readTelematicsConfig : undefined);
+        expect({ name, reader: typeof reader }).toEqual({ name, reader: 'function' });
+        expect(() => reader!(env)).not.toThrow();
       }
     });
 
