@@ -14,10 +14,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { SERVICE_NAMES } from '../../services/local-stack/src/launched-service';
 import { graphql } from '../support/graphql-client';
+import { TEST_DIST } from '../support/global-setup';
 import { describeWithPostgres } from '../support/postgres';
 import { TestStack } from '../support/stack';
 
@@ -38,7 +38,9 @@ const npmRecord = (modules: string) => join(modules, '.package-lock.json');
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describeWithPostgres("a workload's image, built and run without an engine", () => {
-  const work = mkdtempSync(join(tmpdir(), 'ecowheels-image-'));
+  // Inside the run's build folder (git, tsc and eslint leave it alone): on the repository's own file
+  // system, where node_modules can be hard-linked (a tmpfs /tmp could not take the links).
+  const work = mkdtempSync(join(TEST_DIST, 'image-'));
   const app = join(work, 'build'); // the build stage's /app
   const image = join(work, 'image'); // the last stage's /app
   const repositoryRecord = digest(npmRecord(join(ROOT, 'node_modules')));
