@@ -20,13 +20,10 @@ export const PORT_VARIABLES: Record<ProcessName, readonly string[]> = {
 
 /**
  * How a process runs: `compiled`, the JavaScript that `npm run build` writes under dist/ (what
- * `npm start` and the images run), or `source`, the TypeScript through tsx (development, Tilt).
- */
-/**
- * How a process runs: compiled (dist/, or the tests' build), as TypeScript through tsx, or as a
- * workload's image runs it (`image`: a folder holding what the image's last stage holds, its /app:
- * package.json, the pruned node_modules and dist/; the process runs `node dist/<main>.js` there, as
- * the image's CMD does). The last is for the test of what an image holds (test/mesh/image.test.ts).
+ * `npm start` runs); `source`, the TypeScript through tsx (development, Tilt); or `{ image }`, as a
+ * workload's image runs it: `node dist/<main>.js` in a folder holding what the image's last stage
+ * holds (its /app: package.json, the pruned node_modules and dist/), for the test of what an image
+ * holds (test/mesh/image.test.ts).
  */
 export type Runtime = 'compiled' | 'source' | { image: string };
 
@@ -66,7 +63,7 @@ const COMPILE_CACHE = join(tmpdir(), 'ecowheels-compile-cache');
  */
 export const launchV8Flags = (env: Record<string, string | undefined>): string[] => (env.LAUNCH_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
-/** Node's arguments that run a process: its compiled main, or its TypeScript through tsx. */
+/** Node's arguments that run a process: its compiled main, its TypeScript through tsx, or an image's main (relative to the image's folder). */
 export function commandOf(name: ProcessName, runtime: Runtime = OWN_RUNTIME): string[] {
   const main = name === 'gateway' ? ['supergraph', 'src', 'main'] : ['services', name, 'src', 'main'];
   if (typeof runtime === 'object') return [...V8_FLAGS, `${join('dist', ...main)}.js`];
