@@ -16,24 +16,15 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SERVICE_NAMES } from '../../services/local-stack/src/launched-service';
+import { contextCopies, dockerfile, ignoredNames, stages } from '../support/dockerfile';
 import { graphql } from '../support/graphql-client';
 import { TEST_DIST } from '../support/global-setup';
 import { describeWithPostgres } from '../support/postgres';
 import { TestStack } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..');
-const DOCKER = join(ROOT, 'mesh-config', 'docker');
-const dockerfile = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
-const ignored = readFileSync(join(DOCKER, 'Dockerfile.dockerignore'), 'utf8')
-  .split('\n')
-  .filter((line) => line && !line.startsWith('#'))
-  .map((pattern) => pattern.replace('**/', ''));
-
-const stages = dockerfile.split(/^FROM /m).slice(1);
 const finalStage = stages.at(-1)!;
 const buildStage = stages.find((stage) => /^\S+ AS build$/m.test(stage))!;
-/** `COPY a b dest` lines that take from the build context (not --from another stage), in order. */
-const contextCopies = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].map((match) => match[1].trim().split(/\s+/));
 const npmRecord = (modules: string) => join(modules, '.package-lock.json');
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -53,11 +44,10 @@ describeWithPostgres("a workload's image, built and run without an engine", () =
 
   it("builds as the Dockerfile says, and keeps only what the last stage copies", () => {
     mkdirSync(app);
-    for (const words of contextCopies) {
-      const [sources, destination] = [words.slice(0, -1), words.at(-1)!];
+    for (const { sources, destination } of contextCopies) {
       for (const source of sources) {
         const target = destination.endsWith('/') || sources.length > 1 ? join(app, destination, basename(source)) : join(app, destination);
-        cpSync(join(ROOT, source), target, { recursive: true, filter: (path) => !ignored.includes(basename(path)) });
+        cpSync(join(ROOT, source), target, { recursive: true, filter: (path) => !ignoredNames.includes(basename(path)) });
       }
     }
     // `npm ci --ignore-scripts` of the dependencies stage, from the same lockfile.

@@ -8,7 +8,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { build } from 'esbuild';
-import { SERVICE_NAMES } from '../../services/local-stack/src/launched-service';
+import { PROCESS_MAINS } from '../../services/local-stack/src/build';
+import { contextCopies, dockerfile, ignoredNames } from '../support/dockerfile';
 import { readInventoryConfig } from '../../services/inventory/src/config';
 import { readPaymentConfig } from '../../services/payment/src/config';
 import { readRideConfig } from '../../services/ride/src/config';
@@ -35,11 +36,16 @@ import { INGRESS_PRINCIPAL, MESH_POLICY, NAMESPACE } from '../../mesh-config/pol
 const ROOT = join(__dirname, '..', '..');
 const MESH = join(ROOT, 'mesh-config');
 
-/** Secrets the cluster holds (not in the repository), as values of their form. */
+/** Secrets the cluster holds (not in the repository), as values of their form; undefined for one it does not. */
 const CLUSTER_SECRETS: Record<string, string> = {
   'payment-stripe/secret-key': 'sk_live_example',
   'user-smtp/url': 'smtps://mailer:password@smtp.example:465',
 };
+function clusterSecret(ref: { name: string; key: string }): string | undefined {
+  // Each service's database (<service>-database, key url).
+  if (ref.name.endsWith('-database') && ref.key === 'url') return 'postgres://app@db.example:5432/app';
+  return CLUSTER_SECRETS[`${ref.name}/${ref.key}`];
+}
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 
@@ -127,17 +133,13 @@ describe('mesh manifests', () => {
     expect(tiltfile).toContain("kustomize('mesh-config/overlays/local')");
     expect(tiltfile).toMatch(/port_forwards=\['4000:4000'\]/);
     expect(tiltfile).toMatch(/port_forwards=\['16686:16686'\]/);
-    expect(readFileSync(join(MESH, 'docker', 'Dockerfile'), 'utf8')).toMatch(/USER 10001/);
+    expect(dockerfile).toMatch(/USER 10001/);
   });
 
   it("the image's build finds every file its build script and the six mains import in what the Dockerfile copies", async () => {
-    const dockerfile = readFileSync(join(MESH, 'docker', 'Dockerfile'), 'utf8');
-    // The sources of every COPY from the build context (not --from another stage); the last word is the destination.
-    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((match) => match[1].trim().split(/\s+/).slice(0, -1));
-    const ignored = readFileSync(join(MESH, 'docker', 'Dockerfile.dockerignore'), 'utf8').split('\n').filter((line) => line && !line.startsWith('#'));
-    const mains = [...SERVICE_NAMES.map((name) => `services/${name}/src/main.ts`), 'supergraph/src/main.ts'];
+    const copied = contextCopies.flatMap((copy) => copy.sources);
     const { metafile } = await build({
-      entryPoints: ['services/local-stack/src/build.ts', ...mains].map((file) => join(ROOT, file)),
+      entryPoints: ['services/local-stack/src/build.ts', ...PROCESS_MAINS.map((main) => `${main}.ts`)].map((file) => join(ROOT, file)),
       absWorkingDir: ROOT,
       bundle: true,
       packages: 'external',
@@ -151,7 +153,7 @@ describe('mesh manifests', () => {
     expect(inputs.length).toBeGreaterThan(100);
     const missing = inputs.filter((input) => !copied.some((source) => input === source || input.startsWith(`${source}/`)));
     expect(missing).toEqual([]);
-    expect(inputs.filter((input) => ignored.some((pattern) => input.split('/').includes(pattern.replace('**/', ''))))).toEqual([]);
+    expect(inputs.filter((input) => input.split('/').some((name) => ignoredNames.includes(name)))).toEqual([]);
   });
 
   if (kubectlMissing && !process.env.CI) {
@@ -216,7 +218,7 @@ describe('mesh manifests', () => {
         const env = Object.fromEntries(
           entries.map((entry) => {
             const ref = entry.valueFrom?.secretKeyRef;
-            const value = entry.value ?? (ref && (rendered.get(ref.name)?.[ref.key] ?? CLUSTER_SECRETS[`${ref.name}/${ref.key}`] ?? (ref.name.endsWith('-database') && ref.key === 'url' ? 'postgres://app@db.example:5432/app' : undefined)));
+            const value = entry.value ?? (ref && (rendered.get(ref.name)?.[ref.key] ?? clusterSecret(ref)));
             expect({ name, variable: entry.name, value }).toEqual({ name, variable: entry.name, value: expect.any(String) });
             return [entry.name, value];
           }),

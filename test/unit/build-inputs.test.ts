@@ -4,10 +4,9 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildDist, buildInputsDigest, INPUTS_FILE, isBuildOf } from '../../services/local-stack/src/build';
-import { SERVICE_NAMES } from '../../services/local-stack/src/launched-service';
+import { buildDist, buildInputsDigest, INPUTS_FILE, isBuildOf, PROCESS_MAINS } from '../../services/local-stack/src/build';
 
-const MAINS = SERVICE_NAMES.map((name) => join('services', name, 'src', 'main.js')).concat(join('supergraph', 'src', 'main.js'));
+const MAINS = PROCESS_MAINS.map((main) => `${main}.js`);
 
 function write(root: string, file: string, content: string): void {
   mkdirSync(dirname(join(root, file)), { recursive: true });

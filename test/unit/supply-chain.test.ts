@@ -11,6 +11,8 @@ import { productionManifests, runtimeSbom } from '../../supply-chain/sbom';
 import { LOADED_BY_NODE } from '../../services/local-stack/src/build';
 
 const ROOT = join(__dirname, '..', '..');
+/** A lockfile path's package: node_modules/a/node_modules/@b/c is @b/c. */
+const packageAt = (path: string) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
 
 const vulnerable = (name: string, severity: 'moderate' | 'high' | 'critical', advisory: string): AuditReport => ({
   vulnerabilities: { [name]: { name, severity, via: [{ url: `https://github.com/advisories/${advisory}`, title: 'a flaw', severity }] } },
@@ -30,14 +32,14 @@ describe('supply chain', () => {
     const lockfile = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { name?: string; version: string; dev?: boolean }> };
     const kept = Object.entries(lockfile.packages)
       .filter(([path, entry]) => path !== '' && !entry.dev)
-      .map(([path, entry]) => `${entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${entry.version}`);
+      .map(([path, entry]) => `${entry.name ?? packageAt(path)}@${entry.version}`);
     expect(new Set(sbom.components.map((component) => `${component.name}@${component.version}`))).toEqual(new Set(kept));
     expect(sbom.components.every((component) => component.purl?.startsWith('pkg:npm/'))).toBe(true);
   });
 
   it("holds every package the bundles leave to Node's require, so the image's pruned node_modules has it", () => {
     const { lockfile } = productionManifests();
-    const runtime = Object.keys(lockfile.packages).map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    const runtime = Object.keys(lockfile.packages).map(packageAt);
     const missing = LOADED_BY_NODE.filter((name) => !runtime.some((packageName) => (name.endsWith('/*') ? packageName.startsWith(name.slice(0, -1)) : packageName === name)));
     expect(missing).toEqual([]);
   });

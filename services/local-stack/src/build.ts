@@ -64,7 +64,7 @@ export function isBuildOf(dir: string, digest: string): boolean {
   return (
     existsSync(digestFile) &&
     readFileSync(digestFile, 'utf8') === digest &&
-    [...SERVICE_MAINS, GATEWAY_MAIN].every((main) => existsSync(join(dir, `${main}.js`)))
+    PROCESS_MAINS.every((main) => existsSync(join(dir, `${main}.js`)))
   );
 }
 
@@ -127,6 +127,8 @@ export async function buildInto(out: string, options: { workloadsOnly?: boolean 
  */
 const SERVICE_MAINS = SERVICE_NAMES.map((name) => join('services', name, 'src', 'main'));
 const GATEWAY_MAIN = join('supergraph', 'src', 'main');
+/** The six processes' mains, relative to the repository (and to a build), without an extension. */
+export const PROCESS_MAINS = [...SERVICE_MAINS, GATEWAY_MAIN];
 
 /** Packages a bundle leaves to Node's require, each for a reason that bundling would break. */
 export const LOADED_BY_NODE = [
