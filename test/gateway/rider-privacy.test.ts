@@ -83,6 +83,9 @@ describeWithPostgres('riders cannot be followed', () => {
     // The rider's own ride keeps its ends, but no longer points at the bike.
     const ride = await graphql(url, 'query ($r: ID!) { ride(id: $r) { status bike { id } endLocation { latitude } } }', { apiKey: appKey, token: rider.token, variables: { r: started.ride.id } });
     expect(ride.data!.ride).toEqual({ status: 'COMPLETED', bike: null, endLocation: { latitude: END.latitude } });
+    // Not even through another subgraph's part of Bike: when it last reported would follow it too.
+    const lastSeen = await graphql(url, 'query ($r: ID!) { ride(id: $r) { bike { lastSeenAt } } }', { apiKey: appKey, token: rider.token, variables: { r: started.ride.id } });
+    expect(lastSeen.data!.ride).toEqual({ bike: null });
   });
 
   it('starts a ride from the code printed on the bike, and a retried start of the same tap answers the same ride', async () => {

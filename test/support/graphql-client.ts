@@ -39,6 +39,14 @@ export async function graphql<Data = Record<string, any>>(
     body: JSON.stringify({ query: options.omitQuery ? undefined : query, variables: options.variables, extensions: options.extensions }),
   });
   const body = (await response.json()) as Omit<GraphQLResult<Data>, 'status' | 'headers'>;
+  // @apollo/gateway puts here what it had to null while shaping the subgraphs' answers into the
+  // response (a non-null field a subgraph left null) when no subgraph reported an error: a break of
+  // the subgraphs' own contract, never an answer a test should accept.
+  const nulled = body.extensions?.valueCompletion as { message: string; path?: unknown[] }[] | undefined;
+  if (nulled) {
+    const first = nulled[0];
+    throw new Error(`the gateway nulled ${nulled.length} value(s) its schema does not allow to be null, the first: ${first.message} at ${first.path?.join('.')}`);
+  }
   return { status: response.status, headers: response.headers, ...body };
 }
 

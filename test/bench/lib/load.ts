@@ -72,12 +72,14 @@ export async function httpLoad(spec: HttpRequestSpec, options: { connections: nu
 
 /**
  * Sends a GraphQL request once and fails unless it was answered with data and no errors, so a load
- * never measures how fast something refuses.
+ * never measures how fast something refuses. That includes what a federated gateway had to null
+ * while shaping the answer (`extensions.valueCompletion`): a load that makes it measures a broken
+ * answer.
  */
 export async function checkGraphql(spec: HttpRequestSpec): Promise<void> {
   const response = await fetch(spec.url, { method: 'POST', headers: spec.headers[0], body: spec.body });
-  const answer = (await response.json()) as { data?: unknown; errors?: unknown[] };
-  if (!response.ok || answer.errors?.length || !answer.data) {
+  const answer = (await response.json()) as { data?: unknown; errors?: unknown[]; extensions?: { valueCompletion?: unknown[] } };
+  if (!response.ok || answer.errors?.length || answer.extensions?.valueCompletion?.length || !answer.data) {
     throw new Error(`${spec.url} answered ${response.status}: ${JSON.stringify(answer).slice(0, 500)}`);
   }
 }

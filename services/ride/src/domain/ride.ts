@@ -39,6 +39,12 @@ export interface Ride {
 
 export const holdKeyOf = (rideId: string) => `ride:${rideId}`;
 
+/**
+ * Whether the ride has let its bike go for good: an ended ride returned it (and the bike was listed
+ * under a new id), a cancelled one released it. Before that, the bike may still be held for it.
+ */
+export const hasReleasedBike = (status: RideStatus): boolean => status === 'COMPLETED' || status === 'CANCELLED';
+
 /** Whether the step has been attempted, so that undoing the start must undo it. */
 export function attempted(ride: Ride, step: StartStep): boolean {
   const order: StartStep[] = ['VERIFYING', 'RESERVING', 'AUTHORIZING', 'UNLOCKING'];

@@ -7,7 +7,7 @@ import { requireRider, requireScope, type RequestContext, type SubgraphDefinitio
 import { idempotencyKeyField, latitudeField, longitudeField, parseRequest, rangeField, uuidField } from '../../../platform/src/grpc/validation';
 import { graphqlMoney } from '../../../platform/src/money';
 import type { Pricing } from '../domain/pricing';
-import type { Ride } from '../domain/ride';
+import { hasReleasedBike, type Ride } from '../domain/ride';
 import type { RideFlow, RideStore } from '../domain/ride-flow';
 import { pageRidesOfRider, rideCursor } from '../domain/ride-history';
 
@@ -98,8 +98,12 @@ export function rideSubgraph(flow: RideFlow, store: RideStore & RideStatsSource,
         __resolveReference: async (reference: { id: string }, context: RideContext) =>
           ownRide(await context.rides.load(reference.id), requireRider(context)),
         status: (ride: Ride) => ride.status,
-        // Inventory decides what the rider may still see of it (nothing once the ride is over).
-        bike: (ride: Ride) => ({ fleetId: ride.bikeId }),
+        // A ride that has let its bike go shows none (docs/rider-privacy.md), and says so itself: a
+        // reference that inventory then answered with null would cost the gateway a call to inventory
+        // and leave an INVALID_GRAPHQL "Cannot return null for non-nullable field Bike.id" in the
+        // response's extensions.valueCompletion for every past ride. While the bike may still be held,
+        // inventory decides: it shows the bike only to the rider holding it (and operations).
+        bike: (ride: Ride) => (hasReleasedBike(ride.status) ? null : { fleetId: ride.bikeId }),
         startedAt: (ride: Ride) => ride.startTime?.toISOString() ?? null,
         // The end is recorded only when the ride moves to ENDING, so it is unset before.
         endedAt: (ride: Ride) => ride.endTime?.toISOString() ?? null,
