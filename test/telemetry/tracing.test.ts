@@ -121,6 +121,8 @@ describeWithPostgres('tracing through every hop', () => {
     // Each fetch is a call through undici, whose client span (the undici instrumentation's) carried
     // the trace context to the subgraph: the subgraph's request is its child.
     const rideRequest = spans.find((span) => span.service === 'ride' && span.kind === SERVER && span.name.startsWith('mutation StartRide__ride'))!;
+    // The subgraph's HTTP server span (server-span.ts), renamed by the operation it ran.
+    expect(rideRequest.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/graphql', 'url.path': '/graphql', 'http.response.status_code': 200, 'url.scheme': 'https' });
     const call = spans.find((span) => span.spanId === rideRequest.parentSpanId)!;
     expect(call).toMatchObject({ service: 'gateway', kind: CLIENT, name: 'POST', attributes: expect.objectContaining({ 'http.response.status_code': 200 }) });
     expect(spans.find((span) => span.spanId === call.parentSpanId)).toMatchObject({ service: 'gateway', name: 'gateway.fetch' });
@@ -168,7 +170,11 @@ describeWithPostgres('tracing through every hop', () => {
       async () => {
         const found = receiver.spans.filter((span) => span.service === 'telematics' && span.name === 'telematics.curate_batch');
         expect(found.length).toBeGreaterThan(0);
-        expect(receiver.trace(traceId).some((span) => span.kind === SERVER)).toBe(true);
+        // The door's request joins the device's trace, and what it did once the body was read (the
+        // readings' insert) lies beneath its server span.
+        const request = receiver.trace(traceId).find((span) => span.kind === SERVER);
+        expect(request).toMatchObject({ name: 'POST /v1/readings', attributes: expect.objectContaining({ 'http.route': '/v1/readings', 'http.response.status_code': 202 }) });
+        expect(receiver.trace(traceId).some((span) => span.attributes['db.system.name'] === 'postgresql' && ancestors(receiver.trace(traceId), span).includes(request!))).toBe(true);
         return found;
       },
       { what: 'a cleaning batch to be traced', timeoutMs: 20_000 },

@@ -11,6 +11,7 @@ import express from 'express';
 import { parse, type GraphQLSchema } from 'graphql';
 import { serveMetrics } from '../telemetry/metrics-endpoint';
 import { formatSubgraphError, graphqlError } from './errors';
+import { serverSpan } from '../telemetry/server-span';
 import { telemetryPlugin } from './telemetry-plugin';
 import type { TLSSocket } from 'node:tls';
 import { listen } from '../http-listen';
@@ -95,6 +96,7 @@ export async function startSubgraphServer<Context extends RequestContext>(
   serveMetrics(app);
   app.use(
     '/graphql',
+    serverSpan('/graphql'),
     // Local mesh mode: HTTPS demands a mesh certificate, and only the gateway may query (as the
     // AuthorizationPolicy says under Istio), since the rider header is trusted here.
     (req, res, next) => {

@@ -91,8 +91,12 @@ export async function shutdownTelemetry(timeoutMs = 2000): Promise<void> {
  * without a new image; the benchmark measures each one's cost that way (row P4).
  */
 const INSTRUMENTATIONS = {
+  // The gateway's incoming requests (the apps'), and outgoing http requests anywhere. A service's
+  // incoming routes have their server spans from server-span.ts instead, at a fraction of the cost;
+  // the gateway keeps this one, whose span also covers what its edge refuses before any route.
   http: () =>
     new HttpInstrumentation({
+      disableIncomingRequestInstrumentation: processName() !== 'gateway',
       ignoreIncomingRequestHook: (request) => request.url === '/metrics' || request.url === '/health',
     }),
   grpc: () => new GrpcInstrumentation(),

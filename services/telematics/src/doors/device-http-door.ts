@@ -11,6 +11,7 @@ import type { ServerOptions } from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { listen } from '../../../platform/src/http-listen';
+import { serverSpan } from '../../../platform/src/telemetry/server-span';
 import type { Logger } from '../../../platform/src/logger';
 import type { DeviceRegistry } from '../domain/device-registry';
 import { BATCH_LIMIT, type Arrival, type ReadingIntake } from '../domain/reading';
@@ -96,6 +97,7 @@ export async function startDeviceHttpDoor(options: {
 
   app.post(
     '/v1/readings',
+    serverSpan('/v1/readings'),
     async (req, res, next) => {
       try {
         // The key is checked before the body is read, so an anonymous sender cannot make us buffer it.
