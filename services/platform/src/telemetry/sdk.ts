@@ -85,6 +85,9 @@ export async function shutdownTelemetry(timeoutMs = 2000): Promise<void> {
   if (stopProviders) await waitAtMost(stopProviders(), timeoutMs);
 }
 
+/** The processes whose HTTP routes start their own server spans (server-span.ts). */
+const SERVICES_WITH_SERVER_SPANS = ['user', 'inventory', 'payment', 'ride', 'telematics'];
+
 /**
  * The instrumentations, by the names OpenTelemetry's Node auto-instrumentation uses, so an operator
  * can turn one off with its standard variable (`OTEL_NODE_DISABLED_INSTRUMENTATIONS=graphql,pino`)
@@ -93,10 +96,11 @@ export async function shutdownTelemetry(timeoutMs = 2000): Promise<void> {
 const INSTRUMENTATIONS = {
   // The gateway's incoming requests (the apps'), and outgoing http requests anywhere. A service's
   // incoming routes have their server spans from server-span.ts instead, at a fraction of the cost;
-  // the gateway keeps this one, whose span also covers what its edge refuses before any route.
+  // the gateway keeps this one, whose span also covers what its edge refuses before any route (and
+  // so do the benchmark's gateway peers, so that they are traced as ours is).
   http: () =>
     new HttpInstrumentation({
-      disableIncomingRequestInstrumentation: processName() !== 'gateway',
+      disableIncomingRequestInstrumentation: SERVICES_WITH_SERVER_SPANS.includes(processName()),
       ignoreIncomingRequestHook: (request) => request.url === '/metrics' || request.url === '/health',
     }),
   grpc: () => new GrpcInstrumentation(),
