@@ -1,7 +1,7 @@
 // `npm run build` (npm start's first step) keeps dist/ when nothing it is built from has changed:
 // what counts as an input (buildInputsDigest, on a small tree of the test's own), what counts as a
 // whole build (isBuildOf), and a real build into a folder of the test's own, kept by the next call.
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildDist, buildInputsDigest, INPUTS_FILE, isBuildOf, PROCESS_MAINS } from '../../services/local-stack/src/build';
@@ -108,5 +108,15 @@ describe('buildDist', () => {
     expect(statSync(join(dist, MAINS[0])).mtimeMs).toBe(built);
     // An image's build is another build.
     expect(isBuildOf(dist, buildInputsDigest({ workloadsOnly: true }))).toBe(false);
+  });
+
+  // Apollo's createHash takes Node's crypto only where `module.require` exists, which a bundle's
+  // modules lack; it then falls back to sha.js, a SHA-256 in JavaScript, for every query.
+  it("hashes Apollo's queries with Node's crypto: no JavaScript SHA-256 in any bundle", () => {
+    for (const main of MAINS) {
+      const bundled = readFileSync(join(dist, main), 'utf8');
+      expect({ main, shaJs: bundled.includes('node_modules/sha.js/') }).toEqual({ main, shaJs: false });
+    }
+    expect(readFileSync(join(dist, 'supergraph/src/main.js'), 'utf8')).toContain('apollo-hash-with-node-crypto:@apollo/utils.createhash');
   });
 });
