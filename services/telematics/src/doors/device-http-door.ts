@@ -72,6 +72,8 @@ export async function startDeviceHttpDoor(options: {
   const limiter = new RateLimiterMemory({ points: options.batchesPerSecond, duration: 1 });
   const app = express();
   app.disable('x-powered-by');
+  // No ETag (a SHA-1 of every answer): a device's batch is a POST, and its answer is never revalidated.
+  app.set('etag', false);
   // No /metrics here: devices reach this port from outside; metrics are on the subgraph's port.
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
