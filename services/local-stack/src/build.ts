@@ -199,8 +199,8 @@ const apolloGatewayLeftOut: Plugin = {
  * @apollo/utils.createhash, which uses Node's crypto only when `module.require` exists and otherwise
  * falls back to sha.js, a SHA-256 in JavaScript. A bundle's modules have no `module.require`, so
  * bundled they took the fallback: side by side, a home screen cost 1.13x the CPU that way
- * (docs/performance.md). Here
- * the package is Node's crypto, whatever version asked for it (both export `createHash(kind)`).
+ * (docs/performance.md). Here the package is Node's crypto, whatever version asked for it (both
+ * export `createHash(kind)`).
  */
 const apolloHashWithNodeCrypto: Plugin = {
   name: 'apollo-hash-with-node-crypto',
