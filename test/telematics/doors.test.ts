@@ -75,6 +75,26 @@ describeWithPostgres('telematics doors', () => {
       expect((await telematics.zoneLines('raw')).filter((line) => line.sender === bikeId)).toHaveLength(2); // the raw zone keeps what arrived
     });
 
+    it('judges each of many bikes publishing at once on its own: one posing as another is refused, the rest are stored', async () => {
+      // Publishes that arrive in one turn of the event loop go to the pipeline as one batch.
+      const bikes = await Promise.all(Array.from({ length: 12 }, () => telematics.provision()));
+      const devices = await Promise.all(bikes.map(({ bikeId, secret }) => telematics.connectDevice(bikeId, secret)));
+      const [poser, victim] = bikes;
+      await Promise.all(
+        devices.map((device, index) => {
+          // The poser's payload names another bike, on its own topic.
+          const payload = index === 0 ? readingJson(victim.bikeId, 6) : readingJson(bikes[index].bikeId, 5);
+          return device.publishAsync(readingsTopic(bikes[index].bikeId), JSON.stringify(payload), { qos: 1 });
+        }),
+      );
+      // Every publish was acknowledged (the poser's is kept with its reason), and only once durable.
+      for (const { bikeId } of bikes.slice(2)) expect(await telematics.storedReadings(bikeId)).toEqual([{ sequence: 5, curated: expect.any(Boolean) }]);
+      expect(await telematics.storedReadings(victim.bikeId)).toEqual([{ sequence: 5, curated: expect.any(Boolean) }]); // its own reading, not the poser's
+      expect(await telematics.storedReadings(poser.bikeId)).toEqual([]);
+      const refused = (await telematics.zoneLines('rejects')).filter((line) => line.sender === poser.bikeId);
+      expect(refused).toEqual([expect.objectContaining({ rule: 'device.mismatch', bikeId: victim.bikeId, sequence: 6 })]);
+    });
+
     it('refuses a connection without credentials', async () => {
       await expect(telematics.connectDevice()).rejects.toThrow(/Bad username or password|Not authorized/);
     });
