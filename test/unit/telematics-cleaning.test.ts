@@ -6,6 +6,8 @@ import { Reading as ProtoReading } from '../../services/platform/src/generated/e
 import type { Arrival, Reading } from '../../services/telematics/src/domain/reading';
 import { checkReading } from '../../services/telematics/src/domain/reading-rules';
 import { decodePayload } from '../../services/telematics/src/doors/reading-payloads';
+import { recordTimeOfText } from '../../services/telematics/src/domain/reading-time';
+import { hourPartition } from '../../services/telematics/src/zones/zone-store';
 import { co2AvoidedGrams } from '../../services/telematics/src/domain/ride-impact';
 import { readingWithWireTime } from '../support/reading-wire';
 import { cleanBikeTrack, type CleaningSettings, type PendingReading } from '../../services/telematics/src/domain/track-cleaning';
@@ -90,6 +92,31 @@ describe('per-reading rules', () => {
     ['before year 1 once the offset is applied', '0001-01-01T00:00:00+00:01'],
   ])('refuses %s as time.invalid', (_what, recordTime) => {
     expect(ruleOf(json(valid({ recordTime })))).toBe('time.invalid');
+  });
+
+  it.each([
+    ['2028-02-29T12:00:00Z', true],
+    ['2000-02-29T12:00:00Z', true], // divisible by 400: a leap year
+    ['2100-02-29T12:00:00Z', false], // divisible by 100 only: not one
+    ['2026-04-31T12:00:00Z', false],
+    ['2026-12-31T12:00:00Z', true],
+    ['2026-01-31T12:00:00Z', true],
+  ])('knows the days of each month: %s is a date: %s', (text, isDate) => {
+    const time = recordTimeOfText(text);
+    expect('date' in time ? time.date.toISOString() : time.problem).toEqual(isDate ? text.replace('Z', '.000Z') : expect.stringContaining('is not a date and time of the calendar'));
+  });
+
+  it('names the hour partition of any time, hour after hour and back again', () => {
+    const times = ['2026-11-26T09:59:59.999Z', '2026-11-26T10:00:00Z', '2026-11-26T09:00:00Z', '2026-12-31T23:30:00Z', '2027-01-01T00:00:00Z', '2026-11-26T10:59:00Z'];
+    expect(times.map((time) => hourPartition(new Date(time)))).toEqual([
+      'dt=2026-11-26/hour=09',
+      'dt=2026-11-26/hour=10',
+      'dt=2026-11-26/hour=09',
+      'dt=2026-12-31/hour=23',
+      'dt=2027-01-01/hour=00',
+      'dt=2026-11-26/hour=10',
+    ]);
+    expect(() => hourPartition(new Date(Number.NaN))).toThrow(RangeError);
   });
 
   it.each([

@@ -76,7 +76,16 @@ export function ndjsonPayloads(text: string): Pick<Arrival, 'encoding' | 'payloa
   return text.split('\n').flatMap((line) => ndjsonPayload(line) ?? []);
 }
 
-const camelCase = (name: string) => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+/** Names already turned, since every reading repeats the same dozen: at most 64, so unknown names sent at random cannot grow it. */
+const CAMEL_CASED = new Map<string, string>();
+function camelCase(name: string): string {
+  let camel = CAMEL_CASED.get(name);
+  if (camel === undefined) {
+    camel = name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+    if (CAMEL_CASED.size < 64) CAMEL_CASED.set(name, camel);
+  }
+  return camel;
+}
 
 /** Decodes an arrival's payload into a plain candidate object, or says why it cannot be read. */
 export function decodePayload(arrival: Arrival): DecodedPayload {

@@ -17,10 +17,20 @@ export interface ZoneStore extends ZoneWriter, RejectsEditor {
   close(): Promise<void>;
 }
 
+/** The last hour hourPartition() was asked for, and its answer: a batch's inputs nearly all share one. */
+let lastHour = Number.NaN;
+let lastPartition = '';
+
 /** "dt=2026-11-26/hour=09": the hour partition (UTC) of the lake's zones and curated files. */
 export function hourPartition(at: Date): string {
-  const iso = at.toISOString();
-  return `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+  // Asked once per input a batch holds: a date's ISO text only when the hour changes.
+  const hour = Math.floor(at.getTime() / 3_600_000);
+  if (hour !== lastHour) {
+    const iso = at.toISOString(); // an invalid Date throws here, as it always did (NaN is never lastHour)
+    lastPartition = `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+    lastHour = hour;
+  }
+  return lastPartition;
 }
 
 /** "raw/dt=2026-11-26/hour=09" */
