@@ -20,6 +20,7 @@ import { PanelBuilder as TimeSeriesPanel } from '@grafana/grafana-foundation-sdk
 import { DEFAULTS as NET_ZERO } from '../test/bench/netzero';
 import { errorRatio, sloNamed } from './alerts';
 import { RESOURCE_CLASSES, WORKLOAD_CLASSES } from './resources';
+import { SERVICE_NAMES } from '../services/platform/src/service-names';
 
 /** Every panel reads the Prometheus the dashboard's `datasource` variable names. */
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
@@ -68,7 +69,7 @@ function dashboard(uid: string, title: string, description: string) {
     .withVariable(new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'));
 }
 
-const GRPC_SERVICES = ['user', 'inventory', 'payment', 'ride', 'telematics'];
+const GRPC_SERVICES = SERVICE_NAMES;
 
 function goldenSignals(): Dashboard {
   return (

@@ -5,9 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STOP_GRACE_MS } from '../../platform/src/run-service';
+import { SERVICE_NAMES, type ServiceName } from '../../platform/src/service-names';
 
-export const SERVICE_NAMES = ['user', 'inventory', 'payment', 'ride', 'telematics'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export { SERVICE_NAMES, type ServiceName };
 /** The five services and the GraphQL gateway in front of them. */
 export type ProcessName = ServiceName | 'gateway';
 

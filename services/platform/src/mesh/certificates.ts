@@ -4,6 +4,7 @@
 import { webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVICE_NAMES } from '../service-names';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -12,7 +13,7 @@ export const MESH_NAMESPACE = 'ecowheels';
 export const spiffeIdOf = (workload: string) => `spiffe://cluster.local/ns/${MESH_NAMESPACE}/sa/${workload}`;
 
 /** Every identity local mesh mode knows: the six workloads and the back-office `operator`. */
-export const MESH_IDENTITIES = ['user', 'inventory', 'payment', 'ride', 'telematics', 'gateway', 'operator'] as const;
+export const MESH_IDENTITIES = [...SERVICE_NAMES, 'gateway', 'operator'] as const;
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const VALID_DAYS = 365;

@@ -22,6 +22,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { SERVICE_NAMES } from '../service-names';
 import { waitAtMost } from '../wait-at-most';
 
 export const PROMETHEUS = Symbol.for('ecowheels.telemetry.prometheus');
@@ -85,8 +86,8 @@ export async function shutdownTelemetry(timeoutMs = 2000): Promise<void> {
   if (stopProviders) await waitAtMost(stopProviders(), timeoutMs);
 }
 
-/** The processes whose HTTP routes start their own server spans (server-span.ts). */
-const SERVICES_WITH_SERVER_SPANS = ['user', 'inventory', 'payment', 'ride', 'telematics'];
+/** The processes whose HTTP routes start their own server spans (server-span.ts): the five services. */
+const SERVICES_WITH_SERVER_SPANS: readonly string[] = SERVICE_NAMES;
 
 /**
  * The instrumentations, by the names OpenTelemetry's Node auto-instrumentation uses, so an operator
