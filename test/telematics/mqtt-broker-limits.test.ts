@@ -18,8 +18,8 @@ const MAX_PACKET_BYTES = 256 * 1024;
 
 async function startBroker(submitted: string[] = []) {
   const pipeline = {
-    submit: async (arrivals: { payload: string }[]) => {
-      for (const arrival of arrivals) submitted.push(arrival.payload);
+    submitOne: async (arrival: { payload: string }) => {
+      submitted.push(arrival.payload);
     },
     refuse: async () => undefined,
   } as unknown as IngestPipeline;

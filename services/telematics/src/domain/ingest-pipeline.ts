@@ -54,6 +54,8 @@ export const readingKey = (reading: Pick<Reading, 'bikeId' | 'sequence'>) => `${
 
 export class IngestPipeline implements ReadingIntake {
   private readonly commits: GroupCommit<Checked[], Verdict[]>;
+  /** Inputs handed in one at a time (submitOne) in this turn of the event loop, not yet submitted. */
+  private single: { arrival: Arrival; resolve: (verdict: Verdict) => void; reject: (error: unknown) => void }[] = [];
 
   constructor(private readonly options: IngestPipelineOptions) {
     // Two flushes at once: one's raw-zone fsync overlaps the other's database insert. A reading
@@ -70,6 +72,28 @@ export class IngestPipeline implements ReadingIntake {
   async submit(arrivals: readonly Arrival[]): Promise<Verdict[]> {
     if (arrivals.length === 0) return [];
     return this.commits.add(await this.judge(arrivals), arrivals.length);
+  }
+
+  /**
+   * Takes in one input, from a door that receives them one by one (an MQTT publish). The inputs
+   * handed in during one turn of the event loop go in as one batch, as submit() takes them: judged
+   * together and one entry in the group commit, where each alone was one. Resolves with the input's
+   * verdict once its batch is durable; a batch that fails fails every input in it.
+   */
+  submitOne(arrival: Arrival): Promise<Verdict> {
+    return new Promise<Verdict>((resolve, reject) => {
+      if (this.single.length === 0) setImmediate(() => this.submitSingles());
+      this.single.push({ arrival, resolve, reject });
+    });
+  }
+
+  private submitSingles(): void {
+    const batch = this.single;
+    this.single = [];
+    this.submit(batch.map((entry) => entry.arrival)).then(
+      (verdicts) => batch.forEach((entry, index) => entry.resolve(verdicts[index])),
+      (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+    );
   }
 
   /**
@@ -93,8 +117,9 @@ export class IngestPipeline implements ReadingIntake {
     await this.commits.add([{ arrival, rejection }], 1);
   }
 
-  /** Resolves once every batch submitted so far has been flushed. */
-  idle(): Promise<void> {
+  /** Resolves once every batch submitted so far has been flushed, the inputs of submitOne waiting for their turn included. */
+  async idle(): Promise<void> {
+    while (this.single.length > 0) await new Promise((resolve) => setImmediate(resolve));
     return this.commits.idle();
   }
 

@@ -9,7 +9,6 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../../../platform/src/logger';
 import type { DeviceRegistry } from '../domain/device-registry';
 import type { IngestPipeline } from '../domain/ingest-pipeline';
-import type { Arrival } from '../domain/reading';
 import { capConnections } from '../../../platform/src/listener-limits';
 import { recordRefusedDevice } from '../telematics-metrics';
 import { arrivalOf, bikeOfTopic, TOPIC_PREFIX } from './mqtt-topics';
@@ -40,29 +39,6 @@ function limitPacketSize(client: ParsingClient, maxBytes: number, refuse: (lengt
   };
 }
 
-/**
- * Hands the pipeline the readings published in one turn of the event loop (what one read from the
- * bikes' sockets held) as one batch: judged together, one entry in its group commit, where each
- * bike's publish alone was one. Each reading is still acknowledged only once its batch is durable,
- * and a batch that fails fails every publish in it: none is acknowledged, and each bike resends.
- */
-function batchPerTurn(pipeline: IngestPipeline): (arrival: Arrival) => Promise<void> {
-  let waiting: { arrival: Arrival; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  const submitWaiting = () => {
-    const batch = waiting;
-    waiting = [];
-    pipeline.submit(batch.map((entry) => entry.arrival)).then(
-      () => batch.forEach((entry) => entry.resolve()),
-      (error: unknown) => batch.forEach((entry) => entry.reject(error)),
-    );
-  };
-  return (arrival) =>
-    new Promise<void>((resolve, reject) => {
-      if (waiting.length === 0) setImmediate(submitWaiting);
-      waiting.push({ arrival, resolve, reject });
-    });
-}
-
 export async function startEmbeddedMqttBroker(options: {
   host: string;
   port: number;
@@ -80,7 +56,6 @@ export async function startEmbeddedMqttBroker(options: {
   const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker({ id: 'ecowheels-telematics', connectTimeout: options.connectTimeoutMs ?? 10_000 });
   const { pipeline, devices, logger } = options;
-  const submit = batchPerTurn(pipeline);
 
   broker.authenticate = (client, username, password, done) => {
     const bikeId = (username ?? '').toLowerCase();
@@ -121,7 +96,8 @@ export async function startEmbeddedMqttBroker(options: {
       return;
     }
     // Acknowledged (PUBACK) only when this resolves: the reading is durable, or kept with its reason.
-    submit(arrival).then(
+    // The publishes of one turn of the event loop go to the pipeline as one batch (submitOne).
+    pipeline.submitOne(arrival).then(
       () => done(null),
       (error: unknown) => {
         // Not durable: no PUBACK. Closing the connection makes the bike send it again.

@@ -43,7 +43,7 @@ export async function startExternalMqttSubscriber(options: {
         callback(); // not a reading; nothing to keep
         return;
       }
-      pipeline.submit([arrivalOf(packet.payload as Buffer, bikeId, new Date())]).then(
+      pipeline.submitOne(arrivalOf(packet.payload as Buffer, bikeId, new Date())).then(
         () => callback(),
         (error: unknown) => {
           logger.error({ err: error, topic: packet.topic }, 'reading not stored; reconnecting so the broker delivers it again');
