@@ -1,20 +1,23 @@
 // The telematics cleaner's shard leases, on PGlite and on the PostgreSQL server: one holder per
 // shard at a time, on the database's clock; a fence that goes up at each takeover; a commit or an
-// intent under a fence that is no longer current is refused; a reading is decided by one batch only.
+// intent under a fence that is no longer current is refused; a batch of several shards commits only
+// while every one of their leases is its holder's; a reading is decided by one batch only.
 import { FencedOffError } from '../../services/telematics/src/domain/curation';
 import { TELEMATICS_MIGRATIONS, TelematicsStore } from '../../services/telematics/src/store/telematics-store';
 import { describeOnEachEngine } from '../support/engines';
 
 const BIKE = '0b0e7c1e-0000-4000-8000-0000000000c1';
-const reading = (sequence: number) => ({
-  reading: { bikeId: BIKE, sequence, recordedAt: new Date(Date.UTC(2026, 10, 26, 9, 0, sequence)), latitude: 52.37, longitude: 4.9, speedKmh: 15, batteryPercent: 80, batteryVoltage: 40, odometerMeters: sequence, assistLevel: 2, faultCodes: [], rideId: undefined },
+const OTHER_BIKE = '0b0e7c1e-0000-4000-8000-0000000000c2';
+const reading = (sequence: number, bikeId = BIKE) => ({
+  reading: { bikeId, sequence, recordedAt: new Date(Date.UTC(2026, 10, 26, 9, 0, sequence)), latitude: 52.37, longitude: 4.9, speedKmh: 15, batteryPercent: 80, batteryVoltage: 40, odometerMeters: sequence, assistLevel: 2, faultCodes: [], rideId: undefined },
   receivedAt: new Date(Date.UTC(2026, 10, 26, 9, 0, sequence)),
   door: 'http' as const,
 });
-const commitOf = (batchId: number, lease: { shard: number; fence: number; holder: string }, sequences: number[]) => ({
+type Lease = { shard: number; fence: number; holder: string };
+const commitOf = (batchId: number, leases: Lease[], decided: { bikeId: string; sequence: number }[]) => ({
   batchId,
-  lease,
-  decided: sequences.map((sequence) => ({ bikeId: BIKE, sequence })),
+  leases,
+  decided,
   states: [],
   points: [],
   lastSeen: [],
@@ -22,6 +25,13 @@ const commitOf = (batchId: number, lease: { shard: number; fence: number; holder
 });
 
 describeOnEachEngine('cleaner shard leases', TELEMATICS_MIGRATIONS, (db) => {
+  const of = (sequences: number[], bikeId = BIKE) => sequences.map((sequence) => ({ bikeId, sequence }));
+  const decidedBy = async (bikeId: string) =>
+    (await db().query<{ sequence: string; curation_batch: string | null }>('SELECT sequence, curation_batch FROM readings WHERE bike_id = $1 ORDER BY sequence', [bikeId])).map((row) => [
+      Number(row.sequence),
+      row.curation_batch === null ? null : Number(row.curation_batch),
+    ]);
+
   it('makes the shards once, and hands each to one holder at a time with a fence that goes up at every change of hands', async () => {
     const store = new TelematicsStore(db());
     expect(await store.cleanerShards(4)).toBe(4);
@@ -53,27 +63,64 @@ describeOnEachEngine('cleaner shard leases', TELEMATICS_MIGRATIONS, (db) => {
     for (const holder of ['a', 'c']) await store.releaseShards(holder, [0, 1, 2, 3]); // what the test above left held
     const [stale] = await store.claimShards('stale', 0, 4).then((leases) => leases.filter((lease) => lease.shard === shard));
     const staleLease = { ...stale, holder: 'stale' };
-    const staleBatch = await store.recordCurationIntent(staleLease, []);
+    const staleBatch = await store.recordCurationIntent([staleLease], []);
     expect(staleBatch).toEqual(expect.any(Number));
 
     // Its lease (0 ms) ran out: another holder takes the shard over.
     const [live] = (await store.claimShards('live', 60_000, 4)).filter((lease) => lease.shard === shard);
     const liveLease = { ...live, holder: 'live' };
     expect(live.fence).toBeGreaterThan(stale.fence);
-    expect(await store.recordCurationIntent(staleLease, [])).toBeUndefined();
-    await expect(store.commitCuration(commitOf(staleBatch!, staleLease, [1, 2]))).rejects.toBeInstanceOf(FencedOffError);
+    await expect(store.recordCurationIntent([staleLease], [])).rejects.toBeInstanceOf(FencedOffError);
+    await expect(store.commitCuration(commitOf(staleBatch, [staleLease], of([1, 2])))).rejects.toBeInstanceOf(FencedOffError);
 
-    const liveBatch = await store.recordCurationIntent(liveLease, []);
-    expect(liveBatch).toBeGreaterThan(staleBatch!); // from the sequence: never reused
-    await store.commitCuration(commitOf(liveBatch!, liveLease, [1, 2]));
+    const liveBatch = await store.recordCurationIntent([liveLease], []);
+    expect(liveBatch).toBeGreaterThan(staleBatch); // from the sequence: never reused
+    await store.commitCuration(commitOf(liveBatch, [liveLease], of([1, 2])));
     // A batch that would decide reading 2 again commits nothing.
-    const again = await store.recordCurationIntent(liveLease, []);
-    await expect(store.commitCuration(commitOf(again!, liveLease, [2, 3]))).rejects.toThrow(/another batch already decided/);
-    const rows = await db().query<{ sequence: string; curation_batch: string | null }>('SELECT sequence, curation_batch FROM readings WHERE bike_id = $1 ORDER BY sequence', [BIKE]);
-    expect(rows.map((row) => [Number(row.sequence), row.curation_batch === null ? null : Number(row.curation_batch)])).toEqual([
+    const again = await store.recordCurationIntent([liveLease], []);
+    await expect(store.commitCuration(commitOf(again, [liveLease], of([2, 3])))).rejects.toThrow(/another batch already decided/);
+    expect(await decidedBy(BIKE)).toEqual([
       [1, liveBatch],
       [2, liveBatch],
       [3, null],
     ]);
+  });
+
+  it('commits a batch of several shards only while every one of their leases is its holder\'s', async () => {
+    const store = new TelematicsStore(db());
+    await store.insertReadings([reading(1, OTHER_BIKE), reading(2, OTHER_BIKE)]);
+    for (const holder of ['stale', 'live']) await store.releaseShards(holder, [0, 1, 2, 3]); // what the test above left held
+    // The batch's holder takes all four shards and cleans readings of two bikes, whatever their shards.
+    const leases = (await store.claimShards('run', 60_000, 4)).map((lease) => ({ shard: lease.shard, fence: lease.fence, holder: 'run' }));
+    const lost = leases[1];
+    const batch = await store.recordCurationIntent(leases, ['dt=2026-11-26/hour=09']);
+    expect(await store.uncommittedIntents([lost.shard])).toContainEqual({ batchId: batch, shards: leases.map((lease) => lease.shard).sort(), partitions: ['dt=2026-11-26/hour=09'] });
+
+    // One of its leases runs out and is taken over before the batch commits: nothing of it counts.
+    await store.renewShards('run', -1, [lost]);
+    expect((await store.claimShards('thief', 60_000, 4)).map((lease) => lease.shard)).toEqual([lost.shard]);
+    const refused = await store.commitCuration(commitOf(batch, leases, [...of([3]), ...of([1, 2], OTHER_BIKE)])).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(FencedOffError);
+    expect((refused as FencedOffError).leases).toEqual([lost]);
+    expect(await decidedBy(OTHER_BIKE)).toEqual([
+      [1, null],
+      [2, null],
+    ]);
+    expect((await decidedBy(BIKE))[2]).toEqual([3, null]);
+
+    // The next batch with the lost shard gets no intent; one without it commits.
+    await expect(store.recordCurationIntent(leases, [])).rejects.toMatchObject({ leases: [lost] });
+    const rest = leases.filter((lease) => lease !== lost);
+    const next = await store.recordCurationIntent(rest, []);
+    await store.commitCuration(commitOf(next, rest, [...of([3]), ...of([1, 2], OTHER_BIKE)]));
+    expect((await decidedBy(BIKE))[2]).toEqual([3, next]);
+    expect(await decidedBy(OTHER_BIKE)).toEqual([
+      [1, next],
+      [2, next],
+    ]);
+    expect(await db().query('SELECT shard, shards FROM curation_batches WHERE id = $1', [next])).toEqual([{ shard: Math.min(...rest.map((lease) => lease.shard)), shards: rest.map((lease) => lease.shard).sort((a, b) => a - b) }]);
   });
 });

@@ -43,8 +43,8 @@ async function main(): Promise<void> {
     leaseMs: Number(env.CLEANER_LEASE_MS ?? 1000),
     shards: Number(env.CLEANER_SHARDS ?? 8),
     onCurated: (batch) => say({ event: 'committed', holder, points: batch.points.length }),
-    beforeCommit: async ({ batchId, shard }) => {
-      say({ event: 'before-commit', holder, batchId, shard });
+    beforeCommit: async ({ batchId, shards }) => {
+      say({ event: 'before-commit', holder, batchId, shards });
       if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     },
   });

@@ -86,8 +86,8 @@ describeOnEachEngine('curated files of a batch that never committed', TELEMATICS
       },
     });
     const earlier = new Set(await store.uncommittedBatchIds()); // the other case's, on the same database
-    await expect(cleaner(failing, first, 'first').runOnce(at(59), await hold(store, 'first', 0))).rejects.toThrow('killed before the commit');
-    expect((await store.uncommittedIntents(0)).filter((intent) => !earlier.has(intent.batchId))).toEqual([{ batchId: expect.any(Number), partitions: ['dt=2026-11-26/hour=09', 'dt=2026-11-26/hour=10'] }]);
+    await expect(cleaner(failing, first, 'first').runOnce(at(59), [await hold(store, 'first', 0)])).rejects.toThrow('killed before the commit');
+    expect((await store.uncommittedIntents([0])).filter((intent) => !earlier.has(intent.batchId))).toEqual([{ batchId: expect.any(Number), shards: [0], partitions: ['dt=2026-11-26/hour=09', 'dt=2026-11-26/hour=10'] }]);
     first.close();
 
     // The next holder (another process, with its own cache of the bucket) removes them first.
@@ -98,9 +98,9 @@ describeOnEachEngine('curated files of a batch that never committed', TELEMATICS
       // batches did not commit, so it would read them).
       const next = cleaner(store, second, 'second', 15);
       const lease = await hold(store, 'second', 60_000);
-      await next.removeUncommitted(lease);
-      expect((await next.runOnce(at(59), lease)).decided).toBe(15);
-      expect((await next.runOnce(at(59), lease)).decided).toBe(15);
+      await next.removeUncommitted([lease]);
+      expect((await next.runOnce(at(59), [lease])).decided).toBe(15);
+      expect((await next.runOnce(at(59), [lease])).decided).toBe(15);
       // The dead holder's batch stays listed (abandoned), so a late file of it would not be read.
       expect((await store.uncommittedBatchIds()).filter((batchId) => !earlier.has(batchId))).toHaveLength(1);
       const [row] = await second.query(DAY.from, DAY.to, `SELECT count(*) AS n, count(DISTINCT sequence) AS d FROM curated WHERE bike_id = '${bikeId}'`);

@@ -7,8 +7,9 @@
 // earlier. So the rewind undoes the first batch that decided a reading of the range, B0, and every
 // batch after it, for all bikes. Per bike each decision depends only on that bike's own state, so
 // undoing a batch that also held earlier readings is harmless, as long as each bike's state goes
-// back with it. Batch ids rise in commit order within a shard (one fenced holder at a time), and a
-// bike stays in one shard, so "before B0" is, for each bike, the state it had when B0 was cleaned.
+// back with it. Batch ids rise in commit order within a shard (one fenced holder at a time, and a
+// batch takes every shard it cleans), and a bike stays in one shard, so "before B0" is, for each
+// bike, the state it had when B0 was cleaned.
 //
 // What the rewind changes, in the database in ONE transaction (a crash leaves the old state or the
 // rewound one, never half of it; a later run finds nothing left to undo and goes on):
@@ -34,8 +35,8 @@ export interface CurationRewind {
   from: Date;
   /** The first batch undone (every later one is undone too); none when no reading of the range was decided. */
   firstBatch?: number;
-  /** The batches undone, each with its shard and the partitions its files are in. */
-  undone: { batchId: number; shard: number; partitions: string[] }[];
+  /** The batches undone, each with its shards and the partitions its files are in. */
+  undone: { batchId: number; shards: number[]; partitions: string[] }[];
   /** Every bike those batches decided readings of, with its state before them (none: no state). */
   bikes: { bikeId: string; state?: TrackState }[];
   /** Every ride they added points to, with its totals before them (none: the ride had no point before). */
@@ -48,8 +49,8 @@ export interface DecidedFrom {
   bikes: { bikeId: string; firstRecordedAt: Date; lastRecordedAt: Date }[];
   /** The rides of those readings. */
   rideIds: string[];
-  /** The batches, each with the shard it cleaned. */
-  batches: { batchId: number; shard: number }[];
+  /** The batches, each with the shards it cleaned. */
+  batches: { batchId: number; shards: number[] }[];
 }
 
 export interface RewindStore {

@@ -11,21 +11,25 @@
 //   awake), gives up the rest to processors that came after it, and takes over a dead processor's
 //   shards once their leases ran out (a few seconds);
 // - it renews its leases while it holds them, also during a long run, with the database's clock;
+// - a run cleans every shard its processor holds together, as one batch: one query reads what waits
+//   in all of them, one Parquet file per hour partition holds it, and one transaction commits it, so
+//   a run's steps and files do not grow with the shard count (each awaited step waits its turn
+//   behind the doors on a busy process, and each file costs about the same whatever its size);
 // - a batch takes its id from a sequence together with its intent (the partitions it is about to
-//   write), and only while the fence is still its holder's;
-// - the commit checks the fence in its own transaction: a holder that stalled past its lease and was
-//   taken over commits nothing, and no reading is decided by two committed batches;
+//   write), and only while every one of its shards' fences is still its holder's;
+// - the commit checks the fences in its own transaction: a holder that stalled past a lease and was
+//   taken over commits nothing of the batch, and no reading is decided by two committed batches;
 // - files of a batch that never committed (a crash, a holder fenced off) are never read (readers
-//   leave out every batch with an intent), and the shard's next holder removes them.
+//   leave out every batch with an intent), and the next holder of any of its shards removes them.
 import type { Logger } from '../../../platform/src/logger';
 import { inBackground, inRootSpan } from '../../../platform/src/telemetry/tracing';
 import type { Rejection } from './reading';
 import type { ZoneLine, ZoneWriter } from './lake';
 import { cleanBikeTrack, type CleaningSettings, type CleanPoint, type PendingReading, type TrackState } from './track-cleaning';
 
-/** One shard among `of`. */
-export interface ShardOf {
-  shard: number;
+/** Some shards among `of`. */
+export interface ShardsOf {
+  shards: readonly number[];
   of: number;
 }
 
@@ -45,21 +49,19 @@ export interface ClaimedShard extends ShardLease {
   released: boolean;
 }
 
-/** A commit refused because the shard's lease passed to another holder since the batch began. */
+/** A batch refused because the lease of some of its shards passed to another holder since it began. */
 export class FencedOffError extends Error {
-  constructor(
-    readonly shard: number,
-    readonly fence: number,
-  ) {
-    super(`the lease of cleaning shard ${shard} passed to another processor (fence ${fence} is no longer current); the batch is not committed`);
+  constructor(readonly leases: readonly ShardLease[]) {
+    const named = leases.map((lease) => `${lease.shard} (fence ${lease.fence})`).join(', ');
+    super(`the lease of cleaning shard ${named} passed to another processor; the batch is not committed`);
     this.name = 'FencedOffError';
   }
 }
 
-/** What one cleaning batch changes, committed at once. */
+/** What one cleaning batch (a run over the shards its holder holds) changes, committed at once. */
 export interface CurationCommit {
   batchId: number;
-  lease: HolderLease;
+  leases: readonly HolderLease[];
   decided: { bikeId: string; sequence: number }[];
   states: TrackState[];
   points: CleanPoint[];
@@ -76,13 +78,17 @@ export interface CurationStore {
   renewShards(holder: string, leaseMs: number, held: readonly ShardLease[]): Promise<number[]>;
   releaseShards(holder: string, shards: readonly number[]): Promise<void>;
   heldShards(): Promise<{ shard: number; holder: string; until: Date }[]>;
-  waitingReadings(shard: ShardOf, limit: number): Promise<PendingReading[]>;
+  /** The oldest readings waiting in these shards, `limit` at most. */
+  waitingReadings(shards: ShardsOf, limit: number): Promise<PendingReading[]>;
   trackStates(bikeIds: readonly string[]): Promise<Map<string, TrackState>>;
-  recordCurationIntent(lease: HolderLease, partitions: readonly string[]): Promise<number | undefined>;
-  uncommittedIntents(shard: number): Promise<{ batchId: number; partitions: string[] }[]>;
+  /** Records a batch's intent and gives it its id, while all its leases are the holder's (else FencedOffError). */
+  recordCurationIntent(leases: readonly HolderLease[], partitions: readonly string[]): Promise<number>;
+  /** The intents no commit cleared of batches with any of these shards. */
+  uncommittedIntents(shards: readonly number[]): Promise<{ batchId: number; shards: number[]; partitions: string[] }[]>;
   abandonCurationIntent(batchId: number): Promise<void>;
-  rejectsOutbox(shard: number): Promise<{ batchId: number; lines: ZoneLine[] }[]>;
-  clearRejectsOutbox(batchId: number): Promise<void>;
+  rejectsOutbox(shards: readonly number[]): Promise<{ batchId: number; lines: ZoneLine[] }[]>;
+  clearRejectsOutbox(batchIds: readonly number[]): Promise<void>;
+  /** Commits a batch, or nothing of it (FencedOffError if one of its leases passed on). */
   commitCuration(commit: CurationCommit): Promise<void>;
 }
 
@@ -117,9 +123,9 @@ export interface CurationOptions {
   settings: CleaningSettings;
   metrics: CurationMetrics;
   logger: Logger;
-  /** The least time between two runs, so a busy stream makes a few larger files, not many tiny ones (ms). */
+  /** The least time between two runs after a batch that was not full, so a busy stream makes a few larger files, not many tiny ones (ms). */
   minIntervalMs: number;
-  /** Readings per run at most. */
+  /** Readings per batch at most (the oldest first, of all the shards the holder holds). */
   batchLimit: number;
   /** Who this cleaner is (unique per process), and how long a shard's lease lasts unrenewed (ms). */
   holder: string;
@@ -130,12 +136,21 @@ export interface CurationOptions {
   idleMs?: number;
   onCurated?: CuratedListener;
   /** Test-only: runs between a batch's files being written and its commit (a stall, a crash). */
-  beforeCommit?: (batch: { batchId: number; shard: number }) => Promise<void>;
+  beforeCommit?: (batch: { batchId: number; shards: number[] }) => Promise<void>;
 }
+
+/**
+ * How long a holder trusts that a shard it holds has nothing left over (ms). A holder fenced off
+ * after recording its intent may still write its files afterwards; looking again this often removes
+ * them within a minute (its abandoned batch is asked for an hour), at two queries a shard.
+ */
+const LEFTOVERS_AGAIN_MS = 60_000;
 
 export class Curation {
   private running: Promise<void> | undefined;
   private again = false;
+  /** The last run's batch was full: the next runs at once (the least interval is for small batches). */
+  private full = false;
   private timer: NodeJS.Timeout | undefined;
   private renewer: NodeJS.Timeout | undefined;
   private lastRunAt = 0;
@@ -144,6 +159,8 @@ export class Curation {
   private shardCount: number | undefined;
   /** The shards this processor holds, with their fences. */
   private readonly held = new Map<number, number>();
+  /** The shards whose leftovers this holder removed, under which fence and when (see removeUncommitted). */
+  private readonly tidied = new Map<number, { fence: number; at: number }>();
 
   constructor(private readonly options: CurationOptions) {}
 
@@ -160,7 +177,7 @@ export class Curation {
       this.again = true;
       return;
     }
-    const wait = Math.max(0, this.lastRunAt + this.options.minIntervalMs - Date.now());
+    const wait = this.full ? 0 : Math.max(0, this.lastRunAt + this.options.minIntervalMs - Date.now());
     this.schedule(wait);
   }
 
@@ -194,21 +211,17 @@ export class Curation {
 
   private async runLive(): Promise<void> {
     this.lastRunAt = Date.now();
+    this.full = false;
     const { holder, logger } = this.options;
     try {
       await this.balance(await this.shardCountOf());
-      let more = false;
-      let wakeAt: Date | undefined;
-      for (const [shard, fence] of [...this.held]) {
-        if (this.stopped) break;
-        const lease = { shard, fence, holder };
-        await this.removeUncommitted(lease);
-        const result = await this.runOnce(new Date(), lease);
-        if (result.decided > 0) this.lastWorkAt = Date.now();
-        more ||= result.more;
-        if (result.wakeAt && (!wakeAt || result.wakeAt < wakeAt)) wakeAt = result.wakeAt;
-      }
+      const leases = [...this.held].map(([shard, fence]) => ({ shard, fence, holder }));
+      await this.tidy(leases);
+      const { decided, more, wakeAt } = this.stopped ? { decided: 0, more: false, wakeAt: undefined } : await this.runOnce(new Date(), leases);
+      if (decided > 0) this.lastWorkAt = Date.now();
       if (more) {
+        // A full batch: its files are as large as files get, so the next batch need not wait.
+        this.full = true;
         this.again = true;
         return;
       }
@@ -223,11 +236,15 @@ export class Curation {
       const next = Math.min(this.tickMs, wakeAt ? Math.max(0, wakeAt.getTime() - Date.now()) : Infinity);
       this.schedule(next);
     } catch (error) {
-      // The readings stay waiting in the database; the next look (or the restart) cleans them.
+      // The readings stay waiting in the database; the next look (or the restart) cleans them. A
+      // batch that failed may have left its files or its rejects: the next run looks for leftovers.
+      this.tidied.clear();
       if (error instanceof FencedOffError) {
-        this.options.metrics.fencedCommit(error.shard);
-        this.held.delete(error.shard);
-        logger.warn({ shard: error.shard, fence: error.fence, holder }, 'cleaning batch fenced off: another processor took the shard over; nothing of it committed');
+        for (const { shard, fence } of error.leases) {
+          this.options.metrics.fencedCommit(shard);
+          if (this.held.get(shard) === fence) this.held.delete(shard);
+          logger.warn({ shard, fence, holder }, 'cleaning batch fenced off: another processor took one of its shards over; nothing of it committed');
+        }
       } else logger.error({ err: error }, 'cleaning batch failed; the readings wait for the next run');
       this.schedule(this.tickMs);
     }
@@ -302,81 +319,71 @@ export class Curation {
   }
 
   /**
-   * Before a shard's first batch under this lease: writes the rejects a crash after a commit left in
-   * the outbox, and removes the files of the shard's batches that never committed (left by a run that
-   * died, or by a holder fenced off). This holder's own runs never overlap, so none is in flight.
+   * Removes the leftovers of the shards just taken, of every shard after a run failed, and of each
+   * again every LEFTOVERS_AGAIN_MS: not before every run, where it was two of a shard's dozen steps.
    */
-  async removeUncommitted(lease: ShardLease): Promise<void> {
+  private async tidy(leases: readonly ShardLease[]): Promise<void> {
+    const due = leases.filter((lease) => {
+      const last = this.tidied.get(lease.shard);
+      return last?.fence !== lease.fence || Date.now() - last.at >= LEFTOVERS_AGAIN_MS;
+    });
+    if (due.length === 0) return;
+    await this.removeUncommitted(due);
+    for (const lease of due) this.tidied.set(lease.shard, { fence: lease.fence, at: Date.now() });
+  }
+
+  /**
+   * Before a shard's first batch under this lease: writes the rejects a crash after a commit left in
+   * the outbox, and removes the files of the shards' batches that never committed (left by a run
+   * that died, or by a holder fenced off). This holder's own runs never overlap, so none is in flight.
+   */
+  async removeUncommitted(leases: readonly ShardLease[]): Promise<void> {
     const { store, sink, rejects, logger } = this.options;
-    for (const { batchId, lines } of await store.rejectsOutbox(lease.shard)) {
-      await rejects.write(lines);
-      await store.clearRejectsOutbox(batchId);
+    const shards = leases.map((lease) => lease.shard);
+    const outbox = await store.rejectsOutbox(shards);
+    if (outbox.length > 0) {
+      await rejects.write(outbox.flatMap((batch) => batch.lines));
+      await store.clearRejectsOutbox(outbox.map((batch) => batch.batchId));
     }
-    for (const { batchId, partitions } of await store.uncommittedIntents(lease.shard)) {
+    for (const { batchId, shards: of, partitions } of await store.uncommittedIntents(shards)) {
       const removed = await sink.removeBatch(batchId, partitions);
       await store.abandonCurationIntent(batchId);
-      if (removed.length > 0) logger.warn({ batchId, shard: lease.shard, files: removed }, 'removed curated files of a batch that never committed');
+      if (removed.length > 0) logger.warn({ batchId, shards: of, files: removed }, 'removed curated files of a batch that never committed');
     }
   }
 
   /**
-   * One cleaning batch of a shard this processor holds, with `now` as the reorder window's clock.
+   * One cleaning batch over shards this processor holds, with `now` as the reorder window's clock.
    * Answers how many readings it decided, whether more wait than one batch takes, and when the
-   * earliest held reading's window closes. Throws FencedOffError if the lease passed on meanwhile.
+   * earliest held reading's window closes. Throws FencedOffError if a lease passed on meanwhile.
    */
-  async runOnce(now: Date, lease: HolderLease): Promise<{ decided: number; more: boolean; wakeAt?: Date }> {
-    const { store, settings, batchLimit } = this.options;
-    const waiting = await store.waitingReadings({ shard: lease.shard, of: await this.shardCountOf() }, batchLimit);
+  async runOnce(now: Date, leases: readonly HolderLease[]): Promise<{ decided: number; more: boolean; wakeAt?: Date }> {
+    const { store, sink, settings, batchLimit } = this.options;
+    if (leases.length === 0) return { decided: 0, more: false };
+    const shards = leases.map((lease) => lease.shard);
+    const waiting = await store.waitingReadings({ shards, of: await this.shardCountOf() }, batchLimit);
     if (waiting.length === 0) return { decided: 0, more: false };
-    return inRootSpan('telematics.curate_batch', { 'ecowheels.telematics.waiting': waiting.length, 'ecowheels.telematics.shard': lease.shard }, async (span) => {
-      const byBike = new Map<string, PendingReading[]>();
-      for (const pending of waiting) {
-        const list = byBike.get(pending.reading.bikeId);
-        if (list) list.push(pending);
-        else byBike.set(pending.reading.bikeId, [pending]);
-      }
-      const states = await store.trackStates([...byBike.keys()]);
+    return inRootSpan('telematics.curate_batch', { 'ecowheels.telematics.waiting': waiting.length, 'ecowheels.telematics.shards': shards }, async (span) => {
+      const states = await store.trackStates([...new Set(waiting.map((pending) => pending.reading.bikeId))]);
+      const cleaned = cleanWaiting(waiting, states, now, settings);
+      span.setAttributes({ 'ecowheels.telematics.decided': cleaned.decided.length, 'ecowheels.telematics.points': cleaned.points.length });
+      if (cleaned.decided.length === 0) return { decided: 0, more: false, wakeAt: cleaned.wakeAt };
 
-      const decided: CurationCommit['decided'] = [];
-      const points: CleanPoint[] = [];
-      const changed: TrackState[] = [];
-      const lastSeen: CurationCommit['lastSeen'] = [];
-      const dropped: { receivedAt: Date; rejection: Rejection }[] = [];
-      let wakeAt: Date | undefined;
-      for (const [bikeId, pending] of byBike) {
-        // A bike's readings in the order it recorded them (the batch took them by arrival).
-        pending.sort((a, b) => a.reading.sequence - b.reading.sequence);
-        const cleaned = cleanBikeTrack(states.get(bikeId), pending, now, settings);
-        decided.push(...cleaned.decided.map((reading) => ({ bikeId, sequence: reading.sequence })));
-        points.push(...cleaned.points);
-        const arrivedAt = new Map(pending.map((p) => [p.reading.sequence, p.receivedAt]));
-        dropped.push(...cleaned.dropped.map(({ reading, rejection }) => ({ receivedAt: arrivedAt.get(reading.sequence) ?? now, rejection: { ...rejection, reading } })));
-        if (cleaned.state && cleaned.state !== states.get(bikeId)) changed.push(cleaned.state);
-        if (cleaned.decided.length > 0) {
-          const latest = cleaned.decided.reduce((max, reading) => Math.max(max, reading.recordedAt.getTime()), 0);
-          lastSeen.push({ bikeId, at: new Date(latest) });
-        }
-        if (cleaned.wakeAt && (!wakeAt || cleaned.wakeAt < wakeAt)) wakeAt = cleaned.wakeAt;
-      }
-      span.setAttributes({ 'ecowheels.telematics.decided': decided.length, 'ecowheels.telematics.points': points.length });
-      if (decided.length === 0) return { decided: 0, more: false, wakeAt };
-
-      const batchId = await store.recordCurationIntent(lease, this.options.sink.partitionsOf(points));
-      if (batchId === undefined) throw new FencedOffError(lease.shard, lease.fence);
+      const batchId = await store.recordCurationIntent(leases, sink.partitionsOf(cleaned.points));
       span.setAttribute('ecowheels.telematics.batch', batchId);
-      await this.options.sink.writeBatch(batchId, points);
-      const rejects = dropped.map(({ receivedAt, rejection }) => ({ zone: 'rejects' as const, at: receivedAt, line: JSON.stringify({ ...rejection, curationBatch: batchId }) }));
-      await this.options.beforeCommit?.({ batchId, shard: lease.shard });
-      await store.commitCuration({ batchId, lease, decided, states: changed, points, lastSeen, rejects });
+      await sink.writeBatch(batchId, cleaned.points);
+      const rejects = cleaned.dropped.map(({ receivedAt, rejection }) => ({ zone: 'rejects' as const, at: receivedAt, line: JSON.stringify({ ...rejection, curationBatch: batchId }) }));
+      await this.options.beforeCommit?.({ batchId, shards });
+      await store.commitCuration({ batchId, leases, decided: cleaned.decided, states: cleaned.changed, points: cleaned.points, lastSeen: cleaned.lastSeen, rejects });
       // Committed: the rejects go to rejects/ (a crash before this leaves them in the outbox).
       if (rejects.length > 0) {
         await this.options.rejects.write(rejects);
-        await store.clearRejectsOutbox(batchId);
+        await store.clearRejectsOutbox([batchId]);
       }
-      this.options.metrics.curated(points, new Date());
-      for (const { rejection } of dropped) this.options.metrics.dropped(rejection.rule);
-      this.options.onCurated?.({ points, states: changed });
-      return { decided: decided.length, more: waiting.length >= batchLimit, wakeAt };
+      this.options.metrics.curated(cleaned.points, new Date());
+      for (const { rejection } of cleaned.dropped) this.options.metrics.dropped(rejection.rule);
+      this.options.onCurated?.({ points: cleaned.points, states: cleaned.changed });
+      return { decided: cleaned.decided.length, more: waiting.length >= batchLimit, wakeAt: cleaned.wakeAt };
     });
   }
 
@@ -410,18 +417,15 @@ export class Curation {
         await this.refuseWhileCleaning('clean');
         throw new Error('a telematics processor took a cleaning lease just now; stop every processor, then clean');
       }
+      const leases = claimed.map((lease) => ({ ...lease, holder }));
+      await this.removeUncommitted(leases);
       let total = 0;
-      for (const lease of claimed) {
-        const holderLease = { ...lease, holder };
-        await this.removeUncommitted(holderLease);
-        for (;;) {
-          await store.renewShards(holder, leaseMs, claimed);
-          const { decided, more } = await this.runOnce(now, holderLease);
-          total += decided;
-          if (!more || decided === 0) break;
-        }
+      for (;;) {
+        await store.renewShards(holder, leaseMs, claimed);
+        const { decided, more } = await this.runOnce(now, leases);
+        total += decided;
+        if (!more || decided === 0) return total;
       }
-      return total;
     } finally {
       await store.releaseShards(holder, claimed.map((lease) => lease.shard));
     }
@@ -434,4 +438,42 @@ export class Curation {
     await this.running;
     await inBackground(() => this.sleep()).catch(() => undefined); // the leases run out anyway
   }
+}
+
+/** What a batch makes of the waiting readings. */
+interface Cleaned {
+  decided: CurationCommit['decided'];
+  points: CleanPoint[];
+  /** The states of the bikes whose track moved on. */
+  changed: TrackState[];
+  lastSeen: CurationCommit['lastSeen'];
+  dropped: { receivedAt: Date; rejection: Rejection }[];
+  wakeAt?: Date;
+}
+
+/** Applies the track rules to the waiting readings, bike by bike, against the bikes' states. */
+function cleanWaiting(waiting: readonly PendingReading[], states: ReadonlyMap<string, TrackState>, now: Date, settings: CleaningSettings): Cleaned {
+  const byBike = new Map<string, PendingReading[]>();
+  for (const pending of waiting) {
+    const list = byBike.get(pending.reading.bikeId);
+    if (list) list.push(pending);
+    else byBike.set(pending.reading.bikeId, [pending]);
+  }
+  const result: Cleaned = { decided: [], points: [], changed: [], lastSeen: [], dropped: [] };
+  for (const [bikeId, pending] of byBike) {
+    // A bike's readings in the order it recorded them (the batch took them by arrival).
+    pending.sort((a, b) => a.reading.sequence - b.reading.sequence);
+    const cleaned = cleanBikeTrack(states.get(bikeId), pending, now, settings);
+    result.decided.push(...cleaned.decided.map((reading) => ({ bikeId, sequence: reading.sequence })));
+    result.points.push(...cleaned.points);
+    const arrivedAt = new Map(pending.map((p) => [p.reading.sequence, p.receivedAt]));
+    result.dropped.push(...cleaned.dropped.map(({ reading, rejection }) => ({ receivedAt: arrivedAt.get(reading.sequence) ?? now, rejection: { ...rejection, reading } })));
+    if (cleaned.state && cleaned.state !== states.get(bikeId)) result.changed.push(cleaned.state);
+    if (cleaned.decided.length > 0) {
+      const latest = cleaned.decided.reduce((max, reading) => Math.max(max, reading.recordedAt.getTime()), 0);
+      result.lastSeen.push({ bikeId, at: new Date(latest) });
+    }
+    if (cleaned.wakeAt && (!result.wakeAt || cleaned.wakeAt < result.wakeAt)) result.wakeAt = cleaned.wakeAt;
+  }
+  return result;
 }

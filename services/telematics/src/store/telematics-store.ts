@@ -3,7 +3,7 @@
 // each (unnest of arrays), since readings arrive by the thousand.
 import { join } from 'node:path';
 import type { Database, Sql } from '../../../platform/src/database/database';
-import { FencedOffError, type ClaimedShard, type CurationCommit, type HolderLease, type ShardLease, type ShardOf } from '../domain/curation';
+import { FencedOffError, type ClaimedShard, type CurationCommit, type HolderLease, type ShardLease, type ShardsOf } from '../domain/curation';
 import type { CurationRewind, DecidedFrom } from '../domain/curation-rewind';
 import type { ZoneLine } from '../domain/lake';
 import type { AcceptedReading, Reading } from '../domain/reading';
@@ -103,6 +103,16 @@ const iso = (date: Date) => date.toISOString();
  * a bike (PostgreSQL's hashtext of its id) and spread evenly over the shards.
  */
 const SHARD_OF_BIKE = (count: string) => `mod(hashtext(bike_id::text)::bigint + 2147483648, ${count})`;
+/** Lease rows of cleaner_shards still the holder's under these fences (shards and fences: parameters of int[] and bigint[]). */
+const HELD_BY = (holder: string, shards: string, fences: string) =>
+  `holder = ${holder} AND NOT released AND (shard, fence) IN (SELECT * FROM unnest(${shards}::int[], ${fences}::bigint[]))`;
+/**
+ * A batch's shards (an intent, a batch, an outbox row): `shards`, or the one `shard` of a row that a
+ * processor of the version before migration 006 wrote (see there).
+ */
+const SHARDS_OF_ROW = "CASE WHEN shards = '{}' THEN ARRAY[shard] ELSE shards END";
+/** The row's batch touches one of these shards (a parameter of int[]). */
+const IN_SHARDS = (shards: string) => `(shard = ANY(${shards}::int[]) OR shards && ${shards}::int[])`;
 
 export class TelematicsStore {
   constructor(private readonly db: Database) {}
@@ -124,11 +134,12 @@ export class TelematicsStore {
    * Readings of one shard the cleaner has not decided yet, the longest waiting first (by arrival),
    * at most `limit`.
    */
-  async waitingReadings(shard: ShardOf, limit: number): Promise<PendingReading[]> {
+  /** The oldest readings waiting in these shards (by arrival), `limit` at most. */
+  async waitingReadings(shards: ShardsOf, limit: number): Promise<PendingReading[]> {
     const rows = await this.db.query<ReadingRow>(
-      `SELECT ${READING_COLUMNS} FROM readings WHERE curation_batch IS NULL AND ${SHARD_OF_BIKE('$1')} = $2
+      `SELECT ${READING_COLUMNS} FROM readings WHERE curation_batch IS NULL AND ${SHARD_OF_BIKE('$1')} = ANY($2::int[])
        ORDER BY received_at, bike_id, sequence LIMIT $3`,
-      [shard.of, shard.shard, limit],
+      [shards.of, shards.shards, limit],
     );
     return rows.map(toPending);
   }
@@ -201,14 +212,17 @@ export class TelematicsStore {
     return rows.map((row) => ({ shard: row.shard, fence: Number(row.fence), previous: row.previous ?? undefined, released: row.released }));
   }
 
-  /** Renews the leases this holder still has (same fence); answers the shards it still holds. */
+  /**
+   * Renews the leases this holder still has (same fence); answers the shards it still holds. The
+   * rows are locked in the shards' order, as a run's intent and commit lock them, so that a renewal
+   * beside a run's commit waits for it instead of deadlocking with it.
+   */
   async renewShards(holder: string, leaseMs: number, held: readonly ShardLease[]): Promise<number[]> {
     if (held.length === 0) return [];
     const rows = await this.db.query<{ shard: number }>(
       `UPDATE cleaner_shards SET until = now() + $2 * interval '1 millisecond'
-       FROM unnest($3::int[], $4::bigint[]) AS h(shard, fence)
-       WHERE cleaner_shards.shard = h.shard AND cleaner_shards.fence = h.fence AND cleaner_shards.holder = $1 AND NOT cleaner_shards.released
-       RETURNING cleaner_shards.shard`,
+       WHERE shard IN (SELECT shard FROM cleaner_shards WHERE ${HELD_BY('$1', '$3', '$4')} ORDER BY shard FOR UPDATE)
+       RETURNING shard`,
       [holder, leaseMs, held.map((lease) => lease.shard), held.map((lease) => lease.fence)],
     );
     return rows.map((row) => row.shard);
@@ -226,31 +240,37 @@ export class TelematicsStore {
   }
 
   /**
-   * Records the partitions a batch is about to write files in, and gives the batch its id (from
-   * the sequence), if the lease is still this holder's; undefined when it was taken over.
+   * Records the partitions a run's batch is about to write files in, and gives the batch its id
+   * (from the sequence), if every one of its leases is still the holder's; FencedOffError names
+   * those that were taken over.
    */
-  async recordCurationIntent(lease: HolderLease, partitions: readonly string[]): Promise<number | undefined> {
-    const rows = await this.db.query<{ batch_id: string }>(
-      `INSERT INTO curation_intents (batch_id, shard, fence, partitions)
-       SELECT nextval('curation_batch_ids'), shard, fence, $4::text[] FROM cleaner_shards
-       WHERE shard = $1 AND holder = $2 AND fence = $3 AND NOT released FOR SHARE
-       RETURNING batch_id`,
-      [lease.shard, lease.holder, lease.fence, partitions],
+  async recordCurationIntent(leases: readonly HolderLease[], partitions: readonly string[]): Promise<number> {
+    const sorted = [...leases].sort((a, b) => a.shard - b.shard);
+    const [row] = await this.db.query<{ batch_id: string | null; held: number[] }>(
+      `WITH held AS (SELECT shard FROM cleaner_shards WHERE ${HELD_BY('$1', '$2', '$3')} ORDER BY shard FOR SHARE),
+       intent AS (
+         INSERT INTO curation_intents (batch_id, shard, fence, shards, partitions)
+         SELECT nextval('curation_batch_ids'), ($2::int[])[1], ($3::bigint[])[1], $2::int[], $4::text[]
+         WHERE (SELECT count(*) FROM held) = cardinality($2::int[])
+         RETURNING batch_id)
+       SELECT (SELECT batch_id FROM intent) AS batch_id, ARRAY(SELECT shard FROM held) AS held`,
+      [sorted[0]?.holder ?? '', sorted.map((lease) => lease.shard), sorted.map((lease) => lease.fence), partitions],
     );
-    return rows.length === 1 ? Number(rows[0].batch_id) : undefined;
+    if (row.batch_id === null) throw new FencedOffError(sorted.filter((lease) => !row.held.includes(lease.shard)));
+    return Number(row.batch_id);
   }
 
   /**
    * A shard's intents no commit cleared: batches whose files were written, or begun, and never
    * committed; those abandoned over an hour ago are not asked again.
    */
-  async uncommittedIntents(shard: number): Promise<{ batchId: number; partitions: string[] }[]> {
-    const rows = await this.db.query<{ batch_id: string | number; partitions: string[] }>(
-      `SELECT batch_id, partitions FROM curation_intents
-       WHERE shard = $1 AND (abandoned_at IS NULL OR abandoned_at > now() - interval '1 hour') ORDER BY batch_id`,
-      [shard],
+  async uncommittedIntents(shards: readonly number[]): Promise<{ batchId: number; shards: number[]; partitions: string[] }[]> {
+    const rows = await this.db.query<{ batch_id: string | number; shards: number[]; partitions: string[] }>(
+      `SELECT batch_id, ${SHARDS_OF_ROW} AS shards, partitions FROM curation_intents
+       WHERE ${IN_SHARDS('$1')} AND (abandoned_at IS NULL OR abandoned_at > now() - interval '1 hour') ORDER BY batch_id`,
+      [shards],
     );
-    return rows.map((row) => ({ batchId: Number(row.batch_id), partitions: row.partitions }));
+    return rows.map((row) => ({ batchId: Number(row.batch_id), shards: row.shards, partitions: row.partitions }));
   }
 
   /** The batch's files are removed: it stays listed, so that readers leave out any file written late. */
@@ -265,16 +285,16 @@ export class TelematicsStore {
   }
 
   /** Rejects of committed batches not yet in rejects/ (a crash right after a commit). */
-  async rejectsOutbox(shard: number): Promise<{ batchId: number; lines: ZoneLine[] }[]> {
+  async rejectsOutbox(shards: readonly number[]): Promise<{ batchId: number; lines: ZoneLine[] }[]> {
     const rows = await this.db.query<{ batch_id: string; lines: { at: string; line: string }[] }>(
-      'SELECT batch_id, lines FROM curation_rejects_outbox WHERE shard = $1 ORDER BY batch_id',
-      [shard],
+      `SELECT batch_id, lines FROM curation_rejects_outbox WHERE ${IN_SHARDS('$1')} ORDER BY batch_id`,
+      [shards],
     );
     return rows.map((row) => ({ batchId: Number(row.batch_id), lines: row.lines.map((line) => ({ zone: 'rejects' as const, at: new Date(line.at), line: line.line })) }));
   }
 
-  async clearRejectsOutbox(batchId: number): Promise<void> {
-    await this.db.query('DELETE FROM curation_rejects_outbox WHERE batch_id = $1', [batchId]);
+  async clearRejectsOutbox(batchIds: readonly number[]): Promise<void> {
+    await this.db.query('DELETE FROM curation_rejects_outbox WHERE batch_id = ANY($1::bigint[])', [batchIds]);
   }
 
   /** Readings stored and not yet cleaned, and when the oldest of them arrived (the cleaning lag). */
@@ -285,18 +305,23 @@ export class TelematicsStore {
 
   /**
    * Commits one cleaning batch: its readings decided, the bikes' states, the track, the ride totals
-   * and its rejects (for rejects/). In the same transaction it checks the shard's fence: a holder
-   * whose lease was taken over commits nothing (FencedOffError), and a reading another batch
-   * decided is never decided again.
+   * and its rejects (for rejects/). In the same transaction it checks its shards' fences: a holder
+   * whose lease of any of them was taken over commits nothing (FencedOffError), and a reading
+   * another batch decided is never decided again.
    */
   async commitCuration(commit: CurationCommit): Promise<void> {
+    const leases = [...commit.leases].sort((a, b) => a.shard - b.shard);
+    const shards = leases.map((lease) => lease.shard);
     await this.db.transaction(async (tx) => {
-      const { shard, fence, holder } = commit.lease;
-      const held = await tx.query('SELECT 1 FROM cleaner_shards WHERE shard = $1 AND holder = $2 AND fence = $3 AND NOT released FOR UPDATE', [shard, holder, fence]);
-      if (held.length === 0) throw new FencedOffError(shard, fence);
+      const held = await tx.query<{ shard: number }>(`SELECT shard FROM cleaner_shards WHERE ${HELD_BY('$1', '$2', '$3')} ORDER BY shard FOR UPDATE`, [
+        leases[0]?.holder ?? '',
+        shards,
+        leases.map((lease) => lease.fence),
+      ]);
+      if (held.length < leases.length) throw new FencedOffError(leases.filter((lease) => !held.some((row) => row.shard === lease.shard)));
       const intent = await tx.query('DELETE FROM curation_intents WHERE batch_id = $1 AND abandoned_at IS NULL RETURNING batch_id', [commit.batchId]);
-      if (intent.length === 0) throw new FencedOffError(shard, fence);
-      await tx.query('INSERT INTO curation_batches (id, reading_count, shard) VALUES ($1, $2, $3)', [commit.batchId, commit.decided.length, shard]);
+      if (intent.length === 0) throw new FencedOffError(leases);
+      await tx.query('INSERT INTO curation_batches (id, reading_count, shard, shards) VALUES ($1, $2, $3, $4::int[])', [commit.batchId, commit.decided.length, shards[0], shards]);
       if (commit.decided.length > 0) {
         const marked = await tx.query(
           `UPDATE readings SET curation_batch = $3 FROM unnest($1::uuid[], $2::bigint[]) AS d(bike_id, sequence)
@@ -309,9 +334,10 @@ export class TelematicsStore {
         }
       }
       if (commit.rejects.length > 0) {
-        await tx.query('INSERT INTO curation_rejects_outbox (batch_id, shard, lines) VALUES ($1, $2, $3::jsonb)', [
+        await tx.query('INSERT INTO curation_rejects_outbox (batch_id, shard, shards, lines) VALUES ($1, $2, $3::int[], $4::jsonb)', [
           commit.batchId,
-          shard,
+          shards[0],
+          shards,
           JSON.stringify(commit.rejects.map((line) => ({ at: line.at.toISOString(), line: line.line }))),
         ]);
       }
@@ -500,11 +526,11 @@ export class TelematicsStore {
       [batch],
     );
     const rides = await this.db.query<{ ride_id: string }>('SELECT DISTINCT ride_id FROM readings WHERE curation_batch >= $1 AND ride_id IS NOT NULL ORDER BY ride_id', [batch]);
-    const batches = await this.db.query<{ id: string; shard: number }>('SELECT id, shard FROM curation_batches WHERE id >= $1 ORDER BY id', [batch]);
+    const batches = await this.db.query<{ id: string; shards: number[] }>(`SELECT id, ${SHARDS_OF_ROW} AS shards FROM curation_batches WHERE id >= $1 ORDER BY id`, [batch]);
     return {
       bikes: bikes.map((row) => ({ bikeId: row.bike_id, firstRecordedAt: row.first_recorded_at, lastRecordedAt: row.last_recorded_at })),
       rideIds: rides.map((row) => row.ride_id),
-      batches: batches.map((row) => ({ batchId: Number(row.id), shard: row.shard })),
+      batches: batches.map((row) => ({ batchId: Number(row.id), shards: row.shards })),
     };
   }
 
@@ -548,11 +574,12 @@ export class TelematicsStore {
       if (firstBatch !== undefined) {
         // Hidden from every reader from this commit on, and removed like an abandoned batch's files.
         await tx.query(
-          `INSERT INTO curation_intents (batch_id, shard, partitions, abandoned_at)
-           SELECT u.batch_id, u.shard, ARRAY(SELECT jsonb_array_elements_text(u.partitions)), now()
-           FROM unnest($1::bigint[], $2::int[], $3::jsonb[]) AS u(batch_id, shard, partitions)
+          `INSERT INTO curation_intents (batch_id, shard, shards, partitions, abandoned_at)
+           SELECT u.batch_id, (SELECT min(s::int) FROM jsonb_array_elements_text(u.shards) AS t(s)),
+                  ARRAY(SELECT jsonb_array_elements_text(u.shards)::int), ARRAY(SELECT jsonb_array_elements_text(u.partitions)), now()
+           FROM unnest($1::bigint[], $2::jsonb[], $3::jsonb[]) AS u(batch_id, shards, partitions)
            ON CONFLICT (batch_id) DO NOTHING`,
-          [rewind.undone.map((b) => b.batchId), rewind.undone.map((b) => b.shard), rewind.undone.map((b) => JSON.stringify(b.partitions))],
+          [rewind.undone.map((b) => b.batchId), rewind.undone.map((b) => JSON.stringify(b.shards)), rewind.undone.map((b) => JSON.stringify(b.partitions))],
         );
         await tx.query('DELETE FROM curation_batches WHERE id >= $1', [firstBatch]);
         await tx.query('DELETE FROM curation_rejects_outbox WHERE batch_id >= $1', [firstBatch]);
