@@ -542,8 +542,12 @@ async function main(): Promise<void> {
       console.log(rate('HTTPS batches', r.http, 20_000));
       const sorted = [...r.latencies].sort((a, b) => a - b);
       const p50 = percentile(sorted, 50);
+      const p90 = percentile(sorted, 90);
       const p99 = percentile(sorted, 99);
-      console.log(`  ingest-to-queryable under MQTT load: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${r.latencies.length} probes)   target p99 ≤ 2000 ms  ${p99 <= 2000 ? 'met' : 'NOT met'}`);
+      // With 50 to 70 probes the p99 is about the slowest one: the p90 says whether that is the tail or one outlier.
+      console.log(
+        `  ingest-to-queryable under MQTT load: p50 ${p50.toFixed(0)} ms, p90 ${p90.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${r.latencies.length} probes)   target p99 ≤ 2000 ms  ${p99 <= 2000 ? 'met' : 'NOT met'}`,
+      );
       console.log(`  cleaning backlog after the HTTPS load: ${r.backlogSeconds.toFixed(1)} s until every accepted reading was curated`);
       console.log(`  RSS: idle ${r.idleRss.toFixed(0)} MB, peak under load ${r.peakRss.toFixed(0)} MB   target ≤ 250 MB  ${r.peakRss <= 250 ? 'met' : 'NOT met'}`);
       console.log(`  CPU while idle: ${r.idleCpuPercent.toFixed(2)}% of a core`);

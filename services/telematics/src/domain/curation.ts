@@ -142,7 +142,7 @@ export interface CurationOptions {
 /**
  * How long a holder trusts that a shard it holds has nothing left over (ms). A holder fenced off
  * after recording its intent may still write its files afterwards; looking again this often removes
- * them within a minute (its abandoned batch is asked for an hour), at two queries a shard.
+ * them within a minute (its abandoned batch is asked for an hour), at two queries a look.
  */
 const LEFTOVERS_AGAIN_MS = 60_000;
 
