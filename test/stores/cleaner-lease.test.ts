@@ -94,7 +94,7 @@ describeOnEachEngine('cleaner shard leases', TELEMATICS_MIGRATIONS, (db) => {
     const leases = (await store.claimShards('run', 60_000, 4)).map((lease) => ({ shard: lease.shard, fence: lease.fence, holder: 'run' }));
     const lost = leases[1];
     const batch = await store.recordCurationIntent(leases, ['dt=2026-11-26/hour=09']);
-    expect(await store.uncommittedIntents([lost.shard])).toContainEqual({ batchId: batch, shards: leases.map((lease) => lease.shard).sort(), partitions: ['dt=2026-11-26/hour=09'] });
+    expect(await store.uncommittedIntents([lost.shard])).toContainEqual({ batchId: batch, shards: leases.map((lease) => lease.shard).sort((a, b) => a - b), partitions: ['dt=2026-11-26/hour=09'] });
 
     // One of its leases runs out and is taken over before the batch commits: nothing of it counts.
     await store.renewShards('run', -1, [lost]);
