@@ -45,6 +45,7 @@ import { TEST_ENV, testCredentials } from '../support/stack';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import { bikeSubject, DURABLE, STREAM, STREAM_KEEPING } from '../../services/telematics/src/doors/telematics-bus';
+import { readingsTopic } from '../../services/telematics/src/doors/mqtt-topics';
 import { NatsServer, natsServerInstalled } from '../support/nats-server';
 import { percentile } from './lib/load';
 import { cpuSeconds, postgresServerPid, rssMb, startPeer, treeCpuSeconds, type Peer } from './lib/peer';
@@ -123,10 +124,15 @@ async function grpcLoad(target: Target, bikes: string[], offset: number): Promis
   return all.length / seconds;
 }
 
+/** A bike's MQTT connection, signed in with its device secret; it does not reconnect, so a dropped connection fails the run. */
+const connectBike = (target: Target, device: { bikeId: string; secret: string }) =>
+  mqtt.connectAsync(target.mqttUrl, { protocolVersion: 4, username: device.bikeId, password: device.secret, reconnectPeriod: 0 });
+
+/** Publishes a reading to its bike's topic, QoS 1: resolves at the PUBACK, once it is durable. */
+const publishReading = (client: mqtt.MqttClient, body: ReturnType<typeof reading> & { rideId?: string }) => client.publishAsync(readingsTopic(body.bikeId), JSON.stringify(body), { qos: 1 });
+
 async function mqttLoad(target: Target, devices: { bikeId: string; secret: string }[], offset: number, during?: (loading: () => boolean) => Promise<void>): Promise<number> {
-  const clients = await Promise.all(
-    devices.map((device) => mqtt.connectAsync(target.mqttUrl, { protocolVersion: 4, username: device.bikeId, password: device.secret, reconnectPeriod: 0 })),
-  );
+  const clients = await Promise.all(devices.map((device) => connectBike(target, device)));
   const started = performance.now();
   let loading = true;
   const probes = during?.(() => loading);
@@ -134,7 +140,7 @@ async function mqttLoad(target: Target, devices: { bikeId: string; secret: strin
     clients.map(async (client, index) => {
       const bikeId = devices[index].bikeId;
       for (let n = 0; n < MQTT_PER_BIKE; n += 1) {
-        await client.publishAsync(`ecowheels/v1/bikes/${bikeId}/readings`, JSON.stringify(reading(bikeId, offset + n)), { qos: 1 });
+        await publishReading(client, reading(bikeId, offset + n));
       }
     }),
   );
@@ -183,11 +189,11 @@ async function probeLatency(target: Target, probes: { bikeId: string; secret: st
   const latencies: number[] = [];
   await Promise.all(
     probes.map(async (device) => {
-      const publisher = await mqtt.connectAsync(target.mqttUrl, { protocolVersion: 4, username: device.bikeId, password: device.secret });
+      const publisher = await connectBike(target, device);
       for (let n = 0; loading(); n += 1) {
         const rideId = randomUUID();
         const sent = performance.now();
-        await publisher.publishAsync(`ecowheels/v1/bikes/${device.bikeId}/readings`, JSON.stringify({ ...reading(device.bikeId, PROBE_SEQUENCE + 1 + n), rideId }), { qos: 1 });
+        await publishReading(publisher, { ...reading(device.bikeId, PROBE_SEQUENCE + 1 + n), rideId });
         for (;;) {
           const found = await client.getRideImpact({ rideId }).then(() => true, () => false);
           if (found) break;
@@ -215,8 +221,8 @@ async function probeLatency(target: Target, probes: { bikeId: string; secret: st
 async function warmProbes(target: Target, probes: { bikeId: string; secret: string }[]): Promise<void> {
   await Promise.all(
     probes.map(async (device) => {
-      const publisher = await mqtt.connectAsync(target.mqttUrl, { protocolVersion: 4, username: device.bikeId, password: device.secret, reconnectPeriod: 0 });
-      await publisher.publishAsync(`ecowheels/v1/bikes/${device.bikeId}/readings`, JSON.stringify(reading(device.bikeId, PROBE_SEQUENCE)), { qos: 1 });
+      const publisher = await connectBike(target, device);
+      await publishReading(publisher, reading(device.bikeId, PROBE_SEQUENCE));
       await publisher.endAsync();
     }),
   );
